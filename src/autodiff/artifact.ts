@@ -1,0 +1,92 @@
+// The gradient artifact: one self-contained ONNX model, forward + loss + backward, taking the
+// model's inputs and the labels and returning the loss, per-sample losses, logits and one
+// gradient per parameter. Parameters are graph inputs whose initializers are their defaults,
+// so new values can be fed at every step without rebuilding it.
+import { encodeModel } from '../graph/encode.js';
+import { DataType, type Graph, type Model, type ValueInfo } from '../graph/ir.js';
+import type { Parameter } from '../graph/params.js';
+import type { ShapeMap } from '../runtime/shapes.js';
+import { ScrubError } from '../errors.js';
+import { GraphBuilder } from './builder.js';
+import { backward } from './engine.js';
+import { crossEntropy } from './loss.js';
+import type { RuleRegistry } from './registry.js';
+
+export const LABELS = 'scrub/labels';
+export const LOSS = 'scrub/loss';
+export const PER_SAMPLE_LOSS = 'scrub/per_sample_loss';
+export const gradName = (param: string) => `scrub/grad/${param}`;
+export const squaredGradName = (param: string) => `scrub/grad2/${param}`;
+
+export interface ArtifactOptions {
+  /** Also output the elementwise squares of the gradients. */
+  squared?: boolean;
+  /** Feed parameters as inputs (default true); false bakes the current values in. */
+  paramsAsInputs?: boolean;
+}
+
+export interface Artifact {
+  bytes: Uint8Array;
+  inputs: string[];
+  logits: string;
+  classes: number;
+  params: Parameter[];
+}
+
+export function buildArtifact(model: Model, shapes: ShapeMap, params: Parameter[], registry: RuleRegistry, opts: ArtifactOptions = {}): Artifact {
+  const g = model.graph;
+  const source = model.path;
+  const logits = g.outputs[0].name;
+  const ls = shapes.get(logits)?.dims;
+  if (!ls || ls.length !== 2 || typeof ls[1] !== 'number')
+    throw new ScrubError(`${source}: output ${logits} has shape [${ls ?? '?'}]; scrub needs classifier logits [batch, classes].`);
+  if (shapes.get(logits)!.dtype !== DataType.FLOAT) throw new ScrubError(`${source}: output ${logits} is not float32 logits.`);
+  const classes = ls[1];
+  const opset = model.opsetImports.get('') ?? 1;
+  if (opset < 11) throw new ScrubError(`${source}: opset ${opset} is too old; re-export with opset 11 or newer (torch.onnx.export(..., opset_version=17)).`);
+
+  const b = new GraphBuilder(opset);
+  const loss = crossEntropy(b, logits, LABELS, classes);
+  const grads = backward({
+    graph: g,
+    opsets: model.opsetImports,
+    shapes,
+    registry,
+    wrt: params.map((p) => p.name),
+    seeds: new Map([[logits, loss.dLogits]]),
+    b,
+    source,
+  });
+
+  const outputs: ValueInfo[] = [
+    { name: LOSS, elemType: DataType.FLOAT, shape: [] },
+    { name: PER_SAMPLE_LOSS, elemType: DataType.FLOAT, shape: ['batch'] },
+    { name: logits, elemType: DataType.FLOAT, shape: [ls[0] ?? 'batch', classes] },
+  ];
+  b.nodes.push({ name: 'scrub/loss', opType: 'Identity', domain: '', inputs: [loss.loss], outputs: [LOSS], attrs: {} });
+  b.nodes.push({ name: 'scrub/per_sample_loss', opType: 'Identity', domain: '', inputs: [loss.perSample], outputs: [PER_SAMPLE_LOSS], attrs: {} });
+  for (const p of params) {
+    const gname = grads.get(p.name) ?? b.zerosLike(p.name);
+    b.nodes.push({ name: gradName(p.name), opType: 'Identity', domain: '', inputs: [gname], outputs: [gradName(p.name)], attrs: {} });
+    outputs.push({ name: gradName(p.name), elemType: DataType.FLOAT, shape: p.shape });
+    if (opts.squared) {
+      b.nodes.push({ name: squaredGradName(p.name), opType: 'Mul', domain: '', inputs: [gname, gname], outputs: [squaredGradName(p.name)], attrs: {} });
+      outputs.push({ name: squaredGradName(p.name), elemType: DataType.FLOAT, shape: p.shape });
+    }
+  }
+
+  const initNames = new Set(g.initializers.keys());
+  const dataInputs = g.inputs.filter((i) => !initNames.has(i.name));
+  const inputs: ValueInfo[] = [...dataInputs, { name: LABELS, elemType: DataType.INT64, shape: [ls[0] ?? 'batch'] }];
+  if (opts.paramsAsInputs ?? true) for (const p of params) inputs.push({ name: p.name, elemType: DataType.FLOAT, shape: p.shape });
+  const graph: Graph = {
+    name: 'scrub_gradient',
+    nodes: [...g.nodes, ...b.nodes],
+    inputs,
+    outputs,
+    initializers: new Map([...g.initializers, ...b.initializers]),
+    valueInfo: new Map(),
+  };
+  const bytes = encodeModel({ irVersion: Math.max(model.irVersion, 4), opsetImports: model.opsetImports, graph });
+  return { bytes, inputs: dataInputs.map((i) => i.name), logits, classes, params };
+}

@@ -1,0 +1,3 @@
+import { reshapeBack } from './reshape.js';
+
+export const flatten = reshapeBack('Flatten', 1);

@@ -1,0 +1,3 @@
+import type { GradRule } from '../registry.js';
+
+export const CONV_RULES: GradRule[] = [];

@@ -1,0 +1,3 @@
+import type { GradRule } from '../registry.js';
+
+export const ELEMENTWISE_RULES: GradRule[] = [];

@@ -1,0 +1,179 @@
+// Gradients of a model's mean cross-entropy with respect to its parameters, on ONNX Runtime.
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { buildArtifact, gradName, LABELS, LOSS, PER_SAMPLE_LOSS, squaredGradName } from '../autodiff/artifact.js';
+import { differentiablePath } from '../autodiff/engine.js';
+import { defaultRegistry } from '../autodiff/rules/index.js';
+import { ScrubError } from '../errors.js';
+import { DataType, DTYPE_NAMES, type Dim, type Model } from '../graph/ir.js';
+import { discoverParameters, selectParameters, type Parameter } from '../graph/params.js';
+import { probeShapes, type ShapeMap } from './shapes.js';
+import { Session, type Device, type HostTensor } from './session.js';
+
+/** Bumped whenever the artifact's construction changes, so stale caches are never reused. */
+export const ARTIFACT_VERSION = 1;
+
+export interface GradientOptions {
+  device?: Device;
+  threads?: number;
+  /** Regular expression over ONNX or PyTorch names choosing the parameters. */
+  params?: string;
+  squared?: boolean;
+  /** Cache folder for built artifacts, or false for none. Default: $SCRUB_CACHE_DIR or ~/.cache/scrub. */
+  cache?: string | false;
+}
+
+export interface GradientResult {
+  loss: number;
+  perSample: Float32Array;
+  logits: Float32Array;
+  grads: Map<string, Float32Array>;
+  squared?: Map<string, Float32Array>;
+}
+
+export interface InputSpec {
+  name: string;
+  dtype: number;
+  dims: Dim[];
+}
+
+interface CachedMeta {
+  version: number;
+  params: Parameter[];
+  logits: string;
+  classes: number;
+  inputs: InputSpec[];
+}
+
+export function modelHash(model: Model): string {
+  const h = createHash('sha256').update(model.bytes);
+  for (const t of model.graph.initializers.values()) if (t.location.kind === 'external') h.update(t.bytes);
+  return h.digest('hex');
+}
+
+/** Trainable parameters, found with the same path analysis the backward pass uses. */
+export function findParameters(model: Model, shapes: ShapeMap): Parameter[] {
+  return discoverParameters(model, (graph, candidates) => {
+    const outs = graph.outputs.map((o) => o.name);
+    const path = differentiablePath(graph, shapes, candidates, outs);
+    const used = new Set(path.nodes.flatMap((k) => graph.nodes[k].inputs));
+    return new Set(candidates.filter((c) => used.has(c)));
+  });
+}
+
+export function modelInputs(model: Model): InputSpec[] {
+  const inits = new Set(model.graph.initializers.keys());
+  return model.graph.inputs.filter((i) => !inits.has(i.name)).map((i) => ({ name: i.name, dtype: i.elemType, dims: i.shape ?? [] }));
+}
+
+export class GradientModel {
+  private constructor(
+    private readonly session: Session,
+    readonly params: Parameter[],
+    readonly inputs: InputSpec[],
+    readonly classes: number,
+    private readonly logitsName: string,
+    private readonly squared: boolean,
+    readonly source: string,
+  ) {}
+
+  static async open(model: Model, opts: GradientOptions = {}): Promise<GradientModel> {
+    const squared = opts.squared ?? false;
+    const cacheDir = opts.cache === false ? undefined : (opts.cache ?? process.env.SCRUB_CACHE_DIR ?? join(homedir(), '.cache', 'scrub'));
+    const key = createHash('sha256')
+      .update(`${modelHash(model)}|${opts.params ?? ''}|${squared}|${ARTIFACT_VERSION}`)
+      .digest('hex')
+      .slice(0, 32);
+    let bytes: Uint8Array | undefined;
+    let meta: CachedMeta | undefined;
+    if (cacheDir && existsSync(join(cacheDir, `${key}.json`)) && existsSync(join(cacheDir, `${key}.onnx`))) {
+      try {
+        meta = JSON.parse(readFileSync(join(cacheDir, `${key}.json`), 'utf8')) as CachedMeta;
+        bytes = new Uint8Array(readFileSync(join(cacheDir, `${key}.onnx`)));
+        if (meta.version !== ARTIFACT_VERSION) bytes = meta = undefined;
+      } catch {
+        bytes = meta = undefined;
+      }
+    }
+    if (!bytes || !meta) {
+      const built = await buildFor(model, opts.params, squared);
+      bytes = built.bytes;
+      meta = built.meta;
+      if (cacheDir) {
+        try {
+          mkdirSync(cacheDir, { recursive: true });
+          writeAtomic(join(cacheDir, `${key}.onnx`), bytes);
+          writeAtomic(join(cacheDir, `${key}.json`), new TextEncoder().encode(JSON.stringify(meta)));
+        } catch {
+          // An unwritable cache only costs a rebuild next time.
+        }
+      }
+    }
+    const session = await Session.create(bytes, { device: opts.device, threads: opts.threads });
+    return new GradientModel(session, meta.params, meta.inputs, meta.classes, meta.logits, squared, model.path);
+  }
+
+  /** Loss and gradients for one batch; `weights` replaces parameter values for this call. */
+  async run(x: HostTensor, labels: BigInt64Array, weights?: ReadonlyMap<string, Float32Array>): Promise<GradientResult> {
+    const input = this.inputs[0];
+    checkInput(this.source, input, x);
+    checkLabels(this.source, labels, x.dims[0], this.classes);
+    const feeds: Record<string, HostTensor> = { [input.name]: x, [LABELS]: { data: labels, dims: [labels.length] } };
+    if (weights) for (const p of this.params) {
+      const w = weights.get(p.name);
+      if (w) feeds[p.name] = { data: w, dims: p.shape };
+    }
+    const out = await this.session.run(feeds);
+    const grads = new Map(this.params.map((p) => [p.name, out[gradName(p.name)].data as Float32Array]));
+    const result: GradientResult = {
+      loss: (out[LOSS].data as Float32Array)[0],
+      perSample: out[PER_SAMPLE_LOSS].data as Float32Array,
+      logits: out[this.logitsName].data as Float32Array,
+      grads,
+    };
+    if (this.squared) result.squared = new Map(this.params.map((p) => [p.name, out[squaredGradName(p.name)].data as Float32Array]));
+    return result;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+async function buildFor(model: Model, pattern: string | undefined, squared: boolean): Promise<{ bytes: Uint8Array; meta: CachedMeta }> {
+  const inputs = modelInputs(model);
+  if (inputs.length !== 1) throw new ScrubError(`${model.path}: scrub handles models with one input; this one has ${inputs.length} (${inputs.map((i) => i.name).join(', ')}).`);
+  const shapes = await probeShapes(model);
+  const all = findParameters(model, shapes);
+  if (all.length === 0) throw new ScrubError(`${model.path}: no trainable float parameters found (every float initializer is a constant or off the input→output path). Nothing to unlearn.`);
+  const params = selectParameters(all, pattern, model.path);
+  const artifact = buildArtifact(model, shapes, params, defaultRegistry(), { squared });
+  return { bytes: artifact.bytes, meta: { version: ARTIFACT_VERSION, params, logits: artifact.logits, classes: artifact.classes, inputs } };
+}
+
+function writeAtomic(path: string, bytes: Uint8Array): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, bytes);
+  renameSync(tmp, path);
+}
+
+const ARRAY_DTYPE: Record<string, number> = { Float32Array: DataType.FLOAT, BigInt64Array: DataType.INT64, Int32Array: DataType.INT32, Float64Array: DataType.DOUBLE };
+
+export function checkInput(source: string, spec: InputSpec, x: HostTensor): void {
+  const dtype = ARRAY_DTYPE[x.data.constructor.name];
+  if (dtype !== spec.dtype)
+    throw new ScrubError(`input ${spec.name} of ${source} takes ${DTYPE_NAMES[spec.dtype]}, got ${DTYPE_NAMES[dtype] ?? x.data.constructor.name}.`);
+  const bad =
+    x.dims.length !== spec.dims.length || spec.dims.some((d, i) => typeof d === 'number' && d !== x.dims[i]) || x.dims.some((d) => d <= 0);
+  if (bad)
+    throw new ScrubError(`input ${spec.name} of ${source} takes shape [${spec.dims.map((d) => d ?? '?').join(', ')}], got [${x.dims.join(', ')}].`);
+}
+
+export function checkLabels(source: string, labels: BigInt64Array, n: number, classes: number): void {
+  if (labels.length !== n) throw new ScrubError(`labels: ${labels.length} labels for ${n} inputs of ${source}; they must match one to one.`);
+  for (let i = 0; i < labels.length; i++)
+    if (labels[i] < 0n || labels[i] >= BigInt(classes))
+      throw new ScrubError(`labels: label ${labels[i]} at index ${i} is outside the model's ${classes} classes (0..${classes - 1}).`);
+}

@@ -1,0 +1,197 @@
+// Numeric check of a gradient rule: a one-op model, the backward graph our rules emit, and
+// central differences of f(x) = Σ_k <Y_k(x), R_k> along random directions, per input.
+import { encodeModel } from '../../src/graph/encode.js';
+import { parseModel } from '../../src/graph/load.js';
+import { DataType, type Dim, type Graph, type Tensor, type ValueInfo } from '../../src/graph/ir.js';
+import { GraphBuilder, type AttrInput } from '../../src/autodiff/builder.js';
+import { backward } from '../../src/autodiff/engine.js';
+import { defaultRegistry } from '../../src/autodiff/rules/index.js';
+import { probeShapes } from '../../src/runtime/shapes.js';
+import { Session, type Feeds, type HostTensor } from '../../src/runtime/session.js';
+
+export type Init = 'normal' | 'positive' | 'distinct' | 'awayFromZero' | 'unit' | ((i: number) => number);
+
+export interface CaseInput {
+  shape: number[];
+  /** 'float' (default), 'int64' or 'bool'. */
+  type?: 'float' | 'int64' | 'bool';
+  /** Fixed values (required for int64/bool). */
+  values?: number[];
+  init?: Init;
+  /** Stored as an initializer (a constant: shapes, axes, indices). Constants get no gradient check. */
+  constant?: boolean;
+  /** First dimension symbolic in the model, as an exported batch axis. */
+  dynamic?: boolean;
+  /** Float input that is not differentiated (e.g. BatchNormalization statistics). */
+  noGrad?: boolean;
+}
+
+export interface OpCase {
+  name: string;
+  op: string;
+  opset?: number;
+  domain?: string;
+  attrs?: Record<string, AttrInput>;
+  inputs: (CaseInput | null)[];
+  /** Number of outputs to seed (default 1). */
+  outputs?: number;
+  /** Finite-difference step (default 1e-2). */
+  eps?: number;
+  /** Relative tolerance (default 1e-2). */
+  tol?: number;
+}
+
+export interface CheckResult {
+  input: number;
+  analytic: number;
+  numeric: number;
+  relErr: number;
+}
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return ((s >>> 0) + 0.5) / 4294967296;
+  };
+}
+
+function normal(r: () => number): number {
+  return Math.sqrt(-2 * Math.log(r())) * Math.cos(2 * Math.PI * r());
+}
+
+function fill(n: number, init: Init, r: () => number): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    if (typeof init === 'function') out[i] = init(i);
+    else if (init === 'positive') out[i] = 0.5 + 1.5 * r();
+    else if (init === 'unit') out[i] = -0.9 + 1.8 * r();
+    else if (init === 'awayFromZero') {
+      const v = 0.2 + r();
+      out[i] = r() < 0.5 ? -v : v;
+    } else out[i] = normal(r);
+  }
+  if (init === 'distinct') {
+    // a random permutation of well-separated values: no ties for max/argmax rules
+    const vals = Array.from({ length: n }, (_, i) => (i - n / 2) * 0.1);
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(r() * (i + 1));
+      [vals[i], vals[j]] = [vals[j], vals[i]];
+    }
+    vals.forEach((v, i) => (out[i] = v));
+  }
+  return out;
+}
+
+function tensorOf(name: string, inp: CaseInput, data: Float32Array | BigInt64Array | Uint8Array): Tensor {
+  const dataType = inp.type === 'int64' ? DataType.INT64 : inp.type === 'bool' ? DataType.BOOL : DataType.FLOAT;
+  return { name, dataType, dims: inp.shape, bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), location: { kind: 'typed' } };
+}
+
+function dataOf(inp: CaseInput, r: () => number): Float32Array | BigInt64Array | Uint8Array {
+  const n = inp.shape.reduce((a, b) => a * b, 1);
+  if (inp.type === 'int64') return BigInt64Array.from(inp.values!.map((v) => BigInt(v)));
+  if (inp.type === 'bool') return Uint8Array.from(inp.values!);
+  if (inp.values) return Float32Array.from(inp.values);
+  return fill(n, inp.init ?? 'normal', r);
+}
+
+/** Runs the check; returns one result per differentiable input and direction. */
+export async function gradCheck(c: OpCase, seed = 1): Promise<CheckResult[]> {
+  const r = rng(seed);
+  const opset = c.opset ?? 17;
+  const nOut = c.outputs ?? 1;
+  const names = c.inputs.map((inp, i) => (inp ? `x${i}` : ''));
+  const values = c.inputs.map((inp) => (inp ? dataOf(inp, r) : null));
+  const initializers = new Map<string, Tensor>();
+  const graphInputs: ValueInfo[] = [];
+  c.inputs.forEach((inp, i) => {
+    if (!inp) return;
+    if (inp.constant) initializers.set(names[i], tensorOf(names[i], inp, values[i]!));
+    else
+      graphInputs.push({
+        name: names[i],
+        elemType: inp.type === 'int64' ? DataType.INT64 : inp.type === 'bool' ? DataType.BOOL : DataType.FLOAT,
+        shape: inp.shape.map((d, k): Dim => (k === 0 && inp.dynamic ? 'N' : d)),
+      });
+  });
+  const outNames = Array.from({ length: nOut }, (_, k) => `y${k}`);
+  const b0 = new GraphBuilder(opset, 'case');
+  const attrs = c.attrs ?? {};
+  b0.emit(c.op, names, attrs, nOut, c.domain ?? '');
+  const node = b0.nodes[0];
+  node.outputs = outNames;
+  const graph: Graph = {
+    name: c.name,
+    nodes: [node],
+    inputs: graphInputs,
+    outputs: outNames.map((name) => ({ name, elemType: 0, shape: null })),
+    initializers,
+    valueInfo: new Map(),
+  };
+  const opsets = new Map([['', opset]]);
+  const model = parseModel(encodeModel({ opsetImports: opsets, graph }), `${c.name}.onnx`);
+  const shapes = await probeShapes(model);
+
+  const wrt = c.inputs.flatMap((inp, i) => (inp && !inp.constant && !inp.noGrad && (inp.type ?? 'float') === 'float' ? [names[i]] : []));
+  const b = new GraphBuilder(opset);
+  const seedNames = outNames.map((o) => `seed_${o}`);
+  const grads = backward({ graph: model.graph, opsets, shapes, registry: defaultRegistry(), wrt, seeds: new Map(outNames.map((o, k) => [o, seedNames[k]])), b });
+  const gradOutputs = wrt.map((w) => `grad_${w}`);
+  for (const [k, w] of wrt.entries()) {
+    const g = grads.get(w) ?? b.zerosLike(w);
+    b.nodes.push({ name: gradOutputs[k], opType: 'Identity', domain: '', inputs: [g], outputs: [gradOutputs[k]], attrs: {} });
+  }
+  const outShapes = outNames.map((o) => shapes.get(o)!.dims);
+  const gradGraph: Graph = {
+    ...model.graph,
+    nodes: [...model.graph.nodes, ...b.nodes],
+    inputs: [...graphInputs, ...seedNames.map((s, k) => ({ name: s, elemType: DataType.FLOAT, shape: outShapes[k] }))],
+    outputs: [...outNames, ...gradOutputs].map((name) => ({ name, elemType: 0, shape: null })),
+    initializers: new Map([...model.graph.initializers, ...b.initializers]),
+  };
+  const gradSession = await Session.create(encodeModel({ opsetImports: opsets, graph: gradGraph }), { threads: 1 });
+  const fwdSession = await Session.create(model.bytes, { threads: 1 });
+  try {
+    const feeds: Feeds = {};
+    c.inputs.forEach((inp, i) => {
+      if (inp && !inp.constant) feeds[names[i]] = { data: values[i]!, dims: inp.shape };
+    });
+    const y0 = await fwdSession.run(feeds);
+    const seeds = outNames.map((o) => fill(y0[o].data.length, 'normal', r));
+    const gfeeds: Feeds = { ...feeds };
+    seedNames.forEach((s, k) => (gfeeds[s] = { data: seeds[k], dims: y0[outNames[k]].dims }));
+    const g = await gradSession.run(gfeeds);
+    const f = async (fd: Feeds) => {
+      const out = await fwdSession.run(fd);
+      let s = 0;
+      outNames.forEach((o, k) => {
+        const y = out[o].data as Float32Array;
+        for (let i = 0; i < y.length; i++) s += y[i] * seeds[k][i];
+      });
+      return s;
+    };
+    const eps = c.eps ?? 1e-2;
+    const results: CheckResult[] = [];
+    for (const [k, w] of wrt.entries()) {
+      const x = feeds[w].data as Float32Array;
+      const gw = g[gradOutputs[k]].data as Float32Array;
+      if (gw.length !== x.length) throw new Error(`gradient of ${w} has ${gw.length} elements, input has ${x.length}`);
+      for (let dir = 0; dir < 2; dir++) {
+        const d = fill(x.length, 'normal', r);
+        let analytic = 0;
+        for (let i = 0; i < x.length; i++) analytic += gw[i] * d[i];
+        const shifted = (sign: number): Feeds => ({ ...feeds, [w]: { data: x.map((v, i) => v + sign * eps * d[i]), dims: feeds[w].dims } as HostTensor });
+        const numeric = ((await f(shifted(1))) - (await f(shifted(-1)))) / (2 * eps);
+        const scale = Math.max(Math.abs(analytic), Math.abs(numeric), 1e-3);
+        results.push({ input: c.inputs.indexOf(c.inputs.find((_, i) => names[i] === w)!), analytic, numeric, relErr: Math.abs(analytic - numeric) / scale });
+      }
+    }
+    return results;
+  } finally {
+    await gradSession.release();
+    await fwdSession.release();
+  }
+}
