@@ -3,7 +3,7 @@
 // gradient per parameter. Parameters are graph inputs whose initializers are their defaults,
 // so new values can be fed at every step without rebuilding it.
 import { encodeModel } from '../graph/encode.js';
-import { DataType, type Graph, type Model, type ValueInfo } from '../graph/ir.js';
+import { DataType, inlineInitializers, type Graph, type Model, type ValueInfo } from '../graph/ir.js';
 import type { Parameter } from '../graph/params.js';
 import type { ShapeMap } from '../runtime/shapes.js';
 import { ScrubError } from '../errors.js';
@@ -84,7 +84,7 @@ export function buildArtifact(model: Model, shapes: ShapeMap, params: Parameter[
     nodes: [...g.nodes, ...b.nodes],
     inputs,
     outputs,
-    initializers: new Map([...g.initializers, ...b.initializers]),
+    initializers: new Map([...inlineInitializers(g), ...b.initializers]),
     valueInfo: new Map(),
   };
   const bytes = encodeModel({ irVersion: Math.max(model.irVersion, 4), opsetImports: model.opsetImports, graph });

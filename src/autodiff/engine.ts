@@ -7,7 +7,7 @@ import { NON_DIFFERENTIABLE, type GradContext, type RuleRegistry } from './regis
 
 export interface BackwardSpec {
   graph: Graph;
-  opsets: Map<string, number>;
+  opsets: ReadonlyMap<string, number>;
   shapes: ShapeMap;
   registry: RuleRegistry;
   /** Values to differentiate with respect to (parameters or inputs). */
@@ -45,24 +45,37 @@ export function differentiablePath(graph: Graph, shapes: ShapeMap, wrt: readonly
   return { nodes: onPath.reverse(), requiresGrad };
 }
 
+export interface MissingRule {
+  op: string;
+  opset: number;
+  nodes: string[];
+}
+
+/** Op types on the path that have no gradient rule, with the nodes where they occur. */
+export function missingRules(graph: Graph, opsets: ReadonlyMap<string, number>, registry: RuleRegistry, path: PathInfo): MissingRule[] {
+  const missing = new Map<string, MissingRule>();
+  for (const k of path.nodes) {
+    const n = graph.nodes[k];
+    if (NON_DIFFERENTIABLE.has(n.opType)) continue;
+    const opset = opsets.get(n.domain) ?? 0;
+    if (registry.find(n.domain, n.opType, opset)) continue;
+    const op = `${n.domain ? n.domain + '.' : ''}${n.opType}`;
+    const entry = missing.get(op) ?? { op, opset, nodes: [] };
+    entry.nodes.push(n.name || n.outputs[0]);
+    missing.set(op, entry);
+  }
+  return [...missing.values()];
+}
+
 /** Emits the backward pass into spec.b; returns the gradient name for each wrt value (null when zero). */
 export function backward(spec: BackwardSpec): Map<string, string | null> {
   const { graph, shapes, registry, b } = spec;
   const path = differentiablePath(graph, shapes, spec.wrt, spec.seeds.keys());
-  const missing = new Map<string, string[]>();
-  for (const k of path.nodes) {
-    const n = graph.nodes[k];
-    if (NON_DIFFERENTIABLE.has(n.opType)) continue;
-    const opset = spec.opsets.get(n.domain) ?? 0;
-    if (!registry.find(n.domain, n.opType, opset)) {
-      const key = `${n.domain ? n.domain + '.' : ''}${n.opType} (opset ${opset})`;
-      missing.set(key, [...(missing.get(key) ?? []), n.name || n.outputs[0]]);
-    }
-  }
-  if (missing.size > 0) {
-    const list = [...missing].map(([op, nodes]) => `${op} at ${nodes.slice(0, 3).join(', ')}${nodes.length > 3 ? ` and ${nodes.length - 3} more` : ''}`);
+  const missing = missingRules(graph, spec.opsets, registry, path);
+  if (missing.length > 0) {
+    const list = missing.map((m) => `${m.op} (opset ${m.opset}) at ${m.nodes.slice(0, 3).join(', ')}${m.nodes.length > 3 ? ` and ${m.nodes.length - 3} more` : ''}`);
     throw new ScrubError(
-      `${spec.source ?? 'model'}: no gradient rule for ${missing.size} op type(s) on the loss→parameter path: ${list.join('; ')}. ` +
+      `${spec.source ?? 'model'}: no gradient rule for ${missing.length} op type(s) on the loss→parameter path: ${list.join('; ')}. ` +
         'Exclude the parameters behind them (--params) or re-export the model with supported ops.',
     );
   }

@@ -248,16 +248,7 @@ export function decodeTensor(buf: Uint8Array, start: number, end: number): Tenso
         }
         break;
       case 13: {
-        const [s, e] = r.span();
-        const sub = new Reader(buf, s, e);
-        let key = '';
-        let value = '';
-        while (!sub.done()) {
-          const tg = sub.tag();
-          if (tg.field === 1) key = sub.string();
-          else if (tg.field === 2) value = sub.string();
-          else sub.skip(tg.wire);
-        }
+        const [key, value] = decodeStringEntry(buf, ...r.span());
         external[key] = value;
         break;
       }
@@ -282,6 +273,20 @@ export function decodeTensor(buf: Uint8Array, start: number, end: number): Tenso
       t.location = { kind: 'float_data', offset: packedFloat[0], length: packedFloat[1] - packedFloat[0] };
   }
   return t;
+}
+
+/** A StringStringEntryProto: [key, value]. */
+export function decodeStringEntry(buf: Uint8Array, start: number, end: number): [string, string] {
+  const r = new Reader(buf, start, end);
+  let key = '';
+  let value = '';
+  while (!r.done()) {
+    const t = r.tag();
+    if (t.field === 1) key = r.string();
+    else if (t.field === 2) value = r.string();
+    else r.skip(t.wire);
+  }
+  return [key, value];
 }
 
 function typedToBytes(dataType: number, nums: number[], bigints: bigint[] | undefined, count: number): Uint8Array {

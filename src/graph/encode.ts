@@ -83,7 +83,21 @@ export function writeTensor(w: Writer, t: Tensor): void {
   w.packedInts(1, t.dims);
   w.int(2, t.dataType);
   if (t.name) w.string(8, t.name);
-  w.bytes(9, t.bytes);
+  if (t.location.kind !== 'external') {
+    w.bytes(9, t.bytes);
+    return;
+  }
+  const entries: [string, string][] = [
+    ['location', t.location.file],
+    ['offset', String(t.location.offset)],
+    ['length', String(t.location.length)],
+  ];
+  for (const [key, value] of entries)
+    w.message(13, (e) => {
+      e.string(1, key);
+      e.string(2, value);
+    });
+  w.int(14, 1);
 }
 
 function writeValueInfo(w: Writer, v: ValueInfo): void {

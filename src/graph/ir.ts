@@ -183,3 +183,8 @@ export function attrString(node: Node, name: string, fallback: string): string {
   const a = node.attrs[name];
   return a && a.type === 'string' ? a.s : fallback;
 }
+
+/** The graph's initializers with external data carried inline, for models built from bytes. */
+export function inlineInitializers(graph: Graph): Map<string, Tensor> {
+  return new Map([...graph.initializers].map(([k, t]) => [k, t.location.kind === 'external' ? { ...t, location: { kind: 'typed' } as const } : t]));
+}

@@ -9,6 +9,7 @@ import { defaultRegistry } from '../autodiff/rules/index.js';
 import { ScrubError } from '../errors.js';
 import { DataType, DTYPE_NAMES, type Dim, type Model } from '../graph/ir.js';
 import { discoverParameters, selectParameters, type Parameter } from '../graph/params.js';
+import { rows } from '../data/arrays.js';
 import { probeShapes, type ShapeMap } from './shapes.js';
 import { Session, type Device, type HostTensor } from './session.js';
 
@@ -176,4 +177,32 @@ export function checkLabels(source: string, labels: BigInt64Array, n: number, cl
   for (let i = 0; i < labels.length; i++)
     if (labels[i] < 0n || labels[i] >= BigInt(classes))
       throw new ScrubError(`labels: label ${labels[i]} at index ${i} is outside the model's ${classes} classes (0..${classes - 1}).`);
+}
+
+export interface MeanGradient {
+  loss: number;
+  count: number;
+  grads: Map<string, Float32Array>;
+}
+
+/**
+ * Gradient of the mean loss over a whole set, computed in chunks so memory stays flat:
+ * the mean over N is Σ_chunks (n_c/N)·mean over the chunk, accumulated in float64.
+ */
+export async function meanGradient(gm: GradientModel, x: HostTensor, labels: BigInt64Array, chunk: number): Promise<MeanGradient> {
+  const n = x.dims[0];
+  if (labels.length !== n) throw new ScrubError(`labels: ${labels.length} labels for ${n} inputs; they must match one to one.`);
+  const acc = new Map(gm.params.map((p) => [p.name, new Float64Array(p.shape.reduce((a, b) => a * b, 1))]));
+  let loss = 0;
+  for (let s = 0; s < n; s += chunk) {
+    const e = Math.min(n, s + chunk);
+    const r = await gm.run(rows(x, s, e), labels.subarray(s, e));
+    const w = (e - s) / n;
+    loss += w * r.loss;
+    for (const [name, g] of r.grads) {
+      const a = acc.get(name)!;
+      for (let i = 0; i < g.length; i++) a[i] += w * g[i];
+    }
+  }
+  return { loss, count: n, grads: new Map([...acc].map(([k, v]) => [k, Float32Array.from(v)])) };
 }

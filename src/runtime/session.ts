@@ -1,8 +1,25 @@
-// The only module that imports onnxruntime.
+// The only module that imports onnxruntime: onnxruntime-node (CPU, CUDA) and, on request,
+// onnxruntime-web's WebAssembly build, which runs in Node as in browsers.
 import * as ort from 'onnxruntime-node';
 import { ScrubError } from '../errors.js';
 
-export type Device = 'cpu' | 'cuda';
+export type Device = 'cpu' | 'cuda' | 'wasm';
+
+type Ort = Pick<typeof ort, 'InferenceSession' | 'Tensor' | 'env'>;
+
+let web: Promise<Ort> | undefined;
+function backend(device: Device): Promise<Ort> {
+  if (device !== 'wasm') return Promise.resolve(ort);
+  web ??= import('onnxruntime-web').then((m) => {
+    m.env.wasm.numThreads = 1;
+    m.env.logLevel = 'error';
+    return m as unknown as Ort;
+  });
+  return web;
+}
+
+// ORT prints its own provider-load failures; scrub reports them itself.
+ort.env.logLevel = 'fatal';
 
 export interface SessionOptions {
   device?: Device;
@@ -26,21 +43,25 @@ const DTYPE_OF: Record<string, ort.Tensor.Type> = {
   Uint8Array: 'bool',
 };
 
-export function ortVersion(): string {
-  return (ort.env as { versions?: { node?: string; common?: string } }).versions?.node ?? ort.env.versions?.common ?? 'unknown';
+export function ortVersion(device: Device = 'cpu'): string {
+  const v = ort.env.versions as { node?: string; common?: string };
+  return device === 'wasm' ? `web ${v.common}` : (v.node ?? v.common ?? 'unknown');
 }
 
 /** A session over one ONNX model (given as bytes) on the chosen execution provider. */
 export class Session {
   private constructor(
     private readonly session: ort.InferenceSession,
+    private readonly lib: Ort,
     readonly device: Device,
   ) {}
 
-  static async create(model: Uint8Array, opts: SessionOptions = {}): Promise<Session> {
+  /** A model as bytes, or a file path (external data then resolves beside it). */
+  static async create(model: Uint8Array | string, opts: SessionOptions = {}): Promise<Session> {
     const device = opts.device ?? 'cpu';
-    const session = await createOrt(model, device, opts.threads);
-    return new Session(session, device);
+    const lib = await backend(device);
+    const session = await createOrt(lib, model, device, opts.threads);
+    return new Session(session, lib, device);
   }
 
   get inputNames(): readonly string[] {
@@ -55,7 +76,7 @@ export class Session {
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const [name, t] of Object.entries(feeds)) {
       const type = DTYPE_OF[t.data.constructor.name];
-      ortFeeds[name] = new ort.Tensor(type, t.data as never, t.dims as number[]);
+      ortFeeds[name] = new this.lib.Tensor(type, t.data as never, t.dims as number[]);
     }
     const result = outputs ? await this.session.run(ortFeeds, outputs as string[]) : await this.session.run(ortFeeds);
     const out: Record<string, HostTensor> = {};
@@ -68,17 +89,19 @@ export class Session {
   }
 }
 
-async function createOrt(model: Uint8Array, device: Device, threads?: number): Promise<ort.InferenceSession> {
+async function createOrt(lib: Ort, model: Uint8Array | string, device: Device, threads?: number): Promise<ort.InferenceSession> {
   const options: ort.InferenceSession.SessionOptions = {
-    executionProviders: device === 'cuda' ? ['cuda'] : ['cpu'],
+    executionProviders: [device],
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
     interOpNumThreads: 1,
     logSeverityLevel: 3,
   };
   if (threads) options.intraOpNumThreads = threads;
+  // Spinning worker threads fight the main thread on small hosts: measured 2x slower with 2 threads.
+  if (threads !== 1) options.extra = { session: { intra_op: { allow_spinning: '0' } } };
   try {
-    return await ort.InferenceSession.create(model, options);
+    return await (typeof model === 'string' ? lib.InferenceSession.create(model, options) : lib.InferenceSession.create(model, options));
   } catch (e) {
     const msg = (e as Error).message;
     if (device === 'cuda' && /cuda|provider|backend/i.test(msg))

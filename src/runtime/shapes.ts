@@ -1,7 +1,7 @@
 // Shapes and element types of every value of a model, found by running it twice at different
 // sizes of its symbolic dimensions: a dimension that differs between the runs is dynamic (null).
 import { encodeModel } from '../graph/encode.js';
-import { DataType, type Dim, type Model, type ValueInfo } from '../graph/ir.js';
+import { DataType, inlineInitializers, type Dim, type Model, type ValueInfo } from '../graph/ir.js';
 import { Session, type Feeds, type HostTensor } from './session.js';
 import { ScrubError } from '../errors.js';
 
@@ -34,7 +34,7 @@ export async function probeShapes(model: Model): Promise<ShapeMap> {
         seen.add(o);
         outputs.push({ name: o, elemType: 0, shape: null });
       }
-  const bytes = encodeModel({ irVersion: model.irVersion, opsetImports: model.opsetImports, graph: { ...g, outputs } });
+  const bytes = encodeModel({ irVersion: model.irVersion, opsetImports: model.opsetImports, graph: { ...g, outputs, initializers: inlineInitializers(g) } });
   const session = await Session.create(bytes, { threads: 1 });
   try {
     const a = await session.run(probeFeeds(realInputs, 2));

@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+// npm run bench: gradient-pass throughput next to forward throughput, and PyTorch beside both.
+// Results print as a table and are saved to bench/last-run.json.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { loadModel } from '../dist/graph/load.js';
+import { GradientModel } from '../dist/runtime/gradient.js';
+import { Session } from '../dist/runtime/session.js';
+import { readNpy } from '../dist/data/npy.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const shared = `${root}../shared/fixtures`;
+const fixtures = `${root}test/fixtures`;
+const only = process.argv.slice(2);
+const models = [
+  ['mlp', `${fixtures}/models/mlp.onnx`],
+  ['cnn', `${fixtures}/models/cnn.onnx`],
+  ['vit', `${fixtures}/models/vit.onnx`],
+  ['resnet18', `${shared}/models/resnet18.onnx`],
+].filter(([name, path]) => existsSync(path) && (only.length === 0 || only.includes(name)));
+
+const BATCH = 64;
+const x = readNpy(`${fixtures}/batch/x.npy`);
+const y = readNpy(`${fixtures}/batch/y.npy`);
+const input = { data: x.data, dims: x.shape };
+
+/** Samples per second of `step` at batch 64: warm-up, then repeat for at least `seconds`. */
+async function throughput(step, seconds) {
+  for (let i = 0; i < 3; i++) await step();
+  let reps = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < seconds * 1000 || reps < 5) {
+    await step();
+    reps++;
+  }
+  return (BATCH * reps) / ((performance.now() - t0) / 1000);
+}
+
+function torchPeer(names) {
+  try {
+    const out = execFileSync('/usr/bin/python3', [`${root}bench/torch_peer.py`, shared, ...names], {
+      encoding: 'utf8',
+      env: { ...process.env, OMP_NUM_THREADS: '1' },
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 900_000,
+    });
+    return JSON.parse(out);
+  } catch {
+    return undefined;
+  }
+}
+
+const report = existsSync(`${shared}/report.json`) ? JSON.parse(readFileSync(`${shared}/report.json`, 'utf8')) : {};
+const results = { host: `${process.platform}-${process.arch}`, node: process.version, batch: BATCH, models: {} };
+for (const [name, path] of models) {
+  const model = loadModel(path);
+  const seconds = name === 'resnet18' ? 6 : 2;
+  results.models[name] = {};
+  for (const threads of [1, 2]) {
+    const fwd = await Session.create(model.bytes, { threads });
+    const grad = await GradientModel.open(model, { threads });
+    const f = await throughput(() => fwd.run({ input }), seconds);
+    const g = await throughput(() => grad.run(input, y.data), seconds);
+    await fwd.release();
+    await grad.release();
+    results.models[name][`threads${threads}`] = { forward_samples_per_s: f, grad_samples_per_s: g, grad_over_forward_time: f / g };
+  }
+}
+
+const peer = process.env.SCRUB_BENCH_NO_TORCH ? undefined : torchPeer(models.map(([n]) => n));
+results.torch = peer ? { measured: true, version: peer.torch } : { measured: false };
+
+const fmt = (v) => (v === undefined ? '—' : v >= 1000 ? `${(v / 1000).toFixed(1)}k` : v.toFixed(1));
+const best = (t) => (t ? Math.max(t.threads1.grad_samples_per_s, t.threads2.grad_samples_per_s) : undefined);
+console.log(`gradient pass vs forward, batch ${BATCH}, samples/s (${results.host}, node ${process.version}, onnxruntime-node)`);
+console.log('model      thr  forward   grad   grad/fwd time | torch grad: report.json  this run | scrub best / torch best');
+for (const [name, r] of Object.entries(results.models)) {
+  const rep = report[name]?.throughput;
+  const mine = peer?.[name];
+  for (const t of [1, 2]) {
+    const k = `threads${t}`;
+    const m = r[k];
+    const line = [
+      name.padEnd(9),
+      String(t).padStart(3),
+      fmt(m.forward_samples_per_s).padStart(8),
+      fmt(m.grad_samples_per_s).padStart(7),
+      `${m.grad_over_forward_time.toFixed(2)}x`.padStart(14),
+      '|',
+      fmt(rep?.[k]?.grad_samples_per_s).padStart(22),
+      fmt(mine?.[k]?.grad_samples_per_s).padStart(9),
+    ];
+    if (t === 2) {
+      const scrubBest = Math.max(r.threads1.grad_samples_per_s, r.threads2.grad_samples_per_s);
+      const vsReport = best(rep) ? `${(scrubBest / best(rep)).toFixed(2)}x report` : '';
+      const vsRun = best(mine) ? `, ${(scrubBest / best(mine)).toFixed(2)}x this run` : '';
+      line.push(`| ${vsReport}${vsRun}`);
+      r.vs_torch = { report: best(rep) && scrubBest / best(rep), this_run: best(mine) && scrubBest / best(mine) };
+    }
+    console.log(line.join(' '));
+  }
+  if (mine) r.torch = mine;
+}
+console.log('targets: grad/fwd time within 3.5x; scrub faster than PyTorch on every model' + (peer ? '' : ' (python3-torch not found: report.json figures only)'));
+writeFileSync(`${root}bench/last-run.json`, JSON.stringify(results, null, 1));

@@ -1,0 +1,3 @@
+import { unaryRule } from './elementwise.js';
+
+export const identity = unaryRule('Identity', 1, (ctx, dy) => dy);

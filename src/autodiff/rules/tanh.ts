@@ -1,0 +1,7 @@
+import { scalarLike, unaryRule } from './elementwise.js';
+
+// dY·(1−Y²), reusing the forward output.
+export const tanh = unaryRule('Tanh', 6, (ctx, dy, x, y) => {
+  const { b } = ctx;
+  return b.op('Mul', [dy, b.op('Sub', [scalarLike(ctx, 1, y), b.op('Mul', [y, y])])]);
+});

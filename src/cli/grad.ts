@@ -1,0 +1,71 @@
+import { parseArgs } from 'node:util';
+import { loadInputs, loadLabels } from '../data/arrays.js';
+import { encodeNpy } from '../data/npy.js';
+import { ScrubError } from '../errors.js';
+import { loadModel } from '../graph/load.js';
+import { GradientModel, meanGradient } from '../runtime/gradient.js';
+import { deviceOption, intOption, requireOne, type Io } from './io.js';
+import { writeFilesAtomically } from './output.js';
+
+const USAGE = 'scrub grad MODEL --x X.npy --y Y.npy --out DIR [--params REGEX] [--batch-size N] [--threads N] [--device cpu|cuda|wasm] [--json]';
+
+export interface GradSummary {
+  model: string;
+  count: number;
+  loss: number;
+  dtype: 'float32';
+  parameters: { name: string; torchName?: string; transposed: boolean; shape: number[]; l2: number; head: number[]; file: string }[];
+}
+
+/** File name for a parameter's gradient: the ONNX name with unsafe characters replaced. */
+export function safeFileName(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
+export async function gradCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: {
+      x: { type: 'string' },
+      y: { type: 'string' },
+      out: { type: 'string', short: 'o' },
+      params: { type: 'string' },
+      'batch-size': { type: 'string' },
+      threads: { type: 'string' },
+      device: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    allowPositionals: true,
+  });
+  const modelPath = requireOne(positionals, 'MODEL', USAGE);
+  if (!values.x || !values.y || !values.out) throw new ScrubError(`--x, --y and --out are required; usage: ${USAGE}`);
+  const batch = intOption(values['batch-size'], 'batch-size', 256);
+  const model = loadModel(modelPath);
+  const gm = await GradientModel.open(model, { params: values.params, device: deviceOption(values.device), threads: intOption(values.threads, 'threads', 0) || undefined });
+  try {
+    const x = loadInputs(values.x, gm.inputs[0].dtype);
+    if (x.note) io.err(`note: ${x.note}`);
+    const y = loadLabels(values.y);
+    const result = await meanGradient(gm, x.value, y, batch);
+    const files = new Map<string, Uint8Array | string>();
+    const summary: GradSummary = { model: modelPath, count: result.count, loss: result.loss, dtype: 'float32', parameters: [] };
+    for (const p of gm.params) {
+      const g = result.grads.get(p.name)!;
+      const file = `${safeFileName(p.name)}.npy`;
+      files.set(file, encodeNpy(g, p.shape));
+      let sq = 0;
+      for (const v of g) sq += v * v;
+      summary.parameters.push({ ...p, l2: Math.sqrt(sq), head: Array.from(g.subarray(0, 8)), file });
+    }
+    files.set('summary.json', JSON.stringify(summary, null, 1) + '\n');
+    writeFilesAtomically(values.out, files);
+    if (values.json) io.out(JSON.stringify(summary));
+    else {
+      io.out(`loss ${summary.loss.toPrecision(8)} over ${summary.count} examples; ${summary.parameters.length} gradients written to ${values.out}/`);
+      for (const p of summary.parameters) io.out(`  ${(p.torchName ?? p.name).padEnd(36)} [${p.shape.join(', ')}]  l2 ${p.l2.toExponential(4)}`);
+    }
+    return 0;
+  } finally {
+    await gm.release();
+  }
+}

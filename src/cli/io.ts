@@ -1,0 +1,28 @@
+import { ScrubError } from '../errors.js';
+
+export interface Io {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+export const consoleIo: Io = {
+  out: (line) => process.stdout.write(line + '\n'),
+  err: (line) => process.stderr.write(line + '\n'),
+};
+
+export function requireOne(positionals: string[], what: string, usage: string): string {
+  if (positionals.length !== 1) throw new ScrubError(`expected one ${what}; usage: ${usage}`);
+  return positionals[0];
+}
+
+export function intOption(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new ScrubError(`--${name} ${value}: expected a positive integer.`);
+  return n;
+}
+
+export function deviceOption(value: string | undefined): 'cpu' | 'cuda' | 'wasm' {
+  if (value === undefined || value === 'cpu' || value === 'cuda' || value === 'wasm') return value ?? 'cpu';
+  throw new ScrubError(`--device ${value}: expected cpu, cuda or wasm.`);
+}

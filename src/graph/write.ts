@@ -1,0 +1,117 @@
+// Writes a copy of a model with some initializers replaced, patching their bytes in place so
+// that every other byte stays identical. External data goes to a data file of the output's own;
+// only the `location` strings pointing at it change. Writes are atomic (temp file, then rename).
+import { existsSync, realpathSync, renameSync, unlinkSync, writeFileSync, readFileSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { ScrubError } from '../errors.js';
+import { DataType, numElements, type Model } from './ir.js';
+import { decodeStringEntry } from './decode.js';
+import { Reader, Writer, WireType } from './wire.js';
+
+export interface WriteResult {
+  model: string;
+  dataFiles: string[];
+}
+
+export function writeModel(model: Model, out: string, replacements: ReadonlyMap<string, Float32Array>): WriteResult {
+  const target = resolve(out);
+  if (existsSync(target) && realpathSync(target) === realpathSync(resolve(model.path)))
+    throw new ScrubError(`${out}: refusing to overwrite the input model; choose another output path.`);
+  for (const [name, values] of replacements) {
+    const t = model.graph.initializers.get(name);
+    if (!t) throw new ScrubError(`${model.path}: no initializer named ${name} to replace.`);
+    if (t.dataType !== DataType.FLOAT) throw new ScrubError(`${model.path}: initializer ${name} is not float32; cannot replace it.`);
+    if (values.length !== numElements(t.dims))
+      throw new ScrubError(`${model.path}: new value for ${name} has ${values.length} elements, the tensor [${t.dims}] has ${numElements(t.dims)}.`);
+    if (t.location.kind === 'typed') throw new ScrubError(`${model.path}: initializer ${name} is stored in a form scrub cannot patch.`);
+  }
+
+  let bytes: Uint8Array = model.bytes.slice();
+  const external = new Map<string, { data: Uint8Array; newName: string }>();
+  const modelBase = dirname(resolve(model.path));
+  for (const t of model.graph.initializers.values()) {
+    if (t.location.kind !== 'external' || external.has(t.location.file)) continue;
+    const suffix = external.size === 0 ? '' : `.${external.size}`;
+    external.set(t.location.file, {
+      data: new Uint8Array(readFileSync(resolve(modelBase, t.location.file))),
+      newName: `${basename(target)}${suffix}.data`,
+    });
+  }
+  for (const [name, values] of replacements) {
+    const t = model.graph.initializers.get(name)!;
+    const src = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+    if (t.location.kind === 'raw' || t.location.kind === 'float_data') bytes.set(src, t.location.offset);
+    else if (t.location.kind === 'external') external.get(t.location.file)!.data.set(src, t.location.offset);
+  }
+  if (external.size > 0) bytes = renameExternalData(bytes, new Map([...external].map(([k, v]) => [k, v.newName])));
+
+  const dataFiles: string[] = [];
+  const temps: [string, string][] = [];
+  try {
+    for (const { data, newName } of external.values()) {
+      const path = resolve(dirname(target), newName);
+      temps.push([writeTemp(path, data), path]);
+      dataFiles.push(path);
+    }
+    temps.push([writeTemp(target, bytes), target]);
+    for (const [tmp, path] of temps) renameSync(tmp, path);
+  } catch (e) {
+    for (const [tmp] of temps) if (existsSync(tmp)) unlinkSync(tmp);
+    throw new ScrubError(`${out}: could not write the model: ${(e as Error).message}`);
+  }
+  return { model: target, dataFiles };
+}
+
+function writeTemp(path: string, bytes: Uint8Array): string {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, bytes);
+  return tmp;
+}
+
+/** Rewrites the `location` of external tensors; every other byte is copied as it was. */
+function renameExternalData(buf: Uint8Array, renames: ReadonlyMap<string, string>): Uint8Array {
+  return rewriteFields(buf, 0, buf.length, (field, s, e) =>
+    field === 7 ? rewriteFields(buf, s, e, (gf, gs, ge) => (gf === 5 ? rewriteTensorLocation(buf, gs, ge, renames) : undefined)) : undefined,
+  );
+}
+
+function rewriteTensorLocation(buf: Uint8Array, start: number, end: number, renames: ReadonlyMap<string, string>): Uint8Array | undefined {
+  return rewriteFields(buf, start, end, (field, s, e) => {
+    if (field !== 13) return undefined;
+    const [key, value] = decodeStringEntry(buf, s, e);
+    if (key !== 'location' || !renames.has(value)) return undefined;
+    const w = new Writer();
+    w.string(1, key);
+    w.string(2, renames.get(value)!);
+    return w.finish();
+  });
+}
+
+/**
+ * Copies a message's fields, letting `replace` substitute the payload of length-delimited
+ * fields (undefined keeps the original bytes). Lengths of replaced fields are re-encoded.
+ */
+function rewriteFields(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  replace: (field: number, s: number, e: number) => Uint8Array | undefined,
+): Uint8Array {
+  const r = new Reader(buf, start, end);
+  const w = new Writer();
+  while (!r.done()) {
+    const fieldStart = r.pos;
+    const { field, wire } = r.tag();
+    if (wire === WireType.Bytes) {
+      const [s, e] = r.span();
+      const sub = replace(field, s, e);
+      if (sub) {
+        w.bytes(field, sub);
+        continue;
+      }
+    } else r.skip(wire);
+    w.raw(buf.subarray(fieldStart, r.pos));
+  }
+  return w.finish();
+}
+

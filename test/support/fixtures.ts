@@ -1,0 +1,50 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { readNpy } from '../../src/data/npy.js';
+
+/** Fixtures copied into the project (a fresh clone tests the same). */
+export const FIXTURES = fileURLToPath(new URL('../fixtures', import.meta.url));
+/** The shared fixtures beside the checkout (resnet18 lives only there). */
+export const SHARED = fileURLToPath(new URL('../../../shared/fixtures', import.meta.url));
+export const hasShared = existsSync(`${SHARED}/models/resnet18.onnx`);
+
+export interface OracleParam {
+  name: string;
+  torchName: string;
+  transposed: boolean;
+  shape: number[];
+  l2: number;
+  head: number[];
+  file?: string;
+}
+
+export interface OracleSummary {
+  loss: number;
+  parameters: OracleParam[];
+}
+
+export function oracle(dir: string): OracleSummary {
+  return JSON.parse(readFileSync(`${dir}/summary.json`, 'utf8')) as OracleSummary;
+}
+
+export function batch() {
+  const x = readNpy(`${FIXTURES}/batch/x.npy`);
+  const y = readNpy(`${FIXTURES}/batch/y.npy`);
+  return { x: { data: x.data as Float32Array, dims: x.shape }, y: y.data as BigInt64Array };
+}
+
+export function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < b.length; i++) {
+    num += (a[i] - b[i]) ** 2;
+    den += b[i] ** 2;
+  }
+  return Math.sqrt(num / den);
+}
+
+export function l2(a: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] ** 2;
+  return Math.sqrt(s);
+}

@@ -1,0 +1,110 @@
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { encodeModel } from '../src/graph/encode.js';
+import { loadModel } from '../src/graph/load.js';
+import { tensorToFloat32, type Tensor } from '../src/graph/ir.js';
+import { writeModel } from '../src/graph/write.js';
+import { Session } from '../src/runtime/session.js';
+import { FIXTURES } from './support/fixtures.js';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'scrub-write-'));
+
+async function runs(path: string): Promise<Float32Array> {
+  const s = await Session.create(path);
+  const out = await s.run({ input: { data: new Float32Array(2 * 784).fill(0.1), dims: [2, 1, 28, 28] } });
+  await s.release();
+  return out.logits.data as Float32Array;
+}
+
+/** The same model with every initializer moved to an external data file. */
+function externalize(src: string, dir: string): string {
+  const m = loadModel(src);
+  const chunks: Uint8Array[] = [];
+  let offset = 0;
+  const inits = new Map<string, Tensor>();
+  for (const t of m.graph.initializers.values()) {
+    inits.set(t.name, { ...t, location: { kind: 'external', file: 'ext.onnx.data', offset, length: t.bytes.length } });
+    chunks.push(t.bytes);
+    offset += t.bytes.length;
+  }
+  writeFileSync(join(dir, 'ext.onnx.data'), Buffer.concat(chunks));
+  writeFileSync(join(dir, 'ext.onnx'), encodeModel({ irVersion: m.irVersion, opsetImports: m.opsetImports, graph: { ...m.graph, initializers: inits } }));
+  return join(dir, 'ext.onnx');
+}
+
+describe('writing edited models', () => {
+  it('patches one initializer in place; every other byte identical; ORT runs it', async () => {
+    const src = `${FIXTURES}/models/cnn.onnx`;
+    const model = loadModel(src);
+    const t = model.graph.initializers.get('fc2.bias')!;
+    const edited = tensorToFloat32(t).map((v) => v + 1);
+    const out = join(tmp(), 'edited.onnx');
+    writeModel(model, out, new Map([['fc2.bias', edited]]));
+    const before = readFileSync(src);
+    const after = readFileSync(out);
+    expect(after.length).toBe(before.length);
+    const loc = t.location as { offset: number; length: number };
+    let inside = 0;
+    let outside = 0;
+    for (let i = 0; i < before.length; i++) {
+      if (before[i] === after[i]) continue;
+      if (i >= loc.offset && i < loc.offset + loc.length) inside++;
+      else outside++;
+    }
+    expect(outside, 'bytes changed outside fc2.bias').toBe(0);
+    expect(inside).toBeGreaterThan(0);
+    expect(tensorToFloat32(loadModel(out).graph.initializers.get('fc2.bias')!)).toEqual(edited);
+    const [a, b] = [await runs(src), await runs(out)];
+    a.forEach((v, i) => expect(b[i] - v).toBeCloseTo(1, 4)); // a bias shift of 1 shifts every logit by 1
+    expect(readFileSync(src).equals(before)).toBe(true); // input untouched
+  });
+
+  it('handles external data: own data file, only location strings change', async () => {
+    const dir = tmp();
+    const src = externalize(`${FIXTURES}/models/mlp.onnx`, dir);
+    const model = loadModel(src);
+    const t = model.graph.initializers.get('fc3.weight')!;
+    expect(t.location.kind).toBe('external');
+    const edited = tensorToFloat32(t).map((v) => v * 0.5);
+    const out = join(dir, 'out', 'edited.onnx');
+    const outDir = join(dir, 'out');
+    (await import('node:fs')).mkdirSync(outDir);
+    const res = writeModel(model, out, new Map([['fc3.weight', edited]]));
+    expect(res.dataFiles.map((f) => f.split('/').pop())).toEqual(['edited.onnx.data']);
+    const inData = readFileSync(join(dir, 'ext.onnx.data'));
+    const outData = readFileSync(join(outDir, 'edited.onnx.data'));
+    const loc = t.location as { offset: number; length: number };
+    let outside = 0;
+    let inside = 0;
+    for (let i = 0; i < inData.length; i++) {
+      if (outData[i] === inData[i]) continue;
+      if (i < loc.offset || i >= loc.offset + loc.length) outside++;
+      else inside++;
+    }
+    expect(outside).toBe(0);
+    expect(inside).toBeGreaterThan(0);
+    // the model file differs only by the renamed location strings: same graph, same tensors
+    const reread = loadModel(out);
+    expect(JSON.stringify(reread.graph.nodes)).toBe(JSON.stringify(model.graph.nodes));
+    expect([...reread.graph.initializers.values()].map((x) => [x.name, x.dims, x.location.kind === 'external' && x.location.file])).toEqual(
+      [...model.graph.initializers.values()].map((x) => [x.name, x.dims, 'edited.onnx.data']),
+    );
+    expect(tensorToFloat32(reread.graph.initializers.get('fc3.weight')!)).toEqual(edited);
+    expect(tensorToFloat32(reread.graph.initializers.get('fc1.weight')!)).toEqual(tensorToFloat32(model.graph.initializers.get('fc1.weight')!));
+    expect((await runs(out)).length).toBe(20);
+  });
+
+  it('refuses to overwrite its input and leaves no temp files on failure', () => {
+    const dir = tmp();
+    const src = join(dir, 'm.onnx');
+    writeFileSync(src, readFileSync(`${FIXTURES}/models/mlp.onnx`));
+    const model = loadModel(src);
+    expect(() => writeModel(model, src, new Map())).toThrow(/refusing to overwrite the input/);
+    expect(() => writeModel(model, join(dir, 'x.onnx'), new Map([['fc1.bias', new Float32Array(3)]]))).toThrow(/has 3 elements/);
+    expect(() => writeModel(model, join(dir, 'no', 'such', 'dir', 'x.onnx'), new Map())).toThrow(/could not write/);
+    expect(readdirSync(dir)).toEqual(['m.onnx']);
+    expect(existsSync(join(dir, 'x.onnx'))).toBe(false);
+  });
+});
