@@ -1,0 +1,181 @@
+// Seeded randomness and sklearn's StratifiedShuffleSplit (1.2). The random stream is our own
+// (xoshiro128** seeded through splitmix32), not numpy's: the same seed gives the same splits here
+// every time, but not the splits sklearn draws. The per-class counts follow sklearn's rules exactly;
+// only its random tie-breaks (which class gets a leftover sample) and the members drawn differ.
+import { type Computed, notComputable } from './result.js';
+
+export interface Prng {
+  /** Uniform integer in [0, 2^32). */
+  nextUint32(): number;
+  /** Uniform integer in [0, n), n ≤ 2^32, without modulo bias. */
+  nextBelow(n: number): number;
+  /** Uniform double in [0, 1) with 53 random bits. */
+  nextFloat(): number;
+}
+
+/** xoshiro128** (Blackman & Vigna) with its state filled by splitmix32 from `seed` (a safe integer). */
+export function createPrng(seed: number): Prng {
+  if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be a safe integer, got ${seed}`);
+  const lo = seed >>> 0;
+  const hi = Math.floor(seed / 2 ** 32) >>> 0;
+  const mix = splitmix32((lo ^ Math.imul(hi, 0x85ebca6b)) | 0);
+  let s0 = mix();
+  let s1 = mix();
+  let s2 = mix();
+  let s3 = mix();
+  if ((s0 | s1 | s2 | s3) === 0) s0 = 1; // the all-zero state is a fixed point
+  const nextUint32 = (): number => {
+    const result = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+    const t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = rotl(s3, 11);
+    return result;
+  };
+  return {
+    nextUint32,
+    nextBelow(n: number): number {
+      if (!Number.isInteger(n) || n < 1 || n > 2 ** 32) throw new RangeError(`nextBelow needs an integer in [1, 2^32], got ${n}`);
+      const limit = 2 ** 32 - (2 ** 32 % n);
+      for (;;) {
+        const r = nextUint32();
+        if (r < limit) return r % n;
+      }
+    },
+    nextFloat(): number {
+      return ((nextUint32() >>> 5) * 2 ** 26 + (nextUint32() >>> 6)) / 2 ** 53;
+    },
+  };
+}
+
+/** A uniformly random permutation of 0..n-1 (Fisher–Yates). */
+export function permutation(n: number, rng: Prng): Uint32Array {
+  const p = new Uint32Array(n);
+  for (let i = 0; i < n; i++) p[i] = i;
+  shuffleInPlace(p, rng);
+  return p;
+}
+
+/** A shuffled copy of `values` as float64. */
+export function shuffled(values: ArrayLike<number>, rng: Prng): Float64Array {
+  const out = Float64Array.from(values);
+  shuffleInPlace(out, rng);
+  return out;
+}
+
+export function shuffleInPlace(a: { length: number; [i: number]: number }, rng: Prng): void {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = rng.nextBelow(i + 1);
+    const t = a[i];
+    a[i] = a[j];
+    a[j] = t;
+  }
+}
+
+export interface Split {
+  readonly train: Uint32Array;
+  readonly test: Uint32Array;
+}
+
+export interface StratifiedSplitOptions {
+  /** Default 10 (sklearn's n_splits). */
+  readonly splits?: number;
+  /** Fraction of the samples in each test set. Default 0.1 (sklearn's default). */
+  readonly testSize?: number;
+}
+
+/**
+ * sklearn's StratifiedShuffleSplit: n_test = ceil(testSize·n) in float64 as sklearn computes it,
+ * n_train = n − n_test; per class the train and test counts are sklearn's
+ * `_approximate_mode` of the class counts; within a class the members are a random permutation.
+ * Not computable where sklearn raises: a class with fewer than 2 members, or fewer train or test
+ * samples than classes.
+ */
+export function stratifiedShuffleSplits(labels: ArrayLike<number>, rng: Prng, options: StratifiedSplitOptions = {}): Computed<Split[]> {
+  const nSplits = options.splits ?? 10;
+  const testSize = options.testSize ?? 0.1;
+  if (!Number.isInteger(nSplits) || nSplits < 1) throw new RangeError(`splits must be a positive integer, got ${nSplits}`);
+  if (!(testSize > 0 && testSize < 1)) throw new RangeError(`testSize must be in (0, 1), got ${testSize}`);
+  const n = labels.length;
+  const nTest = Math.ceil(testSize * n);
+  const nTrain = n - nTest;
+  if (nTrain === 0) return notComputable(`${n} samples leave no training samples with testSize ${testSize}`);
+
+  const classes = [...new Set(Array.from(labels))].sort((a, b) => a - b);
+  const members = classes.map(() => [] as number[]);
+  const classOf = new Map(classes.map((c, i) => [c, i]));
+  for (let i = 0; i < n; i++) members[classOf.get(labels[i])!].push(i);
+  const counts = members.map((m) => m.length);
+  const smallest = Math.min(...counts);
+  if (smallest < 2) return notComputable(`the least populated class has ${smallest} member(s); stratified splits need at least 2`);
+  if (nTrain < classes.length) return notComputable(`${nTrain} training samples are fewer than the ${classes.length} classes`);
+  if (nTest < classes.length) return notComputable(`${nTest} test samples are fewer than the ${classes.length} classes`);
+
+  const out: Split[] = [];
+  for (let s = 0; s < nSplits; s++) {
+    const trainCounts = approximateMode(counts, nTrain, rng);
+    const testCounts = approximateMode(
+      counts.map((c, i) => c - trainCounts[i]),
+      nTest,
+      rng,
+    );
+    const train: number[] = [];
+    const test: number[] = [];
+    for (let i = 0; i < classes.length; i++) {
+      const order = permutation(counts[i], rng);
+      for (let k = 0; k < trainCounts[i]; k++) train.push(members[i][order[k]]);
+      for (let k = trainCounts[i]; k < trainCounts[i] + testCounts[i]; k++) test.push(members[i][order[k]]);
+    }
+    const trainIdx = Uint32Array.from(train);
+    const testIdx = Uint32Array.from(test);
+    shuffleInPlace(trainIdx, rng);
+    shuffleInPlace(testIdx, rng);
+    out.push({ train: trainIdx, test: testIdx });
+  }
+  return { ok: true, value: out };
+}
+
+/**
+ * sklearn.utils._approximate_mode: how many of `draws` fall in each class, proportional to the
+ * class counts, flooring and then handing the leftovers to the largest remainders (ties broken at
+ * random). The float64 operations are sklearn's, so the floors and remainders are bit-identical.
+ */
+export function approximateMode(classCounts: readonly number[], draws: number, rng: Prng): number[] {
+  const total = classCounts.reduce((a, b) => a + b, 0);
+  const continuous = classCounts.map((c) => (c / total) * draws);
+  const floored = continuous.map(Math.floor);
+  let needToAdd = draws - floored.reduce((a, b) => a + b, 0);
+  if (needToAdd > 0) {
+    const remainder = continuous.map((c, i) => c - floored[i]);
+    const values = [...new Set(remainder)].sort((a, b) => b - a);
+    for (const value of values) {
+      const tied = remainder.flatMap((r, i) => (r === value ? [i] : []));
+      const addNow = Math.min(tied.length, needToAdd);
+      shuffleInPlace(tied, rng);
+      for (let k = 0; k < addNow; k++) floored[tied[k]]++;
+      needToAdd -= addNow;
+      if (needToAdd === 0) break;
+    }
+  }
+  return floored;
+}
+
+function rotl(x: number, k: number): number {
+  return (x << k) | (x >>> (32 - k));
+}
+
+/** splitmix32 (a 32-bit variant of Steele, Lea & Flood's SplitMix), to spread a seed over the state. */
+function splitmix32(a: number): () => number {
+  return () => {
+    a = (a + 0x9e3779b9) | 0;
+    let t = a ^ (a >>> 16);
+    t = Math.imul(t, 0x21f0aaad);
+    t ^= t >>> 15;
+    t = Math.imul(t, 0x735a2d97);
+    t ^= t >>> 15;
+    return t >>> 0;
+  };
+}
