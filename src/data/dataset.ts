@@ -1,0 +1,192 @@
+// Datasets as users name them on the command line, streamed in batches the model can take.
+//
+//   openDataset(spec, opts) → Dataset { count, classes?, description, exampleDims, skipped, batches(n) }
+//
+// spec := SOURCE ( '@' TERM )*   (selection terms: see select.ts; e.g. train.gz@0:55000@~forget.json)
+// SOURCE, by what is on disk:
+//   DIR                     x.npy + y.npy inside it, else an image folder DIR/<class>/*.png|jpg|… (images.ts)
+//   X.npy                   with its labels beside it: x.npy → y.npy, train_x.npy → train_y.npy
+//   X.npy,Y.npy             an explicit pair
+//   NAME-images-idx3-ubyte[.gz]   IDX, labels found by name (NAME-labels-idx1-ubyte[.gz])
+//   IMAGES,LABELS           an explicit IDX pair
+//   FILE.jsonl | .ndjson    JSON Lines {"x": [...], "y": k}
+// Indices and set order are the source's: file order, an image folder's listing order (images.ts),
+// JSON Lines' non-blank lines. A pass yields the set in that order.
+// Model values: 8-bit pixels (images, IDX ubyte, uint8 npy) into a float input become
+// (pixel/255 − mean[c]) / std[c] (defaults mean 0, std 1: pixel/255), in the input's float type;
+// every other value is taken as stored (mean/std do not apply), converted to the input's type.
+// Memory: readers stream (gunzip on the fly, positional npy reads, line by line, a window of images
+// decoding), so a pass holds a batch and a bounded read-ahead whatever the set's size.
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ScrubError } from '../errors.js';
+import { DataType, DTYPE_NAMES } from '../graph/ir.js';
+import type { HostTensor } from '../runtime/session.js';
+import { allocate, fitExample, imageGeometry, isFloatInput, makeWriter, type InputSpec } from './convert.js';
+import { openIdx, readIdxHeader } from './idx.js';
+import { openImageFolder } from './images.js';
+import { openJsonl } from './jsonl.js';
+import { openNpyPair, pairedYPath } from './npyfile.js';
+import { parseTerm, resolveSelection, type SelectionTerm } from './select.js';
+import type { Source } from './source.js';
+
+export type { InputSpec } from './convert.js';
+
+export interface DataNote {
+  /** 'skip': an example left out under onBadInput 'skip'; 'note': a decision worth telling. */
+  kind: 'note' | 'skip';
+  message: string;
+  /** Position within the set, for skips. */
+  position?: number;
+}
+
+export interface DatasetOptions {
+  /** The model input fed: ONNX DataType and dims, e.g. {dtype: 1, dims: ['batch', 1, 28, 28]}. */
+  input: InputSpec;
+  /** Per-channel (or one for all) normalisation of 8-bit pixels; defaults 0 and 1. */
+  mean?: readonly number[];
+  std?: readonly number[];
+  /** labels.txt for image folders: one class name per line, line i = class i. */
+  labels?: string;
+  /** An example that cannot be read (undecodable image, bad JSON Lines row, negative label): stop (default) or leave it out. */
+  onBadInput?: 'stop' | 'skip';
+  /** Notes and skips; default: printed to stderr. Each skip is reported once per dataset. */
+  onNote?: (note: DataNote) => void;
+}
+
+export interface Batch {
+  x: HostTensor;
+  y: BigInt64Array;
+  /** Positions within the set (0 … count−1) of the batch's examples. */
+  index: number[];
+}
+
+export interface Dataset {
+  /** Examples selected (listed: under 'skip' a pass may yield fewer). */
+  readonly count: number;
+  /** Distinct labels, where known without reading the data (image folders). */
+  readonly classes?: readonly number[];
+  readonly description: string;
+  /** Per-example dims fed to the model (the batch's dims are [n, ...exampleDims]). */
+  readonly exampleDims: readonly number[];
+  /** Examples left out so far under onBadInput 'skip'. */
+  readonly skipped: number;
+  /** The set in order, batchSize examples a batch, the last one partial. */
+  batches(batchSize: number): AsyncIterable<Batch>;
+}
+
+const exists = (p: string) => existsSync(p) || (p.includes(',') && existsSync(p.slice(0, p.indexOf(','))));
+
+/** Splits a spec into its source and selection terms; a path that exists whole is never split. */
+export function splitSpec(spec: string): { source: string; terms: SelectionTerm[] } {
+  if (!spec) throw new ScrubError(`an empty data argument. Name a folder, .npy, IDX or .jsonl file.`);
+  if (existsSync(spec)) return { source: spec, terms: [] };
+  const parts = spec.split('@');
+  let k = 1;
+  for (let j = parts.length - 1; j > 1; j--)
+    if (exists(parts.slice(0, j).join('@'))) {
+      k = j;
+      break;
+    }
+  return { source: parts.slice(0, k).join('@'), terms: parts.slice(k).map(parseTerm) };
+}
+
+async function openSource(path: string, opts: DatasetOptions, note: (m: string) => void): Promise<Source> {
+  const example = opts.input.dims.slice(1);
+  if (!existsSync(path) && path.includes(',')) {
+    const [a, b, ...rest] = path.split(',');
+    if (rest.length || !a || !b) throw new ScrubError(`${path}: a pair is written INPUTS,LABELS (two paths and one comma).`);
+    for (const p of [a, b]) if (!existsSync(p)) throw new ScrubError(`${p}: no such file.`);
+    return a.endsWith('.npy') ? openNpyPair(a, b) : await openIdx(a, b);
+  }
+  if (!existsSync(path)) throw new ScrubError(`${path}: no such file or folder.`);
+  if (statSync(path).isDirectory()) {
+    if (existsSync(join(path, 'x.npy')) && existsSync(join(path, 'y.npy'))) return openNpyPair(join(path, 'x.npy'), join(path, 'y.npy'));
+    const fixed = example.every((d) => typeof d === 'number' && d > 0) ? imageGeometry(example as number[]) : undefined;
+    return openImageFolder(path, example, fixed, { labels: opts.labels, note });
+  }
+  if (path.endsWith('.npy')) return openNpyPair(path, pairedYPath(path));
+  if (/\.(jsonl|ndjson)$/i.test(path)) return openJsonl(path, !isFloatInput(opts.input.dtype));
+  try {
+    await readIdxHeader(path);
+  } catch {
+    throw new ScrubError(`${path}: not a data format scrub reads. Give an image folder, x.npy + y.npy (a folder or a pair), an IDX file (*-images-idx3-ubyte[.gz]) or JSON Lines (.jsonl).`);
+  }
+  return openIdx(path);
+}
+
+/** Opens what a user named on the command line; see the header for the forms of `spec`. */
+export async function openDataset(spec: string, opts: DatasetOptions): Promise<Dataset> {
+  const onNote = opts.onNote ?? ((n: DataNote) => process.stderr.write(`scrub: ${n.message}\n`));
+  const note = (message: string) => onNote({ kind: 'note', message });
+  const { dtype } = opts.input;
+  allocate(dtype, 0);
+  const { source: path, terms } = splitSpec(spec);
+  const source = await openSource(path, opts, note);
+  const image = source.format === 'images';
+  if (image && !isFloatInput(dtype)) throw new ScrubError(`${path}: images need a float input, and the model's takes ${DTYPE_NAMES[dtype]}.`);
+  if (opts.labels && !image) note(`--labels applies to image folders only; ignored for ${path}`);
+  checkValueType(source, dtype, note);
+  const exampleDims = fitExample(source.shape, opts.input, path);
+  const pixels = source.encoding === 'pixel' && isFloatInput(dtype);
+  if (!pixels && (opts.mean || opts.std)) note(`${path}: --mean/--std apply to 8-bit pixel data only; values are taken as stored`);
+  if (pixels && source.format === 'npy') note(`${path}: uint8 values are read as 8-bit pixels: scaled by 1/255, then normalised`);
+  const write = makeWriter(dtype, exampleDims, source.encoding, { mean: opts.mean, std: opts.std }, path);
+  const set = resolveSelection(terms, source.count, path, note);
+  const per = exampleDims.reduce((a, b) => a * b, 1);
+  const stop = (opts.onBadInput ?? 'stop') === 'stop';
+  const skippedAt = new Set<number>();
+  const selected = terms.length ? ` @${terms.map((t) => t.text).join('@')}` : '';
+  return {
+    count: set.size,
+    classes: source.classes,
+    description: `${source.description}${selected}: ${set.size} of ${source.count} examples`,
+    exampleDims,
+    get skipped() {
+      return skippedAt.size;
+    },
+    async *batches(batchSize: number): AsyncGenerator<Batch> {
+      if (!Number.isInteger(batchSize) || batchSize < 1) throw new ScrubError(`batch size ${batchSize}: give a positive integer.`);
+      let x = allocate(dtype, batchSize * per);
+      let y = new BigInt64Array(batchSize);
+      let index: number[] = [];
+      let position = -1;
+      for await (const ex of source.read(set)) {
+        position++;
+        if ('error' in ex) {
+          if (stop) throw new ScrubError(`${ex.error}. Fix or remove it, or pass --on-bad-input skip to leave such examples out.`);
+          if (!skippedAt.has(position)) {
+            skippedAt.add(position);
+            onNote({ kind: 'skip', message: `skipped: ${ex.error}`, position });
+          }
+          continue;
+        }
+        write(ex.values, x, index.length * per);
+        y[index.length] = ex.label;
+        index.push(position);
+        if (index.length === batchSize) {
+          yield { x: { data: x, dims: [batchSize, ...exampleDims] }, y, index };
+          x = allocate(dtype, batchSize * per);
+          y = new BigInt64Array(batchSize);
+          index = [];
+        }
+      }
+      const n = index.length;
+      if (n) yield { x: { data: x.subarray(0, n * per) as HostTensor['data'], dims: [n, ...exampleDims] }, y: y.subarray(0, n), index };
+    },
+  };
+}
+
+function checkValueType(source: Source, dtype: number, note: (m: string) => void): void {
+  if (!isFloatInput(dtype) && /^float/.test(source.stored))
+    throw new ScrubError(`${source.description}: holds ${source.stored}, the model's input takes ${DTYPE_NAMES[dtype]}. Save the inputs as integers.`);
+  if (dtype === DataType.FLOAT && source.stored === 'float64') note(`${source.description}: float64 values converted to float32`);
+}
+
+/** Throws unless every label is a class of a model with `classes` outputs; `index` names positions. */
+export function checkLabelRange(y: BigInt64Array, classes: number, source: string, index?: readonly number[]): void {
+  const top = BigInt(classes);
+  for (let i = 0; i < y.length; i++)
+    if (y[i] < 0n || y[i] >= top)
+      throw new ScrubError(`${source}: example ${index?.[i] ?? i} has label ${y[i]}, outside the model's ${classes} classes (0 to ${classes - 1}). Check that the data belongs to this model.`);
+}

@@ -1,0 +1,127 @@
+// A pair of .npy files (inputs x, labels y) read by position, a run of records at a time, so the
+// arrays never sit in memory whole (npy.ts reads whole small arrays).
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { ScrubError } from '../errors.js';
+import { toLabel, type Values } from './convert.js';
+import { runs, type Example, type Source } from './source.js';
+import type { IndexSet } from './select.js';
+
+const DESCR: Record<string, { name: string; ctor: Int8ArrayConstructor | Uint8ArrayConstructor | Int16ArrayConstructor | Int32ArrayConstructor | Float32ArrayConstructor | Float64ArrayConstructor | BigInt64ArrayConstructor }> = {
+  '<f4': { name: 'float32', ctor: Float32Array },
+  '<f8': { name: 'float64', ctor: Float64Array },
+  '<i8': { name: 'int64', ctor: BigInt64Array },
+  '<i4': { name: 'int32', ctor: Int32Array },
+  '<i2': { name: 'int16', ctor: Int16Array },
+  '|i1': { name: 'int8', ctor: Int8Array },
+  '|u1': { name: 'uint8', ctor: Uint8Array },
+  '<u1': { name: 'uint8', ctor: Uint8Array },
+};
+
+export interface NpyHeader {
+  path: string;
+  dtype: string;
+  shape: number[];
+  itemSize: number;
+  offset: number;
+}
+
+export function readNpyHeader(path: string): NpyHeader {
+  if (!existsSync(path)) throw new ScrubError(`${path}: no such file.`);
+  const fd = openSync(path, 'r');
+  try {
+    const pre = Buffer.alloc(12);
+    readSync(fd, pre, 0, 12, 0);
+    if (pre.toString('latin1', 0, 6) !== '\x93NUMPY') throw new ScrubError(`${path}: not a NumPy .npy file (bad magic). Save it with numpy.save.`);
+    const major = pre[6];
+    const len = major === 1 ? pre.readUInt16LE(8) : pre.readUInt32LE(8);
+    const start = major === 1 ? 10 : 12;
+    const head = Buffer.alloc(len);
+    readSync(fd, head, 0, len, start);
+    const header = head.toString('latin1');
+    const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
+    const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
+    if (!descr || shapeText === undefined) throw new ScrubError(`${path}: unreadable .npy header.`);
+    if (/'fortran_order':\s*True/.test(header)) throw new ScrubError(`${path}: Fortran-ordered arrays are not supported; save with numpy.ascontiguousarray.`);
+    const type = DESCR[descr];
+    if (!type) throw new ScrubError(`${path}: dtype ${descr} is not supported (little-endian float32, float64, int64, int32, int16, int8, uint8).`);
+    const shape = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+    const offset = start + len;
+    const need = shape.reduce((a, b) => a * b, 1) * type.ctor.BYTES_PER_ELEMENT;
+    const have = statSync(path).size - offset;
+    if (have < need) throw new ScrubError(`${path}: truncated (${have} data bytes, shape [${shape}] needs ${need}).`);
+    return { path, dtype: type.name, shape, itemSize: type.ctor.BYTES_PER_ELEMENT, offset };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The labels file named like an inputs file: x.npy → y.npy, train_x.npy → train_y.npy, x_train.npy → y_train.npy. */
+export function pairedYPath(x: string): string {
+  const name = basename(x);
+  const y = name.replace(/(^|[^a-zA-Z0-9])x(?=[^a-zA-Z0-9])/, '$1y');
+  if (y === name) throw new ScrubError(`${x}: cannot tell which file holds its labels (name it x.npy, *_x.npy or x_*.npy, or pass X.npy,Y.npy).`);
+  const path = join(dirname(x), y);
+  if (!existsSync(path)) throw new ScrubError(`${x}: no labels file ${path} beside it. Pass X.npy,Y.npy to name it.`);
+  return path;
+}
+
+function readFully(fd: number, into: Uint8Array, position: number): void {
+  for (let got = 0; got < into.length; ) {
+    const n = readSync(fd, into, got, into.length - got, position + got);
+    if (n === 0) throw new ScrubError(`a .npy file ended early; was it changed while being read?`);
+    got += n;
+  }
+}
+
+function ctorOf(dtype: string) {
+  return Object.values(DESCR).find((d) => d.name === dtype)!.ctor;
+}
+
+export function openNpyPair(xPath: string, yPath: string): Source {
+  const x = readNpyHeader(xPath);
+  const y = readNpyHeader(yPath);
+  if (x.shape.length < 1) throw new ScrubError(`${xPath}: a 0-d array holds no examples; the first axis must index examples.`);
+  if (y.shape.length !== 1) throw new ScrubError(`${yPath}: labels must be a 1-D array of class indices, got shape [${y.shape}].`);
+  if (y.dtype.startsWith('float')) throw new ScrubError(`${yPath}: labels are ${y.dtype}; save them as int64 or int32 class indices.`);
+  const count = x.shape[0];
+  if (y.shape[0] !== count) throw new ScrubError(`${xPath} holds ${count} examples but ${yPath} holds ${y.shape[0]} labels. They must have the same length.`);
+  const shape = x.shape.slice(1);
+  const per = shape.reduce((a, b) => a * b, 1);
+  const XCtor = ctorOf(x.dtype);
+  const YCtor = ctorOf(y.dtype);
+  const xBytes = per * x.itemSize;
+  const maxRun = Math.max(1, Math.floor((4 << 20) / Math.max(1, xBytes)));
+  return {
+    format: 'npy',
+    count,
+    shape,
+    encoding: x.dtype === 'uint8' ? 'pixel' : 'number',
+    stored: x.dtype,
+    description: `npy ${xPath} (${x.dtype} [${x.shape}]) + ${basename(yPath)}`,
+    async *read(set: IndexSet): AsyncGenerator<Example> {
+      const xfd = openSync(xPath, 'r');
+      const yfd = openSync(yPath, 'r');
+      try {
+        for (const [start, end] of runs(set, maxRun)) {
+          const n = end - start;
+          const xb = new Uint8Array(n * xBytes);
+          const yb = new Uint8Array(n * y.itemSize);
+          readFully(xfd, xb, x.offset + start * xBytes);
+          readFully(yfd, yb, y.offset + start * y.itemSize);
+          const xs = new XCtor(xb.buffer);
+          const ys = new YCtor(yb.buffer);
+          for (let i = 0; i < n; i++) {
+            const label = toLabel(ys[i]);
+            yield typeof label === 'string'
+              ? { error: `${yPath}: example ${start + i}: ${label}` }
+              : { values: xs.subarray(i * per, (i + 1) * per) as Values, label };
+          }
+        }
+      } finally {
+        closeSync(xfd);
+        closeSync(yfd);
+      }
+    },
+  };
+}
