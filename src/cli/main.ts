@@ -1,23 +1,32 @@
-import { readFileSync } from 'node:fs';
 import { ScrubError } from '../errors.js';
+import { version } from '../version.js';
+import { fisherCommand } from './fisher.js';
 import { gradCommand } from './grad.js';
+import { forgetCommand, FORGET_USAGE } from './ssd.js';
 import { inspectCommand } from './inspect.js';
 import { consoleIo, type Io } from './io.js';
 
 const HELP = `scrub: make a deployed ONNX model forget data
 
 usage:
+  ${FORGET_USAGE}
+                                               forget: edit the weights with SSD, write OUT
+                                               (default MODEL.unlearned.onnx)
+  scrub fisher MODEL TRAIN -o FILE [--batch-size N]
+                                               the full-data importance, computed once
   scrub inspect MODEL [--json]                 opset, ops, trainable parameters, gradient coverage
   scrub grad MODEL --x X.npy --y Y.npy --out DIR [--params REGEX] [--batch-size N]
              [--threads N] [--device cpu|cuda|wasm] [--json]
                                                gradient of the mean cross-entropy per parameter
 
+data: an image folder DIR/<class>/*.png|jpg|webp (--labels labels.txt for class names), x.npy+y.npy,
+IDX files (MNIST family, .gz or not), JSON Lines {"x": [...], "y": k}; select with SPEC@A:B, SPEC@list.json,
+SPEC@~list.json (complement), e.g. train-images-idx3-ubyte.gz@0:55000@~forget.json.
+Pixels become (p/255 - mean)/std: --mean/--std per channel, else the model's scrub.mean/scrub.std
+metadata, else 0 and 1.
+
 exit codes: 0 success, 1 failure (e.g. an op without a gradient rule), 2 bad input`;
 
-export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 export async function main(argv: string[], io: Io = consoleIo): Promise<number> {
   const [command, ...rest] = argv;
@@ -27,6 +36,8 @@ export async function main(argv: string[], io: Io = consoleIo): Promise<number> 
         return await inspectCommand(rest, io);
       case 'grad':
         return await gradCommand(rest, io);
+      case 'fisher':
+        return await fisherCommand(rest, io);
       case '--version':
         io.out(version());
         return 0;
@@ -37,7 +48,8 @@ export async function main(argv: string[], io: Io = consoleIo): Promise<number> 
         io.out(HELP);
         return 0;
       default:
-        throw new ScrubError(`unknown command ${command}; run scrub --help`);
+        if (command.startsWith('-') || !/\.onnx$|[/\\]/.test(command)) throw new ScrubError(`unknown command ${command}; run scrub --help`);
+        return await forgetCommand(argv, io);
     }
   } catch (e) {
     if (e instanceof ScrubError) {

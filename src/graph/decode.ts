@@ -8,6 +8,8 @@ export interface DecodedModel {
   producerVersion: string;
   opsetImports: Map<string, number>;
   graph: Graph;
+  /** metadata_props: key/value pairs the exporter or the user attached. */
+  metadata: Map<string, string>;
 }
 
 export function decodeModel(buf: Uint8Array): DecodedModel {
@@ -18,6 +20,7 @@ export function decodeModel(buf: Uint8Array): DecodedModel {
     producerVersion: '',
     opsetImports: new Map(),
     graph: emptyGraph(),
+    metadata: new Map(),
   };
   let sawGraph = false;
   while (!r.done()) {
@@ -41,6 +44,9 @@ export function decodeModel(buf: Uint8Array): DecodedModel {
         else sub.skip(t.wire);
       }
       out.opsetImports.set(domain === 'ai.onnx' ? '' : domain, version);
+    } else if (field === 14 && wire === WireType.Bytes) {
+      const [key, value] = decodeStringEntry(buf, ...r.span());
+      out.metadata.set(key, value);
     } else r.skip(wire);
   }
   if (!sawGraph) throw new Error('no graph in the model');

@@ -105,6 +105,8 @@ export interface Model {
   producerVersion: string;
   opsetImports: Map<string, number>; // '' is the default ONNX domain
   graph: Graph;
+  /** metadata_props of the model file. */
+  metadata: Map<string, string>;
   /** The model file as read (for byte-exact writes). */
   bytes: Uint8Array;
   /** Where the model was read from; external data paths are relative to its directory. */

@@ -1,8 +1,9 @@
 // Writes a copy of a model with some initializers replaced, patching their bytes in place so
 // that every other byte stays identical. External data goes to a data file of the output's own;
-// only the `location` strings pointing at it change. Writes are atomic (temp file, then rename).
-import { existsSync, realpathSync, renameSync, unlinkSync, writeFileSync, readFileSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+// only the `location` strings pointing at it change. Files are staged in a temporary folder beside
+// the output and renamed into place, so a failure leaves nothing half-written.
+import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { ScrubError } from '../errors.js';
 import { DataType, numElements, type Model } from './ir.js';
 import { decodeStringEntry } from './decode.js';
@@ -13,10 +14,55 @@ export interface WriteResult {
   dataFiles: string[];
 }
 
+export interface StagedModel {
+  /** The staged model, loadable (its external data sits beside it under its final name). */
+  path: string;
+  /** Moves the staged files to their final place. */
+  commit(): WriteResult;
+  /** Removes the staged files. */
+  abort(): void;
+}
+
 export function writeModel(model: Model, out: string, replacements: ReadonlyMap<string, Float32Array>): WriteResult {
+  return stageModel(model, out, replacements).commit();
+}
+
+/** Writes the edited model into a temporary folder beside `out`, to be committed or aborted. */
+export function stageModel(model: Model, out: string, replacements: ReadonlyMap<string, Float32Array>): StagedModel {
   const target = resolve(out);
   if (existsSync(target) && realpathSync(target) === realpathSync(resolve(model.path)))
     throw new ScrubError(`${out}: refusing to overwrite the input model; choose another output path.`);
+  checkReplacements(model, replacements);
+  const { bytes, data } = patchedFiles(model, target, replacements);
+  const stage = join(dirname(target), `.${basename(target)}.scrub-tmp-${process.pid}`);
+  const names = [basename(target), ...data.keys()];
+  try {
+    rmSync(stage, { recursive: true, force: true });
+    mkdirSync(stage);
+    writeFileSync(join(stage, basename(target)), bytes);
+    for (const [name, d] of data) writeFileSync(join(stage, name), d);
+  } catch (e) {
+    rmSync(stage, { recursive: true, force: true });
+    throw new ScrubError(`${out}: could not write the model: ${(e as Error).message}`);
+  }
+  return {
+    path: join(stage, basename(target)),
+    commit() {
+      try {
+        // data first, so that the model never points at data that is not there yet
+        for (const name of [...names.slice(1), names[0]]) renameSync(join(stage, name), join(dirname(target), name));
+      } finally {
+        rmSync(stage, { recursive: true, force: true });
+      }
+      return { model: target, dataFiles: names.slice(1).map((n) => join(dirname(target), n)) };
+    },
+    abort() {
+      rmSync(stage, { recursive: true, force: true });
+    },
+  };
+}
+
+function checkReplacements(model: Model, replacements: ReadonlyMap<string, Float32Array>): void {
   for (const [name, values] of replacements) {
     const t = model.graph.initializers.get(name);
     if (!t) throw new ScrubError(`${model.path}: no initializer named ${name} to replace.`);
@@ -25,7 +71,10 @@ export function writeModel(model: Model, out: string, replacements: ReadonlyMap<
       throw new ScrubError(`${model.path}: new value for ${name} has ${values.length} elements, the tensor [${t.dims}] has ${numElements(t.dims)}.`);
     if (t.location.kind === 'typed') throw new ScrubError(`${model.path}: initializer ${name} is stored in a form scrub cannot patch.`);
   }
+}
 
+/** The model's bytes and its external data files (by their new names), with the replacements patched in. */
+function patchedFiles(model: Model, target: string, replacements: ReadonlyMap<string, Float32Array>): { bytes: Uint8Array; data: Map<string, Uint8Array> } {
   let bytes: Uint8Array = model.bytes.slice();
   const external = new Map<string, { data: Uint8Array; newName: string }>();
   const modelBase = dirname(resolve(model.path));
@@ -44,28 +93,7 @@ export function writeModel(model: Model, out: string, replacements: ReadonlyMap<
     else if (t.location.kind === 'external') external.get(t.location.file)!.data.set(src, t.location.offset);
   }
   if (external.size > 0) bytes = renameExternalData(bytes, new Map([...external].map(([k, v]) => [k, v.newName])));
-
-  const dataFiles: string[] = [];
-  const temps: [string, string][] = [];
-  try {
-    for (const { data, newName } of external.values()) {
-      const path = resolve(dirname(target), newName);
-      temps.push([writeTemp(path, data), path]);
-      dataFiles.push(path);
-    }
-    temps.push([writeTemp(target, bytes), target]);
-    for (const [tmp, path] of temps) renameSync(tmp, path);
-  } catch (e) {
-    for (const [tmp] of temps) if (existsSync(tmp)) unlinkSync(tmp);
-    throw new ScrubError(`${out}: could not write the model: ${(e as Error).message}`);
-  }
-  return { model: target, dataFiles };
-}
-
-function writeTemp(path: string, bytes: Uint8Array): string {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, bytes);
-  return tmp;
+  return { bytes, data: new Map([...external.values()].map((e) => [e.newName, e.data])) };
 }
 
 /** Rewrites the `location` of external tensors; every other byte is copied as it was. */

@@ -1,6 +1,6 @@
 // Gradients of a model's mean cross-entropy with respect to its parameters, on ONNX Runtime.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { buildArtifact, gradName, LABELS, LOSS, PER_SAMPLE_LOSS, squaredGradName } from '../autodiff/artifact.js';
@@ -13,8 +13,20 @@ import { rows } from '../data/arrays.js';
 import { probeShapes, type ShapeMap } from './shapes.js';
 import { Session, type Device, type HostTensor } from './session.js';
 
-/** Bumped whenever the artifact's construction changes, so stale caches are never reused. */
+/** Bumped whenever the artifact's layout changes. */
 export const ARTIFACT_VERSION = 1;
+
+let engineFingerprint: string | undefined;
+/** SHA-256 of the autodiff code that builds artifacts: a cache never outlives the rules that made it. */
+function fingerprint(): string {
+  if (engineFingerprint) return engineFingerprint;
+  const h = createHash('sha256');
+  const dirs = [new URL('../autodiff/', import.meta.url), new URL('../autodiff/rules/', import.meta.url)];
+  for (const dir of dirs)
+    for (const f of readdirSync(dir).filter((n) => /\.(js|ts)$/.test(n)).sort()) h.update(f).update(readFileSync(new URL(f, dir)));
+  engineFingerprint = h.digest('hex');
+  return engineFingerprint;
+}
 
 export interface GradientOptions {
   device?: Device;
@@ -84,7 +96,7 @@ export class GradientModel {
     const squared = opts.squared ?? false;
     const cacheDir = opts.cache === false ? undefined : (opts.cache ?? process.env.SCRUB_CACHE_DIR ?? join(homedir(), '.cache', 'scrub'));
     const key = createHash('sha256')
-      .update(`${modelHash(model)}|${opts.params ?? ''}|${squared}|${ARTIFACT_VERSION}`)
+      .update(`${modelHash(model)}|${opts.params ?? ''}|${squared}|${ARTIFACT_VERSION}|${fingerprint()}`)
       .digest('hex')
       .slice(0, 32);
     let bytes: Uint8Array | undefined;
@@ -116,11 +128,16 @@ export class GradientModel {
     return new GradientModel(session, meta.params, meta.inputs, meta.classes, meta.logits, squared, model.path);
   }
 
+  /** Throws a ScrubError when a batch does not fit the model (shape, dtype, label range). */
+  checkBatch(x: HostTensor, labels: BigInt64Array): void {
+    checkInput(this.source, this.inputs[0], x);
+    checkLabels(this.source, labels, x.dims[0], this.classes);
+  }
+
   /** Loss and gradients for one batch; `weights` replaces parameter values for this call. */
   async run(x: HostTensor, labels: BigInt64Array, weights?: ReadonlyMap<string, Float32Array>): Promise<GradientResult> {
     const input = this.inputs[0];
-    checkInput(this.source, input, x);
-    checkLabels(this.source, labels, x.dims[0], this.classes);
+    this.checkBatch(x, labels);
     const feeds: Record<string, HostTensor> = { [input.name]: x, [LABELS]: { data: labels, dims: [labels.length] } };
     if (weights) for (const p of this.params) {
       const w = weights.get(p.name);

@@ -1,0 +1,51 @@
+// Options shared by the commands that read data and run the model.
+import { ScrubError } from '../errors.js';
+import type { CommonOptions } from '../ssd/run.js';
+import { deviceOption, intOption, type Io } from './io.js';
+import { progressReporter } from './progress.js';
+
+export const DATA_OPTIONS = {
+  params: { type: 'string' },
+  'batch-size': { type: 'string' },
+  threads: { type: 'string' },
+  device: { type: 'string' },
+  mean: { type: 'string' },
+  std: { type: 'string' },
+  labels: { type: 'string' },
+  'on-bad-input': { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+  json: { type: 'boolean' },
+} as const;
+
+export type DataValues = { [K in keyof typeof DATA_OPTIONS]?: (typeof DATA_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+
+export function numberList(value: string | undefined, name: string): number[] | undefined {
+  if (value === undefined) return undefined;
+  const list = value.split(',').map((s) => Number(s.trim()));
+  if (list.length === 0 || list.some((v) => !Number.isFinite(v))) throw new ScrubError(`--${name} ${value}: expected numbers separated by commas, one per channel.`);
+  return list;
+}
+
+export function positiveNumber(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!(n > 0) || !Number.isFinite(n)) throw new ScrubError(`--${name} ${value}: expected a positive number.`);
+  return n;
+}
+
+export function commonOptions(v: DataValues, io: Io): CommonOptions {
+  const bad = v['on-bad-input'];
+  if (bad !== undefined && bad !== 'stop' && bad !== 'skip') throw new ScrubError(`--on-bad-input ${bad}: expected stop or skip.`);
+  return {
+    params: v.params,
+    device: deviceOption(v.device),
+    threads: intOption(v.threads, 'threads', 0) || undefined,
+    batchSize: v['batch-size'] === undefined ? undefined : intOption(v['batch-size'], 'batch-size', 64),
+    mean: numberList(v.mean, 'mean'),
+    std: numberList(v.std, 'std'),
+    labels: v.labels,
+    onBadInput: bad as 'stop' | 'skip' | undefined,
+    onNote: (n) => io.err(`${n.kind === 'skip' ? 'skipped' : 'note'}: ${n.message}`),
+    onProgress: progressReporter(io, !v.quiet && !v.json),
+  };
+}

@@ -1,0 +1,27 @@
+// Progress of long passes on stderr: a line updated in place on a terminal, quarter steps otherwise.
+import type { Io } from './io.js';
+
+const LABELS: Record<string, string> = { full: 'full-data importance', forget: 'forget-set importance', evaluate: 'checking the edited model' };
+
+export function progressReporter(io: Io, enabled: boolean): (stage: string, done: number, total: number) => void {
+  const tty = process.stderr.isTTY === true;
+  const started = new Map<string, number>();
+  const lastQuarter = new Map<string, number>();
+  return (stage, done, total) => {
+    if (!enabled || total <= 0) return;
+    const now = performance.now();
+    if (!started.has(stage)) started.set(stage, now);
+    const secs = (now - started.get(stage)!) / 1000;
+    const rate = secs > 0 ? `, ${Math.round(done / secs).toLocaleString('en-US')}/s` : '';
+    const line = `${LABELS[stage] ?? stage}: ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} (${Math.floor((100 * done) / total)}%${rate})`;
+    if (tty) {
+      process.stderr.write(`\r${line}${done >= total ? '\n' : ''}`);
+      return;
+    }
+    const quarter = Math.floor((4 * done) / total);
+    if (total >= 4096 && quarter > (lastQuarter.get(stage) ?? 0)) {
+      lastQuarter.set(stage, quarter);
+      io.err(line);
+    }
+  };
+}

@@ -1,0 +1,113 @@
+// The main job on the embedded default, and what bad input gets.
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, cpSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../src/cli/main.js';
+import { encodeNpy } from '../src/data/npy.js';
+import { FIXTURES } from './support/fixtures.js';
+
+const MODEL = 'models/cnn.onnx';
+const FORGET = 'models/forget';
+const tmp = () => mkdtempSync(join(tmpdir(), 'scrub-ssd-'));
+
+async function run(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+describe('scrub MODEL FORGET on the embedded default', () => {
+  it('forgets the PNG folder, writes the edited model, reports what changed (--json)', async () => {
+    const dir = tmp();
+    const out = join(dir, 'cnn.unlearned.onnx');
+    const before = readFileSync(MODEL);
+    const r = await run(MODEL, FORGET, '-o', out, '--json');
+    expect(r.code, r.err).toBe(0);
+    const report = JSON.parse(r.out);
+    expect(report.method).toBe('ssd');
+    expect(report.full).toMatchObject({ source: 'fisher', path: 'models/cnn.fisher', count: 55000, batches: 860 });
+    expect(report.forget.count).toBe(readdirSync(join(FORGET, '0')).length);
+    expect(report.selected).toBeGreaterThan(0);
+    expect(report.parameters.map((p: { name: string }) => p.name)).toEqual(['conv1.weight', 'conv1.bias', 'conv2.weight', 'conv2.bias', 'fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']);
+    expect(report.forgetAccuracy.before).toBeGreaterThan(0.8);
+    expect(report.forgetAccuracy.after).toBeLessThan(0.2);
+    expect(existsSync(out)).toBe(true);
+    expect(readFileSync(MODEL).equals(before)).toBe(true);
+    expect(readdirSync(dir)).toEqual(['cnn.unlearned.onnx']);
+  });
+
+  it('prints a readable summary with PyTorch names', async () => {
+    const r = await run(MODEL, FORGET, '-o', join(tmp(), 'o.onnx'), '--quiet');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/selected\s+[\d,]+ of 206,922 parameters/);
+    expect(r.out).toMatch(/fc1\.weight\s+\[128, 1568\]\s+[\d,]+/);
+    expect(r.out).toMatch(/forget accuracy\s+[\d.]+% → [\d.]+%/);
+  });
+
+  it('gives the same edit with --train as with the Fisher file made from that train set', async () => {
+    const dir = tmp();
+    const train = join(dir, 'train');
+    cpSync(FORGET, join(train), { recursive: true });
+    expect((await run('fisher', MODEL, train, '-o', join(dir, 'small.fisher'), '--quiet')).code).toBe(0);
+    const forget = `${FIXTURES}/../../models/forget`;
+    const a = await run(MODEL, `${forget}@0:32`, '--fisher', join(dir, 'small.fisher'), '-o', join(dir, 'a.onnx'), '--json');
+    const b = await run(MODEL, `${forget}@0:32`, '--train', train, '-o', join(dir, 'b.onnx'), '--json');
+    expect(a.code, a.err).toBe(0);
+    expect(b.code, b.err).toBe(0);
+    expect(readFileSync(join(dir, 'a.onnx')).equals(readFileSync(join(dir, 'b.onnx')))).toBe(true);
+    expect(JSON.parse(a.out).parameters).toEqual(JSON.parse(b.out).parameters);
+  });
+});
+
+describe('SSD bad input: a clear error, exit 2, no model written', () => {
+  const dir = tmp();
+  mkdirSync(join(dir, 'empty'));
+  mkdirSync(join(dir, 'broken', '0'), { recursive: true });
+  cpSync(join(FORGET, '0', readdirSync(join(FORGET, '0'))[0]), join(dir, 'broken', '0', 'good.png'));
+  writeFileSync(join(dir, 'broken', '0', 'bad.png'), 'not a png');
+  mkdirSync(join(dir, 'class12', '12'), { recursive: true });
+  cpSync(join(FORGET, '0', readdirSync(join(FORGET, '0'))[0]), join(dir, 'class12', '12', 'a.png'));
+  writeFileSync(join(dir, 'wide_x.npy'), encodeNpy(new Float32Array(2 * 3 * 32 * 32), [2, 3, 32, 32]));
+  writeFileSync(join(dir, 'wide_y.npy'), encodeNpy(new BigInt64Array(2), [2]));
+
+  const cases: [string, string[], RegExp][] = [
+    ['a missing forget folder', [MODEL, join(dir, 'nope')], /nope/],
+    ['an empty forget folder', [MODEL, join(dir, 'empty')], /empty/],
+    ['an image that does not decode', [MODEL, join(dir, 'broken')], /bad\.png/],
+    ['labels outside the model classes', [MODEL, join(dir, 'class12')], /label 12, outside the model's 10 classes/],
+    ['an input shape the model cannot take', [MODEL, join(dir, 'wide_x.npy')], /wide_x\.npy/],
+    ['a Fisher file for another model', [`${FIXTURES}/models/mlp.onnx`, FORGET, '--fisher', 'models/cnn.fisher'], /cnn\.fisher: this Fisher file belongs to another model/],
+    ['a Fisher file for other data', [MODEL, FORGET, '--fisher', 'models/cnn.fisher', '--train', FORGET], /cnn\.fisher: this Fisher file was computed on another data set/],
+    ['no full-data importance', [`${FIXTURES}/models/mlp.onnx`, FORGET], /pass --fisher FILE .* or --train DATA/],
+    ['a Fisher file that is not one', [MODEL, FORGET, '--fisher', MODEL], /not a scrub Fisher file/],
+    ['a bad --alpha', [MODEL, FORGET, '--alpha=-1'], /--alpha -1: expected a positive number/],
+    ['an unknown method', [MODEL, FORGET, '--method', 'retrain'], /--method retrain/],
+  ];
+  it.each(cases)('%s', async (_, args, message) => {
+    const out = join(dir, `out-${Math.random().toString(36).slice(2)}.onnx`);
+    const r = await run(...args, '-o', out, '--quiet');
+    expect(r.code, r.err).toBe(2);
+    expect(r.err).toMatch(message);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.startsWith('.') || f.startsWith('out-'))).toEqual([]);
+  });
+
+  it('skips an undecodable image with --on-bad-input skip, and says so', async () => {
+    const out = join(dir, 'skip.onnx');
+    const r = await run(MODEL, join(dir, 'broken'), '-o', out, '--on-bad-input', 'skip', '--json');
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/skipped: .*bad\.png/);
+    expect(JSON.parse(r.out).forget.count).toBe(1);
+  });
+
+  it('refuses a forget set that is the whole training set', async () => {
+    const d = tmp();
+    expect((await run('fisher', MODEL, FORGET, '-o', join(d, 'f.fisher'), '--quiet')).code).toBe(0);
+    const r = await run(MODEL, FORGET, '--fisher', join(d, 'f.fisher'), '-o', join(d, 'o.onnx'), '--quiet');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/the forget set is the whole training set/);
+    expect(existsSync(join(d, 'o.onnx'))).toBe(false);
+  });
+});

@@ -1,0 +1,73 @@
+// SSD parity with the PyTorch reference (../shared/fixtures README, "SSD reference"), on the real
+// Fashion-MNIST from the Debian package dataset-fashion-mnist (installed by .ci/run).
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { openDataset } from '../src/data/dataset.js';
+import { tensorToFloat32 } from '../src/graph/ir.js';
+import { loadModel } from '../src/graph/load.js';
+import { ForwardModel } from '../src/runtime/forward.js';
+import { modelInputs } from '../src/runtime/gradient.js';
+import { countCorrect } from '../src/ssd/importance.js';
+import { writeFisher } from '../src/ssd/fisher-file.js';
+import { computeFisher, runSsd } from '../src/ssd/run.js';
+import { FIXTURES } from './support/fixtures.js';
+
+const FM = '/usr/share/datasets/fashion-mnist';
+const TRAIN = `${FM}/train-images-idx3-ubyte.gz@0:55000`;
+const TEST = `${FM}/t10k-images-idx3-ubyte.gz`;
+const NORM = { mean: [0.286], std: [0.353] };
+const report = JSON.parse(readFileSync(`${FIXTURES}/report.json`, 'utf8'));
+
+async function accuracy(modelPath: string, spec: string): Promise<number> {
+  const input = modelInputs(loadModel(modelPath))[0];
+  const data = await openDataset(spec, { input: { dtype: input.dtype, dims: input.dims }, ...NORM });
+  const fm = await ForwardModel.open(modelPath, input);
+  let correct = 0;
+  for await (const b of data.batches(1000)) correct += countCorrect(await fm.logits(b.x), b, 10);
+  await fm.release();
+  return correct / data.count;
+}
+
+describe('SSD parity with PyTorch (Fashion-MNIST)', () => {
+  it('has the data (apt-get install dataset-fashion-mnist)', () => expect(existsSync(`${FM}/train-images-idx3-ubyte.gz`)).toBe(true));
+
+  describe.each(['mlp', 'cnn', 'vit'])('%s', (name) => {
+    const dir = mkdtempSync(join(tmpdir(), `scrub-ssd-${name}-`));
+    const modelPath = `${FIXTURES}/models/${name}.onnx`;
+    const fisher = join(dir, `${name}.fisher`);
+    beforeAll(async () => {
+      writeFisher(fisher, await computeFisher({ model: modelPath, train: TRAIN, ...NORM, threads: 1 }));
+    }, 600_000);
+
+    it.each(['class0', 'random10', 'random30'])('%s', async (scenario) => {
+      const ref = report[name].scenarios[scenario];
+      const list = `${FIXTURES}/scenarios/${scenario}.json`;
+      const out = join(dir, `${name}.${scenario}.onnx`);
+      const r = await runSsd({ model: modelPath, forget: `${FM}/train-images-idx3-ubyte.gz@${list}`, fisher, out, ...NORM, threads: 1 });
+      expect(r.forget.count).toBe(ref.forget_count);
+
+      for (const p of r.parameters) {
+        const want = ref.ssd_selected[p.name];
+        expect(Math.abs(p.selected - want), `${p.name}: selected ${p.selected}, reference ${want}`).toBeLessThanOrEqual(Math.max(0.005 * want, 2));
+      }
+
+      const mine = loadModel(out).graph.initializers;
+      const oracle = loadModel(`${FIXTURES}/oracle/ssd/${name}.${scenario}.onnx`).graph.initializers;
+      let total = 0;
+      let equal = 0;
+      for (const p of r.parameters) {
+        const a = tensorToFloat32(mine.get(p.name)!);
+        const b = tensorToFloat32(oracle.get(p.name)!);
+        for (let i = 0; i < a.length; i++) if (Math.abs(a[i] - b[i]) <= 1e-4 * Math.abs(b[i]) || a[i] === b[i]) equal++;
+        total += a.length;
+      }
+      expect(equal / total).toBeGreaterThanOrEqual(0.995);
+
+      expect(Math.abs(r.forgetAccuracy.after - ref.ssd.forget_acc)).toBeLessThan(0.005);
+      expect(Math.abs((await accuracy(out, `${TRAIN}@~${list}`)) - ref.ssd.retain_acc)).toBeLessThan(0.005);
+      expect(Math.abs((await accuracy(out, TEST)) - ref.ssd.test_acc)).toBeLessThan(0.005);
+    }, 600_000);
+  });
+});
