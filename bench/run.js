@@ -8,11 +8,16 @@ import { loadModel } from '../dist/graph/load.js';
 import { GradientModel } from '../dist/runtime/gradient.js';
 import { Session } from '../dist/runtime/session.js';
 import { readNpy } from '../dist/data/npy.js';
+import { benchSsd } from './ssd.js';
+import { benchEval } from './eval.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const shared = `${root}../shared/fixtures`;
 const fixtures = `${root}test/fixtures`;
-const only = process.argv.slice(2);
+const args = process.argv.slice(2);
+const sections = args.filter((a) => ['grad', 'ssd', 'eval'].includes(a));
+const only = args.filter((a) => !sections.includes(a));
+const want = (s) => sections.length === 0 || sections.includes(s);
 const models = [
   ['mlp', `${fixtures}/models/mlp.onnx`],
   ['cnn', `${fixtures}/models/cnn.onnx`],
@@ -53,7 +58,7 @@ function torchPeer(names) {
 
 const report = existsSync(`${shared}/report.json`) ? JSON.parse(readFileSync(`${shared}/report.json`, 'utf8')) : {};
 const results = { host: `${process.platform}-${process.arch}`, node: process.version, batch: BATCH, models: {} };
-for (const [name, path] of models) {
+for (const [name, path] of want('grad') ? models : []) {
   const model = loadModel(path);
   const seconds = name === 'resnet18' ? 6 : 2;
   results.models[name] = {};
@@ -68,7 +73,7 @@ for (const [name, path] of models) {
   }
 }
 
-const peer = process.env.SCRUB_BENCH_NO_TORCH ? undefined : torchPeer(models.map(([n]) => n));
+const peer = process.env.SCRUB_BENCH_NO_TORCH || !want('grad') ? undefined : torchPeer(models.map(([n]) => n));
 results.torch = peer ? { measured: true, version: peer.torch } : { measured: false };
 
 const fmt = (v) => (v === undefined ? '—' : v >= 1000 ? `${(v / 1000).toFixed(1)}k` : v.toFixed(1));
@@ -103,4 +108,6 @@ for (const [name, r] of Object.entries(results.models)) {
   if (mine) r.torch = mine;
 }
 console.log('targets: grad/fwd time within 3.5x; scrub faster than PyTorch on every model' + (peer ? '' : ' (python3-torch not found: report.json figures only)'));
+if (want('ssd')) results.ssd = await benchSsd(root, shared, report);
+if (want('eval')) results.eval = await benchEval(root);
 writeFileSync(`${root}bench/last-run.json`, JSON.stringify(results, null, 1));

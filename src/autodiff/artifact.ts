@@ -1,6 +1,6 @@
 // The gradient artifact: one self-contained ONNX model, forward + loss + backward, taking the
-// model's inputs and the labels and returning the loss, per-sample losses, logits and one
-// gradient per parameter. Parameters are graph inputs whose initializers are their defaults,
+// model's inputs (and, for the cross-entropy, the labels) and returning the loss, per-sample
+// losses, logits and one gradient per parameter. Parameters are graph inputs whose initializers are their defaults,
 // so new values can be fed at every step without rebuilding it.
 import { encodeModel } from '../graph/encode.js';
 import { DataType, inlineInitializers, type Graph, type Model, type ValueInfo } from '../graph/ir.js';
@@ -9,7 +9,7 @@ import type { ShapeMap } from '../runtime/shapes.js';
 import { ScrubError } from '../errors.js';
 import { GraphBuilder } from './builder.js';
 import { backward } from './engine.js';
-import { crossEntropy } from './loss.js';
+import { crossEntropy, logitNorm, type LossKind } from './loss.js';
 import type { RuleRegistry } from './registry.js';
 
 export const LABELS = 'scrub/labels';
@@ -19,9 +19,11 @@ export const gradName = (param: string) => `scrub/grad/${param}`;
 export const squaredGradName = (param: string) => `scrub/grad2/${param}`;
 
 export interface ArtifactOptions {
+  /** Default 'cross-entropy'; 'logit-norm' takes no labels input. */
+  loss?: LossKind;
   /** Also output the elementwise squares of the gradients. */
   squared?: boolean;
-  /** Feed parameters as inputs (default true); false bakes the current values in. */
+  /** Parameters as required inputs, fed at every run (default true); false bakes the current values in. */
   paramsAsInputs?: boolean;
 }
 
@@ -46,7 +48,8 @@ export function buildArtifact(model: Model, shapes: ShapeMap, params: Parameter[
   if (opset < 11) throw new ScrubError(`${source}: opset ${opset} is too old; re-export with opset 11 or newer (torch.onnx.export(..., opset_version=17)).`);
 
   const b = new GraphBuilder(opset);
-  const loss = crossEntropy(b, logits, LABELS, classes);
+  const kind = opts.loss ?? 'cross-entropy';
+  const loss = kind === 'logit-norm' ? logitNorm(b, logits) : crossEntropy(b, logits, LABELS, classes);
   const grads = backward({
     graph: g,
     opsets: model.opsetImports,
@@ -77,14 +80,23 @@ export function buildArtifact(model: Model, shapes: ShapeMap, params: Parameter[
 
   const initNames = new Set(g.initializers.keys());
   const dataInputs = g.inputs.filter((i) => !initNames.has(i.name));
-  const inputs: ValueInfo[] = [...dataInputs, { name: LABELS, elemType: DataType.INT64, shape: [ls[0] ?? 'batch'] }];
-  if (opts.paramsAsInputs ?? true) for (const p of params) inputs.push({ name: p.name, elemType: DataType.FLOAT, shape: p.shape });
+  const inputs: ValueInfo[] = [...dataInputs];
+  if (kind === 'cross-entropy') inputs.push({ name: LABELS, elemType: DataType.INT64, shape: [ls[0] ?? 'batch'] });
+  // onnxruntime-node ignores feeds for inputs that also have an initializer: parameters fed at
+  // every step must be inputs without one.
+  const asInputs = opts.paramsAsInputs ?? true;
+  const initializers = inlineInitializers(g);
+  if (asInputs)
+    for (const p of params) {
+      inputs.push({ name: p.name, elemType: DataType.FLOAT, shape: p.shape });
+      initializers.delete(p.name);
+    }
   const graph: Graph = {
     name: 'scrub_gradient',
     nodes: [...g.nodes, ...b.nodes],
     inputs,
     outputs,
-    initializers: new Map([...inlineInitializers(g), ...b.initializers]),
+    initializers: new Map([...initializers, ...b.initializers]),
     valueInfo: new Map(),
   };
   const bytes = encodeModel({ irVersion: Math.max(model.irVersion, 4), opsetImports: model.opsetImports, graph });

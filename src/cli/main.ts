@@ -1,6 +1,8 @@
 import { ScrubError } from '../errors.js';
 import { version } from '../version.js';
+import { evalCommand } from './eval.js';
 import { fisherCommand } from './fisher.js';
+import { verifyCommand } from './verify.js';
 import { gradCommand } from './grad.js';
 import { forgetCommand, FORGET_USAGE } from './ssd.js';
 import { inspectCommand } from './inspect.js';
@@ -11,16 +13,21 @@ const HELP = `scrub: make a deployed ONNX model forget data
 usage:
   ${FORGET_USAGE}
                                                forget: edit the weights with SSD, write OUT
-                                               (default MODEL.unlearned.onnx)
-  scrub fisher MODEL TRAIN -o FILE [--batch-size N]
+                                               (default MODEL.unlearned.onnx); lf-ssd needs no
+                                               labels (importance from the logits' norm)
+  scrub fisher MODEL TRAIN -o FILE [--method ssd|lf-ssd] [--batch-size N]
                                                the full-data importance, computed once
+  scrub eval MODEL --forget F [--retain R] [--test T] [--retrain M] [--require 'test_acc>=0.9']... [--json]
+                                               accuracy, loss, membership-inference attacks; writes a record
+  scrub verify OUT.onnx OUT.record.json        re-hash the model and its tensors against the record
   scrub inspect MODEL [--json]                 opset, ops, trainable parameters, gradient coverage
   scrub grad MODEL --x X.npy --y Y.npy --out DIR [--params REGEX] [--batch-size N]
              [--threads N] [--device cpu|cuda|wasm] [--json]
                                                gradient of the mean cross-entropy per parameter
 
 data: an image folder DIR/<class>/*.png|jpg|webp (--labels labels.txt for class names), x.npy+y.npy,
-IDX files (MNIST family, .gz or not), JSON Lines {"x": [...], "y": k}; select with SPEC@A:B, SPEC@list.json,
+IDX files (MNIST family, .gz or not), JSON Lines {"x": [...], "y": k}; without labels (lf-ssd): images
+directly in DIR, x.npy alone, JSON Lines {"x": [...]}; select with SPEC@A:B, SPEC@list.json,
 SPEC@~list.json (complement), e.g. train-images-idx3-ubyte.gz@0:55000@~forget.json.
 Pixels become (p/255 - mean)/std: --mean/--std per channel, else the model's scrub.mean/scrub.std
 metadata, else 0 and 1.
@@ -38,6 +45,10 @@ export async function main(argv: string[], io: Io = consoleIo): Promise<number> 
         return await gradCommand(rest, io);
       case 'fisher':
         return await fisherCommand(rest, io);
+      case 'eval':
+        return await evalCommand(rest, io);
+      case 'verify':
+        return await verifyCommand(rest, io);
       case '--version':
         io.out(version());
         return 0;

@@ -1,6 +1,6 @@
 // Datasets as users name them on the command line, streamed in batches the model can take.
 //
-//   openDataset(spec, opts) → Dataset { count, classes?, description, exampleDims, skipped, batches(n) }
+//   openDataset(spec, opts) → Dataset { count, labelled, classes?, description, exampleDims, skipped, batches(n) }
 //
 // spec := SOURCE ( '@' TERM )*   (selection terms: see select.ts; e.g. train.gz@0:55000@~forget.json)
 // SOURCE, by what is on disk:
@@ -10,6 +10,9 @@
 //   NAME-images-idx3-ubyte[.gz]   IDX, labels found by name (NAME-labels-idx1-ubyte[.gz])
 //   IMAGES,LABELS           an explicit IDX pair
 //   FILE.jsonl | .ndjson    JSON Lines {"x": [...], "y": k}
+// Sets without labels (Dataset.labelled false, every label NO_LABEL = −1): an image folder with the
+// images directly in DIR and no class folders; x.npy with no y.npy beside it (DIR or DIR/x.npy; other
+// names need their partner, as a missing one is more likely a mistake); JSON Lines rows without "y".
 // Indices and set order are the source's: file order, an image folder's listing order (images.ts),
 // JSON Lines' non-blank lines. A pass yields the set in that order.
 // Model values: 8-bit pixels (images, IDX ubyte, uint8 npy) into a float input become
@@ -18,7 +21,7 @@
 // Memory: readers stream (gunzip on the fly, positional npy reads, line by line, a window of images
 // decoding), so a pass holds a batch and a bounded read-ahead whatever the set's size.
 import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { ScrubError } from '../errors.js';
 import { DataType, DTYPE_NAMES } from '../graph/ir.js';
 import type { HostTensor } from '../runtime/session.js';
@@ -28,9 +31,10 @@ import { openImageFolder } from './images.js';
 import { openJsonl } from './jsonl.js';
 import { openNpyPair, pairedYPath } from './npyfile.js';
 import { parseTerm, resolveSelection, type SelectionTerm } from './select.js';
-import type { Source } from './source.js';
+import { NO_LABEL, type Source } from './source.js';
 
 export type { InputSpec } from './convert.js';
+export { NO_LABEL } from './source.js';
 
 export interface DataNote {
   /** 'skip': an example left out under onBadInput 'skip'; 'note': a decision worth telling. */
@@ -56,7 +60,9 @@ export interface DatasetOptions {
 
 export interface Batch {
   x: HostTensor;
+  /** Class indices; all NO_LABEL (−1) when the set has no labels. */
   y: BigInt64Array;
+  labelled: boolean;
   /** Positions within the set (0 … count−1) of the batch's examples. */
   index: number[];
 }
@@ -64,6 +70,8 @@ export interface Batch {
 export interface Dataset {
   /** Examples selected (listed: under 'skip' a pass may yield fewer). */
   readonly count: number;
+  /** False for a set without labels: its batches' y are all NO_LABEL (−1). */
+  readonly labelled: boolean;
   /** Distinct labels, where known without reading the data (image folders). */
   readonly classes?: readonly number[];
   readonly description: string;
@@ -101,11 +109,14 @@ async function openSource(path: string, opts: DatasetOptions, note: (m: string) 
   }
   if (!existsSync(path)) throw new ScrubError(`${path}: no such file or folder.`);
   if (statSync(path).isDirectory()) {
-    if (existsSync(join(path, 'x.npy')) && existsSync(join(path, 'y.npy'))) return openNpyPair(join(path, 'x.npy'), join(path, 'y.npy'));
+    if (existsSync(join(path, 'x.npy'))) return openNpyPair(join(path, 'x.npy'), existsSync(join(path, 'y.npy')) ? join(path, 'y.npy') : undefined);
     const fixed = example.every((d) => typeof d === 'number' && d > 0) ? imageGeometry(example as number[]) : undefined;
     return openImageFolder(path, example, fixed, { labels: opts.labels, note });
   }
-  if (path.endsWith('.npy')) return openNpyPair(path, pairedYPath(path));
+  if (path.endsWith('.npy')) {
+    const lone = basename(path) === 'x.npy' && !existsSync(join(dirname(path), 'y.npy'));
+    return openNpyPair(path, lone ? undefined : pairedYPath(path));
+  }
   if (/\.(jsonl|ndjson)$/i.test(path)) return openJsonl(path, !isFloatInput(opts.input.dtype));
   try {
     await readIdxHeader(path);
@@ -137,8 +148,10 @@ export async function openDataset(spec: string, opts: DatasetOptions): Promise<D
   const stop = (opts.onBadInput ?? 'stop') === 'stop';
   const skippedAt = new Set<number>();
   const selected = terms.length ? ` @${terms.map((t) => t.text).join('@')}` : '';
+  const labelled = source.labelled;
   return {
     count: set.size,
+    labelled,
     classes: source.classes,
     description: `${source.description}${selected}: ${set.size} of ${source.count} examples`,
     exampleDims,
@@ -165,14 +178,14 @@ export async function openDataset(spec: string, opts: DatasetOptions): Promise<D
         y[index.length] = ex.label;
         index.push(position);
         if (index.length === batchSize) {
-          yield { x: { data: x, dims: [batchSize, ...exampleDims] }, y, index };
+          yield { x: { data: x, dims: [batchSize, ...exampleDims] }, y, labelled, index };
           x = allocate(dtype, batchSize * per);
           y = new BigInt64Array(batchSize);
           index = [];
         }
       }
       const n = index.length;
-      if (n) yield { x: { data: x.subarray(0, n * per) as HostTensor['data'], dims: [n, ...exampleDims] }, y: y.subarray(0, n), index };
+      if (n) yield { x: { data: x.subarray(0, n * per) as HostTensor['data'], dims: [n, ...exampleDims] }, y: y.subarray(0, n), labelled, index };
     },
   };
 }
@@ -184,6 +197,16 @@ function checkValueType(source: Source, dtype: number, note: (m: string) => void
 }
 
 /** Throws unless every label is a class of a model with `classes` outputs; `index` names positions. */
+/** Refuses a set without labels where `user` needs them; `name` is the set as the user named it, `remedy` what to do instead. */
+export function requireLabels(data: Pick<Dataset, 'labelled'>, name: string, user: string, remedy: string): void {
+  if (!data.labelled) throw new ScrubError(`${name}: has no labels, and ${user} needs them. ${remedy}`);
+}
+
+/** The batch as a label-free consumer sees it: every label NO_LABEL (digests then ignore the labels). */
+export function withoutLabels(batch: Batch): Batch {
+  return batch.labelled ? { ...batch, y: new BigInt64Array(batch.y.length).fill(NO_LABEL), labelled: false } : batch;
+}
+
 export function checkLabelRange(y: BigInt64Array, classes: number, source: string, index?: readonly number[]): void {
   const top = BigInt(classes);
   for (let i = 0; i < y.length; i++)

@@ -89,6 +89,7 @@ export async function openIdx(imagesPath: string, labelsPath?: string): Promise<
     shape,
     encoding: images.type === 0x08 ? 'pixel' : 'number',
     stored: TYPES[images.type].name,
+    labelled: true,
     description: `IDX ${imagesPath} + ${basename(labels.path)}`,
     async *read(set: IndexSet): AsyncGenerator<Example> {
       const xr = new ByteReader(imagesPath);

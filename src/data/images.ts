@@ -1,4 +1,5 @@
-// Image folders DIR/<class>/**/*.png|jpg|jpeg|webp|tif|tiff, decoded by sharp (libvips).
+// Image folders DIR/<class>/**/*.png|jpg|jpeg|webp|tif|tiff, decoded by sharp (libvips); or, for a
+// set without labels, images directly in DIR and no class folders (in file-name order, code points).
 //
 // Classes: a folder's name is its class index ("0", "7"), or with labels.txt (one class name per
 // line, line i = class i, as torchvision's ImageFolder numbers the sorted folder names) its name.
@@ -14,7 +15,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ScrubError } from '../errors.js';
 import { showDims, type Geometry } from './convert.js';
-import { type Example, type Source } from './source.js';
+import { NO_LABEL, type Example, type Source } from './source.js';
 import type { IndexSet } from './select.js';
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff'];
@@ -90,17 +91,20 @@ export interface ImageFolderOptions {
 
 interface Listing {
   files: string[];
-  labels: Int32Array;
+  /** Per file; undefined for a flat folder (no labels). */
+  labels?: Int32Array;
   classes: number[];
 }
 
 export function listImageFolder(dir: string, opts: ImageFolderOptions): Listing {
   if (!existsSync(dir)) throw new ScrubError(`${dir}: no such folder. Pass a folder of class sub-folders, DIR/<class>/*.png.`);
   const entries = readdirSync(dir, { withFileTypes: true });
-  const loose = entries.filter((e) => e.isFile() && isImage(e.name));
+  const loose = entries.filter((e) => (e.isFile() || (e.isSymbolicLink() && !isDir(join(dir, e.name)))) && isImage(e.name)).map((e) => e.name);
   const folders = entries.filter((e) => !e.name.startsWith('.') && (e.isDirectory() || (e.isSymbolicLink() && isDir(join(dir, e.name))))).map((e) => e.name);
-  if (loose.length) throw new ScrubError(`${dir}: images must sit in class sub-folders DIR/<class>/, but ${loose[0].name} is directly in it. Move each image into the folder of its class.`);
-  if (!folders.length) throw new ScrubError(`${dir}: the folder is empty: no class sub-folders DIR/<class>/ with images in them.`);
+  if (loose.length && !folders.length) return listFlatFolder(dir, loose, entries.filter((e) => !e.isDirectory() && !loose.includes(e.name)).length, opts);
+  if (loose.length)
+    throw new ScrubError(`${dir}: images must sit in class sub-folders DIR/<class>/, but ${loose[0]} is directly in it. Move each image into the folder of its class (or, for a set without labels, remove the sub-folders).`);
+  if (!folders.length) throw new ScrubError(`${dir}: the folder is empty: no class sub-folders DIR/<class>/ with images in them (nor images directly in it, for a set without labels).`);
   const names = opts.labels ? readLabelsTxt(opts.labels) : undefined;
   const byLabel = new Map<number, string>();
   for (const f of folders) {
@@ -133,6 +137,12 @@ export function listImageFolder(dir: string, opts: ImageFolderOptions): Listing 
   if (others) opts.note(`${dir}: ${others} files that are not ${IMAGE_EXTENSIONS.join(' ')} images ignored`);
   if (!files.length) throw new ScrubError(`${dir}: no images in its class folders (looked for ${IMAGE_EXTENSIONS.join(' ')}).`);
   return { files, labels: Int32Array.from(labels), classes };
+}
+
+function listFlatFolder(dir: string, images: string[], others: number, opts: ImageFolderOptions): Listing {
+  if (opts.labels) opts.note(`${dir}: holds images and no class folders, so it has no labels; --labels ${opts.labels} ignored`);
+  if (others) opts.note(`${dir}: ${others} entries that are not ${IMAGE_EXTENSIONS.join(' ')} images ignored`);
+  return { files: images.sort(byCodePoint), classes: [] };
 }
 
 type Sharp = (typeof import('sharp'))['default'];
@@ -213,13 +223,14 @@ export async function openImageFolder(dir: string, example: readonly (number | s
     shape: geo.layout === 'chw' ? [geo.c, geo.h, geo.w] : [geo.h, geo.w, geo.c],
     encoding: 'pixel',
     stored: 'uint8',
-    description: `image folder ${dir} (${classes.length} classes)`,
-    classes,
+    labelled: labels !== undefined,
+    description: `image folder ${dir} (${labels ? `${classes.length} classes` : 'no labels'})`,
+    classes: labels ? classes : undefined,
     read(set: IndexSet): AsyncIterable<Example> {
       return orderedMap(set, 16, async (i): Promise<Example> => {
         const file = join(dir, files[i]);
         try {
-          return { values: await decodeImage(file, geo), label: BigInt(labels[i]) };
+          return { values: await decodeImage(file, geo), label: labels ? BigInt(labels[i]) : NO_LABEL };
         } catch (e) {
           return { error: `${file}: cannot decode the image (${(e as Error).message})` };
         }

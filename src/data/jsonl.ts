@@ -1,10 +1,11 @@
 // JSON Lines, one example a line: {"x": [...], "y": k}; x a number list (token ids or a tabular
-// row) or nested lists (any rectangular shape). Blank lines are not examples.
+// row) or nested lists (any rectangular shape). Blank lines are not examples. A file whose first
+// row has no "y" is a set without labels: then no row may have one (and with one, every row must).
 import { createReadStream, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { ScrubError } from '../errors.js';
 import { toLabel } from './convert.js';
-import { type Example, type Source } from './source.js';
+import { NO_LABEL, type Example, type Source } from './source.js';
 import type { IndexSet } from './select.js';
 
 async function countRows(path: string): Promise<number> {
@@ -43,14 +44,18 @@ interface Row {
   label: bigint;
 }
 
-function parseRow(text: string, integers: boolean): Row | string {
+/** `labelled`: whether the file's rows carry "y"; undefined for the first row, which decides. */
+function parseRow(text: string, integers: boolean, labelled: boolean | undefined): Row | string {
   let obj: unknown;
   try {
     obj = JSON.parse(text);
   } catch (e) {
     return `not valid JSON (${(e as Error).message})`;
   }
-  if (typeof obj !== 'object' || obj === null || Array.isArray(obj) || !('x' in obj) || !('y' in obj)) return `expected an object {"x": [...], "y": label}`;
+  const expected = labelled === false ? `expected an object {"x": [...]}` : `expected an object {"x": [...], "y": label}`;
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj) || !('x' in obj)) return expected;
+  if (labelled === true && !('y' in obj)) return expected;
+  if (labelled === false && 'y' in obj) return `"y" given, but the first row has none: label every row or none`;
   const { x, y } = obj as { x: unknown; y: unknown };
   const values: number[] = [];
   const shape: number[] = [];
@@ -73,6 +78,7 @@ function parseRow(text: string, integers: boolean): Row | string {
   if (!Array.isArray(x)) return `"x" must be a list of numbers`;
   const bad = walk(x, 0);
   if (bad) return bad;
+  if (!('y' in obj)) return { values, shape, label: NO_LABEL };
   const label = toLabel(y);
   if (typeof label === 'string') return label;
   return { values, shape, label };
@@ -85,10 +91,12 @@ export async function openJsonl(path: string, integers: boolean): Promise<Source
   const count = await countRows(path);
   if (count === 0) throw new ScrubError(`${path}: holds no examples. Write one {"x": [...], "y": label} per line.`);
   let shape: number[] = [];
+  let labelled = true;
   for await (const { text, line } of lines(path)) {
-    const row = parseRow(text, integers);
+    const row = parseRow(text, integers, undefined);
     if (typeof row === 'string') throw new ScrubError(`${path}:${line}: ${row}. The first row sets the shape of every example; fix it.`);
     shape = row.shape;
+    labelled = row.label !== NO_LABEL;
     break;
   }
   return {
@@ -97,7 +105,8 @@ export async function openJsonl(path: string, integers: boolean): Promise<Source
     shape,
     encoding: 'number',
     stored: 'json',
-    description: `JSON Lines ${path}`,
+    labelled,
+    description: `JSON Lines ${path}${labelled ? '' : ' (no labels)'}`,
     async *read(set: IndexSet): AsyncGenerator<Example> {
       const last = set.ends[set.ends.length - 1] ?? 0;
       let k = -1;
@@ -107,7 +116,7 @@ export async function openJsonl(path: string, integers: boolean): Promise<Source
         if (k >= last) break;
         while (k >= set.ends[span]) span++;
         if (k < set.starts[span]) continue;
-        const row = parseRow(text, integers);
+        const row = parseRow(text, integers, labelled);
         if (typeof row === 'string') yield { error: `${path}:${line}: ${row}` };
         else if (!sameShape(row.shape, shape))
           yield { error: `${path}:${line}: "x" has shape [${row.shape}], the first row [${shape}]; rows of different sizes cannot form a batch (pad them to one length)` };

@@ -4,7 +4,7 @@ import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ScrubError } from '../errors.js';
 import { toLabel, type Values } from './convert.js';
-import { runs, type Example, type Source } from './source.js';
+import { NO_LABEL, runs, type Example, type Source } from './source.js';
 import type { IndexSet } from './select.js';
 
 const DESCR: Record<string, { name: string; ctor: Int8ArrayConstructor | Uint8ArrayConstructor | Int16ArrayConstructor | Int32ArrayConstructor | Float32ArrayConstructor | Float64ArrayConstructor | BigInt64ArrayConstructor }> = {
@@ -62,7 +62,7 @@ export function pairedYPath(x: string): string {
   const y = name.replace(/(^|[^a-zA-Z0-9])x(?=[^a-zA-Z0-9])/, '$1y');
   if (y === name) throw new ScrubError(`${x}: cannot tell which file holds its labels (name it x.npy, *_x.npy or x_*.npy, or pass X.npy,Y.npy).`);
   const path = join(dirname(x), y);
-  if (!existsSync(path)) throw new ScrubError(`${x}: no labels file ${path} beside it. Pass X.npy,Y.npy to name it.`);
+  if (!existsSync(path)) throw new ScrubError(`${x}: no labels file ${path} beside it. Pass X.npy,Y.npy to name it (a set without labels is an x.npy with no y.npy beside it).`);
   return path;
 }
 
@@ -78,18 +78,20 @@ function ctorOf(dtype: string) {
   return Object.values(DESCR).find((d) => d.name === dtype)!.ctor;
 }
 
-export function openNpyPair(xPath: string, yPath: string): Source {
+/** Inputs and their labels; without `yPath`, a set without labels. */
+export function openNpyPair(xPath: string, yPath?: string): Source {
   const x = readNpyHeader(xPath);
-  const y = readNpyHeader(yPath);
+  const y = yPath === undefined ? undefined : readNpyHeader(yPath);
   if (x.shape.length < 1) throw new ScrubError(`${xPath}: a 0-d array holds no examples; the first axis must index examples.`);
-  if (y.shape.length !== 1) throw new ScrubError(`${yPath}: labels must be a 1-D array of class indices, got shape [${y.shape}].`);
-  if (y.dtype.startsWith('float')) throw new ScrubError(`${yPath}: labels are ${y.dtype}; save them as int64 or int32 class indices.`);
   const count = x.shape[0];
-  if (y.shape[0] !== count) throw new ScrubError(`${xPath} holds ${count} examples but ${yPath} holds ${y.shape[0]} labels. They must have the same length.`);
+  if (y) {
+    if (y.shape.length !== 1) throw new ScrubError(`${yPath}: labels must be a 1-D array of class indices, got shape [${y.shape}].`);
+    if (y.dtype.startsWith('float')) throw new ScrubError(`${yPath}: labels are ${y.dtype}; save them as int64 or int32 class indices.`);
+    if (y.shape[0] !== count) throw new ScrubError(`${xPath} holds ${count} examples but ${yPath} holds ${y.shape[0]} labels. They must have the same length.`);
+  }
   const shape = x.shape.slice(1);
   const per = shape.reduce((a, b) => a * b, 1);
   const XCtor = ctorOf(x.dtype);
-  const YCtor = ctorOf(y.dtype);
   const xBytes = per * x.itemSize;
   const maxRun = Math.max(1, Math.floor((4 << 20) / Math.max(1, xBytes)));
   return {
@@ -98,21 +100,25 @@ export function openNpyPair(xPath: string, yPath: string): Source {
     shape,
     encoding: x.dtype === 'uint8' ? 'pixel' : 'number',
     stored: x.dtype,
-    description: `npy ${xPath} (${x.dtype} [${x.shape}]) + ${basename(yPath)}`,
+    labelled: y !== undefined,
+    description: `npy ${xPath} (${x.dtype} [${x.shape}]) + ${y ? basename(y.path) : 'no labels'}`,
     async *read(set: IndexSet): AsyncGenerator<Example> {
       const xfd = openSync(xPath, 'r');
-      const yfd = openSync(yPath, 'r');
+      const labels = y && { header: y, fd: openSync(y.path, 'r'), Ctor: ctorOf(y.dtype) };
       try {
         for (const [start, end] of runs(set, maxRun)) {
           const n = end - start;
           const xb = new Uint8Array(n * xBytes);
-          const yb = new Uint8Array(n * y.itemSize);
           readFully(xfd, xb, x.offset + start * xBytes);
-          readFully(yfd, yb, y.offset + start * y.itemSize);
           const xs = new XCtor(xb.buffer);
-          const ys = new YCtor(yb.buffer);
+          let ys: ArrayLike<number | bigint> | undefined;
+          if (labels) {
+            const yb = new Uint8Array(n * labels.header.itemSize);
+            readFully(labels.fd, yb, labels.header.offset + start * labels.header.itemSize);
+            ys = new labels.Ctor(yb.buffer);
+          }
           for (let i = 0; i < n; i++) {
-            const label = toLabel(ys[i]);
+            const label = ys ? toLabel(ys[i]) : NO_LABEL;
             yield typeof label === 'string'
               ? { error: `${yPath}: example ${start + i}: ${label}` }
               : { values: xs.subarray(i * per, (i + 1) * per) as Values, label };
@@ -120,7 +126,7 @@ export function openNpyPair(xPath: string, yPath: string): Source {
         }
       } finally {
         closeSync(xfd);
-        closeSync(yfd);
+        if (labels) closeSync(labels.fd);
       }
     },
   };

@@ -2,7 +2,10 @@
 import type { Encoding, Values } from './convert.js';
 import type { IndexSet } from './select.js';
 
-/** One selected example: its stored values and label, or why it cannot be used. */
+/** The label of every example of a source without labels: no class index, so never mistaken for one. */
+export const NO_LABEL = -1n;
+
+/** One selected example: its stored values and label (NO_LABEL in a source without labels), or why it cannot be used. */
 export type Example = { values: Values; label: bigint } | { error: string };
 
 export interface Source {
@@ -16,6 +19,8 @@ export interface Source {
   stored: string;
   /** What was read, for people: file names and format. */
   description: string;
+  /** False for a set without labels (a flat image folder, x.npy alone, JSON Lines without "y"). */
+  labelled: boolean;
   /** Distinct labels, where known without reading the data. */
   classes?: number[];
   /** Yields exactly one entry per index of `set`, in ascending order. */

@@ -1,13 +1,15 @@
-// Gradients of a model's mean cross-entropy with respect to its parameters, on ONNX Runtime.
+// Gradients of a model's loss (mean cross-entropy, or LF-SSD's mean squared logit norm) with respect
+// to its parameters, on ONNX Runtime.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { buildArtifact, gradName, LABELS, LOSS, PER_SAMPLE_LOSS, squaredGradName } from '../autodiff/artifact.js';
 import { differentiablePath } from '../autodiff/engine.js';
+import { LOSS_KINDS, type LossKind } from '../autodiff/loss.js';
 import { defaultRegistry } from '../autodiff/rules/index.js';
 import { ScrubError } from '../errors.js';
-import { DataType, DTYPE_NAMES, type Dim, type Model } from '../graph/ir.js';
+import { DataType, DTYPE_NAMES, tensorToFloat32, type Dim, type Model } from '../graph/ir.js';
 import { discoverParameters, selectParameters, type Parameter } from '../graph/params.js';
 import { rows } from '../data/arrays.js';
 import { probeShapes, type ShapeMap } from './shapes.js';
@@ -28,7 +30,11 @@ function fingerprint(): string {
   return engineFingerprint;
 }
 
-export interface GradientOptions {
+export type { LossKind } from '../autodiff/loss.js';
+
+export interface GradientOptions<L extends LossKind = LossKind> {
+  /** Default 'cross-entropy' (call `run` with labels); 'logit-norm' takes none (call `runLabelFree`). */
+  loss?: L;
   device?: Device;
   threads?: number;
   /** Regular expression over ONNX or PyTorch names choosing the parameters. */
@@ -54,6 +60,7 @@ export interface InputSpec {
 
 interface CachedMeta {
   version: number;
+  loss: LossKind;
   params: Parameter[];
   logits: string;
   classes: number;
@@ -81,8 +88,12 @@ export function modelInputs(model: Model): InputSpec[] {
   return model.graph.inputs.filter((i) => !inits.has(i.name)).map((i) => ({ name: i.name, dtype: i.elemType, dims: i.shape ?? [] }));
 }
 
-export class GradientModel {
+/** Either kind; `loss` tells them apart (and narrows the type). */
+export type AnyGradientModel = GradientModel<'cross-entropy'> | GradientModel<'logit-norm'>;
+
+export class GradientModel<L extends LossKind = 'cross-entropy'> {
   private constructor(
+    readonly loss: L,
     private readonly session: Session,
     readonly params: Parameter[],
     readonly inputs: InputSpec[],
@@ -90,13 +101,20 @@ export class GradientModel {
     private readonly logitsName: string,
     private readonly squared: boolean,
     readonly source: string,
+    /** The weights fed when a run names no others: the model's own values. */
+    private readonly defaults: ReadonlyMap<string, Float32Array>,
   ) {}
 
-  static async open(model: Model, opts: GradientOptions = {}): Promise<GradientModel> {
+  static open(model: Model, opts?: GradientOptions<'cross-entropy'>): Promise<GradientModel<'cross-entropy'>>;
+  static open(model: Model, opts: GradientOptions<'logit-norm'> & { loss: 'logit-norm' }): Promise<GradientModel<'logit-norm'>>;
+  static open(model: Model, opts: GradientOptions): Promise<AnyGradientModel>;
+  static async open(model: Model, opts: GradientOptions = {}): Promise<AnyGradientModel> {
+    const loss = opts.loss ?? 'cross-entropy';
+    if (!LOSS_KINDS.includes(loss)) throw new Error(`unknown loss ${loss}; expected ${LOSS_KINDS.join(' or ')}`);
     const squared = opts.squared ?? false;
     const cacheDir = opts.cache === false ? undefined : (opts.cache ?? process.env.SCRUB_CACHE_DIR ?? join(homedir(), '.cache', 'scrub'));
     const key = createHash('sha256')
-      .update(`${modelHash(model)}|${opts.params ?? ''}|${squared}|${ARTIFACT_VERSION}|${fingerprint()}`)
+      .update(`${modelHash(model)}|${opts.params ?? ''}|${squared}|${loss}|${ARTIFACT_VERSION}|${fingerprint()}`)
       .digest('hex')
       .slice(0, 32);
     let bytes: Uint8Array | undefined;
@@ -105,13 +123,13 @@ export class GradientModel {
       try {
         meta = JSON.parse(readFileSync(join(cacheDir, `${key}.json`), 'utf8')) as CachedMeta;
         bytes = new Uint8Array(readFileSync(join(cacheDir, `${key}.onnx`)));
-        if (meta.version !== ARTIFACT_VERSION) bytes = meta = undefined;
+        if (meta.version !== ARTIFACT_VERSION || meta.loss !== loss) bytes = meta = undefined;
       } catch {
         bytes = meta = undefined;
       }
     }
     if (!bytes || !meta) {
-      const built = await buildFor(model, opts.params, squared);
+      const built = await buildFor(model, opts.params, squared, loss);
       bytes = built.bytes;
       meta = built.meta;
       if (cacheDir) {
@@ -125,7 +143,10 @@ export class GradientModel {
       }
     }
     const session = await Session.create(bytes, { device: opts.device, threads: opts.threads });
-    return new GradientModel(session, meta.params, meta.inputs, meta.classes, meta.logits, squared, model.path);
+    const m = meta;
+    const defaults = new Map(m.params.map((p) => [p.name, tensorToFloat32(model.graph.initializers.get(p.name)!)]));
+    const make = <K extends LossKind>(k: K) => new GradientModel(k, session, m.params, m.inputs, m.classes, m.logits, squared, model.path, defaults);
+    return loss === 'logit-norm' ? make('logit-norm') : make('cross-entropy');
   }
 
   /** Throws a ScrubError when a batch does not fit the model (shape, dtype, label range). */
@@ -134,14 +155,31 @@ export class GradientModel {
     checkLabels(this.source, labels, x.dims[0], this.classes);
   }
 
-  /** Loss and gradients for one batch; `weights` replaces parameter values for this call. */
-  async run(x: HostTensor, labels: BigInt64Array, weights?: ReadonlyMap<string, Float32Array>): Promise<GradientResult> {
-    const input = this.inputs[0];
+  /** Cross-entropy loss and gradients for one batch; `weights` replaces parameter values for this call. */
+  async run(this: GradientModel<'cross-entropy'>, x: HostTensor, labels: BigInt64Array, weights?: ReadonlyMap<string, Float32Array>): Promise<GradientResult> {
+    this.expect('cross-entropy', 'run');
     this.checkBatch(x, labels);
-    const feeds: Record<string, HostTensor> = { [input.name]: x, [LABELS]: { data: labels, dims: [labels.length] } };
-    if (weights) for (const p of this.params) {
-      const w = weights.get(p.name);
-      if (w) feeds[p.name] = { data: w, dims: p.shape };
+    return this.execute({ [this.inputs[0].name]: x, [LABELS]: { data: labels, dims: [labels.length] } }, weights);
+  }
+
+  /** Logit-norm loss and gradients for one batch (no labels); `weights` as for `run`. */
+  async runLabelFree(this: GradientModel<'logit-norm'>, x: HostTensor, weights?: ReadonlyMap<string, Float32Array>): Promise<GradientResult> {
+    this.expect('logit-norm', 'runLabelFree');
+    checkInput(this.source, this.inputs[0], x);
+    return this.execute({ [this.inputs[0].name]: x }, weights);
+  }
+
+  // A cast can defeat the `this` types above; the artifact's inputs cannot be fed the other way.
+  private expect(loss: LossKind, method: string): void {
+    if (this.loss !== loss) throw new Error(`GradientModel.${method} needs a model opened with loss '${loss}'; this one computes '${this.loss}'.`);
+  }
+
+  private async execute(feeds: Record<string, HostTensor>, weights?: ReadonlyMap<string, Float32Array>): Promise<GradientResult> {
+    for (const p of this.params) {
+      const w = weights?.get(p.name) ?? this.defaults.get(p.name)!;
+      if (w.length !== this.defaults.get(p.name)!.length)
+        throw new ScrubError(`weights for ${p.name}: ${w.length} values, the parameter [${p.shape}] has ${this.defaults.get(p.name)!.length}.`);
+      feeds[p.name] = { data: w, dims: p.shape };
     }
     const out = await this.session.run(feeds);
     const grads = new Map(this.params.map((p) => [p.name, out[gradName(p.name)].data as Float32Array]));
@@ -160,15 +198,15 @@ export class GradientModel {
   }
 }
 
-async function buildFor(model: Model, pattern: string | undefined, squared: boolean): Promise<{ bytes: Uint8Array; meta: CachedMeta }> {
+async function buildFor(model: Model, pattern: string | undefined, squared: boolean, loss: LossKind): Promise<{ bytes: Uint8Array; meta: CachedMeta }> {
   const inputs = modelInputs(model);
   if (inputs.length !== 1) throw new ScrubError(`${model.path}: scrub handles models with one input; this one has ${inputs.length} (${inputs.map((i) => i.name).join(', ')}).`);
   const shapes = await probeShapes(model);
   const all = findParameters(model, shapes);
   if (all.length === 0) throw new ScrubError(`${model.path}: no trainable float parameters found (every float initializer is a constant or off the input→output path). Nothing to unlearn.`);
   const params = selectParameters(all, pattern, model.path);
-  const artifact = buildArtifact(model, shapes, params, defaultRegistry(), { squared });
-  return { bytes: artifact.bytes, meta: { version: ARTIFACT_VERSION, params, logits: artifact.logits, classes: artifact.classes, inputs } };
+  const artifact = buildArtifact(model, shapes, params, defaultRegistry(), { squared, loss });
+  return { bytes: artifact.bytes, meta: { version: ARTIFACT_VERSION, loss, params, logits: artifact.logits, classes: artifact.classes, inputs } };
 }
 
 function writeAtomic(path: string, bytes: Uint8Array): void {

@@ -2,7 +2,9 @@
 // data's manifest (count, batch size, order-sensitive content digest).
 //
 // Layout: 'SCRUBFI1' | u32 header length | header JSON (UTF-8) | zero padding to 8 bytes |
-// per parameter, in header order, the float64 little-endian sums of squared minibatch gradients.
+// per parameter, in header order, the float64 little-endian sums over minibatches of the importance
+// (squared gradients of the cross-entropy for kind ssd-importance, |gradients| of the logit norm for
+// lf-ssd-importance: a file of one kind is refused where the other is needed).
 // Sums and the batch count are stored, not means, so that shards covering consecutive ranges of
 // minibatches add up to the single-pass file.
 import { readFileSync, renameSync, writeFileSync, existsSync, unlinkSync } from 'node:fs';
@@ -12,10 +14,20 @@ import type { ImportanceSums } from './importance.js';
 const MAGIC = 'SCRUBFI1';
 export const FISHER_VERSION = 1;
 
+export type FisherKind = 'ssd-importance' | 'lf-ssd-importance';
+
+/** The loss each kind differentiates, as the header names it. */
+export const FISHER_LOSS = { 'ssd-importance': 'mean-cross-entropy', 'lf-ssd-importance': 'mean-squared-logit-norm' } as const;
+
+const KIND_TEXT: Record<FisherKind, { what: string; method: string; make: string }> = {
+  'ssd-importance': { what: 'SSD importance (squared gradients of the cross-entropy)', method: 'ssd', make: '`scrub fisher MODEL TRAIN -o FILE`' },
+  'lf-ssd-importance': { what: 'LF-SSD importance (|gradients| of the logit norm)', method: 'lf-ssd', make: '`scrub fisher MODEL TRAIN --method lf-ssd -o FILE`' },
+};
+
 export interface FisherHeader {
   version: number;
-  kind: 'ssd-importance';
-  loss: 'mean-cross-entropy';
+  kind: FisherKind;
+  loss: (typeof FISHER_LOSS)[FisherKind];
   model: { sha256: string; source: string };
   data: { description: string; count: number; digest: string; batchSize: number; batches: number };
   params: { name: string; shape: number[] }[];
@@ -27,12 +39,19 @@ export interface FisherFile {
   sums: Map<string, Float64Array>;
 }
 
-export function fisherFromSums(s: ImportanceSums, model: { sha256: string; source: string }, description: string, shapes: { name: string; shape: number[] }[], createdBy: string): FisherFile {
+export function fisherFromSums(
+  s: ImportanceSums,
+  model: { sha256: string; source: string },
+  description: string,
+  shapes: { name: string; shape: number[] }[],
+  createdBy: string,
+  kind: FisherKind = 'ssd-importance',
+): FisherFile {
   return {
     header: {
       version: FISHER_VERSION,
-      kind: 'ssd-importance',
-      loss: 'mean-cross-entropy',
+      kind,
+      loss: FISHER_LOSS[kind],
       model,
       data: { description, count: s.count, digest: s.digest, batchSize: s.batchSize, batches: s.batches },
       params: shapes.map((p) => ({ name: p.name, shape: p.shape })),
@@ -96,8 +115,16 @@ export function readFisher(path: string): FisherFile {
   return { header, sums };
 }
 
-/** Refuses a Fisher file computed for another model, other parameters or another batch size. */
-export function checkFisher(path: string, f: FisherFile, modelSha: string, params: { name: string; shape: number[] }[], batchSize: number): void {
+/** Refuses a Fisher file of another kind, or computed for another model, other parameters or another batch size. */
+export function checkFisher(path: string, f: FisherFile, modelSha: string, params: { name: string; shape: number[] }[], batchSize: number, kind: FisherKind = 'ssd-importance'): void {
+  if (f.header.kind !== kind) {
+    const have = KIND_TEXT[f.header.kind];
+    const want = KIND_TEXT[kind];
+    throw new ScrubError(
+      `${path}: this Fisher file holds ${have ? have.what : `"${f.header.kind}"`}, but --method ${want.method} compares ${want.what}. ` +
+        `${have ? `Pass --method ${have.method} to use it, or compute` : 'Compute'} one with ${want.make}.`,
+    );
+  }
   if (f.header.model.sha256 !== modelSha)
     throw new ScrubError(`${path}: this Fisher file belongs to another model (${f.header.model.source}, sha256 ${f.header.model.sha256.slice(0, 12)}…). Compute one for this model with \`scrub fisher\`.`);
   const want = params.map((p) => `${p.name}[${p.shape}]`).join(',');

@@ -1,46 +1,59 @@
-// SSD importance of a set: over consecutive minibatches (set order, last partial) the elementwise
-// squared gradient of the minibatch's mean cross-entropy, summed in float64. The sums and the
-// batch count are kept apart (mean = sum / batches) so that shards of a pass add up exactly.
-import { checkLabelRange, type Batch, type Dataset } from '../data/dataset.js';
+// The importance of a set: over consecutive minibatches (set order, last partial) an elementwise
+// function of the gradient of the minibatch's mean loss, summed in float64 — g² of the
+// cross-entropy for SSD, |g| of the logit norm for LF-SSD (method.ts). The sums and the batch count
+// are kept apart (mean = sum / batches) so that shards of a pass add up exactly.
+import { checkLabelRange, requireLabels, withoutLabels, type Batch, type Dataset } from '../data/dataset.js';
 import { exampleDigests, hex, SetDigest } from '../data/digest.js';
-import type { GradientModel } from '../runtime/gradient.js';
-import { accumulateSquares } from './dampen.js';
+import type { AnyGradientModel, GradientResult } from '../runtime/gradient.js';
+import { methodOfLoss, NO_LABELS_REMEDY } from './method.js';
 
 export interface ImportanceSums {
-  /** Σ over minibatches of g², per parameter. */
+  /** Σ over minibatches of the elementwise importance, per parameter. */
   sums: Map<string, Float64Array>;
   batches: number;
   count: number;
   batchSize: number;
-  /** Order-sensitive SHA-256 of the examples as fed (see data/digest.ts). */
+  /** Order-sensitive SHA-256 of the examples as fed (see data/digest.ts); labels count only where fed. */
   digest: string;
-  /** Examples the model classified correctly during the pass (the pass computes logits anyway). */
+  /** Examples the model classified correctly during the pass (the pass computes logits anyway); 0 without labels. */
   correct: number;
+  /** The model's top-1 class per position in the set (−1 where skipped), when asked for. */
+  predictions?: Int32Array;
   seconds: number;
 }
 
 export interface PassOptions {
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
+  keepPredictions?: boolean;
 }
 
-export async function importanceSums(gm: GradientModel, data: Dataset, batchSize: number, opts: PassOptions = {}): Promise<ImportanceSums> {
+export async function importanceSums(gm: AnyGradientModel, data: Dataset, batchSize: number, opts: PassOptions = {}): Promise<ImportanceSums> {
   const t0 = performance.now();
+  const method = methodOfLoss(gm.loss);
+  if (gm.loss === 'cross-entropy') requireLabels(data, data.description, 'SSD', NO_LABELS_REMEDY);
   const sums = new Map(gm.params.map((p) => [p.name, new Float64Array(p.shape.reduce((a, b) => a * b, 1))]));
   const digest = new SetDigest();
+  const predictions = opts.keepPredictions ? new Int32Array(data.count).fill(-1) : undefined;
   let batches = 0;
   let correct = 0;
   for await (const batch of data.batches(batchSize)) {
     opts.signal?.throwIfAborted();
-    checkLabelRange(batch.y, gm.classes, data.description, batch.index);
-    const r = await gm.run(batch.x, batch.y);
-    for (const [name, g] of r.grads) accumulateSquares(sums.get(name)!, g);
-    for (const d of exampleDigests(batch)) digest.add(d);
+    const r = await gradientsOf(gm, batch, data.description);
+    for (const [name, g] of r.grads) method.accumulate(sums.get(name)!, g);
+    for (const d of exampleDigests(gm.loss === 'logit-norm' ? withoutLabels(batch) : batch)) digest.add(d);
     correct += countCorrect(r.logits, batch, gm.classes);
+    if (predictions) topClasses(r.logits, gm.classes).forEach((c, i) => (predictions[batch.index[i]] = c));
     batches++;
     opts.onProgress?.(digest.count, data.count);
   }
-  return { sums, batches, count: digest.count, batchSize, digest: hex(digest.digest()), correct, seconds: (performance.now() - t0) / 1000 };
+  return { sums, batches, count: digest.count, batchSize, digest: hex(digest.digest()), correct, predictions, seconds: (performance.now() - t0) / 1000 };
+}
+
+function gradientsOf(gm: AnyGradientModel, batch: Batch, source: string): Promise<GradientResult> {
+  if (gm.loss === 'logit-norm') return gm.runLabelFree(batch.x);
+  checkLabelRange(batch.y, gm.classes, source, batch.index);
+  return gm.run(batch.x, batch.y);
 }
 
 /** The mean over minibatches, per parameter. */
@@ -48,12 +61,23 @@ export function importanceMeans(s: Pick<ImportanceSums, 'sums' | 'batches'>): Ma
   return new Map([...s.sums].map(([k, v]) => [k, v.map((x) => x / s.batches)]));
 }
 
-export function countCorrect(logits: Float32Array, batch: Batch, classes: number): number {
-  let correct = 0;
-  for (let i = 0; i < batch.y.length; i++) {
+/** The top-1 class of each row of logits [n, classes]. */
+export function topClasses(logits: Float32Array, classes: number): Int32Array {
+  const out = new Int32Array(logits.length / classes);
+  for (let i = 0; i < out.length; i++) {
     let best = 0;
     for (let c = 1; c < classes; c++) if (logits[i * classes + c] > logits[i * classes + best]) best = c;
-    if (BigInt(best) === batch.y[i]) correct++;
+    out[i] = best;
   }
+  return out;
+}
+
+/** Examples whose top-1 class is their label; 0 for a batch without labels. */
+export function countCorrect(logits: Float32Array, batch: Batch, classes: number): number {
+  if (batch.labelled === false) return 0;
+  let correct = 0;
+  topClasses(logits, classes).forEach((c, i) => {
+    if (BigInt(c) === batch.y[i]) correct++;
+  });
   return correct;
 }

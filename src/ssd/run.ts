@@ -1,19 +1,20 @@
-// SSD end to end: full-data importance (from a Fisher file or a pass over the train set), one
-// pass over the forget set, dampening, and the edited model staged, checked and committed.
+// SSD and LF-SSD end to end: full-data importance (from a Fisher file or a pass over the train set),
+// one pass over the forget set, dampening, and the edited model staged, checked and committed.
 import { existsSync } from 'node:fs';
-import { openDataset, type Dataset, type DatasetOptions } from '../data/dataset.js';
+import { openDataset, requireLabels, withoutLabels, type Dataset, type DatasetOptions, type InputSpec } from '../data/dataset.js';
 import { exampleDigests, hex, SetDigest } from '../data/digest.js';
 import { ScrubError } from '../errors.js';
 import { numElements, tensorToFloat32, type Model } from '../graph/ir.js';
 import { loadModel } from '../graph/load.js';
 import { stageModel } from '../graph/write.js';
 import { ForwardModel } from '../runtime/forward.js';
-import { GradientModel, modelHash } from '../runtime/gradient.js';
+import { GradientModel, modelHash, type AnyGradientModel } from '../runtime/gradient.js';
 import type { Device } from '../runtime/session.js';
 import { version } from '../version.js';
 import { dampen, SSD_DEFAULTS } from './dampen.js';
 import { checkFisher, fisherFromSums, readFisher, type FisherFile } from './fisher-file.js';
-import { countCorrect, importanceMeans, importanceSums, type ImportanceSums } from './importance.js';
+import { countCorrect, importanceMeans, importanceSums, topClasses, type ImportanceSums } from './importance.js';
+import { METHODS, NO_LABELS_REMEDY, type Method, type MethodSpec } from './method.js';
 
 export const SSD_BATCH = 64;
 
@@ -52,19 +53,33 @@ export interface SsdParameterReport {
   selected: number;
 }
 
-export interface SsdReport {
-  method: 'ssd';
+interface DampeningReport {
+  method: Method;
   model: { path: string; sha256: string };
   output: { path: string; dataFiles: string[] };
   hyperparameters: { alpha: number; lambda: number; batchSize: number };
   full: { source: 'fisher' | 'train'; path: string; count: number; batches: number; digest: string; seconds: number };
-  forget: { source: string; count: number; batches: number; digest: string; seconds: number };
+  forget: { source: string; count: number; labelled: boolean; batches: number; digest: string; seconds: number };
   parameters: SsdParameterReport[];
   selected: number;
   elements: number;
-  forgetAccuracy: { before: number; after: number };
+  /** Top-1 accuracy on the forget set; null for a forget set without labels. */
+  forgetAccuracy: { before: number; after: number } | null;
+  /** Share of forget examples whose top-1 class the edit changed (needs no labels). */
+  forgetPredictionsChanged: number;
   seconds: number;
 }
+
+export interface SsdReport extends DampeningReport {
+  method: 'ssd';
+  forgetAccuracy: { before: number; after: number };
+}
+
+export interface LfSsdReport extends DampeningReport {
+  method: 'lf-ssd';
+}
+
+export type UnlearningReport = SsdReport | LfSsdReport;
 
 /** Per-channel normalisation: explicit options, else the model's metadata (scrub.mean/scrub.std). */
 export function normalisation(model: Model, mean?: number[], std?: number[]): { mean?: number[]; std?: number[] } {
@@ -75,7 +90,7 @@ export function normalisation(model: Model, mean?: number[], std?: number[]): { 
   return { mean: mean ?? parse('scrub.mean'), std: std ?? parse('scrub.std') };
 }
 
-export function datasetOptions(gm: GradientModel, model: Model, o: CommonOptions): DatasetOptions {
+export function datasetOptions(gm: { inputs: readonly InputSpec[] }, model: Model, o: CommonOptions): DatasetOptions {
   const input = gm.inputs[0];
   return { input: { dtype: input.dtype, dims: input.dims }, ...normalisation(model, o.mean, o.std), labels: o.labels, onBadInput: o.onBadInput, onNote: o.onNote };
 }
@@ -86,43 +101,64 @@ export async function openSet(spec: string, what: string, opts: DatasetOptions):
   return data;
 }
 
-export async function runSsd(o: SsdOptions): Promise<SsdReport> {
+/** SSD: the forget set and the train set need labels (so the report always has the forget accuracy). */
+export function runSsd(o: SsdOptions): Promise<SsdReport> {
+  return runDampening(METHODS.ssd, o) as Promise<SsdReport>;
+}
+
+/** LF-SSD: labels are not needed, and ignored where present (but for the forget accuracy). */
+export function runLfSsd(o: SsdOptions): Promise<LfSsdReport> {
+  return runDampening(METHODS['lf-ssd'], o) as Promise<LfSsdReport>;
+}
+
+async function runDampening(method: MethodSpec, o: SsdOptions): Promise<UnlearningReport> {
   const t0 = performance.now();
   const alpha = o.alpha ?? SSD_DEFAULTS.alpha;
   const lambda = o.lambda ?? SSD_DEFAULTS.lambda;
   const batchSize = o.batchSize ?? SSD_BATCH;
   if (!(alpha > 0) || !(lambda > 0)) throw new ScrubError(`--alpha and --lambda must be positive numbers (got ${alpha}, ${lambda}).`);
-  const beside = o.model.replace(/(\.onnx)?$/, '.fisher');
+  const beside = o.model.replace(/(\.onnx)?$/, method.besideSuffix);
   if (!o.fisher && !o.train && existsSync(beside)) {
     o = { ...o, fisher: beside };
     o.onNote?.({ kind: 'note', message: `using the Fisher file beside the model: ${beside}` });
   }
   if (!o.fisher && !o.train)
-    throw new ScrubError('SSD compares the forget set with the full training data: pass --fisher FILE (made once with `scrub fisher MODEL TRAIN -o FILE`) or --train DATA.');
+    throw new ScrubError(
+      `${method.title} compares the forget set with the full training data: pass --fisher FILE (made once with \`scrub fisher MODEL TRAIN${method.fisherFlags} -o FILE\`) or --train DATA${method.name === 'lf-ssd' ? ' (labels not needed)' : ''}.`,
+    );
   const model = loadModel(o.model);
   const sha256 = modelHash(model);
   const out = o.out ?? o.model.replace(/(\.onnx)?$/, '.unlearned.onnx');
-  const gm = await GradientModel.open(model, { params: o.params, device: o.device, threads: o.threads });
+  const gm = await GradientModel.open(model, { loss: method.loss, params: o.params, device: o.device, threads: o.threads });
   try {
     const dopts = datasetOptions(gm, model, o);
+    const needLabels = (data: Dataset, spec: string) => {
+      if (method.name === 'ssd') requireLabels(data, spec, 'SSD', NO_LABELS_REMEDY);
+    };
     let fisher: FisherFile | undefined;
     if (o.fisher) {
       fisher = readFisher(o.fisher);
-      checkFisher(o.fisher, fisher, sha256, gm.params, batchSize);
+      checkFisher(o.fisher, fisher, sha256, gm.params, batchSize, method.fisherKind);
     }
-    if (fisher && o.train) await checkFisherData(o.fisher!, fisher, await openSet(o.train, 'train', dopts), batchSize);
+    if (fisher && o.train) {
+      const train = await openSet(o.train, 'train', dopts);
+      needLabels(train, o.train);
+      await checkFisherData(o.fisher!, fisher, train, batchSize, gm);
+    }
     const forgetSet = await openSet(o.forget, 'forget', dopts);
+    needLabels(forgetSet, o.forget);
     let full: ImportanceSums;
     if (fisher) {
       const d = fisher.header.data;
       full = { sums: fisher.sums, batches: d.batches, count: d.count, batchSize: d.batchSize, digest: d.digest, correct: 0, seconds: 0 };
     } else {
       const train = await openSet(o.train!, 'train', dopts);
+      needLabels(train, o.train!);
       full = await importanceSums(gm, train, batchSize, { signal: o.signal, onProgress: (d, t) => o.onProgress?.('full', d, t) });
     }
-    const forget = await importanceSums(gm, forgetSet, batchSize, { signal: o.signal, onProgress: (d, t) => o.onProgress?.('forget', d, t) });
+    const forget = await importanceSums(gm, forgetSet, batchSize, { keepPredictions: true, signal: o.signal, onProgress: (d, t) => o.onProgress?.('forget', d, t) });
     if (forget.digest === full.digest)
-      throw new ScrubError(`${o.forget}: the forget set is the whole training set; SSD would dampen by comparison with itself. Retrain from scratch instead, or forget a subset.`);
+      throw new ScrubError(`${o.forget}: the forget set is the whole training set; ${method.title} would dampen by comparison with itself. Retrain from scratch instead, or forget a subset.`);
 
     const fullMean = importanceMeans(full);
     const forgetMean = importanceMeans(forget);
@@ -136,67 +172,84 @@ export async function runSsd(o: SsdOptions): Promise<SsdReport> {
     }
 
     const staged = stageModel(model, out, replacements);
-    let after: number;
+    let after: ForgetOutcome;
     try {
-      after = await accuracyOf(staged.path, gm, forgetSet, batchSize, o);
+      after = await forgetOutcome(staged.path, gm, forgetSet, forget.predictions!, batchSize, o);
     } catch (e) {
       staged.abort();
       throw e;
     }
     const written = staged.commit();
     return {
-      method: 'ssd',
+      method: method.name,
       model: { path: o.model, sha256 },
       output: { path: written.model, dataFiles: written.dataFiles },
       hyperparameters: { alpha, lambda, batchSize },
       full: { source: fisher ? 'fisher' : 'train', path: (o.fisher ?? o.train)!, count: full.count, batches: full.batches, digest: full.digest, seconds: full.seconds },
-      forget: { source: o.forget, count: forget.count, batches: forget.batches, digest: forget.digest, seconds: forget.seconds },
+      forget: { source: o.forget, count: forget.count, labelled: forgetSet.labelled, batches: forget.batches, digest: forget.digest, seconds: forget.seconds },
       parameters,
       selected: parameters.reduce((a, p) => a + p.selected, 0),
       elements: parameters.reduce((a, p) => a + p.elements, 0),
-      forgetAccuracy: { before: forget.correct / forget.count, after },
+      forgetAccuracy: after.accuracy === null ? null : { before: forget.correct / forget.count, after: after.accuracy },
+      forgetPredictionsChanged: after.changed,
       seconds: (performance.now() - t0) / 1000,
-    };
+    } as UnlearningReport;
   } finally {
     await gm.release();
   }
 }
 
 /** Refuses a Fisher file computed on other data than the given train set (hashes only, no gradients). */
-async function checkFisherData(path: string, f: FisherFile, train: Dataset, batchSize: number): Promise<void> {
+async function checkFisherData(path: string, f: FisherFile, train: Dataset, batchSize: number, gm: AnyGradientModel): Promise<void> {
   const digest = new SetDigest();
-  for await (const batch of train.batches(Math.max(batchSize, 1024))) for (const d of exampleDigests(batch)) digest.add(d);
+  for await (const batch of train.batches(Math.max(batchSize, 1024)))
+    for (const d of exampleDigests(gm.loss === 'logit-norm' ? withoutLabels(batch) : batch)) digest.add(d);
   const d = f.header.data;
   if (digest.count !== d.count || hex(digest.digest()) !== d.digest)
     throw new ScrubError(`${path}: this Fisher file was computed on another data set (${d.description}, ${d.count} examples) than --train ${train.description} (${digest.count} examples). Compute it again with \`scrub fisher\`.`);
 }
 
-/** Top-1 accuracy of a model file on a set (forward passes only). */
-export async function accuracyOf(path: string, gm: GradientModel, data: Dataset, batchSize: number, o: CommonOptions): Promise<number> {
+export interface ForgetOutcome {
+  /** Top-1 accuracy of the edited model; null for a set without labels. */
+  accuracy: number | null;
+  /** Share of examples whose top-1 class differs from `before` (per position in the set). */
+  changed: number;
+}
+
+/** How the edited model file does on the forget set (forward passes only). */
+export async function forgetOutcome(path: string, gm: AnyGradientModel, data: Dataset, before: Int32Array, batchSize: number, o: CommonOptions): Promise<ForgetOutcome> {
   const fm = await ForwardModel.open(path, gm.inputs[0], { device: o.device, threads: o.threads });
   try {
     let correct = 0;
+    let changed = 0;
     let n = 0;
     for await (const batch of data.batches(Math.max(batchSize, 256))) {
       o.signal?.throwIfAborted();
-      correct += countCorrect(await fm.logits(batch.x), batch, gm.classes);
+      const logits = await fm.logits(batch.x);
+      correct += countCorrect(logits, batch, gm.classes);
+      topClasses(logits, gm.classes).forEach((c, i) => {
+        if (c !== before[batch.index[i]]) changed++;
+      });
       n += batch.y.length;
       o.onProgress?.('evaluate', n, data.count);
     }
-    return n ? correct / n : 0;
+    return { accuracy: data.labelled ? (n ? correct / n : 0) : null, changed: n ? changed / n : 0 };
   } finally {
     await fm.release();
   }
 }
 
 /** The full-data importance written to a Fisher file. */
-export async function computeFisher(o: CommonOptions & { model: string; train: string }): Promise<FisherFile> {
+export async function computeFisher(o: CommonOptions & { model: string; train: string; method?: Method }): Promise<FisherFile> {
+  const method = METHODS[o.method ?? 'ssd'];
   const model = loadModel(o.model);
-  const gm = await GradientModel.open(model, { params: o.params, device: o.device, threads: o.threads });
+  const gm = await GradientModel.open(model, { loss: method.loss, params: o.params, device: o.device, threads: o.threads });
   try {
     const train = await openSet(o.train, 'train', datasetOptions(gm, model, o));
+    if (method.name === 'ssd') requireLabels(train, o.train, 'SSD', NO_LABELS_REMEDY);
     const sums = await importanceSums(gm, train, o.batchSize ?? SSD_BATCH, { signal: o.signal, onProgress: (d, t) => o.onProgress?.('full', d, t) });
-    return fisherFromSums(sums, { sha256: modelHash(model), source: o.model }, train.description, gm.params, `scrub ${version()}`);
+    const description = method.name === 'lf-ssd' && train.labelled ? `${train.description} (labels ignored)` : train.description;
+    return fisherFromSums(sums, { sha256: modelHash(model), source: o.model }, description, gm.params, `scrub ${version()}`, method.fisherKind);
   } finally {
     await gm.release();
   }

@@ -1,0 +1,94 @@
+// SSD in npm run bench: per request with a cached Fisher file vs the reference procedure (full-data
+// plus forget-set pass), importance-pass throughput next to PyTorch's, and the importance pass's
+// peak memory on resnet18 as the set grows.
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDataset } from '../dist/data/dataset.js';
+import { loadModel } from '../dist/graph/load.js';
+import { GradientModel } from '../dist/runtime/gradient.js';
+import { importanceSums } from '../dist/ssd/importance.js';
+import { writeFisher } from '../dist/ssd/fisher-file.js';
+import { computeFisher, runSsd } from '../dist/ssd/run.js';
+
+const FM = '/usr/share/datasets/fashion-mnist';
+const NORM = { mean: [0.286], std: [0.353] };
+
+export async function benchSsd(root, shared, report) {
+  if (!existsSync(FM)) return console.log('ssd: skipped (apt-get install dataset-fashion-mnist)');
+  const fixtures = `${root}test/fixtures`;
+  const train = `${FM}/train-images-idx3-ubyte.gz@0:55000`;
+  const forget = `${FM}/train-images-idx3-ubyte.gz@${fixtures}/scenarios/class0.json`;
+  const dir = mkdtempSync(join(tmpdir(), 'scrub-bench-'));
+  const results = {};
+  console.log('\nSSD class0 per request: cached Fisher file vs the reference procedure (full-data + forget-set pass), seconds');
+  console.log('model      full pass  importance/s  torch grad/s | request (Fisher)  reference procedure  ratio | PyTorch: full  forget');
+  for (const name of ['cnn', 'vit', 'resnet18']) {
+    const model = name === 'resnet18' ? `${shared}/models/resnet18.onnx` : `${fixtures}/models/${name}.onnx`;
+    if (!existsSync(model)) continue;
+    const r = { model: name };
+    if (name === 'resnet18') {
+      // A full pass over 55,000 images takes ~20 minutes here: measure the throughput on 2,048 and project.
+      const gm = await GradientModel.open(loadModel(model), {});
+      const spec = gm.inputs[0];
+      const data = await openDataset(`${train}@0:2048`, { input: { dtype: spec.dtype, dims: spec.dims }, ...NORM, onNote: () => {} });
+      const s = await importanceSums(gm, data, 64);
+      await gm.release();
+      r.importance_per_s = s.count / s.seconds;
+      r.full_seconds = 55000 / r.importance_per_s;
+      r.projected = true;
+      r.request_seconds = 5479 / r.importance_per_s; // the forget-set pass; the check of the edited model is forward-only
+      r.reference_seconds = r.full_seconds + r.request_seconds;
+    } else {
+      const t0 = performance.now();
+      const f = await computeFisher({ model, train, ...NORM });
+      r.full_seconds = (performance.now() - t0) / 1000;
+      r.importance_per_s = 55000 / r.full_seconds;
+      const fisher = join(dir, `${name}.fisher`);
+      writeFisher(fisher, f);
+      const t1 = performance.now();
+      await runSsd({ model, forget, fisher, out: join(dir, `${name}.ssd.onnx`), ...NORM });
+      r.request_seconds = (performance.now() - t1) / 1000;
+      r.reference_seconds = r.full_seconds + r.request_seconds;
+    }
+    const torch = report[name];
+    const tg = torch?.throughput && Math.max(torch.throughput.threads1.grad_samples_per_s, torch.throughput.threads2.grad_samples_per_s);
+    const tFull = torch?.ssd_full_pass_seconds;
+    const tForget = torch?.scenarios?.class0?.ssd_forget_pass_seconds;
+    console.log(
+      [
+        name.padEnd(9),
+        `${r.full_seconds.toFixed(1)}${r.projected ? '*' : ''}`.padStart(10),
+        r.importance_per_s.toFixed(0).padStart(13),
+        (tg ? tg.toFixed(0) : '—').padStart(13),
+        '|',
+        `${r.request_seconds.toFixed(1)}${r.projected ? '*' : ''}`.padStart(16),
+        `${r.reference_seconds.toFixed(1)}${r.projected ? '*' : ''}`.padStart(20),
+        `${(r.reference_seconds / r.request_seconds).toFixed(1)}x`.padStart(6),
+        '|',
+        (tFull ? tFull.toFixed(1) : '—').padStart(14),
+        (tForget ? tForget.toFixed(1) : '—').padStart(7),
+      ].join(' '),
+    );
+    results[name] = r;
+  }
+  console.log('* projected from the measured importance throughput on 2,048 examples');
+  results.memory = await importanceMemory(`${shared}/models/resnet18.onnx`, train);
+  return results;
+}
+
+/** Peak RSS of the importance pass on resnet18 after growing numbers of examples: it must stay flat. */
+async function importanceMemory(model, train) {
+  if (!existsSync(model)) return undefined;
+  const gm = await GradientModel.open(loadModel(model), {});
+  const spec = gm.inputs[0];
+  const rows = [];
+  for (const n of [256, 1024, 2048]) {
+    const data = await openDataset(`${train}@0:${n}`, { input: { dtype: spec.dtype, dims: spec.dims }, ...NORM, onNote: () => {} });
+    await importanceSums(gm, data, 64);
+    rows.push({ examples: n, peak_rss_mb: process.resourceUsage().maxRSS / 1024 });
+  }
+  await gm.release();
+  console.log(`importance pass on resnet18, peak RSS: ${rows.map((r) => `${r.examples} examples ${r.peak_rss_mb.toFixed(0)} MB`).join(', ')}`);
+  return rows;
+}

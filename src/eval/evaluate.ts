@@ -1,0 +1,92 @@
+// The report's metrics from the passes' outputs, under the names report.json uses.
+import { jsDivergence, l1Distance, miaEntropyFromFeatures, miaLoss } from './metrics.js';
+import type { MetricDescriptor, MetricResult } from './result.js';
+import type { SetOutputs } from './pass.js';
+
+export interface Metrics {
+  /** Metric name → value (report.json's names). */
+  values: Record<string, number>;
+  /** Metric name → why it could not be computed. */
+  notComputable: Record<string, string>;
+  /** Metric name → what exactly was computed (version and parameters). */
+  definitions: Record<string, MetricDescriptor>;
+}
+
+export interface SetsOutputs {
+  forget: SetOutputs;
+  retain?: SetOutputs;
+  test?: SetOutputs;
+}
+
+/** The forgotten class when every forget label is one label that no retain example has. */
+export function forgottenClass(forget: SetOutputs, retain?: SetOutputs): number | undefined {
+  if (!retain || forget.count === 0) return undefined;
+  const c = forget.labels[0];
+  if (forget.labels.some((l) => l !== c)) return undefined;
+  return retain.labels.includes(c) ? undefined : c;
+}
+
+const ACC: MetricDescriptor = { name: 'accuracy', version: 1, params: { top: 1, ties: 'lowest-index' } };
+const LOSS: MetricDescriptor = { name: 'cross_entropy', version: 1, params: { reduction: 'mean', log: 'natural' } };
+
+export function computeMetrics(s: SetsOutputs, opts: { seed?: number; retrainForget?: SetOutputs } = {}): Metrics {
+  const m: Metrics = { values: {}, notComputable: {}, definitions: {} };
+  const put = (name: string, r: MetricResult) => {
+    m.definitions[name] = r.metric;
+    if (r.ok) m.values[name] = r.value;
+    else m.notComputable[name] = r.reason;
+  };
+  for (const [name, o] of Object.entries(s) as [string, SetOutputs | undefined][]) {
+    if (!o) continue;
+    put(`${name}_acc`, o.count ? { ok: true, value: accuracyOf(o), metric: ACC } : { ok: false, reason: `the ${name} set is empty`, metric: ACC });
+    put(`${name}_loss`, o.count ? { ok: true, value: mean(o.losses), metric: LOSS } : { ok: false, reason: `the ${name} set is empty`, metric: LOSS });
+  }
+  const cls = forgottenClass(s.forget, s.retain);
+  let unseen = s.test?.losses;
+  if (cls !== undefined && s.test) {
+    const inClass = (i: number) => s.test!.labels[i] === cls;
+    put('test_forget_class_acc', classAccuracy(s.test, inClass, `test examples of class ${cls}`));
+    put('test_retain_classes_acc', classAccuracy(s.test, (i) => !inClass(i), `test examples of other classes`));
+    unseen = s.test.losses.filter((_, i) => inClass(i));
+  }
+  if (s.retain && s.test) put('mia', miaEntropyFromFeatures(s.retain.entropies, s.forget.entropies, s.test.entropies));
+  if (unseen) put('mia_loss', miaLoss(s.forget.losses, unseen, opts.seed ?? 0));
+  const q = opts.retrainForget;
+  if (q?.probs && s.forget.probs) {
+    const k = s.forget.probs.length / Math.max(1, s.forget.count);
+    const rows = (p: Float64Array) => ({ data: p, dims: [s.forget.count, k] });
+    put('js_to_retrain', jsDivergence(rows(s.forget.probs), rows(q.probs)));
+    put('l1_to_retrain', l1Distance(rows(s.forget.probs), rows(q.probs)));
+  }
+  return m;
+}
+
+/** Retrained minus evaluated, for every metric both have. */
+export function gaps(model: Metrics, retrain: Metrics): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(model.values)) if (k in retrain.values && !k.endsWith('_to_retrain')) out[k] = v - retrain.values[k];
+  return out;
+}
+
+function accuracyOf(o: SetOutputs): number {
+  let c = 0;
+  for (let i = 0; i < o.count; i++) if (o.predictions[i] === o.labels[i]) c++;
+  return c / o.count;
+}
+
+function classAccuracy(o: SetOutputs, take: (i: number) => boolean, what: string): MetricResult {
+  let n = 0;
+  let c = 0;
+  for (let i = 0; i < o.count; i++)
+    if (take(i)) {
+      n++;
+      if (o.predictions[i] === o.labels[i]) c++;
+    }
+  return n ? { ok: true, value: c / n, metric: ACC } : { ok: false, reason: `no ${what}`, metric: ACC };
+}
+
+function mean(a: Float64Array): number {
+  let s = 0;
+  for (const v of a) s += v;
+  return s / a.length;
+}

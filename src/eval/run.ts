@@ -1,0 +1,119 @@
+// scrub eval: forward passes over forget, retain and test for a model (and a retrained one).
+import { ScrubError } from '../errors.js';
+import { loadModel } from '../graph/load.js';
+import { ForwardModel } from '../runtime/forward.js';
+import { modelInputs } from '../runtime/gradient.js';
+import { probeShapes } from '../runtime/shapes.js';
+import type { Device } from '../runtime/session.js';
+import { normalisation, openSet } from '../ssd/run.js';
+import type { Batch, DatasetOptions } from '../data/dataset.js';
+import { computeMetrics, gaps, type Metrics } from './evaluate.js';
+import { runSet, type SetOutputs } from './pass.js';
+
+export interface EvalOptions {
+  model: string;
+  forget: string;
+  retain?: string;
+  test?: string;
+  retrain?: string;
+  seed?: number;
+  device?: Device;
+  threads?: number;
+  mean?: number[];
+  std?: number[];
+  labels?: string;
+  onBadInput?: 'stop' | 'skip';
+  onNote?: DatasetOptions['onNote'];
+  onProgress?: (stage: string, done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface EvalReport {
+  model: string;
+  sets: { forget: { source: string; count: number }; retain?: { source: string; count: number }; test?: { source: string; count: number } };
+  metrics: Metrics;
+  retrain?: { model: string; metrics: Metrics; gap: Record<string, number> };
+  seconds: number;
+}
+
+/** A model's input spec and class count (from its logits' shape). */
+export async function describeModel(path: string): Promise<{ input: ReturnType<typeof modelInputs>[0]; classes: number }> {
+  const model = loadModel(path);
+  const inputs = modelInputs(model);
+  if (inputs.length !== 1) throw new ScrubError(`${path}: scrub handles models with one input; this one has ${inputs.length}.`);
+  const out = model.graph.outputs[0];
+  let classes = typeof out.shape?.[1] === 'number' ? (out.shape[1] as number) : undefined;
+  if (classes === undefined) classes = (await probeShapes(model)).get(out.name)?.dims[1] as number | undefined;
+  if (out.shape?.length !== 2 || !classes) throw new ScrubError(`${path}: output ${out.name} is not classifier logits [batch, classes].`);
+  return { input: inputs[0], classes };
+}
+
+export interface ModelsEvaluation {
+  sets: EvalReport['sets'];
+  /** Per model, in the order given. */
+  metrics: Metrics[];
+}
+
+/**
+ * Forward passes of several models over the same sets, each batch decoded once. With `retrain`,
+ * the last model is the retrained one: the others get their distances to it.
+ */
+export async function evaluateModels(paths: readonly string[], o: EvalOptions & { onForgetBatch?: (b: Batch) => void }): Promise<ModelsEvaluation> {
+  const main = await describeModel(paths[0]);
+  for (const p of paths.slice(1)) {
+    const r = await describeModel(p);
+    if (JSON.stringify(r.input) !== JSON.stringify(main.input) || r.classes !== main.classes)
+      throw new ScrubError(`${p}: takes ${r.input.name} [${r.input.dims}] → ${r.classes} classes, ${paths[0]} takes ${main.input.name} [${main.input.dims}] → ${main.classes} classes; they must match.`);
+  }
+  const dopts: DatasetOptions = {
+    input: { dtype: main.input.dtype, dims: main.input.dims },
+    ...normalisation(loadModel(paths[0]), o.mean, o.std),
+    labels: o.labels,
+    onBadInput: o.onBadInput,
+    onNote: o.onNote,
+  };
+  const models = await Promise.all(paths.map((p) => ForwardModel.open(p, main.input, { device: o.device, threads: o.threads })));
+  try {
+    const sets: Partial<Record<'forget' | 'retain' | 'test', { spec: string; out: SetOutputs[] }>> = {};
+    for (const [name, spec] of [['forget', o.forget], ['retain', o.retain], ['test', o.test]] as const) {
+      if (!spec) continue;
+      const data = await openSet(spec, name, dopts);
+      const out = await runSet(models, data, main.classes, {
+        keepProbs: name === 'forget' && !!o.retrain,
+        signal: o.signal,
+        onProgress: (d, t) => o.onProgress?.(name, d, t),
+        onBatch: name === 'forget' ? o.onForgetBatch : undefined,
+      });
+      checkLabels(out[0], main.classes, spec);
+      sets[name] = { spec, out };
+    }
+    const retrainAt = o.retrain ? paths.length - 1 : -1;
+    const metrics = paths.map((_, m) =>
+      computeMetrics(
+        { forget: sets.forget!.out[m], retain: sets.retain?.out[m], test: sets.test?.out[m] },
+        { seed: o.seed, retrainForget: m !== retrainAt && retrainAt >= 0 ? sets.forget!.out[retrainAt] : undefined },
+      ),
+    );
+    return {
+      sets: Object.fromEntries(Object.entries(sets).map(([k, v]) => [k, { source: v.spec, count: v.out[0].count }])) as EvalReport['sets'],
+      metrics,
+    };
+  } finally {
+    await Promise.all(models.map((m) => m.release()));
+  }
+}
+
+export async function evaluate(o: EvalOptions & { onForgetBatch?: (b: Batch) => void }): Promise<EvalReport> {
+  const t0 = performance.now();
+  const e = await evaluateModels(o.retrain ? [o.model, o.retrain] : [o.model], o);
+  const report: EvalReport = { model: o.model, sets: e.sets, metrics: e.metrics[0], seconds: 0 };
+  if (o.retrain) report.retrain = { model: o.retrain, metrics: e.metrics[1], gap: gaps(e.metrics[0], e.metrics[1]) };
+  report.seconds = (performance.now() - t0) / 1000;
+  return report;
+}
+
+function checkLabels(s: SetOutputs, classes: number, spec: string): void {
+  for (let i = 0; i < s.count; i++)
+    if (s.labels[i] < 0 || s.labels[i] >= classes)
+      throw new ScrubError(`${spec}: example ${i} has label ${s.labels[i]}, outside the model's ${classes} classes (0 to ${classes - 1}).`);
+}

@@ -1,0 +1,122 @@
+// The unlearning record: an auditable JSON trace of what was removed, from which model, how,
+// and how well. Hashes let `scrub verify` check the files and every tensor later.
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { ScrubError } from '../errors.js';
+import { tensorToFloat32, type Model } from '../graph/ir.js';
+import type { Metrics } from '../eval/evaluate.js';
+import type { Acceptance } from './gates.js';
+
+export const RECORD_SCHEMA = 'scrub.record/1';
+
+export const GUARANTEE =
+  'Approximate unlearning: the model was edited so that it behaves, on the measures above, more like a model never trained on the ' +
+  'forget set. This was evaluated empirically; it is not a formal (certified or differential-privacy) guarantee that no information ' +
+  'about the forget set remains in the weights.';
+
+export interface TensorChange {
+  name: string;
+  torchName?: string;
+  elements: number;
+  elementsChanged: number;
+  relativeL2Change: number;
+  sha256Before: string;
+  sha256After: string;
+}
+
+export interface FileHash {
+  path: string;
+  sha256: string;
+  bytes: number;
+}
+
+export interface UnlearningRecord {
+  schema: typeof RECORD_SCHEMA;
+  createdAt: string;
+  software: { scrub: string; node: string; onnxruntime: string; executionProvider: string };
+  input: { model: FileHash; dataFiles: FileHash[] };
+  output?: { model: FileHash; dataFiles: FileHash[]; tensors: Record<string, string> };
+  changes: TensorChange[];
+  forgetSet?: { source: string; count: number; salt: string; exampleHashes: string[]; merkleRoot: string; hashing: string };
+  method?: { name: string; hyperparameters: Record<string, number | string | boolean>; batchSize?: number; seed?: number; details?: Record<string, unknown> };
+  metrics: { before?: Metrics; after?: Metrics; retrain?: Metrics & { model: FileHash } };
+  resources: { wallSeconds: number; peakRssBytes: number };
+  acceptance: Acceptance;
+  guarantee: string;
+}
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+export function fileHash(path: string): FileHash {
+  const b = readFileSync(path);
+  return { path, sha256: sha256(b), bytes: b.length };
+}
+
+/** SHA-256 of every initializer's element bytes. */
+export function tensorHashes(model: Model): Record<string, string> {
+  return Object.fromEntries([...model.graph.initializers.values()].map((t) => [t.name, sha256(t.bytes)]));
+}
+
+export function tensorChanges(before: Model, after: Model, names: readonly { name: string; torchName?: string }[]): TensorChange[] {
+  const out: TensorChange[] = [];
+  for (const { name, torchName } of names) {
+    const a = before.graph.initializers.get(name)!;
+    const b = after.graph.initializers.get(name)!;
+    if (Buffer.compare(Buffer.from(a.bytes), Buffer.from(b.bytes)) === 0) continue;
+    const x = tensorToFloat32(a);
+    const y = tensorToFloat32(b);
+    let changed = 0;
+    let num = 0;
+    let den = 0;
+    for (let i = 0; i < x.length; i++) {
+      if (x[i] !== y[i]) changed++;
+      num += (y[i] - x[i]) ** 2;
+      den += x[i] ** 2;
+    }
+    out.push({ name, torchName, elements: x.length, elementsChanged: changed, relativeL2Change: den > 0 ? Math.sqrt(num / den) : Math.sqrt(num), sha256Before: sha256(a.bytes), sha256After: sha256(b.bytes) });
+  }
+  return out;
+}
+
+export function newSalt(): string {
+  return randomBytes(16).toString('hex');
+}
+
+export function peakRss(): number {
+  return process.resourceUsage().maxRSS * 1024;
+}
+
+export function writeRecord(path: string, record: UnlearningRecord): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    writeFileSync(tmp, JSON.stringify(record, null, 1) + '\n');
+    renameSync(tmp, path);
+  } catch (e) {
+    if (existsSync(tmp)) unlinkSync(tmp);
+    throw new ScrubError(`${path}: could not write the record: ${(e as Error).message}`);
+  }
+}
+
+export function readRecord(path: string): UnlearningRecord {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new ScrubError(`${path}: no such record file.`);
+  }
+  let r: UnlearningRecord;
+  try {
+    r = JSON.parse(text) as UnlearningRecord;
+  } catch (e) {
+    throw new ScrubError(`${path}: the record does not parse as JSON (${(e as Error).message}); it is damaged.`);
+  }
+  if (r?.schema !== RECORD_SCHEMA) throw new ScrubError(`${path}: not a scrub record (schema ${JSON.stringify(r?.schema)}, expected ${RECORD_SCHEMA}).`);
+  return r;
+}
+
+/** The record path beside a model: OUT.onnx → OUT.record.json. */
+export function recordPathFor(modelPath: string): string {
+  return modelPath.replace(/(\.onnx)?$/, '.record.json');
+}

@@ -1,0 +1,49 @@
+// The two dampening methods. Both select and dampen alike (dampen.ts); they differ in the
+// importance they compare, the mean over minibatches of an elementwise function of the gradient:
+//   ssd     g² of the mean cross-entropy: the diagonal Fisher (Foster et al., AAAI 2024); needs labels
+//   lf-ssd  |g| of the mean squared L2 norm of the logits (Foster et al., "Loss-Free Machine
+//           Unlearning", 2024); needs no labels
+import type { LossKind } from '../autodiff/loss.js';
+import { accumulateAbs, accumulateSquares } from './dampen.js';
+import type { FisherKind } from './fisher-file.js';
+
+export type Method = 'ssd' | 'lf-ssd';
+
+/** What to do with a set without labels where SSD would need them. */
+export const NO_LABELS_REMEDY = 'Use --method lf-ssd, which needs none.';
+
+export interface MethodSpec {
+  name: Method;
+  /** For people: 'SSD', 'LF-SSD'. */
+  title: string;
+  loss: LossKind;
+  accumulate: (acc: Float64Array, g: Float32Array) => void;
+  fisherKind: FisherKind;
+  /** The Fisher file looked for beside MODEL.onnx when neither --fisher nor --train is given. */
+  besideSuffix: string;
+  /** The `scrub fisher` options that make this method's Fisher file. */
+  fisherFlags: string;
+}
+
+export const METHODS: Readonly<Record<Method, MethodSpec>> = {
+  ssd: { name: 'ssd', title: 'SSD', loss: 'cross-entropy', accumulate: accumulateSquares, fisherKind: 'ssd-importance', besideSuffix: '.fisher', fisherFlags: '' },
+  'lf-ssd': {
+    name: 'lf-ssd',
+    title: 'LF-SSD',
+    loss: 'logit-norm',
+    accumulate: accumulateAbs,
+    fisherKind: 'lf-ssd-importance',
+    besideSuffix: '.lf-ssd.fisher',
+    fisherFlags: ' --method lf-ssd',
+  },
+};
+
+/** The method of a --method value; undefined means SSD. */
+export function methodSpec(name: string | undefined): MethodSpec | undefined {
+  return Object.hasOwn(METHODS, name ?? 'ssd') ? METHODS[(name ?? 'ssd') as Method] : undefined;
+}
+
+/** The method whose importance a gradient model of this loss computes. */
+export function methodOfLoss(loss: LossKind): MethodSpec {
+  return loss === 'logit-norm' ? METHODS['lf-ssd'] : METHODS.ssd;
+}

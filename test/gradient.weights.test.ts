@@ -1,0 +1,36 @@
+// The artifact takes new parameter values at every run without a rebuild (what update methods need).
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tensorToFloat32 } from '../src/graph/ir.js';
+import { loadModel } from '../src/graph/load.js';
+import { writeModel } from '../src/graph/write.js';
+import { GradientModel } from '../src/runtime/gradient.js';
+import { batch, FIXTURES, relL2 } from './support/fixtures.js';
+
+describe.each(['mlp', 'vit'])('new weights fed to the gradient artifact: %s', (name) => {
+  it('give exactly the gradients of a model file holding those weights', async () => {
+    const model = loadModel(`${FIXTURES}/models/${name}.onnx`);
+    const gm = await GradientModel.open(model, { cache: false });
+    const edited = new Map(gm.params.slice(-3).map((p) => [p.name, tensorToFloat32(model.graph.initializers.get(p.name)!).map((v, i) => v * 0.7 + 0.01 * Math.sin(i))]));
+    const path = join(mkdtempSync(join(tmpdir(), 'scrub-w-')), 'edited.onnx');
+    writeModel(model, path, edited);
+    const other = await GradientModel.open(loadModel(path), { cache: false });
+    try {
+      const { x, y } = batch();
+      const base = await gm.run(x, y);
+      const fed = await gm.run(x, y, edited);
+      const file = await other.run(x, y);
+      expect(Math.abs(fed.loss - base.loss)).toBeGreaterThan(1e-3);
+      expect(fed.loss).toBeCloseTo(file.loss, 6);
+      for (const p of gm.params) expect(relL2(fed.grads.get(p.name)!, file.grads.get(p.name)!), p.name).toBeLessThan(1e-6);
+      const again = await gm.run(x, y);
+      expect(again.loss).toBe(base.loss); // weights apply to one run only
+      await expect(gm.run(x, y, new Map([[gm.params[0].name, new Float32Array(3)]]))).rejects.toThrow(/3 values/);
+    } finally {
+      await gm.release();
+      await other.release();
+    }
+  });
+});
