@@ -4,7 +4,7 @@ import { evaluate } from '../dist/eval/run.js';
 
 const FM = '/usr/share/datasets/fashion-mnist';
 
-export async function benchEval(root) {
+export async function benchEval(root, grad = {}) {
   if (!existsSync(FM)) return console.log('eval: skipped (apt-get install dataset-fashion-mnist)');
   const fixtures = `${root}test/fixtures`;
   const list = `${fixtures}/scenarios/class0.json`;
@@ -22,7 +22,9 @@ export async function benchEval(root) {
     });
     const secs = (performance.now() - t0) / 1000;
     out[name] = { seconds: secs, samples_per_s: 65000 / secs, metrics: r.metrics.values };
-    console.log(`  ${name.padEnd(5)} ${secs.toFixed(1)} s, ${(65000 / secs).toFixed(0)} samples/s (data decoding, forward, metrics)`);
+    const fwd = grad[name]?.threads1?.forward_samples_per_s;
+    out[name].forward_samples_per_s = fwd;
+    console.log(`  ${name.padEnd(5)} ${secs.toFixed(1)} s, ${(65000 / secs).toFixed(0)} samples/s (data decoding, forward, metrics)${fwd ? `; forward alone at batch 64: ${fwd.toFixed(0)}/s` : ''}`);
   }
   return out;
 }

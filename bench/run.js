@@ -109,5 +109,5 @@ for (const [name, r] of Object.entries(results.models)) {
 }
 console.log('targets: grad/fwd time within 3.5x; scrub faster than PyTorch on every model' + (peer ? '' : ' (python3-torch not found: report.json figures only)'));
 if (want('ssd')) results.ssd = await benchSsd(root, shared, report);
-if (want('eval')) results.eval = await benchEval(root);
+if (want('eval')) results.eval = await benchEval(root, results.models);
 writeFileSync(`${root}bench/last-run.json`, JSON.stringify(results, null, 1));

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readNpy } from '../src/data/npy.js';
 import { openDataset, type Dataset, type DataNote, type DatasetOptions } from '../src/data/dataset.js';
 import { IndexSet } from '../src/data/select.js';
-import { ScrubError } from '../src/errors.js';
+import { rejects } from './support/expect-error.js';
 
 const FM = '/usr/share/datasets/fashion-mnist';
 const TRAIN = `${FM}/train-images-idx3-ubyte.gz`;
@@ -42,16 +42,6 @@ async function collect(ds: Dataset, batchSize = 64) {
 
 /** Labels of a whole IDX labels file, for checking. */
 const labelsOf = (file: string) => [...gunzipSync(readFileSync(file)).subarray(8)];
-
-async function rejects(p: Promise<unknown>, pattern: RegExp): Promise<string> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(ScrubError);
-  expect((e as Error).message).toMatch(pattern);
-  return (e as Error).message;
-}
 
 describe('IDX', () => {
   it('reads the gzipped test file, pairs its labels by name, and reproduces the fixtures batch', async () => {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readNpy } from '../src/data/npy.js';
 import { openDataset, type Dataset, type DataNote, type DatasetOptions } from '../src/data/dataset.js';
 import { byCodePoint } from '../src/data/images.js';
-import { ScrubError } from '../src/errors.js';
+import { rejects } from './support/expect-error.js';
 
 const FM = '/usr/share/datasets/fashion-mnist';
 const NAMES = ['T-shirt_top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle_boot'];
@@ -36,15 +36,6 @@ async function collect(ds: Dataset, batchSize = 16) {
     index.push(...b.index);
   }
   return { x: Float32Array.from(xs), y, index };
-}
-
-async function rejects(p: Promise<unknown>, pattern: RegExp): Promise<void> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(ScrubError);
-  expect((e as Error).message).toMatch(pattern);
 }
 
 /** Test images 0…n−1 as DIR/<class>/<index>.<ext>; class = index or NAMES[label]. */

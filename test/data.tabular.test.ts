@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeNpy, readNpy } from '../src/data/npy.js';
 import { checkLabelRange, openDataset, type Dataset, type DataNote, type DatasetOptions } from '../src/data/dataset.js';
-import { ScrubError } from '../src/errors.js';
+import { rejects } from './support/expect-error.js';
 
 const BATCH = new URL('./fixtures/batch/', import.meta.url).pathname;
 const PLAIN = new URL('./fixtures/data/t10k-100-images-idx3-ubyte', import.meta.url).pathname;
@@ -29,15 +29,6 @@ async function collect(ds: Dataset, batchSize = 16) {
     dims.push(b.x.dims);
   }
   return { x, y, index, dims };
-}
-
-async function rejects(p: Promise<unknown>, pattern: RegExp): Promise<void> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(ScrubError);
-  expect((e as Error).message).toMatch(pattern);
 }
 
 const write = (name: string, bytes: Uint8Array | string) => {

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { encodeNpy } from '../src/data/npy.js';
 import { NO_LABEL, openDataset, requireLabels, withoutLabels, type Dataset, type DataNote, type DatasetOptions } from '../src/data/dataset.js';
 import { exampleDigests } from '../src/data/digest.js';
-import { ScrubError } from '../src/errors.js';
+import { rejects } from './support/expect-error.js';
 
 const PNGS = 'models/forget/0';
 const gray28 = { dtype: 1, dims: ['batch', 1, 28, 28] };
@@ -31,15 +31,6 @@ async function collect(ds: Dataset, batchSize = 16) {
     digests.push(...exampleDigests(withoutLabels(b)).map((d) => Buffer.from(d).toString('hex')));
   }
   return { x, y, labelled, digests };
-}
-
-async function rejects(p: Promise<unknown>, pattern: RegExp): Promise<void> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(ScrubError);
-  expect((e as Error).message).toMatch(pattern);
 }
 
 const write = (name: string, content: string | Uint8Array) => {
