@@ -1,0 +1,71 @@
+// The ∇τ (gradient-tau) reference schedule of Trippa et al. 2024, as the authors' code computes it
+// (shared/fixtures/README.md, "gradtau reference"; reference.py `gradtau`). Pure functions: the
+// arithmetic follows Python's left-to-right float64 order so every value equals report.json's.
+
+/** The reference's minibatch size for both the forget and the retain set. */
+export const GRADTAU_BATCH = 256;
+/** L_val is recomputed at epochs 0, VAL_EVERY, 2·VAL_EVERY, … */
+export const VAL_EVERY = 5;
+
+export interface GradTauSchedule {
+  /** Number of epochs over the forget set: E = max(1, int(retain_batches / (2·forget_batches) · 6)). */
+  epochs: number;
+  /** α0 = (5/3)·|forget| / (|forget| + |retain|). */
+  alpha0: number;
+  /** ceil(|forget| / batch): steps per epoch (the last forget batch may be partial). */
+  forgetBatches: number;
+  /** ceil(|retain| / batch). */
+  retainBatches: number;
+  batch: number;
+}
+
+export interface EpochSettings {
+  epoch: number;
+  /** α = α0·(1 − e/E). */
+  alpha: number;
+  /** lr = 1e-3·(1 − 0.9·e/E). */
+  lr: number;
+  /** Whether L_val is recomputed at the start of this epoch (e % 5 == 0). */
+  recomputeVal: boolean;
+}
+
+export function batchesOf(n: number, batch = GRADTAU_BATCH): number {
+  return Math.ceil(n / batch);
+}
+
+/** The epoch count, α0 and batch counts for a forget set of `forget` and a retain set of `retain` examples. */
+export function gradTauSchedule(forget: number, retain: number, batch = GRADTAU_BATCH): GradTauSchedule {
+  if (!Number.isInteger(forget) || forget < 1) throw new RangeError(`gradtau: the forget set needs at least one example (got ${forget})`);
+  if (!Number.isInteger(retain) || retain < 1) throw new RangeError(`gradtau: the retain set needs at least one example (got ${retain})`);
+  if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`gradtau: batch size ${batch}: give a positive integer`);
+  const nf = batchesOf(forget, batch);
+  const nr = batchesOf(retain, batch);
+  // Python: max(1, int(nr / (2 * nf) * 6)); int() truncates toward zero.
+  const epochs = Math.max(1, Math.trunc((nr / (2 * nf)) * 6));
+  // Python: 5.0 / 3.0 * len(yf) / (len(yf) + len(yr)), evaluated left to right.
+  const alpha0 = ((5.0 / 3.0) * forget) / (forget + retain);
+  return { epochs, alpha0, forgetBatches: nf, retainBatches: nr, batch };
+}
+
+/** α in epoch e: alpha0 * (1 - epoch / epochs). */
+export function alphaAt(s: Pick<GradTauSchedule, 'alpha0' | 'epochs'>, epoch: number): number {
+  return s.alpha0 * (1 - epoch / s.epochs);
+}
+
+/** Learning rate in epoch e: 1e-3 * (1 - 0.9 * epoch / epochs). */
+export function lrAt(s: Pick<GradTauSchedule, 'epochs'>, epoch: number): number {
+  return 1e-3 * (1 - (0.9 * epoch) / s.epochs);
+}
+
+export function recomputesVal(epoch: number): boolean {
+  return epoch % VAL_EVERY === 0;
+}
+
+export function epochSettings(s: GradTauSchedule, epoch: number): EpochSettings {
+  return { epoch, alpha: alphaAt(s, epoch), lr: lrAt(s, epoch), recomputeVal: recomputesVal(epoch) };
+}
+
+/** Every epoch's settings, 0 … E−1. */
+export function epochPlan(s: GradTauSchedule): EpochSettings[] {
+  return Array.from({ length: s.epochs }, (_, e) => epochSettings(s, e));
+}
