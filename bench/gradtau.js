@@ -14,7 +14,7 @@ export async function benchGradtau(root, report) {
   const class0 = `${fixtures}/scenarios/class0.json`;
   const out = {};
   console.log('\n∇τ reference schedule, class0 (forget 5,479, retain 49,521, val 5,000), seconds');
-  console.log('model  load  run (steps)  forget acc after  retain acc after | PyTorch ∇τ  retrain | ∇τ/retrain');
+  console.log('model  load  run (steps)  forget acc after (PyTorch)  retain acc after (PyTorch) | PyTorch ∇τ  retrain | ∇τ/retrain');
   for (const name of ['mlp', 'cnn']) {
     const model = loadModel(`${fixtures}/models/${name}.onnx`);
     const gm = await GradientModel.open(model, { threads: 1 });
@@ -32,7 +32,7 @@ export async function benchGradtau(root, report) {
       const ref = report[name]?.scenarios?.class0 ?? {};
       out[name] = { load_seconds: load, run_seconds: res.seconds, steps: res.steps, forget_acc: f.accuracy, retain_acc: r.accuracy, torch_gradtau_seconds: ref.gradtau_seconds, retrain_seconds: ref.retrain_seconds };
       console.log(
-        `${name.padEnd(6)} ${load.toFixed(1).padStart(4)} ${res.seconds.toFixed(1).padStart(6)} (${res.steps})  ${f.accuracy.toFixed(3).padStart(16)}  ${r.accuracy.toFixed(3).padStart(16)} | ${String(ref.gradtau_seconds ?? '—').padStart(10)} ${String(ref.retrain_seconds ?? '—').padStart(8)} | ${ref.retrain_seconds ? ((load + res.seconds) / ref.retrain_seconds).toFixed(2) : '—'}`,
+        `${name.padEnd(6)} ${load.toFixed(1).padStart(4)} ${res.seconds.toFixed(1).padStart(6)} (${res.steps})  ${f.accuracy.toFixed(3).padStart(16)} (${ref.gradtau?.forget_acc?.toFixed(3) ?? '—'})  ${r.accuracy.toFixed(3).padStart(16)} (${ref.gradtau?.retain_acc?.toFixed(3) ?? '—'}) | ${String(ref.gradtau_seconds ?? '—').padStart(10)} ${String(ref.retrain_seconds ?? '—').padStart(8)} | ${ref.retrain_seconds ? ((load + res.seconds) / ref.retrain_seconds).toFixed(2) : '—'}`,
       );
     } finally {
       await gm.release();

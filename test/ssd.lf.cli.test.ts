@@ -129,7 +129,7 @@ describe('LF-SSD and SSD refuse what does not fit: a clear error, exit 2, no mod
     ['an LF-SSD Fisher file for SSD', () => [MODEL, 'models/forget@0:8', '--fisher', lfFisher], /forget\.lf\.fisher: this Fisher file holds LF-SSD importance .*, but --method ssd compares SSD importance .*Pass --method lf-ssd to use it/],
     ['no full-data importance for LF-SSD', () => [MODEL, flat, '--method', 'lf-ssd'], /LF-SSD compares the forget set with the full training data: pass --fisher FILE \(made once with `scrub fisher MODEL TRAIN --method lf-ssd -o FILE`\) or --train DATA/],
     ['a forget set that is the whole train set, labelled there and not here', () => [MODEL, flatAll(dir), '--method', 'lf-ssd', '--fisher', lfFisher], /the forget set is the whole training set; LF-SSD would dampen by comparison with itself/],
-    ['an unknown method', () => [MODEL, flat, '--method', 'lf'], /--method lf: this scrub implements ssd and lf-ssd/],
+    ['an unknown method', () => [MODEL, flat, '--method', 'lf'], /--method lf: this scrub implements ssd, lf-ssd \(label-free SSD, for a forget set without labels\) and gradtau/],
   ];
   it.each(cases)('%s', async (_, args, message) => {
     const out = join(dir, `out-${Math.random().toString(36).slice(2)}.onnx`);

@@ -3,12 +3,13 @@ import { ScrubError } from '../errors.js';
 import { methodSpec } from '../ssd/method.js';
 import { runLfSsd, runSsd, type UnlearningReport } from '../ssd/run.js';
 import { availableMetrics, checkGateMetrics, describeFailures, parseGate } from '../record/gates.js';
-import { recordUnlearning } from '../record/unlearning.js';
+import { dampeningSubject, recordUnlearning } from '../record/unlearning.js';
+import { gradtauCommand } from './gradtau.js';
 import { commonOptions, DATA_OPTIONS, positiveNumber } from './options.js';
 import { intOption } from './io.js';
 import type { Io } from './io.js';
 
-export const FORGET_USAGE = 'scrub MODEL FORGET [--method ssd|lf-ssd] [--fisher FILE | --train DATA] [--alpha A] [--lambda L] [--batch-size N] [-o OUT] [--retain R] [--test T] [--retrain M] [--require GATE]... [--json]';
+export const FORGET_USAGE = 'scrub MODEL FORGET [--method ssd|lf-ssd|gradtau] [--fisher FILE | --train DATA] [--alpha A] [--lambda L] [--batch-size N] [-o OUT] [--retain R] [--test T] [--retrain M] [--require GATE]... [--json]';
 
 export async function forgetCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -26,12 +27,15 @@ export async function forgetCommand(argv: string[], io: Io): Promise<number> {
       retrain: { type: 'string' },
       seed: { type: 'string' },
       require: { type: 'string', multiple: true },
+      val: { type: 'string' },
+      schedule: { type: 'string' },
     },
     allowPositionals: true,
   });
   if (positionals.length !== 2) throw new ScrubError(`expected MODEL and FORGET; usage: ${FORGET_USAGE}`);
+  if (values.method === 'gradtau') return gradtauCommand(values, positionals, io);
   const method = methodSpec(values.method);
-  if (!method) throw new ScrubError(`--method ${values.method}: this scrub implements ssd and lf-ssd (label-free SSD, for a forget set without labels).`);
+  if (!method) throw new ScrubError(`--method ${values.method}: this scrub implements ssd, lf-ssd (label-free SSD, for a forget set without labels) and gradtau.`);
   const run = method.name === 'lf-ssd' ? runLfSsd : runSsd;
   const gates = (values.require ?? []).map(parseGate);
   checkGateMetrics(gates, availableMetrics({ retain: !!values.retain, test: !!values.test, retrain: !!values.retrain }), 'add --retain/--test/--retrain for more');
@@ -46,7 +50,7 @@ export async function forgetCommand(argv: string[], io: Io): Promise<number> {
     lambda: positiveNumber(values.lambda, 'lambda'),
     out: values.out,
   });
-  const recorded = await recordUnlearning(report, {
+  const recorded = await recordUnlearning(dampeningSubject(report), {
     ...common,
     retain: values.retain,
     test: values.test,

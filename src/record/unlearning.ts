@@ -20,13 +20,39 @@ export interface RecordOptions extends CommonOptions {
   gates: readonly Gate[];
 }
 
+/** What a record needs to know of a run, whatever the method. */
+export interface RecordSubject {
+  model: { path: string };
+  output: { path: string; dataFiles: string[] };
+  forget: { source: string; labelled: boolean };
+  parameters: readonly { name: string; torchName?: string }[];
+  method: NonNullable<UnlearningRecord['method']>;
+  seconds: number;
+}
+
+export function dampeningSubject(r: UnlearningReport): RecordSubject {
+  return {
+    model: r.model,
+    output: r.output,
+    forget: r.forget,
+    parameters: r.parameters,
+    method: {
+      name: r.method,
+      hyperparameters: { alpha: r.hyperparameters.alpha, lambda: r.hyperparameters.lambda },
+      batchSize: r.hyperparameters.batchSize,
+      details: { fullImportance: r.full, selected: r.selected, elements: r.elements, forgetDigest: r.forget.digest },
+    },
+    seconds: r.seconds,
+  };
+}
+
 export interface Recorded {
   path: string;
   record: UnlearningRecord;
   acceptance: Acceptance;
 }
 
-export async function recordUnlearning(report: UnlearningReport, o: RecordOptions): Promise<Recorded> {
+export async function recordUnlearning(report: RecordSubject, o: RecordOptions): Promise<Recorded> {
   const t0 = performance.now();
   const input = loadModel(report.model.path);
   const output = loadModel(report.output.path);
@@ -53,12 +79,7 @@ export async function recordUnlearning(report: UnlearningReport, o: RecordOption
     output: { model: fileHash(report.output.path), dataFiles: report.output.dataFiles.map(fileHash), tensors: tensorHashes(output) },
     changes: tensorChanges(input, output, params),
     forgetSet: manifest.build(report.forget.source),
-    method: {
-      name: report.method,
-      hyperparameters: { alpha: report.hyperparameters.alpha, lambda: report.hyperparameters.lambda },
-      batchSize: report.hyperparameters.batchSize,
-      details: { fullImportance: report.full, selected: report.selected, elements: report.elements, forgetDigest: report.forget.digest },
-    },
+    method: report.method,
     metrics: { before, after, ...(retrain && o.retrain ? { retrain: { ...retrain, model: fileHash(o.retrain) } } : {}) },
     resources: { wallSeconds: report.seconds + (performance.now() - t0) / 1000, peakRssBytes: peakRss() },
     acceptance,
