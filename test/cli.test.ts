@@ -3,23 +3,16 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.js';
 import { encodeNpy, readNpy } from '../src/data/npy.js';
 import { encodeModel } from '../src/graph/encode.js';
 import { DataType } from '../src/graph/ir.js';
 import { FIXTURES, oracle, relL2 } from './support/fixtures.js';
+import { run } from './support/cli.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'scrub-cli-'));
 const X = `${FIXTURES}/batch/x.npy`;
 const Y = `${FIXTURES}/batch/y.npy`;
 const MLP = `${FIXTURES}/models/mlp.onnx`;
-
-async function run(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 describe('scrub inspect', () => {
   it('lists opset, ops, parameters with PyTorch names, and rule coverage (--json)', async () => {

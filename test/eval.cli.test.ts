@@ -3,11 +3,11 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdir
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.js';
 import { encodeModel } from '../src/graph/encode.js';
 import { DataType } from '../src/graph/ir.js';
 import { loadModel } from '../src/graph/load.js';
 import { FIXTURES } from './support/fixtures.js';
+import { run } from './support/cli.js';
 
 const FM = '/usr/share/datasets/fashion-mnist';
 const MODEL = 'models/cnn.onnx';
@@ -15,13 +15,6 @@ const FORGET = 'models/forget';
 const TEST = `${FM}/t10k-images-idx3-ubyte.gz@0:2000`;
 const RETAIN = `${FM}/train-images-idx3-ubyte.gz@0:3000`;
 const tmp = () => mkdtempSync(join(tmpdir(), 'scrub-eval-'));
-
-async function run(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 describe('scrub eval', () => {
   it('reports metrics under report.json names with definitions, and writes a record', async () => {

@@ -3,21 +3,14 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.js';
 import { FIXTURES } from './support/fixtures.js';
+import { run } from './support/cli.js';
 
 const FM = '/usr/share/datasets/fashion-mnist';
 const TRAIN = `${FM}/train-images-idx3-ubyte.gz`;
 const report = JSON.parse(readFileSync(`${FIXTURES}/report.json`, 'utf8'));
 const NORM = ['--mean', '0.286', '--std', '0.353'];
 const tmp = () => mkdtempSync(join(tmpdir(), 'scrub-gt-'));
-
-async function run(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 const sets = (scenario: string) => {
   const list = `${FIXTURES}/scenarios/${scenario}.json`;

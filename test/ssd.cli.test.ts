@@ -3,20 +3,13 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.js';
 import { encodeNpy } from '../src/data/npy.js';
 import { FIXTURES } from './support/fixtures.js';
+import { run } from './support/cli.js';
 
 const MODEL = 'models/cnn.onnx';
 const FORGET = 'models/forget';
 const tmp = () => mkdtempSync(join(tmpdir(), 'scrub-ssd-'));
-
-async function run(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 describe('scrub MODEL FORGET on the embedded default', () => {
   it('forgets the PNG folder, writes the edited model, reports what changed (--json)', async () => {

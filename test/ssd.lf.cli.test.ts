@@ -4,26 +4,19 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.js';
 import { openDataset } from '../src/data/dataset.js';
 import { loadModel } from '../src/graph/load.js';
 import { ForwardModel } from '../src/runtime/forward.js';
 import { modelInputs } from '../src/runtime/gradient.js';
 import { countCorrect } from '../src/ssd/importance.js';
 import { FIXTURES } from './support/fixtures.js';
+import { run } from './support/cli.js';
 
 const MODEL = 'models/cnn.onnx';
 const PNGS = 'models/forget/0';
 const TRAIN = '/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz@0:2048';
 const NORM = ['--mean', '0.286', '--std', '0.353'];
 const tmp = () => mkdtempSync(join(tmpdir(), 'scrub-lf-'));
-
-async function run(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 /** A folder of the first n forget PNGs directly in it: no class folders, so no labels. */
 function flatFolder(dir: string, n: number): string {
