@@ -1,9 +1,9 @@
 // Forward passes over a set for one or more models at once (each batch decoded once), keeping
 // per-example loss, entropy, prediction and label: the inputs of every metric. The forget set's
 // softmax outputs are kept too, for the distances to a retrained model.
-import type { Batch, Dataset } from '../data/dataset.js';
+import { checkLabelRange, type Batch, type Dataset } from '../data/dataset.js';
 import type { ForwardModel } from '../runtime/forward.js';
-import { crossEntropy, entropy, softmax } from './metrics.js';
+import { argmax, crossEntropy, entropy, softmax } from './metrics.js';
 
 export interface SetOutputs {
   count: number;
@@ -32,6 +32,7 @@ export async function runSet(
   }));
   for await (const batch of data.batches(opts.batchSize ?? 500)) {
     opts.signal?.throwIfAborted();
+    checkLabelRange(batch.y, classes, data.description, batch.index);
     opts.onBatch?.(batch);
     const rows = batch.y.length;
     for (const [m, model] of models.entries()) {
@@ -40,14 +41,12 @@ export async function runSet(
       const p = softmax(logits);
       const h = entropy({ data: p, dims: [rows, classes] });
       const l = crossEntropy(logits, batch.y);
+      o.predictions.set(argmax(logits), o.count);
       for (let i = 0; i < rows; i++) {
         const at = o.count + i;
         o.labels[at] = Number(batch.y[i]);
         o.losses[at] = l[i];
         o.entropies[at] = h[i];
-        let best = 0;
-        for (let c = 1; c < classes; c++) if (logits.data[i * classes + c] > logits.data[i * classes + best]) best = c;
-        o.predictions[at] = best;
       }
       o.probs?.set(p, o.count * classes);
       o.count += rows;

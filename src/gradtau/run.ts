@@ -23,6 +23,7 @@
 import type { Dataset } from '../data/dataset.js';
 import { tensorToFloat32, type Model } from '../graph/ir.js';
 import type { GradientModel } from '../runtime/gradient.js';
+import { topClasses } from '../ssd/importance.js';
 import { AdamW } from './adamw.js';
 import { combineGradients, objectiveCoefficients, objectiveValue } from './objective.js';
 import { epochSettings, GRADTAU_BATCH, gradTauSchedule, type GradTauSchedule } from './schedule.js';
@@ -154,11 +155,10 @@ export async function evaluateSet(
     const idx = Array.from({ length: Math.min(batch, set.count - start) }, (_, k) => start + k);
     const { x, y } = gather(set, idx);
     const r = await gm.run(x, y, weights);
+    const predicted = topClasses(r.logits, classes);
     for (let k = 0; k < idx.length; k++) {
       loss += r.perSample[k];
-      let best = 0;
-      for (let c = 1; c < classes; c++) if (r.logits[k * classes + c] > r.logits[k * classes + best]) best = c;
-      if (BigInt(best) === y[k]) correct++;
+      if (BigInt(predicted[k]) === y[k]) correct++;
     }
   }
   return { loss: set.count ? loss / set.count : NaN, accuracy: set.count ? correct / set.count : NaN };

@@ -4,6 +4,7 @@
 // are kept apart (mean = sum / batches) so that shards of a pass add up exactly.
 import { checkLabelRange, requireLabels, withoutLabels, type Batch, type Dataset } from '../data/dataset.js';
 import { exampleDigests, hex, SetDigest } from '../data/digest.js';
+import { argmax } from '../eval/metrics.js';
 import type { AnyGradientModel, GradientResult } from '../runtime/gradient.js';
 import { methodOfLoss, NO_LABELS_REMEDY } from './method.js';
 
@@ -61,15 +62,9 @@ export function importanceMeans(s: Pick<ImportanceSums, 'sums' | 'batches'>): Ma
   return new Map([...s.sums].map(([k, v]) => [k, v.map((x) => x / s.batches)]));
 }
 
-/** The top-1 class of each row of logits [n, classes]. */
+/** The top-1 class of each row of logits [n, classes] (torch.argmax's rules: see eval/metrics). */
 export function topClasses(logits: Float32Array, classes: number): Int32Array {
-  const out = new Int32Array(logits.length / classes);
-  for (let i = 0; i < out.length; i++) {
-    let best = 0;
-    for (let c = 1; c < classes; c++) if (logits[i * classes + c] > logits[i * classes + best]) best = c;
-    out[i] = best;
-  }
-  return out;
+  return argmax({ data: logits, dims: [logits.length / classes, classes] });
 }
 
 /** Examples whose top-1 class is their label; 0 for a batch without labels. */
