@@ -75,6 +75,16 @@ describe('evaluation bad input', () => {
     expect(j.metrics.notComputable.mia_loss).toMatch(/\w/);
   });
 
+  it('labels outside the model classes are an error before any metric', async () => {
+    const twelve = join(dir, 'twelve', '12');
+    mkdirSync(twelve, { recursive: true });
+    copyFileSync(join(FORGET, '0', readdirSync(join(FORGET, '0'))[0]), join(twelve, 'a.png'));
+    const r = await run('eval', MODEL, '--forget', join(dir, 'twelve'), '-o', join(dir, 'z.json'));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/example 0 has label 12, outside the model's 10 classes \(0 to 9\)/);
+    expect(existsSync(join(dir, 'z.json'))).toBe(false);
+  });
+
   it('an empty set is an error', async () => {
     const r = await run('eval', MODEL, '--forget', join(dir, 'empty'), '-o', join(dir, 'x.json'));
     expect(r.code).toBe(2);

@@ -35,7 +35,6 @@ export async function evalCommand(argv: string[], io: Io): Promise<number> {
   const common = commonOptions(values, io);
   const report = await evaluate({
     ...common,
-    onProgress: (stage, done, total) => common.onProgress?.(stage as never, done, total),
     model,
     forget: values.forget,
     retain: values.retain,

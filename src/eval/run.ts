@@ -4,28 +4,19 @@ import { loadModel } from '../graph/load.js';
 import { ForwardModel } from '../runtime/forward.js';
 import { modelInputs } from '../runtime/gradient.js';
 import { probeShapes } from '../runtime/shapes.js';
-import type { Device } from '../runtime/session.js';
-import { normalisation, openSet } from '../ssd/run.js';
-import type { Batch, DatasetOptions } from '../data/dataset.js';
+import { datasetOptions, openSet, type CommonOptions } from '../ssd/run.js';
+import type { Batch } from '../data/dataset.js';
+import type { Model } from '../graph/ir.js';
 import { computeMetrics, gaps, type Metrics } from './evaluate.js';
 import { runSet, type SetOutputs } from './pass.js';
 
-export interface EvalOptions {
+export interface EvalOptions extends Omit<CommonOptions, 'params' | 'batchSize'> {
   model: string;
   forget: string;
   retain?: string;
   test?: string;
   retrain?: string;
   seed?: number;
-  device?: Device;
-  threads?: number;
-  mean?: number[];
-  std?: number[];
-  labels?: string;
-  onBadInput?: 'stop' | 'skip';
-  onNote?: DatasetOptions['onNote'];
-  onProgress?: (stage: string, done: number, total: number) => void;
-  signal?: AbortSignal;
 }
 
 export interface EvalReport {
@@ -37,7 +28,7 @@ export interface EvalReport {
 }
 
 /** A model's input spec and class count (from its logits' shape). */
-export async function describeModel(path: string): Promise<{ input: ReturnType<typeof modelInputs>[0]; classes: number }> {
+export async function describeModel(path: string): Promise<{ model: Model; input: ReturnType<typeof modelInputs>[0]; classes: number }> {
   const model = loadModel(path);
   const inputs = modelInputs(model);
   if (inputs.length !== 1) throw new ScrubError(`${path}: scrub handles models with one input; this one has ${inputs.length}.`);
@@ -45,7 +36,7 @@ export async function describeModel(path: string): Promise<{ input: ReturnType<t
   let classes = typeof out.shape?.[1] === 'number' ? (out.shape[1] as number) : undefined;
   if (classes === undefined) classes = (await probeShapes(model)).get(out.name)?.dims[1] as number | undefined;
   if (out.shape?.length !== 2 || !classes) throw new ScrubError(`${path}: output ${out.name} is not classifier logits [batch, classes].`);
-  return { input: inputs[0], classes };
+  return { model, input: inputs[0], classes };
 }
 
 export interface ModelsEvaluation {
@@ -65,13 +56,7 @@ export async function evaluateModels(paths: readonly string[], o: EvalOptions & 
     if (JSON.stringify(r.input) !== JSON.stringify(main.input) || r.classes !== main.classes)
       throw new ScrubError(`${p}: takes ${r.input.name} [${r.input.dims}] → ${r.classes} classes, ${paths[0]} takes ${main.input.name} [${main.input.dims}] → ${main.classes} classes; they must match.`);
   }
-  const dopts: DatasetOptions = {
-    input: { dtype: main.input.dtype, dims: main.input.dims },
-    ...normalisation(loadModel(paths[0]), o.mean, o.std),
-    labels: o.labels,
-    onBadInput: o.onBadInput,
-    onNote: o.onNote,
-  };
+  const dopts = datasetOptions({ inputs: [main.input] }, main.model, o);
   const models = await Promise.all(paths.map((p) => ForwardModel.open(p, main.input, { device: o.device, threads: o.threads })));
   try {
     const sets: Partial<Record<'forget' | 'retain' | 'test', { spec: string; out: SetOutputs[] }>> = {};
@@ -84,7 +69,6 @@ export async function evaluateModels(paths: readonly string[], o: EvalOptions & 
         onProgress: (d, t) => o.onProgress?.(name, d, t),
         onBatch: name === 'forget' ? o.onForgetBatch : undefined,
       });
-      checkLabels(out[0], main.classes, spec);
       sets[name] = { spec, out };
     }
     const retrainAt = o.retrain ? paths.length - 1 : -1;
@@ -110,10 +94,4 @@ export async function evaluate(o: EvalOptions & { onForgetBatch?: (b: Batch) => 
   if (o.retrain) report.retrain = { model: o.retrain, metrics: e.metrics[1], gap: gaps(e.metrics[0], e.metrics[1]) };
   report.seconds = (performance.now() - t0) / 1000;
   return report;
-}
-
-function checkLabels(s: SetOutputs, classes: number, spec: string): void {
-  for (let i = 0; i < s.count; i++)
-    if (s.labels[i] < 0 || s.labels[i] >= classes)
-      throw new ScrubError(`${spec}: example ${i} has label ${s.labels[i]}, outside the model's ${classes} classes (0 to ${classes - 1}).`);
 }

@@ -79,7 +79,7 @@ export async function runGradTauUnlearning(o: GradTauUnlearnOptions): Promise<Gr
       onStep: (p) => {
         if (!Number.isFinite(p.lForget) || !Number.isFinite(p.lRetain))
           throw new ScrubError(`∇τ diverged at epoch ${p.epoch}, step ${p.step}: the forget loss is ${p.lForget} and the retain loss ${p.lRetain}. The input model is untouched; nothing was written.`, 1);
-        o.onProgress?.('gradtau' as never, p.done, p.total);
+        o.onProgress?.('gradtau', p.done, p.total);
       },
       onEpoch: (e) => {
         if (e.lRetain > chance)

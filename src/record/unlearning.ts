@@ -62,7 +62,7 @@ export async function recordUnlearning(report: RecordSubject, o: RecordOptions):
   let retrain: Metrics | undefined;
   if (report.forget.labelled) {
     const paths = [report.model.path, report.output.path, ...(o.retrain ? [o.retrain] : [])];
-    const e = await evaluateModels(paths, { ...o, model: report.model.path, forget: report.forget.source, onForgetBatch: (b) => manifest.add(b), onProgress: (s, d, t) => o.onProgress?.(s as never, d, t) });
+    const e = await evaluateModels(paths, { ...o, model: report.model.path, forget: report.forget.source, onForgetBatch: (b) => manifest.add(b) });
     [before, after, retrain] = e.metrics;
   } else {
     // no labels: the manifest still names every forgotten example; label-based metrics cannot be computed

@@ -18,7 +18,8 @@ import { METHODS, NO_LABELS_REMEDY, type Method, type MethodSpec } from './metho
 
 export const SSD_BATCH = 64;
 
-export type Stage = 'full' | 'forget' | 'evaluate';
+/** The passes that report progress. */
+export type Stage = 'full' | 'forget' | 'retain' | 'test' | 'evaluate' | 'gradtau';
 
 export interface CommonOptions {
   params?: string;
