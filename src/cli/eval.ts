@@ -1,11 +1,8 @@
 import { parseArgs } from 'node:util';
+import { evaluate } from '../api/evaluate.js';
 import { ScrubError } from '../errors.js';
-import { evaluate, type EvalReport } from '../eval/run.js';
-import { availableMetrics, checkGateMetrics, describeFailures, judge, parseGate } from '../record/gates.js';
-import { ManifestBuilder } from '../record/manifest.js';
-import { fileHash, GUARANTEE, peakRss, RECORD_SCHEMA, writeRecord, type UnlearningRecord } from '../record/record.js';
-import { ortVersion } from '../runtime/session.js';
-import { version } from '../version.js';
+import type { EvalReport } from '../eval/run.js';
+import { describeFailures } from '../record/gates.js';
 import { intOption, type Io } from './io.js';
 import { commonOptions, DATA_OPTIONS } from './options.js';
 
@@ -27,38 +24,19 @@ export async function evalCommand(argv: string[], io: Io): Promise<number> {
     allowPositionals: true,
   });
   if (positionals.length !== 1 || !values.forget) throw new ScrubError(`expected MODEL and --forget; usage: ${USAGE}`);
-  const model = positionals[0];
-  const gates = (values.require ?? []).map(parseGate);
-  checkGateMetrics(gates, availableMetrics({ retain: !!values.retain, test: !!values.test, retrain: !!values.retrain }), 'add --retain/--test/--retrain for more');
-  const t0 = performance.now();
-  const manifest = new ManifestBuilder();
-  const common = commonOptions(values, io);
   const report = await evaluate({
-    ...common,
-    model,
+    ...commonOptions(values, io),
+    model: positionals[0],
     forget: values.forget,
     retain: values.retain,
     test: values.test,
     retrain: values.retrain,
     seed: values.seed === undefined ? 0 : intOption(values.seed, 'seed', 0),
-    onForgetBatch: (b) => manifest.add(b),
+    require: values.require,
+    out: values.out,
   });
-  const acceptance = judge(gates, report.metrics);
-  const recordPath = values.out ?? model.replace(/(\.onnx)?$/, '.eval.record.json');
-  const record: UnlearningRecord = {
-    schema: RECORD_SCHEMA,
-    createdAt: new Date().toISOString(),
-    software: { scrub: version(), node: process.version, onnxruntime: ortVersion(common.device), executionProvider: common.device ?? 'cpu' },
-    input: { model: fileHash(model), dataFiles: [] },
-    changes: [],
-    forgetSet: manifest.build(values.forget),
-    metrics: { after: report.metrics, ...(report.retrain ? { retrain: { ...report.retrain.metrics, model: fileHash(report.retrain.model) } } : {}) },
-    resources: { wallSeconds: (performance.now() - t0) / 1000, peakRssBytes: peakRss() },
-    acceptance,
-    guarantee: GUARANTEE,
-  };
-  writeRecord(recordPath, record);
-  if (values.json) io.out(JSON.stringify({ ...report, record: recordPath, acceptance }));
+  const { acceptance, record: recordPath } = report;
+  if (values.json) io.out(JSON.stringify(report));
   else printReport(report, recordPath, io);
   for (const f of describeFailures(acceptance)) io.err(`gate failed: ${f}`);
   return acceptance.verdict === 'rejected' ? 1 : 0;

@@ -6,6 +6,7 @@ import { verifyCommand } from './verify.js';
 import { gradCommand } from './grad.js';
 import { forgetCommand, FORGET_USAGE } from './ssd.js';
 import { inspectCommand } from './inspect.js';
+import { requestCommand, REQUEST_USAGE } from './request.js';
 import { consoleIo, type Io } from './io.js';
 
 const HELP = `scrub: make a deployed ONNX model forget data
@@ -15,6 +16,9 @@ usage:
                                                forget: edit the weights with SSD, write OUT
                                                (default MODEL.unlearned.onnx); lf-ssd needs no
                                                labels (importance from the logits' norm)
+  ${REQUEST_USAGE}
+                                               an erasure request (model, forget set, method, gates):
+                                               writes the edited model only if every gate passes
   scrub fisher MODEL TRAIN -o FILE [--method ssd|lf-ssd] [--batch-size N]
                                                the full-data importance, computed once
   scrub eval MODEL --forget F [--retain R] [--test T] [--retrain M] [--require 'test_acc>=0.9']... [--json]
@@ -32,7 +36,7 @@ SPEC@~list.json (complement), e.g. train-images-idx3-ubyte.gz@0:55000@~forget.js
 Pixels become (p/255 - mean)/std: --mean/--std per channel, else the model's scrub.mean/scrub.std
 metadata, else 0 and 1.
 
-exit codes: 0 success, 1 failure (e.g. an op without a gradient rule), 2 bad input`;
+exit codes: 0 success, 1 failure (a gate failed: no model written; an op without a gradient rule), 2 bad input`;
 
 
 export async function main(argv: string[], io: Io = consoleIo): Promise<number> {
@@ -49,6 +53,8 @@ export async function main(argv: string[], io: Io = consoleIo): Promise<number> 
         return await evalCommand(rest, io);
       case 'verify':
         return await verifyCommand(rest, io);
+      case 'request':
+        return await requestCommand(rest, io);
       case '--version':
         io.out(version());
         return 0;

@@ -1,13 +1,12 @@
 import { parseArgs } from 'node:util';
+import { unlearn, UNLEARN_METHODS, type UnlearnMethod } from '../api/unlearn.js';
+import type { UnlearnReport } from '../api/report.js';
 import { ScrubError } from '../errors.js';
+import { describeFailures } from '../record/gates.js';
 import { methodSpec } from '../ssd/method.js';
-import { runLfSsd, runSsd, type UnlearningReport } from '../ssd/run.js';
-import { availableMetrics, checkGateMetrics, describeFailures, parseGate } from '../record/gates.js';
-import { dampeningSubject, recordUnlearning } from '../record/unlearning.js';
-import { gradtauCommand } from './gradtau.js';
+import { printGradTauSummary } from './gradtau.js';
 import { commonOptions, DATA_OPTIONS, positiveNumber } from './options.js';
-import { intOption } from './io.js';
-import type { Io } from './io.js';
+import { intOption, type Io } from './io.js';
 
 export const FORGET_USAGE = 'scrub MODEL FORGET [--method ssd|lf-ssd|gradtau] [--fisher FILE | --train DATA] [--alpha A] [--lambda L] [--batch-size N] [-o OUT] [--retain R] [--test T] [--retrain M] [--require GATE]... [--json]';
 
@@ -33,41 +32,39 @@ export async function forgetCommand(argv: string[], io: Io): Promise<number> {
     allowPositionals: true,
   });
   if (positionals.length !== 2) throw new ScrubError(`expected MODEL and FORGET; usage: ${FORGET_USAGE}`);
-  if (values.method === 'gradtau') return gradtauCommand(values, positionals, io);
-  const method = methodSpec(values.method);
-  if (!method) throw new ScrubError(`--method ${values.method}: this scrub implements ssd, lf-ssd (label-free SSD, for a forget set without labels) and gradtau.`);
-  const run = method.name === 'lf-ssd' ? runLfSsd : runSsd;
-  const gates = (values.require ?? []).map(parseGate);
-  checkGateMetrics(gates, availableMetrics({ retain: !!values.retain, test: !!values.test, retrain: !!values.retrain }), 'add --retain/--test/--retrain for more');
-  const common = commonOptions(values, io);
-  const report = await run({
-    ...common,
+  const method = values.method ?? 'ssd';
+  if (!UNLEARN_METHODS.includes(method as UnlearnMethod))
+    throw new ScrubError(`--method ${values.method}: this scrub implements ssd, lf-ssd (label-free SSD, for a forget set without labels) and gradtau.`);
+  const report = await unlearn({
+    ...commonOptions(values, io),
     model: positionals[0],
     forget: positionals[1],
+    method: method as UnlearnMethod,
+    out: values.out,
     fisher: values.fisher,
     train: values.train,
     alpha: positiveNumber(values.alpha, 'alpha'),
     lambda: positiveNumber(values.lambda, 'lambda'),
-    out: values.out,
-  });
-  const recorded = await recordUnlearning(dampeningSubject(report), {
-    ...common,
     retain: values.retain,
+    val: values.val,
+    schedule: values.schedule,
+    seed: values.seed === undefined ? undefined : intOption(values.seed, 'seed', 0),
     test: values.test,
     retrain: values.retrain,
-    seed: values.seed === undefined ? 0 : intOption(values.seed, 'seed', 0),
-    gates,
+    require: values.require,
   });
-  if (values.json) io.out(JSON.stringify({ ...report, record: recorded.path, metrics: recorded.record.metrics, acceptance: recorded.acceptance }));
+  if (values.json) io.out(JSON.stringify(report));
   else {
-    printSummary(report, io);
-    io.out(`  record           ${recorded.path} (verdict: ${recorded.acceptance.verdict})`);
+    if (report.method === 'gradtau') printGradTauSummary(report, io);
+    else printSummary(report, io);
+    if (!report.output.written) io.out(`  not written      ${report.output.path}: a gate failed`);
+    io.out(`  record           ${report.record} (verdict: ${report.acceptance.verdict})`);
   }
-  for (const f of describeFailures(recorded.acceptance)) io.err(`gate failed: ${f}`);
-  return recorded.acceptance.verdict === 'rejected' ? 1 : 0;
+  for (const f of describeFailures(report.acceptance)) io.err(`gate failed: ${f}`);
+  return report.acceptance.verdict === 'rejected' ? 1 : 0;
 }
 
-function printSummary(r: UnlearningReport, io: Io): void {
+function printSummary(r: Exclude<UnlearnReport, { method: 'gradtau' }>, io: Io): void {
   const n = (v: number) => v.toLocaleString('en-US');
   const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
   io.out(`${methodSpec(r.method)!.title} (α ${r.hyperparameters.alpha}, λ ${r.hyperparameters.lambda}) on ${r.model.path}`);
@@ -78,5 +75,5 @@ function printSummary(r: UnlearningReport, io: Io): void {
   for (const p of r.parameters) if (p.selected > 0) io.out(`    ${(p.torchName ?? p.name).padEnd(width)}  [${p.shape.join(', ')}]  ${n(p.selected)}`);
   if (r.forgetAccuracy) io.out(`  forget accuracy  ${pct(r.forgetAccuracy.before)} → ${pct(r.forgetAccuracy.after)}`);
   io.out(`  predictions      ${pct(r.forgetPredictionsChanged)} of the forget set's changed class`);
-  io.out(`  wrote            ${r.output.path}${r.output.dataFiles.length ? ` (+ ${r.output.dataFiles.join(', ')})` : ''} in ${r.seconds.toFixed(1)} s`);
+  if (r.output.written) io.out(`  wrote            ${r.output.path}${r.output.dataFiles.length ? ` (+ ${r.output.dataFiles.join(', ')})` : ''} in ${r.seconds.toFixed(1)} s`);
 }

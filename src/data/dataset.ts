@@ -30,7 +30,7 @@ import { openIdx, readIdxHeader } from './idx.js';
 import { openImageFolder } from './images.js';
 import { openJsonl } from './jsonl.js';
 import { openNpyPair, pairedYPath } from './npyfile.js';
-import { parseTerm, resolveSelection, type SelectionTerm } from './select.js';
+import { parseTerm, resolveSelection, type IndexSet, type SelectionTerm } from './select.js';
 import { NO_LABEL, type Source } from './source.js';
 
 export type { InputSpec } from './convert.js';
@@ -126,9 +126,17 @@ async function openSource(path: string, opts: DatasetOptions, note: (m: string) 
   return openIdx(path);
 }
 
+/** The source indices a spec selects, and how many the source has (headers and listings only, no examples read). */
+export async function selectionOf(spec: string, opts: DatasetOptions): Promise<{ source: string; count: number; set: IndexSet }> {
+  const { source: path, terms } = splitSpec(spec);
+  const source = await openSource(path, opts, () => {});
+  return { source: path, count: source.count, set: resolveSelection(terms, source.count, path, () => {}) };
+}
+
 /** Opens what a user named on the command line; see the header for the forms of `spec`. */
 export async function openDataset(spec: string, opts: DatasetOptions): Promise<Dataset> {
-  const onNote = opts.onNote ?? ((n: DataNote) => process.stderr.write(`scrub: ${n.message}\n`));
+  // a library prints nothing: notes reach whoever asked for them
+  const onNote = opts.onNote ?? ((_: DataNote) => {});
   const note = (message: string) => onNote({ kind: 'note', message });
   const { dtype } = opts.input;
   allocate(dtype, 0);

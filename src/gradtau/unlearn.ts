@@ -3,7 +3,7 @@
 import { exampleDigest, hex } from '../data/digest.js';
 import { ScrubError } from '../errors.js';
 import { loadModel } from '../graph/load.js';
-import { stageModel } from '../graph/write.js';
+import { settle, stageModel, type ModelOutput } from '../graph/write.js';
 import { GradientModel, modelHash } from '../runtime/gradient.js';
 import { datasetOptions, openSet, type CommonOptions } from '../ssd/run.js';
 import { evaluateSet, initialWeights, loadExamples, runGradTau, type ExampleSet, type GradTauEpoch } from './run.js';
@@ -25,7 +25,7 @@ export interface GradTauReport {
   method: 'gradtau';
   schedule: Schedule;
   model: { path: string; sha256: string };
-  output: { path: string; dataFiles: string[] };
+  output: ModelOutput;
   forget: { source: string; count: number; labelled: true };
   retain: { source: string; count: number };
   val: { source: string; count: number; overlapWithForget: number };
@@ -91,12 +91,12 @@ export async function runGradTauUnlearning(o: GradTauUnlearnOptions): Promise<Gr
     });
     const after = { forget: await evaluateSet(gm, forget, result.weights), retain: await evaluateSet(gm, retain, result.weights) };
     const out = o.out ?? o.model.replace(/(\.onnx)?$/, '.unlearned.onnx');
-    const written = stageModel(model, out, result.weights).commit();
+    const output = settle(stageModel(model, out, result.weights), o.keepStaged);
     return {
       method: 'gradtau',
       schedule: 'reference',
       model: { path: o.model, sha256: modelHash(model) },
-      output: { path: written.model, dataFiles: written.dataFiles },
+      output,
       forget: { source: o.forget, count: forget.count, labelled: true },
       retain: { source: o.retain, count: retain.count },
       val: { source: o.val, count: val.count, overlapWithForget: overlap },

@@ -17,6 +17,8 @@ export interface WriteResult {
 export interface StagedModel {
   /** The staged model, loadable (its external data sits beside it under its final name). */
   path: string;
+  /** Where commit() puts the files. */
+  final: WriteResult;
   /** Moves the staged files to their final place. */
   commit(): WriteResult;
   /** Removes the staged files. */
@@ -25,6 +27,20 @@ export interface StagedModel {
 
 export function writeModel(model: Model, out: string, replacements: ReadonlyMap<string, Float32Array>): WriteResult {
   return stageModel(model, out, replacements).commit();
+}
+
+/** An unlearning run's output: where the model goes and, while it is still staged, the staged files. */
+export interface ModelOutput {
+  path: string;
+  dataFiles: string[];
+  staged?: StagedModel;
+}
+
+/** Commits a staged model, or with `keepStaged` leaves it staged for the caller to judge (then commit or abort). */
+export function settle(staged: StagedModel, keepStaged: boolean | undefined): ModelOutput {
+  if (keepStaged) return { path: staged.final.model, dataFiles: staged.final.dataFiles, staged };
+  const written = staged.commit();
+  return { path: written.model, dataFiles: written.dataFiles };
 }
 
 /** Writes the edited model into a temporary folder beside `out`, to be committed or aborted. */
@@ -45,8 +61,10 @@ export function stageModel(model: Model, out: string, replacements: ReadonlyMap<
     rmSync(stage, { recursive: true, force: true });
     throw new ScrubError(`${out}: could not write the model: ${(e as Error).message}`);
   }
+  const final = { model: target, dataFiles: names.slice(1).map((n) => join(dirname(target), n)) };
   return {
     path: join(stage, basename(target)),
+    final,
     commit() {
       try {
         // data first, so that the model never points at data that is not there yet
@@ -54,7 +72,7 @@ export function stageModel(model: Model, out: string, replacements: ReadonlyMap<
       } finally {
         rmSync(stage, { recursive: true, force: true });
       }
-      return { model: target, dataFiles: names.slice(1).map((n) => join(dirname(target), n)) };
+      return final;
     },
     abort() {
       rmSync(stage, { recursive: true, force: true });

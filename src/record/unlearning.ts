@@ -1,16 +1,20 @@
 // The record of an unlearning run: metrics of the input and the edited model (and of a retrained
-// one) in one pass over the sets, the forget-set manifest, hashes, changes and the verdict.
+// one) in one pass over the sets, the forget-set manifest, hashes, changes and the verdict. The
+// edited model is read where it is staged, so that a rejected model is never committed.
+import { basename, dirname, join } from 'node:path';
 import { openDataset } from '../data/dataset.js';
 import { evaluateModels } from '../eval/run.js';
 import type { Metrics } from '../eval/evaluate.js';
 import { loadModel } from '../graph/load.js';
+import type { ModelOutput } from '../graph/write.js';
+import type { GradTauReport } from '../gradtau/unlearn.js';
 import { datasetOptions, type CommonOptions, type UnlearningReport } from '../ssd/run.js';
 import { modelInputs } from '../runtime/gradient.js';
 import { ortVersion } from '../runtime/session.js';
 import { version } from '../version.js';
 import { judge, type Acceptance, type Gate } from './gates.js';
 import { ManifestBuilder } from './manifest.js';
-import { fileHash, GUARANTEE, peakRss, RECORD_SCHEMA, recordPathFor, tensorChanges, tensorHashes, writeRecord, type UnlearningRecord } from './record.js';
+import { fileHash, GUARANTEE, peakRss, RECORD_SCHEMA, tensorChanges, tensorHashes, type FileHash, type UnlearningRecord } from './record.js';
 
 export interface RecordOptions extends CommonOptions {
   retain?: string;
@@ -23,8 +27,10 @@ export interface RecordOptions extends CommonOptions {
 /** What a record needs to know of a run, whatever the method. */
 export interface RecordSubject {
   model: { path: string };
-  output: { path: string; dataFiles: string[] };
-  forget: { source: string; labelled: boolean };
+  /** Where the model goes; read from output.staged while it is staged. */
+  output: ModelOutput;
+  /** `source` is opened; `name` (default: source) is how the record names the set. */
+  forget: { source: string; labelled: boolean; name?: string };
   parameters: readonly { name: string; torchName?: string }[];
   method: NonNullable<UnlearningRecord['method']>;
   seconds: number;
@@ -46,28 +52,49 @@ export function dampeningSubject(r: UnlearningReport): RecordSubject {
   };
 }
 
-export interface Recorded {
-  path: string;
+export function gradtauSubject(r: GradTauReport): RecordSubject {
+  return {
+    model: r.model,
+    output: r.output,
+    forget: r.forget,
+    parameters: r.parameters,
+    method: {
+      name: 'gradtau',
+      hyperparameters: { schedule: r.schedule, epochs: r.hyperparameters.epochs, alpha0: r.hyperparameters.alpha0, lr: r.hyperparameters.lr, weightDecay: r.hyperparameters.weightDecay },
+      batchSize: r.hyperparameters.batch,
+      seed: r.hyperparameters.seed,
+      details: { retain: r.retain, val: r.val, steps: r.steps, trace: r.trace },
+    },
+    seconds: r.seconds,
+  };
+}
+
+export interface Judged {
   record: UnlearningRecord;
   acceptance: Acceptance;
 }
 
-export async function recordUnlearning(report: RecordSubject, o: RecordOptions): Promise<Recorded> {
+/** Evaluates the edited model (where it is staged, if it is) and judges the gates; writes nothing. */
+export async function judgeUnlearning(report: RecordSubject, o: RecordOptions): Promise<Judged> {
   const t0 = performance.now();
+  const readAt = report.output.staged?.path ?? report.output.path;
   const input = loadModel(report.model.path);
-  const output = loadModel(report.output.path);
+  const output = loadModel(readAt);
   const manifest = new ManifestBuilder();
   let before: Metrics | undefined;
   let after: Metrics | undefined;
   let retrain: Metrics | undefined;
   if (report.forget.labelled) {
-    const paths = [report.model.path, report.output.path, ...(o.retrain ? [o.retrain] : [])];
+    const paths = [report.model.path, readAt, ...(o.retrain ? [o.retrain] : [])];
     const e = await evaluateModels(paths, { ...o, model: report.model.path, forget: report.forget.source, onForgetBatch: (b) => manifest.add(b) });
     [before, after, retrain] = e.metrics;
   } else {
     // no labels: the manifest still names every forgotten example; label-based metrics cannot be computed
     const data = await openDataset(report.forget.source, datasetOptions({ inputs: modelInputs(input) }, input, o));
-    for await (const b of data.batches(1024)) manifest.add(b);
+    for await (const b of data.batches(1024)) {
+      o.signal?.throwIfAborted();
+      manifest.add(b);
+    }
   }
   const acceptance = judge(o.gates, after ?? { values: {}, notComputable: Object.fromEntries(o.gates.map((g) => [g.metric, 'the forget set has no labels'])), definitions: {} });
   const params = report.parameters.map((p) => ({ name: p.name, torchName: p.torchName }));
@@ -76,16 +103,19 @@ export async function recordUnlearning(report: RecordSubject, o: RecordOptions):
     createdAt: new Date().toISOString(),
     software: { scrub: version(), node: process.version, onnxruntime: ortVersion(o.device), executionProvider: o.device ?? 'cpu' },
     input: { model: fileHash(report.model.path), dataFiles: [] },
-    output: { model: fileHash(report.output.path), dataFiles: report.output.dataFiles.map(fileHash), tensors: tensorHashes(output) },
+    output: { model: hashAs(readAt, report.output.path), dataFiles: report.output.dataFiles.map((d) => hashAs(join(dirname(readAt), basename(d)), d)), tensors: tensorHashes(output) },
     changes: tensorChanges(input, output, params),
-    forgetSet: manifest.build(report.forget.source),
+    forgetSet: manifest.build(report.forget.name ?? report.forget.source),
     method: report.method,
     metrics: { before, after, ...(retrain && o.retrain ? { retrain: { ...retrain, model: fileHash(o.retrain) } } : {}) },
     resources: { wallSeconds: report.seconds + (performance.now() - t0) / 1000, peakRssBytes: peakRss() },
     acceptance,
     guarantee: GUARANTEE,
   };
-  const path = recordPathFor(report.output.path);
-  writeRecord(path, record);
-  return { path, record, acceptance };
+  return { record, acceptance };
+}
+
+/** The hash of the file at `at`, named by the path it will have. */
+function hashAs(at: string, path: string): FileHash {
+  return { ...fileHash(at), path };
 }

@@ -14,7 +14,7 @@ export interface Verification {
 
 export function verify(modelPath: string, recordPath: string): Verification {
   const record = readRecord(recordPath);
-  if (!record.output) throw new ScrubError(`${recordPath}: this record describes no output model (an evaluation record); nothing to verify against ${modelPath}.`);
+  if (!record.output) throw new ScrubError(`${recordPath}: this record describes no output model (an evaluation record, or a run whose gates failed and wrote no model); nothing to verify against ${modelPath}.`);
   const problems: string[] = [];
   let bytes: Uint8Array;
   try {

@@ -6,7 +6,7 @@ import { exampleDigests, hex, SetDigest } from '../data/digest.js';
 import { ScrubError } from '../errors.js';
 import { numElements, tensorToFloat32, type Model } from '../graph/ir.js';
 import { loadModel } from '../graph/load.js';
-import { stageModel } from '../graph/write.js';
+import { settle, stageModel, type ModelOutput } from '../graph/write.js';
 import { ForwardModel } from '../runtime/forward.js';
 import { GradientModel, modelHash, type AnyGradientModel } from '../runtime/gradient.js';
 import type { Device } from '../runtime/session.js';
@@ -33,6 +33,8 @@ export interface CommonOptions {
   onNote?: DatasetOptions['onNote'];
   onProgress?: (stage: Stage, done: number, total: number) => void;
   signal?: AbortSignal;
+  /** Unlearning runs: leave the edited model staged (report.output.staged) so that the caller commits it only once the gates pass. */
+  keepStaged?: boolean;
 }
 
 export interface SsdOptions extends CommonOptions {
@@ -57,7 +59,7 @@ export interface SsdParameterReport {
 interface DampeningReport {
   method: Method;
   model: { path: string; sha256: string };
-  output: { path: string; dataFiles: string[] };
+  output: ModelOutput;
   hyperparameters: { alpha: number; lambda: number; batchSize: number };
   full: { source: 'fisher' | 'train'; path: string; count: number; batches: number; digest: string; seconds: number };
   forget: { source: string; count: number; labelled: boolean; batches: number; digest: string; seconds: number };
@@ -180,11 +182,11 @@ async function runDampening(method: MethodSpec, o: SsdOptions): Promise<Unlearni
       staged.abort();
       throw e;
     }
-    const written = staged.commit();
+    const output = settle(staged, o.keepStaged);
     return {
       method: method.name,
       model: { path: o.model, sha256 },
-      output: { path: written.model, dataFiles: written.dataFiles },
+      output,
       hyperparameters: { alpha, lambda, batchSize },
       full: { source: fisher ? 'fisher' : 'train', path: (o.fisher ?? o.train)!, count: full.count, batches: full.batches, digest: full.digest, seconds: full.seconds },
       forget: { source: o.forget, count: forget.count, labelled: forgetSet.labelled, batches: forget.batches, digest: forget.digest, seconds: forget.seconds },

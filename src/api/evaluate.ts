@@ -1,0 +1,40 @@
+import { evaluate as evaluateModel, type EvalOptions } from '../eval/run.js';
+import { availableMetrics, checkGateMetrics, judge, parseGate } from '../record/gates.js';
+import { ManifestBuilder } from '../record/manifest.js';
+import { fileHash, GUARANTEE, peakRss, RECORD_SCHEMA, writeRecord, type UnlearningRecord } from '../record/record.js';
+import { ortVersion } from '../runtime/session.js';
+import { version } from '../version.js';
+import { REPORT_SCHEMA, type EvaluateReport } from './report.js';
+
+export interface EvaluateOptions extends EvalOptions {
+  /** Acceptance gates, as `--require`: 'forget_acc<=0.05', 'test_acc>=0.9'. */
+  require?: readonly string[];
+  /** The record to write (default MODEL.eval.record.json). */
+  out?: string;
+}
+
+/** Accuracy, loss and membership-inference metrics of a model, judged against the gates, with a record. */
+export async function evaluate(o: EvaluateOptions): Promise<EvaluateReport> {
+  const gates = (o.require ?? []).map(parseGate);
+  checkGateMetrics(gates, availableMetrics({ retain: !!o.retain, test: !!o.test, retrain: !!o.retrain }), 'add --retain/--test/--retrain for more');
+  const t0 = performance.now();
+  const manifest = new ManifestBuilder();
+  const report = await evaluateModel({ ...o, onForgetBatch: (b) => manifest.add(b) });
+  o.signal?.throwIfAborted();
+  const acceptance = judge(gates, report.metrics);
+  const recordPath = o.out ?? o.model.replace(/(\.onnx)?$/, '.eval.record.json');
+  const record: UnlearningRecord = {
+    schema: RECORD_SCHEMA,
+    createdAt: new Date().toISOString(),
+    software: { scrub: version(), node: process.version, onnxruntime: ortVersion(o.device), executionProvider: o.device ?? 'cpu' },
+    input: { model: fileHash(o.model), dataFiles: [] },
+    changes: [],
+    forgetSet: manifest.build(o.forget),
+    metrics: { after: report.metrics, ...(report.retrain ? { retrain: { ...report.retrain.metrics, model: fileHash(report.retrain.model) } } : {}) },
+    resources: { wallSeconds: (performance.now() - t0) / 1000, peakRssBytes: peakRss() },
+    acceptance,
+    guarantee: GUARANTEE,
+  };
+  writeRecord(recordPath, record);
+  return { schema: REPORT_SCHEMA, kind: 'eval', ...report, record: recordPath, acceptance };
+}

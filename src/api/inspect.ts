@@ -1,0 +1,11 @@
+import { inspectModel } from '../inspect.js';
+import { REPORT_SCHEMA, type InspectReport } from './report.js';
+
+export interface InspectOptions {
+  model: string;
+}
+
+/** Opset, ops, trainable parameters (with PyTorch names) and gradient coverage of a model. */
+export async function inspect(o: InspectOptions): Promise<InspectReport> {
+  return { schema: REPORT_SCHEMA, kind: 'inspect', ...(await inspectModel(o.model)) };
+}

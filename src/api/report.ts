@@ -1,0 +1,55 @@
+// The reports the library returns and `--json` prints: one versioned schema, published as
+// schema/report.schema.json (every report names it in `schema` and says what it is in `kind`).
+import type { EvalReport } from '../eval/run.js';
+import type { GradTauReport } from '../gradtau/unlearn.js';
+import type { Acceptance } from '../record/gates.js';
+import type { UnlearningRecord } from '../record/record.js';
+import type { Verification } from '../record/verify.js';
+import type { FisherHeader } from '../ssd/fisher-file.js';
+import type { LfSsdReport, SsdReport } from '../ssd/run.js';
+import type { InspectReport as ModelDescription } from '../inspect.js';
+
+export const REPORT_SCHEMA = 'scrub.report/1';
+
+interface Tagged<K extends string> {
+  schema: typeof REPORT_SCHEMA;
+  kind: K;
+}
+
+/** Where the edited model went; `written` is false when a gate failed (then nothing is at `path`). */
+export interface OutputReport {
+  path: string;
+  dataFiles: string[];
+  written: boolean;
+}
+
+interface Judgement {
+  output: OutputReport;
+  /** The record: OUT.record.json, or OUT.rejected.record.json when a gate failed. */
+  record: string;
+  metrics: UnlearningRecord['metrics'];
+  acceptance: Acceptance;
+}
+
+type Unlearned<R> = Tagged<'unlearn'> & Omit<R, 'output'> & Judgement;
+
+export type UnlearnReport = Unlearned<SsdReport> | Unlearned<LfSsdReport> | Unlearned<GradTauReport>;
+
+/** The Fisher file's header, its own `kind` renamed `fisherKind`. */
+export type FisherReport = Tagged<'fisher'> & Omit<FisherHeader, 'kind'> & { fisher: string; fisherKind: FisherHeader['kind'] };
+
+export type EvaluateReport = Tagged<'eval'> & EvalReport & { record: string; acceptance: Acceptance };
+
+export type VerifyReport = Tagged<'verify'> & Verification & { model: string; record: string };
+
+export type InspectReport = Tagged<'inspect'> & ModelDescription;
+
+export interface RequestReport extends Tagged<'request'> {
+  request: string;
+  verdict: Acceptance['verdict'];
+  /** The one line the CLI prints: what was decided and where the files are. */
+  line: string;
+  report: UnlearnReport;
+}
+
+export type Report = UnlearnReport | FisherReport | EvaluateReport | VerifyReport | InspectReport | RequestReport;

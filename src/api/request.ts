@@ -1,0 +1,189 @@
+// Erasure requests: one JSON file (schema/request.schema.json) names the model, the forget set,
+// the method and the gates; the answer is the edited model, its record and a one-line verdict.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { selectionOf } from '../data/dataset.js';
+import { ScrubError } from '../errors.js';
+import { describeModel } from '../eval/run.js';
+import type { CommonOptions } from '../ssd/run.js';
+import { availableMetrics, checkGateMetrics, parseGate } from '../record/gates.js';
+import type { IndexSet } from '../data/select.js';
+import { resolvePath, resolveSpec } from './paths.js';
+import { REPORT_SCHEMA, type RequestReport, type UnlearnReport } from './report.js';
+import { validateRequestJson } from './schema.js';
+import { unlearn, type UnlearnMethod, type UnlearnOptions } from './unlearn.js';
+
+export const REQUEST_SCHEMA = 'scrub.request/1';
+
+/** A data set: a spec as the command line takes it, or examples of a named data set by index. */
+export type RequestData = string | { dataset: string; ids?: number[] };
+
+export interface ErasureRequest {
+  schema?: typeof REQUEST_SCHEMA;
+  model: string;
+  out?: string;
+  forget: RequestData;
+  /** Named data sets: name → data spec. */
+  datasets?: Record<string, string>;
+  method?: UnlearnMethod;
+  fisher?: string;
+  train?: RequestData;
+  alpha?: number;
+  lambda?: number;
+  retain?: RequestData;
+  val?: RequestData;
+  schedule?: string;
+  seed?: number;
+  test?: RequestData;
+  retrain?: string;
+  gates: string[];
+  batchSize?: number;
+  params?: string;
+  device?: 'cpu' | 'cuda' | 'wasm';
+  threads?: number;
+  mean?: number[];
+  std?: number[];
+  labels?: string;
+  onBadInput?: 'stop' | 'skip';
+}
+
+export interface RequestOptions extends Pick<CommonOptions, 'onProgress' | 'onNote' | 'signal'> {
+  /** The folder a request object's paths are relative to (default: the request file's folder, or the working directory). */
+  baseDir?: string;
+}
+
+/** Reads and validates a request file; a ScrubError names every field that is wrong and why. */
+export function readRequest(path: string): ErasureRequest {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new ScrubError(`${path}: no such request file.`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ScrubError(`${path}: not valid JSON (${(e as Error).message}).`);
+  }
+  return checkRequest(json, path);
+}
+
+function checkRequest(json: unknown, name: string): ErasureRequest {
+  const problems = validateRequestJson(json);
+  if (problems.length) throw new ScrubError(`${name}: ${problems.join('; ')} (see schema/request.schema.json).`);
+  const r = json as ErasureRequest;
+  r.gates.forEach((g, i) => {
+    try {
+      parseGate(g);
+    } catch (e) {
+      throw new ScrubError(`${name}: /gates/${i}: ${(e as Error).message}`);
+    }
+  });
+  return r;
+}
+
+/** Runs an erasure request: the model is written only when every gate passes. */
+export async function request(req: string | ErasureRequest, o: RequestOptions = {}): Promise<RequestReport> {
+  const name = typeof req === 'string' ? req : 'request';
+  const r = typeof req === 'string' ? readRequest(req) : checkRequest(req, name);
+  const base = o.baseDir ?? (typeof req === 'string' ? dirname(req) : process.cwd());
+  const fail = (pointer: string, why: string): never => {
+    throw new ScrubError(`${name}: ${pointer}: ${why}`);
+  };
+  const file = (pointer: string, p: string | undefined) => {
+    if (p === undefined) return undefined;
+    const at = resolvePath(base, p);
+    if (!existsSync(at)) fail(pointer, `${at}: no such file.`);
+    return at;
+  };
+  const method = r.method ?? 'ssd';
+  const model = file('/model', r.model)!;
+  const gates = r.gates.map(parseGate);
+  try {
+    checkGateMetrics(gates, availableMetrics({ retain: !!r.retain, test: !!r.test, retrain: !!r.retrain }), 'add retain/test/retrain to the request for more');
+  } catch (e) {
+    fail(`/gates/${gates.findIndex((g) => (e as Error).message.includes(`'${g.text}'`))}`, (e as Error).message.replace(/^--require /, ''));
+  }
+
+  const temp = mkdtempSync(join(tmpdir(), 'scrub-request-'));
+  try {
+    const data = async (pointer: string, d: RequestData | undefined): Promise<{ spec: string; name?: string } | undefined> => {
+      if (d === undefined) return undefined;
+      if (typeof d === 'string') return { spec: resolveSpec(base, d) };
+      const named = r.datasets?.[d.dataset];
+      if (named === undefined)
+        fail(`${pointer}/dataset`, `no data set named ${JSON.stringify(d.dataset)} in /datasets${r.datasets ? ` (it names ${Object.keys(r.datasets).join(', ')})` : ''}.`);
+      const spec = resolveSpec(base, named!);
+      if (!d.ids) return { spec, name: `${d.dataset} (${spec})` };
+      const { input } = await describeModel(model);
+      const { set, count } = await selectionOf(spec, { input: { dtype: input.dtype, dims: input.dims }, labels: r.labels && resolvePath(base, r.labels) });
+      const missing = d.ids.filter((id) => !contains(set, id));
+      if (missing.length)
+        fail(
+          `${pointer}/ids`,
+          `${missing.length} id(s) not in data set ${JSON.stringify(d.dataset)} (${named}: ${set.size} of the source's ${count} examples): ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''}.`,
+        );
+      const list = join(temp, `${pointer.slice(1)}.ids.json`);
+      writeFileSync(list, JSON.stringify(d.ids));
+      return { spec: `${spec}@${list}`, name: `${d.dataset} ids (${d.ids.length} of ${named})` };
+    };
+    const forget = (await data('/forget', r.forget))!;
+    const options: UnlearnOptions = {
+      model,
+      forget: forget.spec,
+      forgetName: forget.name,
+      method,
+      out: r.out === undefined ? undefined : resolvePath(base, r.out),
+      fisher: file('/fisher', r.fisher),
+      train: (await data('/train', r.train))?.spec,
+      alpha: r.alpha,
+      lambda: r.lambda,
+      retain: (await data('/retain', r.retain))?.spec,
+      val: (await data('/val', r.val))?.spec,
+      schedule: r.schedule,
+      seed: r.seed,
+      test: (await data('/test', r.test))?.spec,
+      retrain: file('/retrain', r.retrain),
+      require: r.gates,
+      batchSize: r.batchSize,
+      params: r.params,
+      device: r.device,
+      threads: r.threads,
+      mean: r.mean,
+      std: r.std,
+      labels: file('/labels', r.labels),
+      onBadInput: r.onBadInput,
+      onProgress: o.onProgress,
+      onNote: o.onNote,
+      signal: o.signal,
+    };
+    const report = await unlearn(options);
+    return { schema: REPORT_SCHEMA, kind: 'request', request: name, verdict: report.acceptance.verdict, line: verdictLine(report), report };
+  } finally {
+    rmSync(temp, { recursive: true, force: true });
+  }
+}
+
+/** `accepted: OUT.onnx (record OUT.record.json)` or `rejected: forget_acc 0.3100 > 0.05; no model written (record …)`. */
+export function verdictLine(r: UnlearnReport): string {
+  const show = (p: string) => (relative(process.cwd(), p).startsWith('..') ? p : relative(process.cwd(), p));
+  if (r.output.written) return `${r.acceptance.verdict === 'no gates' ? 'written (no gates)' : 'accepted'}: ${show(r.output.path)} (record ${show(r.record)})`;
+  const failed = r.acceptance.gates
+    .filter((g) => !g.passed)
+    .map((g) => (g.actual === undefined ? `${g.metric} not computable (${g.reason})` : `${g.metric} ${g.actual.toFixed(4)} ${g.op === '<=' ? '>' : '<'} ${g.value}`));
+  return `rejected: ${failed.join(', ')}; no model written (record ${show(r.record)})`;
+}
+
+function contains(set: IndexSet, i: number): boolean {
+  let lo = 0;
+  let hi = set.starts.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (i < set.starts[mid]) hi = mid - 1;
+    else if (i >= set.ends[mid]) lo = mid + 1;
+    else return true;
+  }
+  return false;
+}

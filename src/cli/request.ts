@@ -1,0 +1,21 @@
+// scrub request REQUEST.json: an erasure request, answered with the edited model, its record and
+// one verdict line. Exit 0 accepted, 1 a gate failed (no model written), 2 bad input.
+import { parseArgs } from 'node:util';
+import { request } from '../api/request.js';
+import { describeFailures } from '../record/gates.js';
+import { requireOne, type Io } from './io.js';
+import { progressReporter } from './progress.js';
+
+export const REQUEST_USAGE = 'scrub request REQUEST.json [--json] [--quiet]';
+
+export async function requestCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, options: { json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' } }, allowPositionals: true });
+  const path = requireOne(positionals, 'REQUEST.json', REQUEST_USAGE);
+  const r = await request(path, {
+    onNote: (n) => io.err(`${n.kind === 'skip' ? 'skipped' : 'note'}: ${n.message}`),
+    onProgress: progressReporter(io, !values.quiet && !values.json),
+  });
+  io.out(values.json ? JSON.stringify(r) : r.line);
+  for (const f of describeFailures(r.report.acceptance)) io.err(`gate failed: ${f}`);
+  return r.verdict === 'rejected' ? 1 : 0;
+}
