@@ -11,12 +11,13 @@ import { readNpy } from '../dist/data/npy.js';
 import { benchSsd } from './ssd.js';
 import { benchEval } from './eval.js';
 import { benchGradtau } from './gradtau.js';
+import { benchShard } from './shard.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const shared = `${root}../shared/fixtures`;
 const fixtures = `${root}test/fixtures`;
 const args = process.argv.slice(2);
-const sections = args.filter((a) => ['grad', 'ssd', 'eval', 'gradtau'].includes(a));
+const sections = args.filter((a) => ['grad', 'ssd', 'shard', 'eval', 'gradtau'].includes(a));
 const only = args.filter((a) => !sections.includes(a));
 const want = (s) => sections.length === 0 || sections.includes(s);
 const models = [
@@ -110,6 +111,7 @@ for (const [name, r] of Object.entries(results.models)) {
 }
 console.log('targets: grad/fwd time within 3.5x; scrub faster than PyTorch on every model' + (peer ? '' : ' (python3-torch not found: report.json figures only)'));
 if (want('ssd')) results.ssd = await benchSsd(root, shared, report);
+if (want('shard')) results.shard = await benchShard(root);
 if (want('eval')) results.eval = await benchEval(root, results.models);
 if (want('gradtau')) results.gradtau = await benchGradtau(root, report);
 writeFileSync(`${root}bench/last-run.json`, JSON.stringify(results, null, 1));

@@ -79,8 +79,9 @@ export interface Dataset {
   readonly exampleDims: readonly number[];
   /** Examples left out so far under onBadInput 'skip'. */
   readonly skipped: number;
-  /** The set in order, batchSize examples a batch, the last one partial. */
-  batches(batchSize: number): AsyncIterable<Batch>;
+  /** The set in order, batchSize examples a batch, the last one partial; with `positions`, only
+   *  the examples at those positions of the set (batch.index stays the position in the whole set). */
+  batches(batchSize: number, positions?: { start: number; end: number }): AsyncIterable<Batch>;
 }
 
 const exists = (p: string) => existsSync(p) || (p.includes(',') && existsSync(p.slice(0, p.indexOf(','))));
@@ -166,13 +167,13 @@ export async function openDataset(spec: string, opts: DatasetOptions): Promise<D
     get skipped() {
       return skippedAt.size;
     },
-    async *batches(batchSize: number): AsyncGenerator<Batch> {
+    async *batches(batchSize: number, positions?: { start: number; end: number }): AsyncGenerator<Batch> {
       if (!Number.isInteger(batchSize) || batchSize < 1) throw new ScrubError(`batch size ${batchSize}: give a positive integer.`);
       let x = allocate(dtype, batchSize * per);
       let y = new BigInt64Array(batchSize);
       let index: number[] = [];
-      let position = -1;
-      for await (const ex of source.read(set)) {
+      let position = (positions?.start ?? 0) - 1;
+      for await (const ex of source.read(positions ? set.slice(positions.start, positions.end) : set)) {
         position++;
         if ('error' in ex) {
           if (stop) throw new ScrubError(`${ex.error}. Fix or remove it, or pass --on-bad-input skip to leave such examples out.`);

@@ -85,6 +85,24 @@ export class IndexSet {
     return new IndexSet(starts, ends);
   }
 
+  /** The members at ranks start ≤ r < end (0-based positions within the set, in ascending order). */
+  slice(start: number, end: number): IndexSet {
+    const starts: number[] = [];
+    const ends: number[] = [];
+    let rank = 0;
+    for (let i = 0; i < this.starts.length && rank < end; i++) {
+      const length = this.ends[i] - this.starts[i];
+      const from = Math.max(start - rank, 0);
+      const to = Math.min(end - rank, length);
+      if (from < to) {
+        starts.push(this.starts[i] + from);
+        ends.push(this.starts[i] + to);
+      }
+      rank += length;
+    }
+    return new IndexSet(starts, ends);
+  }
+
   *[Symbol.iterator](): Iterator<number> {
     for (let i = 0; i < this.starts.length; i++) for (let v = this.starts[i]; v < this.ends[i]; v++) yield v;
   }

@@ -7,11 +7,19 @@
 // lf-ssd-importance: a file of one kind is refused where the other is needed).
 // Sums and the batch count are stored, not means, so that shards covering consecutive ranges of
 // minibatches add up to the single-pass file.
+//
+// A shard's part file ('SCRUBFP1', same layout) holds the sums over its range of minibatches, a
+// header with `shard` and the whole set's manifest but its digest, and after the sums the 32-byte
+// digest of each of its examples in order: the set's digest is a running hash over every example
+// digest (data/digest.ts), so only the merge, holding them all, can compute it (fisher-merge.ts).
+// Its own magic keeps a part from being taken for a whole file, by this scrub or an older one.
 import { readFileSync, renameSync, writeFileSync, existsSync, unlinkSync } from 'node:fs';
 import { ScrubError } from '../errors.js';
 import type { ImportanceSums } from './importance.js';
 
 const MAGIC = 'SCRUBFI1';
+const PART_MAGIC = 'SCRUBFP1';
+const DIGEST_BYTES = 32;
 export const FISHER_VERSION = 1;
 
 export type FisherKind = 'ssd-importance' | 'lf-ssd-importance';
@@ -39,8 +47,33 @@ export interface FisherFile {
   sums: Map<string, Float64Array>;
 }
 
+/** Which part of a sharded pass a part file holds. */
+export interface FisherShard {
+  /** K of N, 0-based: shard K of N parts. */
+  index: number;
+  of: number;
+  /** The minibatches [first, end) of the whole pass this part covers. */
+  batches: [number, number];
+  /** Their examples' positions [first, end) in the set. */
+  examples: [number, number];
+}
+
+export interface FisherPartHeader extends Omit<FisherHeader, 'data'> {
+  /** The whole set's manifest (count, batch size, batches), less the digest only the merge can compute. */
+  data: Omit<FisherHeader['data'], 'digest'>;
+  shard: FisherShard;
+}
+
+export interface FisherPart {
+  header: FisherPartHeader;
+  /** Sums over the part's minibatches only. */
+  sums: Map<string, Float64Array>;
+  /** The part's example digests in order, 32 bytes each. */
+  exampleDigests: Uint8Array;
+}
+
 export function fisherFromSums(
-  s: ImportanceSums,
+  s: Pick<ImportanceSums, 'sums' | 'count' | 'digest' | 'batchSize' | 'batches'>,
   model: { sha256: string; source: string },
   description: string,
   shapes: { name: string; shape: number[] }[],
@@ -62,22 +95,35 @@ export function fisherFromSums(
 }
 
 export function writeFisher(path: string, f: FisherFile): void {
-  const header = new TextEncoder().encode(JSON.stringify(f.header));
+  writeAtomic(path, encode(MAGIC, f.header, f.sums));
+}
+
+export function writeFisherPart(path: string, f: FisherPart): void {
+  writeAtomic(path, encode(PART_MAGIC, f.header, f.sums, f.exampleDigests));
+}
+
+function encode(magic: string, h: FisherHeader | FisherPartHeader, sums: Map<string, Float64Array>, trailer?: Uint8Array): Uint8Array {
+  const header = new TextEncoder().encode(JSON.stringify(h));
   const start = Math.ceil((12 + header.length) / 8) * 8;
-  const total = start + f.header.params.reduce((a, p) => a + 8 * p.shape.reduce((x, y) => x * y, 1), 0);
-  const out = new Uint8Array(total);
-  out.set(new TextEncoder().encode(MAGIC));
+  const body = h.params.reduce((a, p) => a + 8 * p.shape.reduce((x, y) => x * y, 1), 0);
+  const out = new Uint8Array(start + body + (trailer?.length ?? 0));
+  out.set(new TextEncoder().encode(magic));
   new DataView(out.buffer).setUint32(8, header.length, true);
   out.set(header, 12);
   let offset = start;
-  for (const p of f.header.params) {
-    const v = f.sums.get(p.name)!;
+  for (const p of h.params) {
+    const v = sums.get(p.name)!;
     out.set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength), offset);
     offset += v.byteLength;
   }
+  if (trailer) out.set(trailer, offset);
+  return out;
+}
+
+function writeAtomic(path: string, bytes: Uint8Array): void {
   const tmp = `${path}.tmp-${process.pid}`;
   try {
-    writeFileSync(tmp, out);
+    writeFileSync(tmp, bytes);
     renameSync(tmp, path);
   } catch (e) {
     if (existsSync(tmp)) unlinkSync(tmp);
@@ -85,23 +131,44 @@ export function writeFisher(path: string, f: FisherFile): void {
   }
 }
 
+/** A whole Fisher file; a shard's part is refused (merge the parts first). */
 export function readFisher(path: string): FisherFile {
+  const f = readFisherOrPart(path);
+  if ('shard' in f.header) {
+    const { index, of } = f.header.shard;
+    throw new ScrubError(`${path}: this is part ${index}/${of} of a sharded Fisher file, not a whole one; combine all ${of} parts with \`scrub fisher merge PART... -o FILE\` and use that.`);
+  }
+  return f as FisherFile;
+}
+
+/** A shard's part file; a whole Fisher file is refused. */
+export function readFisherPart(path: string): FisherPart {
+  const f = readFisherOrPart(path);
+  if (!('shard' in f.header))
+    throw new ScrubError(`${path}: a whole Fisher file, not a part; \`scrub fisher merge\` takes the parts written by \`scrub fisher MODEL TRAIN --shard K/N -o FILE\`.`);
+  return f as FisherPart;
+}
+
+function readFisherOrPart(path: string): FisherFile | FisherPart {
   let buf: Buffer;
   try {
     buf = readFileSync(path);
   } catch {
     throw new ScrubError(`${path}: no such Fisher file. Make one with \`scrub fisher MODEL TRAIN -o ${path}\`.`);
   }
-  if (buf.length < 12 || buf.subarray(0, 8).toString('latin1') !== MAGIC)
+  const magic = buf.subarray(0, 8).toString('latin1');
+  if (buf.length < 12 || (magic !== MAGIC && magic !== PART_MAGIC))
     throw new ScrubError(`${path}: not a scrub Fisher file. Make one with \`scrub fisher MODEL TRAIN -o FILE\`.`);
   const len = buf.readUInt32LE(8);
-  let header: FisherHeader;
+  let header: FisherHeader | FisherPartHeader;
   try {
-    header = JSON.parse(buf.subarray(12, 12 + len).toString('utf8')) as FisherHeader;
+    header = JSON.parse(buf.subarray(12, 12 + len).toString('utf8')) as FisherHeader | FisherPartHeader;
   } catch {
     throw new ScrubError(`${path}: the Fisher file's header is damaged; compute it again.`);
   }
   if (header.version !== FISHER_VERSION) throw new ScrubError(`${path}: Fisher file version ${header.version}; this scrub reads version ${FISHER_VERSION}. Compute it again.`);
+  const part = magic === PART_MAGIC;
+  if (part !== ('shard' in header)) throw new ScrubError(`${path}: the Fisher file's header is damaged; compute it again.`);
   let offset = Math.ceil((12 + len) / 8) * 8;
   const sums = new Map<string, Float64Array>();
   for (const p of header.params) {
@@ -112,7 +179,10 @@ export function readFisher(path: string): FisherFile {
     sums.set(p.name, v);
     offset += 8 * n;
   }
-  return { header, sums };
+  if (!('shard' in header)) return { header, sums };
+  const [first, end] = header.shard.examples;
+  if (buf.length !== offset + DIGEST_BYTES * (end - first)) throw new ScrubError(`${path}: the Fisher part is truncated; compute it again.`);
+  return { header, sums, exampleDigests: new Uint8Array(buf.subarray(offset)) };
 }
 
 /** Refuses a Fisher file of another kind, or computed for another model, other parameters or another batch size. */

@@ -20,6 +20,8 @@ export interface ImportanceSums {
   correct: number;
   /** The model's top-1 class per position in the set (−1 where skipped), when asked for. */
   predictions?: Int32Array;
+  /** Every example digest in pass order, 32 bytes each, when asked for (a shard's part file keeps them). */
+  exampleDigests?: Uint8Array;
   seconds: number;
 }
 
@@ -27,6 +29,9 @@ export interface PassOptions {
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
   keepPredictions?: boolean;
+  keepDigests?: boolean;
+  /** Only the examples at these positions of the set (a shard of the pass). */
+  positions?: { start: number; end: number };
 }
 
 export async function importanceSums(gm: AnyGradientModel, data: Dataset, batchSize: number, opts: PassOptions = {}): Promise<ImportanceSums> {
@@ -36,19 +41,25 @@ export async function importanceSums(gm: AnyGradientModel, data: Dataset, batchS
   const sums = new Map(gm.params.map((p) => [p.name, new Float64Array(p.shape.reduce((a, b) => a * b, 1))]));
   const digest = new SetDigest();
   const predictions = opts.keepPredictions ? new Int32Array(data.count).fill(-1) : undefined;
+  const total = opts.positions ? opts.positions.end - opts.positions.start : data.count;
+  const kept = opts.keepDigests ? new Uint8Array(32 * total) : undefined;
   let batches = 0;
   let correct = 0;
-  for await (const batch of data.batches(batchSize)) {
+  for await (const batch of data.batches(batchSize, opts.positions)) {
     opts.signal?.throwIfAborted();
     const r = await gradientsOf(gm, batch, data.description);
     for (const [name, g] of r.grads) method.accumulate(sums.get(name)!, g);
-    for (const d of exampleDigests(gm.loss === 'logit-norm' ? withoutLabels(batch) : batch)) digest.add(d);
+    for (const d of exampleDigests(gm.loss === 'logit-norm' ? withoutLabels(batch) : batch)) {
+      kept?.set(d, 32 * digest.count);
+      digest.add(d);
+    }
     correct += countCorrect(r.logits, batch, gm.classes);
     if (predictions) topClasses(r.logits, gm.classes).forEach((c, i) => (predictions[batch.index[i]] = c));
     batches++;
-    opts.onProgress?.(digest.count, data.count);
+    opts.onProgress?.(digest.count, total);
   }
-  return { sums, batches, count: digest.count, batchSize, digest: hex(digest.digest()), correct, predictions, seconds: (performance.now() - t0) / 1000 };
+  const exampleDigestBytes = kept?.subarray(0, 32 * digest.count);
+  return { sums, batches, count: digest.count, batchSize, digest: hex(digest.digest()), correct, predictions, exampleDigests: exampleDigestBytes, seconds: (performance.now() - t0) / 1000 };
 }
 
 function gradientsOf(gm: AnyGradientModel, batch: Batch, source: string): Promise<GradientResult> {

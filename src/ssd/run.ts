@@ -12,7 +12,8 @@ import { GradientModel, modelHash, type AnyGradientModel } from '../runtime/grad
 import type { Device } from '../runtime/session.js';
 import { version } from '../version.js';
 import { dampen, SSD_DEFAULTS } from './dampen.js';
-import { checkFisher, fisherFromSums, readFisher, type FisherFile } from './fisher-file.js';
+import { checkFisher, fisherFromSums, readFisher, type FisherFile, type FisherPart, type FisherShard } from './fisher-file.js';
+import { shardRange, type ShardSpec } from './fisher-shard.js';
 import { countCorrect, importanceMeans, importanceSums, topClasses, type ImportanceSums } from './importance.js';
 import { METHODS, NO_LABELS_REMEDY, type Method, type MethodSpec } from './method.js';
 
@@ -242,17 +243,39 @@ export async function forgetOutcome(path: string, gm: AnyGradientModel, data: Da
   }
 }
 
+export type FisherPassOptions = CommonOptions & { model: string; train: string; method?: Method };
+
 /** The full-data importance written to a Fisher file. */
-export async function computeFisher(o: CommonOptions & { model: string; train: string; method?: Method }): Promise<FisherFile> {
+export async function computeFisher(o: FisherPassOptions): Promise<FisherFile> {
+  const { header, sums } = await importancePass(o);
+  return { header, sums: sums.sums };
+}
+
+/** Shard K/N of the full-data importance: the sums over its range of minibatches (see fisher-shard.ts). */
+export async function computeFisherPart(o: FisherPassOptions & { shard: ShardSpec }): Promise<FisherPart> {
+  if (o.onBadInput === 'skip')
+    throw new ScrubError(`--shard cannot be combined with --on-bad-input skip: a skipped example shifts every later minibatch, so the parts would not add up to the single pass. Fix or remove the bad examples instead.`);
+  const { header, sums, shard } = await importancePass(o, o.shard);
+  const { digest: _rangeDigest, ...data } = header.data;
+  return { header: { ...header, data, shard: shard! }, sums: sums.sums, exampleDigests: sums.exampleDigests! };
+}
+
+async function importancePass(o: FisherPassOptions, shardSpec?: ShardSpec): Promise<{ header: FisherFile['header']; sums: ImportanceSums; shard?: FisherShard }> {
   const method = METHODS[o.method ?? 'ssd'];
+  const batchSize = o.batchSize ?? SSD_BATCH;
   const model = loadModel(o.model);
   const gm = await GradientModel.open(model, { loss: method.loss, params: o.params, device: o.device, threads: o.threads });
   try {
     const train = await openSet(o.train, 'train', datasetOptions(gm, model, o));
     if (method.name === 'ssd') requireLabels(train, o.train, 'SSD', NO_LABELS_REMEDY);
-    const sums = await importanceSums(gm, train, o.batchSize ?? SSD_BATCH, { signal: o.signal, onProgress: (d, t) => o.onProgress?.('full', d, t) });
+    const shard = shardSpec && shardRange(train.count, batchSize, shardSpec);
+    const positions = shard && { start: shard.examples[0], end: shard.examples[1] };
+    const sums = await importanceSums(gm, train, batchSize, { positions, keepDigests: !!shard, signal: o.signal, onProgress: (d, t) => o.onProgress?.('full', d, t) });
     const description = method.name === 'lf-ssd' && train.labelled ? `${train.description} (labels ignored)` : train.description;
-    return fisherFromSums(sums, { sha256: modelHash(model), source: o.model }, description, gm.params, `scrub ${version()}`, method.fisherKind);
+    // A part's header describes the whole set (its count and minibatches), the shard its range.
+    const whole = shard ? { ...sums, count: train.count, batches: Math.ceil(train.count / batchSize) } : sums;
+    const f = fisherFromSums(whole, { sha256: modelHash(model), source: o.model }, description, gm.params, `scrub ${version()}`, method.fisherKind);
+    return { header: f.header, sums, shard };
   } finally {
     await gm.release();
   }
