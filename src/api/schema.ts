@@ -12,7 +12,7 @@ const validators = new Map<string, ValidateFunction>();
 function validator(path: string): ValidateFunction {
   let v = validators.get(path);
   if (!v) {
-    v = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(JSON.parse(readFileSync(path, 'utf8')));
+    v = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true }).compile(JSON.parse(readFileSync(path, 'utf8')));
     validators.set(path, v);
   }
   return v;
