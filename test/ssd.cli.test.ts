@@ -31,6 +31,16 @@ describe('scrub MODEL FORGET on the embedded default', () => {
     expect(readdirSync(dir).sort()).toEqual(['cnn.unlearned.onnx', 'cnn.unlearned.record.json']);
   });
 
+  it('a failing gate: exit 1, no model written, the record kept as OUT.rejected.record.json', async () => {
+    const dir = tmp();
+    const r = await run(MODEL, FORGET, '-o', join(dir, 'o.onnx'), '--require', 'forget_acc<=0.0001', '--quiet');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/gate failed: forget_acc<=0.0001: forget_acc is 0\.\d+/);
+    expect(r.out).toMatch(/not written\s+.*o\.onnx: a gate failed/);
+    expect(readdirSync(dir)).toEqual(['o.rejected.record.json']);
+    expect(JSON.parse(readFileSync(join(dir, 'o.rejected.record.json'), 'utf8')).acceptance.verdict).toBe('rejected');
+  });
+
   it('prints a readable summary with PyTorch names', async () => {
     const r = await run(MODEL, FORGET, '-o', join(tmp(), 'o.onnx'), '--quiet');
     expect(r.code, r.err).toBe(0);
