@@ -50,7 +50,7 @@ describe('∇τ bad input', () => {
   const cases: [string, string[], RegExp][] = [
     ['no --val', [MLP, s.forget, '--method', 'gradtau', '--schedule', 'reference', '--retain', s.retain], /pass --val DATA\. The ascent on the forget set stops at the loss of unseen data/],
     ['no --retain', [MLP, s.forget, '--method', 'gradtau', '--schedule', 'reference', '--val', s.val], /pass --retain DATA/],
-    ['no schedule yet', [MLP, s.forget, '--method', 'gradtau', '--retain', s.retain, '--val', s.val], /pass --schedule reference/],
+    ['an unknown schedule', [MLP, s.forget, '--method', 'gradtau', '--schedule', 'fast', '--retain', s.retain, '--val', s.val], /--schedule fast: expected default .* or reference/],
     ['a forget set larger than the retain set', [MLP, `${TRAIN}@0:3000`, '--method', 'gradtau', '--schedule', 'reference', '--retain', `${TRAIN}@3000:4000`, '--val', `${TRAIN}@-500:`], /larger than the retain set/],
   ];
   it.each(cases)('%s', async (_, args, message) => {

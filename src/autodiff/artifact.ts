@@ -9,17 +9,19 @@ import type { ShapeMap } from '../runtime/shapes.js';
 import { ScrubError } from '../errors.js';
 import { GraphBuilder } from './builder.js';
 import { backward } from './engine.js';
-import { crossEntropy, logitNorm, type LossKind } from './loss.js';
+import { crossEntropy, logitNorm, matched, type LossKind } from './loss.js';
 import type { RuleRegistry } from './registry.js';
 
 export const LABELS = 'scrub/labels';
+/** The 'matched' loss's inputs: soft targets [N, C], and per-sample weights, match weights and target log-odds [N]. */
+export const MATCHED_INPUTS = { targets: 'scrub/targets', weights: 'scrub/weights', matchWeights: 'scrub/match_weights', targetLogOdds: 'scrub/target_log_odds' } as const;
 export const LOSS = 'scrub/loss';
 export const PER_SAMPLE_LOSS = 'scrub/per_sample_loss';
 export const gradName = (param: string) => `scrub/grad/${param}`;
 export const squaredGradName = (param: string) => `scrub/grad2/${param}`;
 
 export interface ArtifactOptions {
-  /** Default 'cross-entropy'; 'logit-norm' takes no labels input. */
+  /** Default 'cross-entropy'; 'logit-norm' takes no labels input; 'matched' takes MATCHED_INPUTS. */
   loss?: LossKind;
   /** Also output the elementwise squares of the gradients. */
   squared?: boolean;
@@ -49,7 +51,8 @@ export function buildArtifact(model: Model, shapes: ShapeMap, params: Parameter[
 
   const b = new GraphBuilder(opset);
   const kind = opts.loss ?? 'cross-entropy';
-  const loss = kind === 'logit-norm' ? logitNorm(b, logits) : crossEntropy(b, logits, LABELS, classes);
+  const loss =
+    kind === 'logit-norm' ? logitNorm(b, logits) : kind === 'matched' ? matched(b, logits, MATCHED_INPUTS) : crossEntropy(b, logits, LABELS, classes);
   const grads = backward({
     graph: g,
     opsets: model.opsetImports,
@@ -81,7 +84,12 @@ export function buildArtifact(model: Model, shapes: ShapeMap, params: Parameter[
   const initNames = new Set(g.initializers.keys());
   const dataInputs = g.inputs.filter((i) => !initNames.has(i.name));
   const inputs: ValueInfo[] = [...dataInputs];
-  if (kind === 'cross-entropy') inputs.push({ name: LABELS, elemType: DataType.INT64, shape: [ls[0] ?? 'batch'] });
+  const batch = ls[0] ?? 'batch';
+  if (kind === 'cross-entropy') inputs.push({ name: LABELS, elemType: DataType.INT64, shape: [batch] });
+  if (kind === 'matched') {
+    inputs.push({ name: MATCHED_INPUTS.targets, elemType: DataType.FLOAT, shape: [batch, classes] });
+    for (const name of [MATCHED_INPUTS.weights, MATCHED_INPUTS.matchWeights, MATCHED_INPUTS.targetLogOdds]) inputs.push({ name, elemType: DataType.FLOAT, shape: [batch] });
+  }
   // onnxruntime-node ignores feeds for inputs that also have an initializer: parameters fed at
   // every step must be inputs without one.
   const asInputs = opts.paramsAsInputs ?? true;

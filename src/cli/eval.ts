@@ -3,7 +3,7 @@ import { evaluate } from '../api/evaluate.js';
 import { ScrubError } from '../errors.js';
 import type { EvalReport } from '../eval/run.js';
 import { describeFailures } from '../record/gates.js';
-import { intOption, type Io } from './io.js';
+import { seedOption, type Io } from './io.js';
 import { commonOptions, DATA_OPTIONS } from './options.js';
 
 const USAGE = 'scrub eval MODEL --forget F [--retain R] [--test T] [--retrain M] [--seed S] [--require GATE]... [-o RECORD] [--json]';
@@ -31,7 +31,7 @@ export async function evalCommand(argv: string[], io: Io): Promise<number> {
     retain: values.retain,
     test: values.test,
     retrain: values.retrain,
-    seed: values.seed === undefined ? 0 : intOption(values.seed, 'seed', 0),
+    seed: seedOption(values.seed),
     require: values.require,
     out: values.out,
   });

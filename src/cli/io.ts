@@ -22,6 +22,14 @@ export function intOption(value: string | undefined, name: string, fallback: num
   return n;
 }
 
+/** A seed: any integer 0 … 2³² − 1 (0 is the default of every seeded command). */
+export function seedOption(value: string | undefined): number {
+  if (value === undefined) return 0;
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n > 0xffffffff) throw new ScrubError(`--seed ${value}: expected an integer from 0 to 4294967295.`);
+  return n;
+}
+
 export function deviceOption(value: string | undefined): 'cpu' | 'cuda' | 'wasm' {
   if (value === undefined || value === 'cpu' || value === 'cuda' || value === 'wasm') return value ?? 'cpu';
   throw new ScrubError(`--device ${value}: expected cpu, cuda or wasm.`);

@@ -6,7 +6,7 @@ import { describeFailures } from '../record/gates.js';
 import { methodSpec } from '../ssd/method.js';
 import { printGradTauSummary } from './gradtau.js';
 import { commonOptions, DATA_OPTIONS, positiveNumber } from './options.js';
-import { intOption, type Io } from './io.js';
+import { seedOption, type Io } from './io.js';
 
 export const FORGET_USAGE = 'scrub MODEL FORGET [--method ssd|lf-ssd|gradtau] [--fisher FILE | --train DATA] [--alpha A] [--lambda L] [--batch-size N] [-o OUT] [--retain R] [--test T] [--retrain M] [--require GATE]... [--json]';
 
@@ -48,7 +48,7 @@ export async function forgetCommand(argv: string[], io: Io): Promise<number> {
     retain: values.retain,
     val: values.val,
     schedule: values.schedule,
-    seed: values.seed === undefined ? undefined : intOption(values.seed, 'seed', 0),
+    seed: values.seed === undefined ? undefined : seedOption(values.seed),
     test: values.test,
     retrain: values.retrain,
     require: values.require,

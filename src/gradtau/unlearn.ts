@@ -7,9 +7,11 @@ import { settle, stageModel, type ModelOutput } from '../graph/write.js';
 import { GradientModel, modelHash } from '../runtime/gradient.js';
 import { datasetOptions, openSet, type CommonOptions } from '../ssd/run.js';
 import { evaluateSet, initialWeights, loadExamples, runGradTau, type ExampleSet, type GradTauEpoch } from './run.js';
-import { gradTauSchedule } from './schedule.js';
+import { evaluateMatched, runGradTauDefault } from './default.js';
+import { forgottenClasses } from './targets.js';
 
-export type Schedule = 'reference';
+export type Schedule = 'default' | 'reference';
+export const SCHEDULES: readonly Schedule[] = ['default', 'reference'];
 
 export interface GradTauUnlearnOptions extends CommonOptions {
   model: string;
@@ -45,14 +47,15 @@ export async function runGradTauUnlearning(o: GradTauUnlearnOptions): Promise<Gr
     throw new ScrubError(
       '∇τ needs a held-out set the model never trained on: pass --val DATA. The ascent on the forget set stops at the loss of unseen data (L_val), so without it scrub cannot tell when the forget set looks unseen.',
     );
-  const schedule = o.schedule ?? 'default';
-  if (schedule !== 'reference')
-    throw new ScrubError(
-      `--schedule ${schedule}: this scrub has the reference schedule of Trippa et al. only; pass --schedule reference. The improved default is not implemented yet.`,
-    );
+  const schedule = (o.schedule ?? 'default') as Schedule;
+  if (!SCHEDULES.includes(schedule))
+    throw new ScrubError(`--schedule ${o.schedule}: expected default (targets from the held-out losses; see README) or reference (Trippa et al.'s schedule as published).`);
   const seed = o.seed ?? 0;
   const model = loadModel(o.model);
-  const gm = await GradientModel.open(model, { params: o.params, device: o.device, threads: o.threads });
+  const gm =
+    schedule === 'default'
+      ? await GradientModel.open(model, { params: o.params, device: o.device, threads: o.threads, loss: 'matched' })
+      : await GradientModel.open(model, { params: o.params, device: o.device, threads: o.threads });
   try {
     const dopts = datasetOptions(gm, model, o);
     const load = async (spec: string, what: string) => {
@@ -67,13 +70,18 @@ export async function runGradTauUnlearning(o: GradTauUnlearnOptions): Promise<Gr
       throw new ScrubError(`${o.forget}: the forget set (${forget.count} examples) is larger than the retain set (${retain.count}); ∇τ's schedule assumes forgetting a minority. Retrain from scratch instead.`);
     const overlap = countOverlap(forget, val);
     if (overlap > 0)
-      o.onNote?.({ kind: 'note', message: `${overlap} example(s) of --val ${o.val} are also in the forget set: L_val is then lower than unseen data's, and ∇τ stops ascending early. Use a held-out set disjoint from the training data.` });
+      o.onNote?.({ kind: 'note', message: `${overlap} example(s) of --val ${o.val} are also in the forget set: L_val (and the default schedule's held-out targets) are then lower than unseen data's, and ∇τ forgets less. Use a held-out set disjoint from the training data.` });
+
+    const removed = schedule === 'default' ? forgottenClasses(forget.y, retain.y, gm.classes) : [];
+    if (removed.length)
+      o.onNote?.({ kind: 'note', message: `class(es) ${removed.join(', ')} of the forget set have no retain examples: ∇τ forgets them as classes (their examples are steered to the model's other classes).` });
 
     const w0 = initialWeights(model, gm);
-    const before = { forget: await evaluateSet(gm, forget, w0), retain: await evaluateSet(gm, retain, w0) };
-    const sched = gradTauSchedule(forget.count, retain.count);
+    const evaluate = (set: ExampleSet, w: ReadonlyMap<string, Float32Array>) => (gm.loss === 'matched' ? evaluateMatched(gm, set, w) : evaluateSet(gm, set, w));
+    const before = { forget: await evaluate(forget, w0), retain: await evaluate(retain, w0) };
     const chance = Math.log(gm.classes);
-    const result = await runGradTau(gm, w0, { forget, retain, val }, {
+    const run = gm.loss === 'matched' ? runGradTauDefault.bind(null, gm) : runGradTau.bind(null, gm);
+    const result = await run(w0, { forget, retain, val }, {
       seed,
       signal: o.signal,
       onStep: (p) => {
@@ -89,18 +97,18 @@ export async function runGradTauUnlearning(o: GradTauUnlearnOptions): Promise<Gr
           );
       },
     });
-    const after = { forget: await evaluateSet(gm, forget, result.weights), retain: await evaluateSet(gm, retain, result.weights) };
+    const after = { forget: await evaluate(forget, result.weights), retain: await evaluate(retain, result.weights) };
     const out = o.out ?? o.model.replace(/(\.onnx)?$/, '.unlearned.onnx');
     const output = settle(stageModel(model, out, result.weights), o.keepStaged);
     return {
       method: 'gradtau',
-      schedule: 'reference',
+      schedule,
       model: { path: o.model, sha256: modelHash(model) },
       output,
       forget: { source: o.forget, count: forget.count, labelled: true },
       retain: { source: o.retain, count: retain.count },
       val: { source: o.val, count: val.count, overlapWithForget: overlap },
-      hyperparameters: { epochs: sched.epochs, alpha0: sched.alpha0, lr: 1e-3, weightDecay: 0.01, batch: sched.batch, seed },
+      hyperparameters: { epochs: result.schedule.epochs, alpha0: result.schedule.alpha0, lr: 1e-3, weightDecay: 0.01, batch: result.schedule.batch, seed },
       trace: result.trace,
       steps: result.steps,
       forgetAccuracy: { before: before.forget.accuracy, after: after.forget.accuracy },

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { buildArtifact, gradName, LABELS, LOSS, PER_SAMPLE_LOSS, squaredGradName } from '../autodiff/artifact.js';
+import { buildArtifact, gradName, LABELS, LOSS, MATCHED_INPUTS, PER_SAMPLE_LOSS, squaredGradName } from '../autodiff/artifact.js';
 import { differentiablePath } from '../autodiff/engine.js';
 import { LOSS_KINDS, type LossKind } from '../autodiff/loss.js';
 import { defaultRegistry } from '../autodiff/rules/index.js';
@@ -91,6 +91,14 @@ export function modelInputs(model: Model): InputSpec[] {
 /** Either kind; `loss` tells them apart (and narrows the type). */
 export type AnyGradientModel = GradientModel<'cross-entropy'> | GradientModel<'logit-norm'>;
 
+/** A batch of the 'matched' loss (autodiff/loss.ts): soft targets [N·C] row-major, and w, v, g [N]. */
+export interface MatchedBatch {
+  targets: Float32Array;
+  weights: Float32Array;
+  matchWeights: Float32Array;
+  targetLogOdds: Float32Array;
+}
+
 export class GradientModel<L extends LossKind = 'cross-entropy'> {
   private constructor(
     readonly loss: L,
@@ -107,8 +115,9 @@ export class GradientModel<L extends LossKind = 'cross-entropy'> {
 
   static open(model: Model, opts?: GradientOptions<'cross-entropy'>): Promise<GradientModel<'cross-entropy'>>;
   static open(model: Model, opts: GradientOptions<'logit-norm'> & { loss: 'logit-norm' }): Promise<GradientModel<'logit-norm'>>;
+  static open(model: Model, opts: GradientOptions<'matched'> & { loss: 'matched' }): Promise<GradientModel<'matched'>>;
   static open(model: Model, opts: GradientOptions): Promise<AnyGradientModel>;
-  static async open(model: Model, opts: GradientOptions = {}): Promise<AnyGradientModel> {
+  static async open(model: Model, opts: GradientOptions = {}): Promise<AnyGradientModel | GradientModel<'matched'>> {
     const loss = opts.loss ?? 'cross-entropy';
     if (!LOSS_KINDS.includes(loss)) throw new Error(`unknown loss ${loss}; expected ${LOSS_KINDS.join(' or ')}`);
     const squared = opts.squared ?? false;
@@ -146,7 +155,7 @@ export class GradientModel<L extends LossKind = 'cross-entropy'> {
     const m = meta;
     const defaults = new Map(m.params.map((p) => [p.name, tensorToFloat32(model.graph.initializers.get(p.name)!)]));
     const make = <K extends LossKind>(k: K) => new GradientModel(k, session, m.params, m.inputs, m.classes, m.logits, squared, model.path, defaults);
-    return loss === 'logit-norm' ? make('logit-norm') : make('cross-entropy');
+    return loss === 'logit-norm' ? make('logit-norm') : loss === 'matched' ? make('matched') : make('cross-entropy');
   }
 
   /** Throws a ScrubError when a batch does not fit the model (shape, dtype, label range). */
@@ -167,6 +176,25 @@ export class GradientModel<L extends LossKind = 'cross-entropy'> {
     this.expect('logit-norm', 'runLabelFree');
     checkInput(this.source, this.inputs[0], x);
     return this.execute({ [this.inputs[0].name]: x }, weights);
+  }
+
+  /** The 'matched' loss and its gradients for one batch; `weights` as for `run`. */
+  async runMatched(this: GradientModel<'matched'>, x: HostTensor, m: MatchedBatch, weights?: ReadonlyMap<string, Float32Array>): Promise<GradientResult> {
+    this.expect('matched', 'runMatched');
+    checkInput(this.source, this.inputs[0], x);
+    const n = x.dims[0];
+    if (m.targets.length !== n * this.classes || [m.weights, m.matchWeights, m.targetLogOdds].some((a) => a.length !== n))
+      throw new Error(`GradientModel.runMatched: a batch of ${n} needs targets of ${n}×${this.classes} and per-sample arrays of ${n}`);
+    return this.execute(
+      {
+        [this.inputs[0].name]: x,
+        [MATCHED_INPUTS.targets]: { data: m.targets, dims: [n, this.classes] },
+        [MATCHED_INPUTS.weights]: { data: m.weights, dims: [n] },
+        [MATCHED_INPUTS.matchWeights]: { data: m.matchWeights, dims: [n] },
+        [MATCHED_INPUTS.targetLogOdds]: { data: m.targetLogOdds, dims: [n] },
+      },
+      weights,
+    );
   }
 
   // A cast can defeat the `this` types above; the artifact's inputs cannot be fed the other way.

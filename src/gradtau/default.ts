@@ -1,0 +1,157 @@
+// ∇τ's default schedule: the reference's batches, epochs, α and learning-rate schedule and AdamW,
+// with a forget objective that does not vanish on confident predictions. Instead of ascending until
+// the forget batch's mean loss reaches L_val (which a few hard examples satisfy while the rest stay
+// memorised), every forget example is pulled to a target of its own (targets.ts):
+//   - classes with retain examples: the held-out loss of the same rank, refreshed with L_val
+//     (every 5 epochs); ranks come from each example's loss when its batch last ran;
+//   - classes without: the input model's softmax over the remaining classes.
+// One run per step feeds the forget batch and the retain batch together (the 'matched' loss):
+//   J = α·mean_F[(ℓᵢ − tᵢ)² or softCE] + (1 − α)·mean_R ℓⱼ
+import { lossLogOdds } from '../autodiff/loss.js';
+import type { GradientModel, MatchedBatch } from '../runtime/gradient.js';
+import { topClasses } from '../ssd/importance.js';
+import { AdamW } from './adamw.js';
+import { Rng, type ExampleSet, type GradTauEpoch, type GradTauOptions, type GradTauResult } from './run.js';
+import { defaultEpochSettings, defaultSchedule, GRADTAU_BATCH } from './schedule.js';
+import { forgottenClasses, rankMatchedTargets, softTargetsWithout } from './targets.js';
+
+export interface DefaultRunInfo {
+  /** Classes with forget examples and no retain examples. */
+  forgottenClasses: number[];
+}
+
+type Matched = GradientModel<'matched'>;
+
+/** Per-sample losses and logits of a whole set under `weights` (no parameter update). */
+async function lossesOf(gm: Matched, set: ExampleSet, weights: ReadonlyMap<string, Float32Array>, signal?: AbortSignal): Promise<{ losses: Float32Array; logits: Float32Array }> {
+  const losses = new Float32Array(set.count);
+  const logits = new Float32Array(set.count * gm.classes);
+  const per = set.x.length / Math.max(1, set.count);
+  for (let s = 0; s < set.count; s += GRADTAU_BATCH) {
+    signal?.throwIfAborted();
+    const n = Math.min(GRADTAU_BATCH, set.count - s);
+    const x = { data: set.x.subarray(s * per, (s + n) * per), dims: [n, ...set.exampleDims] };
+    const r = await gm.runMatched(x, { targets: oneHot(set.y.subarray(s, s + n), gm.classes), weights: new Float32Array(n), matchWeights: new Float32Array(n), targetLogOdds: new Float32Array(n) }, weights);
+    losses.set(r.perSample, s);
+    logits.set(r.logits, s * gm.classes);
+  }
+  return { losses, logits };
+}
+
+function oneHot(y: ArrayLike<bigint>, classes: number, out = new Float32Array(y.length * classes), offset = 0): Float32Array {
+  for (let i = 0; i < y.length; i++) out[(offset + i) * classes + Number(y[i])] = 1;
+  return out;
+}
+
+export async function runGradTauDefault(
+  gm: Matched,
+  initial: ReadonlyMap<string, Float32Array>,
+  sets: { forget: ExampleSet; retain: ExampleSet; val: ExampleSet },
+  opts: GradTauOptions = {},
+): Promise<GradTauResult & DefaultRunInfo> {
+  const { forget, retain, val } = sets;
+  if (val.count < 1) throw new Error('gradtau: the validation set is empty');
+  const C = gm.classes;
+  const batch = GRADTAU_BATCH;
+  const schedule = defaultSchedule(forget.count, retain.count, batch);
+  const epochs = Math.min(schedule.epochs, opts.maxEpochs ?? schedule.epochs);
+  const total = epochs * schedule.forgetBatches;
+  const weights = new Map(gm.params.map((p) => [p.name, initial.get(p.name)!.slice()]));
+  const opt = new AdamW({ state: opts.state ?? 'float32' });
+  const rng = new Rng(opts.seed ?? 0);
+  const t0 = performance.now();
+
+  const removed = forgottenClasses(forget.y, retain.y, C);
+  const isRemoved = new Uint8Array(C);
+  for (const k of removed) isRemoved[k] = 1;
+  const start = await lossesOf(gm, forget, weights, opts.signal);
+  // Fixed soft targets (one-hot for kept classes, the renormalised softmax for removed ones).
+  const targets = oneHot(forget.y, C);
+  if (removed.length) {
+    const soft = softTargetsWithout(start.logits, C, removed);
+    for (let i = 0; i < forget.count; i++) if (isRemoved[Number(forget.y[i])]) targets.set(soft.subarray(i * C, (i + 1) * C), i * C);
+  }
+  const matchedIdx = Array.from({ length: forget.count }, (_, i) => i).filter((i) => !isRemoved[Number(forget.y[i])]);
+  const lastLoss = start.losses.slice();
+  const targetLogOdds = new Float32Array(forget.count);
+
+  const per = forget.x.length / Math.max(1, forget.count);
+  const retainBatch = Math.min(batch, retain.count);
+  let retainOrder = rng.permutation(retain.count);
+  let retainPos = 0;
+  let lVal = NaN;
+  let done = 0;
+  const trace: GradTauEpoch[] = [];
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    const e0 = performance.now();
+    const s = defaultEpochSettings(schedule, epoch);
+    if (s.recomputeVal) {
+      const v = await lossesOf(gm, val, weights, opts.signal);
+      lVal = v.losses.reduce((a, b) => a + b, 0) / val.count;
+      const t = rankMatchedTargets(matchedIdx.map((i) => lastLoss[i]), v.losses);
+      matchedIdx.forEach((i, k) => (targetLogOdds[i] = lossLogOdds(t[k])));
+    }
+    const forgetOrder = rng.permutation(forget.count);
+    let sumF = 0;
+    let sumR = 0;
+    let sumObj = 0;
+    for (let b = 0; b < schedule.forgetBatches; b++) {
+      opts.signal?.throwIfAborted();
+      const fi = forgetOrder.subarray(b * batch, (b + 1) * batch);
+      if (retainPos + retainBatch > retain.count) {
+        retainOrder = rng.permutation(retain.count);
+        retainPos = 0;
+      }
+      const ri = retainOrder.subarray(retainPos, retainPos + retainBatch);
+      retainPos += retainBatch;
+      const nf = fi.length;
+      const n = nf + ri.length;
+      const x = new Float32Array(n * per);
+      const m: MatchedBatch = { targets: new Float32Array(n * C), weights: new Float32Array(n), matchWeights: new Float32Array(n), targetLogOdds: new Float32Array(n) };
+      for (let k = 0; k < nf; k++) {
+        const i = fi[k];
+        x.set(forget.x.subarray(i * per, (i + 1) * per), k * per);
+        m.targets.set(targets.subarray(i * C, (i + 1) * C), k * C);
+        if (isRemoved[Number(forget.y[i])]) m.weights[k] = s.alpha / nf;
+        else {
+          m.matchWeights[k] = (2 * s.alpha) / nf;
+          m.targetLogOdds[k] = targetLogOdds[i];
+        }
+      }
+      for (let k = 0; k < ri.length; k++) {
+        const j = ri[k];
+        x.set(retain.x.subarray(j * per, (j + 1) * per), (nf + k) * per);
+        m.targets[(nf + k) * C + Number(retain.y[j])] = 1;
+        m.weights[nf + k] = (1 - s.alpha) / ri.length;
+      }
+      const r = await gm.runMatched({ data: x, dims: [n, ...forget.exampleDims] }, m, weights);
+      opt.update(weights, r.grads, s.lr);
+      let lf = 0;
+      let lr = 0;
+      for (let k = 0; k < nf; k++) {
+        lastLoss[fi[k]] = r.perSample[k];
+        lf += r.perSample[k];
+      }
+      for (let k = nf; k < n; k++) lr += r.perSample[k];
+      sumF += lf / nf;
+      sumR += lr / ri.length;
+      sumObj += r.loss;
+      done++;
+      opts.onStep?.({ epoch, epochs, step: b + 1, stepsPerEpoch: schedule.forgetBatches, done, total, lForget: lf / nf, lRetain: lr / ri.length });
+    }
+    const nb = schedule.forgetBatches;
+    const entry: GradTauEpoch = { epoch, alpha: s.alpha, lr: s.lr, lVal, lForget: sumF / nb, lRetain: sumR / nb, objective: sumObj / nb, activeSteps: nb, steps: nb, seconds: (performance.now() - e0) / 1000 };
+    trace.push(entry);
+    opts.onEpoch?.(entry);
+  }
+  return { weights, schedule, trace, steps: done, seconds: (performance.now() - t0) / 1000, forgottenClasses: removed };
+}
+
+/** Mean cross-entropy and top-1 accuracy of `weights` on a set. */
+export async function evaluateMatched(gm: Matched, set: ExampleSet, weights: ReadonlyMap<string, Float32Array>, signal?: AbortSignal): Promise<{ loss: number; accuracy: number }> {
+  const { losses, logits } = await lossesOf(gm, set, weights, signal);
+  const predicted = topClasses(logits, gm.classes);
+  let correct = 0;
+  for (let i = 0; i < set.count; i++) if (BigInt(predicted[i]) === set.y[i]) correct++;
+  return { loss: set.count ? losses.reduce((a, b) => a + b, 0) / set.count : NaN, accuracy: set.count ? correct / set.count : NaN };
+}

@@ -1,0 +1,160 @@
+// ∇τ's default schedule: the targets (pure), the schedule, and the 'matched' loss's gradient.
+import { describe, expect, it } from 'vitest';
+import { lossLogOdds, MATCHED_LOSS_FLOOR } from '../src/autodiff/loss.js';
+import { tensorToFloat32 } from '../src/graph/ir.js';
+import { loadModel } from '../src/graph/load.js';
+import { GradientModel, type MatchedBatch } from '../src/runtime/gradient.js';
+import { DEFAULT_MIN_EPOCHS, defaultEpochSettings, defaultSchedule, gradTauSchedule } from '../src/gradtau/schedule.js';
+import { forgottenClasses, quantile, rankMatchedTargets, softTargetsWithout } from '../src/gradtau/targets.js';
+import { batch, FIXTURES, relL2 } from './support/fixtures.js';
+
+describe('targets', () => {
+  it('forgottenClasses: classes with forget examples and no retain examples', () => {
+    expect(forgottenClasses(BigInt64Array.from([3n, 0n, 3n]), BigInt64Array.from([1n, 2n, 0n]), 5)).toEqual([3]);
+    expect(forgottenClasses(BigInt64Array.from([1n, 2n]), BigInt64Array.from([1n, 2n]), 5)).toEqual([]);
+    expect(forgottenClasses(BigInt64Array.from([4n, 2n]), BigInt64Array.from([0n]), 5)).toEqual([2, 4]);
+  });
+
+  it('quantile interpolates linearly between order statistics (numpy default)', () => {
+    const s = [1, 2, 4, 8];
+    expect(quantile(s, 0)).toBe(1);
+    expect(quantile(s, 1)).toBe(8);
+    expect(quantile(s, 0.5)).toBe(3); // position 1.5
+    expect(quantile(s, 0.25)).toBeCloseTo(1.75, 12); // position 0.75
+    expect(() => quantile([], 0.5)).toThrow(/empty/);
+  });
+
+  it('rankMatchedTargets gives each example the held-out loss of its rank', () => {
+    // held-out sorted [0.1, 0.2, 0.3, 0.4, 0.5]; 2 examples → quantiles 0.25 and 0.75 → positions 1 and 3
+    const t = rankMatchedTargets([0.05, 0.01], [0.5, 0.1, 0.3, 0.2, 0.4]);
+    expect(t[1]).toBeCloseTo(0.2, 6); // the lower loss gets the lower target
+    expect(t[0]).toBeCloseTo(0.4, 6);
+    // ties keep index order; the distribution is the held-out one whatever the input scale
+    const u = rankMatchedTargets([7, 7, 7], [1, 2, 3]);
+    expect(Array.from(u)).toEqual([Math.fround(1 + (1 / 6) * 2), 2, Math.fround(1 + (5 / 6) * 2)]);
+  });
+
+  it('softTargetsWithout renormalises the softmax over the remaining classes', () => {
+    const z = Float32Array.from([2, 1, 0, 0, 5, 1]);
+    const t = softTargetsWithout(z, 3, [0]);
+    const e = [Math.exp(1), Math.exp(0)];
+    expect(t[0]).toBe(0);
+    expect(t[1]).toBeCloseTo(e[0] / (e[0] + e[1]), 6);
+    expect(t[2]).toBeCloseTo(e[1] / (e[0] + e[1]), 6);
+    expect(t[3]).toBe(0);
+    expect(t[4] + t[5]).toBeCloseTo(1, 6);
+    expect(t[4]).toBeCloseTo(Math.exp(4) / (Math.exp(4) + 1), 6);
+  });
+});
+
+describe('default schedule', () => {
+  it('keeps the reference E when it is large enough, else DEFAULT_MIN_EPOCHS; α stays α0', () => {
+    // class0 on Fashion-MNIST: 5,479 forget, 49,521 retain → the reference's E = 26
+    const big = defaultSchedule(5479, 49521);
+    expect(big.epochs).toBe(gradTauSchedule(5479, 49521).epochs);
+    expect(big.epochs).toBe(26);
+    // random30: 16,500 / 38,500 → reference E = int(151 / 130 · 6) = 6, raised to 12
+    const small = defaultSchedule(16500, 38500);
+    expect(gradTauSchedule(16500, 38500).epochs).toBe(6);
+    expect(small.epochs).toBe(DEFAULT_MIN_EPOCHS);
+    expect(small.alpha0).toBeCloseTo((5 / 3) * (16500 / 55000), 15);
+    for (const e of [0, 5, 11]) {
+      const s = defaultEpochSettings(small, e);
+      expect(s.alpha).toBe(small.alpha0);
+      expect(s.lr).toBeCloseTo(1e-3 * (1 - (0.9 * e) / 12), 15);
+      expect(s.recomputeVal).toBe(e % 5 === 0);
+    }
+  });
+});
+
+describe("the 'matched' loss", () => {
+  const C = 10;
+
+  /** A batch mixing the three kinds of rows: plain descent, soft targets, and pulls to a target loss. */
+  function mixed(y: BigInt64Array): MatchedBatch {
+    const n = y.length;
+    const m: MatchedBatch = { targets: new Float32Array(n * C), weights: new Float32Array(n), matchWeights: new Float32Array(n), targetLogOdds: new Float32Array(n) };
+    for (let i = 0; i < n; i++) {
+      const k = Number(y[i]);
+      if (i % 3 === 0) {
+        m.targets[i * C + k] = 1;
+        m.weights[i] = 0.7 / n;
+      } else if (i % 3 === 1) {
+        m.targets[i * C + ((k + 1) % C)] = 0.6;
+        m.targets[i * C + ((k + 2) % C)] = 0.4;
+        m.weights[i] = 0.3 / n;
+      } else {
+        m.targets[i * C + k] = 1;
+        m.matchWeights[i] = 0.6 / n;
+        m.targetLogOdds[i] = lossLogOdds(0.05 + 0.3 * (i % 7));
+      }
+    }
+    return m;
+  }
+
+  it('computes Σ w·ℓ + ½·v·(G(ℓ) − g)² from the logits; its gradient matches central differences and the chain rule', async () => {
+    const model = loadModel(`${FIXTURES}/models/mlp.onnx`);
+    const gm = await GradientModel.open(model, { cache: false, loss: 'matched' });
+    try {
+      const { x, y } = batch();
+      const m = mixed(y);
+      const r = await gm.runMatched(x, m);
+      // the value, recomputed in float64 from the logits
+      let expected = 0;
+      for (let i = 0; i < y.length; i++) {
+        const z = Array.from(r.logits.subarray(i * C, (i + 1) * C));
+        const max = Math.max(...z);
+        const lse = max + Math.log(z.reduce((a, v) => a + Math.exp(v - max), 0));
+        const l = -z.reduce((a, v, k) => a + m.targets[i * C + k] * (v - lse), 0);
+        expect(r.perSample[i]).toBeCloseTo(l, 4);
+        // G from the other classes' probabilities, as the graph does (1 − e^−ℓ cancels in float32)
+        const miss = z.reduce((a, v, k) => a + (1 - m.targets[i * C + k]) * Math.exp(v - lse), 0) + MATCHED_LOSS_FLOOR;
+        expected += m.weights[i] * l + 0.5 * m.matchWeights[i] * (l + Math.log(miss) - m.targetLogOdds[i]) ** 2;
+      }
+      expect(r.loss).toBeCloseTo(expected, 5);
+      // the seed through the last layer (no ReLU after it) against central differences
+      const base = new Map(gm.params.map((p) => [p.name, tensorToFloat32(model.graph.initializers.get(p.name)!)]));
+      const eps = 1e-3;
+      const g3 = r.grads.get('fc3.weight')!;
+      const gmax = g3.reduce((a, v) => Math.max(a, Math.abs(v)), 0);
+      expect(gmax).toBeGreaterThan(1e-3);
+      const w3 = base.get('fc3.weight')!;
+      for (const d of [g3.map((v) => v / gmax), w3.map((_, i) => Math.sin(i * 1.7 + 0.3))]) {
+        const at = (s: number) => new Map([...base, ['fc3.weight', w3.map((v, i) => v + s * eps * d[i])]]);
+        const numeric = ((await gm.runMatched(x, m, at(1))).loss - (await gm.runMatched(x, m, at(-1))).loss) / (2 * eps);
+        let analytic = 0;
+        g3.forEach((v, i) => (analytic += v * d[i]));
+        // |loss| ≈ 10: its float32 rounding moves the quotient by about 2e-3
+        expect(Math.abs(numeric - analytic), `${numeric} vs ${analytic}`).toBeLessThan(1e-2 * Math.abs(analytic) + 3e-3);
+      }
+      // every parameter, by the chain rule: the pull's gradient is the plain one weighted per row by
+      // v·(G(ℓ) − g)·dG/dℓ (computed here in float64), on rows where float32 resolves 1 − p_y
+      const rows = Array.from({ length: y.length }, (_, i) => i).filter((i) => i % 3 === 2 && r.perSample[i] > 1e-3);
+      expect(rows.length).toBeGreaterThan(5);
+      const pullOnly: MatchedBatch = { targets: m.targets, weights: new Float32Array(y.length), matchWeights: new Float32Array(y.length), targetLogOdds: m.targetLogOdds };
+      const asPlain: MatchedBatch = { ...pullOnly, matchWeights: new Float32Array(y.length), weights: new Float32Array(y.length) };
+      for (const i of rows) {
+        pullOnly.matchWeights[i] = m.matchWeights[i];
+        const l = r.perSample[i];
+        const miss = -Math.expm1(-l) + MATCHED_LOSS_FLOOR;
+        asPlain.weights[i] = (m.matchWeights[i] * (l + Math.log(miss) - m.targetLogOdds[i]) * (1 + MATCHED_LOSS_FLOOR)) / miss;
+      }
+      const viaPull = await gm.runMatched(x, pullOnly);
+      const viaPlain = await gm.runMatched(x, asPlain);
+      for (const p of gm.params) expect(relL2(viaPull.grads.get(p.name)!, viaPlain.grads.get(p.name)!), p.name).toBeLessThan(1e-3);
+    } finally {
+      await gm.release();
+    }
+  });
+
+  it('refuses arrays that do not fit the batch', async () => {
+    const gm = await GradientModel.open(loadModel(`${FIXTURES}/models/mlp.onnx`), { cache: false, loss: 'matched' });
+    try {
+      const { x, y } = batch();
+      const m = mixed(y);
+      await expect(gm.runMatched(x, { ...m, targetLogOdds: new Float32Array(3) })).rejects.toThrow(/per-sample arrays of 64/);
+    } finally {
+      await gm.release();
+    }
+  });
+});
