@@ -84,12 +84,13 @@ export interface Dataset {
   batches(batchSize: number, positions?: { start: number; end: number }): AsyncIterable<Batch>;
 }
 
-const exists = (p: string) => existsSync(p) || (p.includes(',') && existsSync(p.slice(0, p.indexOf(','))));
+const existingSource = (p: string) => existsSync(p) || (p.includes(',') && existsSync(p.slice(0, p.indexOf(','))));
 
-/** Splits a spec into its source and selection terms; a path that exists whole is never split. */
-export function splitSpec(spec: string): { source: string; terms: SelectionTerm[] } {
-  if (!spec) throw new ScrubError(`an empty data argument. Name a folder, .npy, IDX or .jsonl file.`);
-  if (existsSync(spec)) return { source: spec, terms: [] };
+/**
+ * The source of a spec and its raw selection terms: the longest '@'-joined prefix that exists
+ * (`exists` checks a path, relative to wherever the caller resolves it), else the first part.
+ */
+export function splitSource(spec: string, exists: (path: string) => boolean = existingSource): { source: string; terms: string[] } {
   const parts = spec.split('@');
   let k = 1;
   for (let j = parts.length - 1; j > 1; j--)
@@ -97,7 +98,15 @@ export function splitSpec(spec: string): { source: string; terms: SelectionTerm[
       k = j;
       break;
     }
-  return { source: parts.slice(0, k).join('@'), terms: parts.slice(k).map(parseTerm) };
+  return { source: parts.slice(0, k).join('@'), terms: parts.slice(k) };
+}
+
+/** Splits a spec into its source and selection terms; a path that exists whole is never split. */
+export function splitSpec(spec: string): { source: string; terms: SelectionTerm[] } {
+  if (!spec) throw new ScrubError(`an empty data argument. Name a folder, .npy, IDX or .jsonl file.`);
+  if (existsSync(spec)) return { source: spec, terms: [] };
+  const { source, terms } = splitSource(spec);
+  return { source, terms: terms.map(parseTerm) };
 }
 
 async function openSource(path: string, opts: DatasetOptions, note: (m: string) => void): Promise<Source> {

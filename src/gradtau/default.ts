@@ -11,7 +11,7 @@ import { lossLogOdds } from '../autodiff/loss.js';
 import type { GradientModel, MatchedBatch } from '../runtime/gradient.js';
 import { topClasses } from '../ssd/importance.js';
 import { AdamW } from './adamw.js';
-import { Rng, type ExampleSet, type GradTauEpoch, type GradTauOptions, type GradTauResult } from './run.js';
+import { BatchDrawer, Rng, timed, type ExampleSet, type GradTauEpoch, type GradTauOptions, type GradTauResult } from './run.js';
 import { defaultEpochSettings, defaultSchedule, GRADTAU_BATCH } from './schedule.js';
 import { forgottenClasses, rankMatchedTargets, softTargetsWithout } from './targets.js';
 
@@ -58,13 +58,12 @@ export async function runGradTauDefault(
   const total = epochs * schedule.forgetBatches;
   const weights = new Map(gm.params.map((p) => [p.name, initial.get(p.name)!.slice()]));
   const opt = new AdamW({ state: opts.state ?? 'float32' });
-  const rng = new Rng(opts.seed ?? 0);
   const t0 = performance.now();
 
   const removed = forgottenClasses(forget.y, retain.y, C);
   const isRemoved = new Uint8Array(C);
   for (const k of removed) isRemoved[k] = 1;
-  const start = await lossesOf(gm, forget, weights, opts.signal);
+  const start = await timed(opts.timing, 'evaluation', () => lossesOf(gm, forget, weights, opts.signal));
   // Fixed soft targets (one-hot for kept classes, the renormalised softmax for removed ones).
   const targets = oneHot(forget.y, C);
   if (removed.length) {
@@ -76,9 +75,7 @@ export async function runGradTauDefault(
   const targetLogOdds = new Float32Array(forget.count);
 
   const per = forget.x.length / Math.max(1, forget.count);
-  const retainBatch = Math.min(batch, retain.count);
-  let retainOrder = rng.permutation(retain.count);
-  let retainPos = 0;
+  const draw = new BatchDrawer(new Rng(opts.seed ?? 0), forget.count, retain.count, batch);
   let lVal = NaN;
   let done = 0;
   const trace: GradTauEpoch[] = [];
@@ -86,46 +83,42 @@ export async function runGradTauDefault(
     const e0 = performance.now();
     const s = defaultEpochSettings(schedule, epoch);
     if (s.recomputeVal) {
-      const v = await lossesOf(gm, val, weights, opts.signal);
+      const v = await timed(opts.timing, 'evaluation', () => lossesOf(gm, val, weights, opts.signal));
       lVal = v.losses.reduce((a, b) => a + b, 0) / val.count;
       const t = rankMatchedTargets(matchedIdx.map((i) => lastLoss[i]), v.losses);
       matchedIdx.forEach((i, k) => (targetLogOdds[i] = lossLogOdds(t[k])));
     }
-    const forgetOrder = rng.permutation(forget.count);
+    draw.newEpoch();
     let sumF = 0;
     let sumR = 0;
     let sumObj = 0;
     for (let b = 0; b < schedule.forgetBatches; b++) {
       opts.signal?.throwIfAborted();
-      const fi = forgetOrder.subarray(b * batch, (b + 1) * batch);
-      if (retainPos + retainBatch > retain.count) {
-        retainOrder = rng.permutation(retain.count);
-        retainPos = 0;
-      }
-      const ri = retainOrder.subarray(retainPos, retainPos + retainBatch);
-      retainPos += retainBatch;
+      const { forget: fi, retain: ri } = draw.next(b);
       const nf = fi.length;
       const n = nf + ri.length;
       const x = new Float32Array(n * per);
       const m: MatchedBatch = { targets: new Float32Array(n * C), weights: new Float32Array(n), matchWeights: new Float32Array(n), targetLogOdds: new Float32Array(n) };
-      for (let k = 0; k < nf; k++) {
-        const i = fi[k];
-        x.set(forget.x.subarray(i * per, (i + 1) * per), k * per);
-        m.targets.set(targets.subarray(i * C, (i + 1) * C), k * C);
-        if (isRemoved[Number(forget.y[i])]) m.weights[k] = s.alpha / nf;
-        else {
-          m.matchWeights[k] = (2 * s.alpha) / nf;
-          m.targetLogOdds[k] = targetLogOdds[i];
+      await timed(opts.timing, 'data', () => {
+        for (let k = 0; k < nf; k++) {
+          const i = fi[k];
+          x.set(forget.x.subarray(i * per, (i + 1) * per), k * per);
+          m.targets.set(targets.subarray(i * C, (i + 1) * C), k * C);
+          if (isRemoved[Number(forget.y[i])]) m.weights[k] = s.alpha / nf;
+          else {
+            m.matchWeights[k] = (2 * s.alpha) / nf;
+            m.targetLogOdds[k] = targetLogOdds[i];
+          }
         }
-      }
-      for (let k = 0; k < ri.length; k++) {
-        const j = ri[k];
-        x.set(retain.x.subarray(j * per, (j + 1) * per), (nf + k) * per);
-        m.targets[(nf + k) * C + Number(retain.y[j])] = 1;
-        m.weights[nf + k] = (1 - s.alpha) / ri.length;
-      }
-      const r = await gm.runMatched({ data: x, dims: [n, ...forget.exampleDims] }, m, weights);
-      opt.update(weights, r.grads, s.lr);
+        for (let k = 0; k < ri.length; k++) {
+          const j = ri[k];
+          x.set(retain.x.subarray(j * per, (j + 1) * per), (nf + k) * per);
+          m.targets[(nf + k) * C + Number(retain.y[j])] = 1;
+          m.weights[nf + k] = (1 - s.alpha) / ri.length;
+        }
+      });
+      const r = await timed(opts.timing, 'gradient', () => gm.runMatched({ data: x, dims: [n, ...forget.exampleDims] }, m, weights));
+      await timed(opts.timing, 'optimizer', () => opt.update(weights, r.grads, s.lr));
       let lf = 0;
       let lr = 0;
       for (let k = 0; k < nf; k++) {

@@ -124,6 +124,41 @@ export class Rng {
   }
 }
 
+/**
+ * ∇τ's batches in the reference's order of random draws: a retain permutation first, then per epoch
+ * a forget permutation, and a fresh retain permutation whenever fewer than a batch remain (retain
+ * batches are always full).
+ */
+export class BatchDrawer {
+  private retainOrder: Uint32Array;
+  private retainPos = 0;
+  private forgetOrder: Uint32Array = new Uint32Array(0);
+  private readonly retainBatch: number;
+  constructor(
+    private readonly rng: Rng,
+    private readonly forgetCount: number,
+    private readonly retainCount: number,
+    private readonly batch: number,
+  ) {
+    this.retainBatch = Math.min(batch, retainCount);
+    this.retainOrder = rng.permutation(retainCount);
+  }
+  newEpoch(): void {
+    this.forgetOrder = this.rng.permutation(this.forgetCount);
+  }
+  /** The b-th forget batch of this epoch and the next retain batch (indices into the sets). */
+  next(b: number): { forget: Uint32Array; retain: Uint32Array } {
+    const forget = this.forgetOrder.subarray(b * this.batch, (b + 1) * this.batch);
+    if (this.retainPos + this.retainBatch > this.retainCount) {
+      this.retainOrder = this.rng.permutation(this.retainCount);
+      this.retainPos = 0;
+    }
+    const retain = this.retainOrder.subarray(this.retainPos, this.retainPos + this.retainBatch);
+    this.retainPos += this.retainBatch;
+    return { forget, retain };
+  }
+}
+
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
@@ -179,6 +214,26 @@ export interface GradTauOptions {
   onEpoch?: (e: GradTauEpoch) => void;
   /** Checked before every step and every L_val batch; aborting rejects with the signal's reason. */
   signal?: AbortSignal;
+  /** Filled with where the time went (seconds), for the bench. */
+  timing?: GradTauTiming;
+}
+
+/** Seconds spent in gradient runs, optimiser steps, batch assembly and the held-out/forget passes. */
+export interface GradTauTiming {
+  gradient: number;
+  optimizer: number;
+  data: number;
+  evaluation: number;
+}
+
+/** Adds the time `f` takes to `timing[key]` (when timing is given). */
+export async function timed<T>(timing: GradTauTiming | undefined, key: keyof GradTauTiming, f: () => T | Promise<T>): Promise<T> {
+  const t = performance.now();
+  try {
+    return await f();
+  } finally {
+    if (timing) timing[key] += (performance.now() - t) / 1000;
+  }
 }
 
 export interface GradTauStep {
@@ -241,40 +296,28 @@ export async function runGradTau(
     return [p.name, w.slice()];
   }));
   const opt = new AdamW({ state: opts.state ?? 'float32' });
-  const rng = new Rng(opts.seed ?? 0);
+  const draw = new BatchDrawer(new Rng(opts.seed ?? 0), forget.count, retain.count, batch);
   const t0 = performance.now();
   const trace: GradTauEpoch[] = [];
-  // Retain batches are always full: the reference reshuffles when fewer than `batch` remain.
-  const retainBatch = Math.min(batch, retain.count);
-  let retainOrder = rng.permutation(retain.count);
-  let retainPos = 0;
   let lVal = NaN;
   let done = 0;
   for (let epoch = 0; epoch < epochs; epoch++) {
     const e0 = performance.now();
     const s = epochSettings(schedule, epoch);
-    if (s.recomputeVal) lVal = (await evaluateSet(gm, val, weights, { batch: opts.valBatch, signal: opts.signal })).loss;
-    const forgetOrder = rng.permutation(forget.count);
+    if (s.recomputeVal) lVal = (await timed(opts.timing, 'evaluation', () => evaluateSet(gm, val, weights, { batch: opts.valBatch, signal: opts.signal }))).loss;
+    draw.newEpoch();
     let sumF = 0;
     let sumR = 0;
     let sumObj = 0;
     let active = 0;
     for (let b = 0; b < schedule.forgetBatches; b++) {
       opts.signal?.throwIfAborted();
-      const fi = forgetOrder.subarray(b * batch, (b + 1) * batch);
-      if (retainPos + retainBatch > retain.count) {
-        retainOrder = rng.permutation(retain.count);
-        retainPos = 0;
-      }
-      const ri = retainOrder.subarray(retainPos, retainPos + retainBatch);
-      retainPos += retainBatch;
-      const fb = gather(forget, fi);
-      const rb = gather(retain, ri);
-      const rf = await gm.run(fb.x, fb.y, weights);
-      const rr = await gm.run(rb.x, rb.y, weights);
+      const { forget: fi, retain: ri } = draw.next(b);
+      const [fb, rb] = await timed(opts.timing, 'data', () => [gather(forget, fi), gather(retain, ri)]);
+      const rf = await timed(opts.timing, 'gradient', () => gm.run(fb.x, fb.y, weights));
+      const rr = await timed(opts.timing, 'gradient', () => gm.run(rb.x, rb.y, weights));
       const terms = { alpha: s.alpha, lVal, lForget: rf.loss };
-      const grad = combineGradients(rf.grads, rr.grads, terms);
-      opt.update(weights, grad, s.lr);
+      await timed(opts.timing, 'optimizer', () => opt.update(weights, combineGradients(rf.grads, rr.grads, terms), s.lr));
       sumF += rf.loss;
       sumR += rr.loss;
       sumObj += objectiveValue({ ...terms, lRetain: rr.loss });
