@@ -113,5 +113,5 @@ console.log('targets: grad/fwd time within 3.5x; scrub faster than PyTorch on ev
 if (want('ssd')) results.ssd = await benchSsd(root, shared, report);
 if (want('shard')) results.shard = await benchShard(root);
 if (want('eval')) results.eval = await benchEval(root, results.models);
-if (want('gradtau')) results.gradtau = await benchGradtau(root, report);
+if (want('gradtau')) results.gradtau = await benchGradtau(root, report, models);
 writeFileSync(`${root}bench/last-run.json`, JSON.stringify(results, null, 1));
