@@ -1,7 +1,7 @@
 // The importance pass sharded: `scrub fisher … --shard K/N` parts merged by `scrub fisher merge`
 // give the single pass's file (same header, sums within rounding) and the same SSD edit; parts that
 // do not tile one pass are refused with nothing written.
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -123,6 +123,12 @@ describe('shard and merge bad input: a clear error, exit 2, nothing written', ()
     await ok('fisher', MODEL, small, '-o', made.whole, ...OPTS);
     made.copy = join(dir, 'copy.fisher');
     copyFileSync(three[1], made.copy);
+    // part 1/3 as another scrub version would have made it (same header length, so the layout holds)
+    const bytes = readFileSync(three[1]).toString('latin1');
+    const version = /"createdBy":"scrub ([^"]+)"/.exec(bytes)![1];
+    const other = version.replace(/\d$/, (d) => String((Number(d) + 1) % 10));
+    made.otherScrub = join(dir, 'other-scrub.fisher');
+    writeFileSync(made.otherScrub, Buffer.from(bytes.replace(`"createdBy":"scrub ${version}"`, `"createdBy":"scrub ${other}"`), 'latin1'));
   });
 
   /** Runs the command with -o OUT and checks: exit 2, the message, no OUT, no temporary file. */
@@ -172,11 +178,12 @@ describe('shard and merge bad input: a clear error, exit 2, nothing written', ()
   });
 
   const origins: [string, keyof typeof made, RegExp][] = [
-    ['another model', 'otherModel', /computed for another model/],
-    ['other data', 'otherData', /was computed on other data \(.*@1:641.*; .*@0:640/],
-    ['another batch size', 'otherBatch', /uses batch size 32, another/],
-    ['another method', 'otherMethod', /holds lf-ssd-importance \(another method\)/],
-    ['other parameters', 'otherParams', /covers other parameters/],
+    ['another model', 'otherModel', /computed for another model than .*part0of3\.fisher \(.*mlp\.onnx/],
+    ['other data', 'otherData', /computed on other data than .*part0of3\.fisher \(.*@1:641.*; .*@0:640/],
+    ['another batch size', 'otherBatch', /batch size 32, .*part0of3\.fisher: 64; compute every part with the same --batch-size/],
+    ['another method', 'otherMethod', /holds lf-ssd-importance, .*part0of3\.fisher holds ssd-importance: parts of different methods/],
+    ['another scrub version', 'otherScrub', /made by scrub [^,]+, .*part0of3\.fisher by scrub .*; compute every part with the same scrub version/],
+    ['other parameters', 'otherParams', /covers other parameters than .*part0of3\.fisher; compute every part with the same --params/],
   ];
   it.each(origins)('a part from %s', async (_, key, message) => {
     await refused(['fisher', 'merge', three[0], made[key], three[2]], message);

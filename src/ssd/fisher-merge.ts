@@ -54,18 +54,20 @@ export function mergeFisherParts(paths: readonly string[]): FisherFile {
 function sameOrigin(a: Named, b: Named): void {
   const x = a.part.header;
   const y = b.part.header;
-  const refuse = (what: string, remedy: string) => {
-    throw new ScrubError(`${b.path}: ${what} than ${a.path}; ${remedy}. Nothing written.`);
+  const refuse = (message: string) => {
+    throw new ScrubError(`${b.path}: ${message}. Nothing written.`);
   };
-  if (y.kind !== x.kind) refuse(`holds ${y.kind} (another method)`, 'compute every part with the same --method');
+  if (y.kind !== x.kind) refuse(`holds ${y.kind}, ${a.path} holds ${x.kind}: parts of different methods; compute every part with the same --method`);
   if (y.model.sha256 !== x.model.sha256)
-    refuse(`computed for another model (${y.model.source}, sha256 ${y.model.sha256.slice(0, 12)}…; ${x.model.source}, ${x.model.sha256.slice(0, 12)}…)`, 'compute every part for the same model');
+    refuse(
+      `computed for another model than ${a.path} (${y.model.source}, sha256 ${y.model.sha256.slice(0, 12)}…; ${x.model.source}, sha256 ${x.model.sha256.slice(0, 12)}…); compute every part for the same model`,
+    );
   const list = (h: typeof x) => h.params.map((p) => `${p.name}[${p.shape}]`).join(',');
-  if (list(y) !== list(x)) refuse('covers other parameters', 'compute every part with the same --params');
-  if (y.data.batchSize !== x.data.batchSize) refuse(`uses batch size ${y.data.batchSize}, another`, `compute every part with the same --batch-size`);
+  if (list(y) !== list(x)) refuse(`covers other parameters than ${a.path}; compute every part with the same --params`);
+  if (y.data.batchSize !== x.data.batchSize) refuse(`batch size ${y.data.batchSize}, ${a.path}: ${x.data.batchSize}; compute every part with the same --batch-size`);
   if (y.data.description !== x.data.description || y.data.count !== x.data.count || y.data.batches !== x.data.batches)
-    refuse(`was computed on other data (${y.data.description}; ${x.data.description})`, 'compute every part on the same data set, named the same way');
-  if (y.createdBy !== x.createdBy) refuse(`was made by ${y.createdBy}, another scrub (${x.createdBy})`, 'compute every part with the same scrub version');
+    refuse(`computed on other data than ${a.path} (${y.data.description}; ${x.data.description}); compute every part on the same data set, named the same way`);
+  if (y.createdBy !== x.createdBy) refuse(`made by ${y.createdBy}, ${a.path} by ${x.createdBy}; compute every part with the same scrub version`);
 }
 
 /** The parts in range order, once it is checked that they cover every minibatch exactly once. */
