@@ -4,7 +4,7 @@
 // as a ScrubError (exitCode 2) and cancellation through `signal` (the run rejects with the
 // signal's reason and leaves no output behind).
 export { unlearn, UNLEARN_METHODS, type UnlearnMethod, type UnlearnOptions } from './api/unlearn.js';
-export { fisher, type FisherOptions } from './api/fisher.js';
+export { fisher, mergeFisher, type FisherOptions, type MergeFisherOptions } from './api/fisher.js';
 export { evaluate, type EvaluateOptions } from './api/evaluate.js';
 export { verify, type VerifyOptions } from './api/verify.js';
 export { inspect, type InspectOptions } from './api/inspect.js';

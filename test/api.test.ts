@@ -4,7 +4,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { evaluate, fisher, inspect, unlearn, validateReport, verify, ScrubError, REPORT_SCHEMA, type UnlearnReport } from '../src/index.js';
+import { evaluate, fisher, inspect, mergeFisher, unlearn, validateReport, verify, ScrubError, REPORT_SCHEMA, type UnlearnReport } from '../src/index.js';
 import { FIXTURES } from './support/fixtures.js';
 import { run } from './support/cli.js';
 
@@ -137,6 +137,27 @@ describe('the other functions, their reports and the schema', () => {
     expect(comparable(cliEval, 'eval2.json')).toEqual(comparable(e, 'eval.json'));
     expect(JSON.parse((await run('verify', u.output.path, u.record, '--json')).out)).toEqual(v);
     expect(JSON.parse((await run('inspect', MODEL, '--json')).out)).toEqual(i);
+  });
+
+  it('fisher with shard, and mergeFisher: the single pass header, schema-valid reports, the --json of the CLI', async () => {
+    const dir = tmp();
+    cpSync('models/forget', join(dir, 'train'), { recursive: true });
+    const train = join(dir, 'train');
+    const whole = await fisher({ model: MODEL, train, out: join(dir, 'whole.fisher'), threads: 1 });
+    const parts = [];
+    for (const k of [2, 0, 1]) parts.push(await fisher({ model: MODEL, train, out: join(dir, `p${k}.fisher`), shard: `${k}/3`, threads: 1 }));
+    for (const p of parts) expect(validateReport(p), p.fisher).toEqual([]);
+    expect(parts.map((p) => p.shard!.index)).toEqual([2, 0, 1]);
+    expect(parts[1].shard).toMatchObject({ of: 3, batches: [0, 1] });
+    const merged = await mergeFisher({ parts: parts.map((p) => p.fisher), out: join(dir, 'merged.fisher') });
+    expect(validateReport(merged)).toEqual([]);
+    expect(merged.parts).toHaveLength(3);
+    const { fisher: _a, parts: _b, createdBy: _c, ...m } = merged;
+    const { fisher: _d, createdBy: _e, ...w } = whole;
+    expect(m).toEqual(w);
+    const cli = await run('fisher', 'merge', ...parts.map((p) => p.fisher), '-o', join(dir, 'merged2.fisher'), '--json');
+    expect(cli.code, cli.err).toBe(0);
+    expect(comparable(JSON.parse(cli.out), 'merged2.fisher')).toEqual(comparable(merged, 'merged.fisher'));
   });
 
   it('the schema catches a report that breaks it, naming the field', () => {

@@ -25,6 +25,9 @@ describe.each(['mlp', 'vit'])('new weights fed to the gradient artifact: %s', (n
       expect(Math.abs(fed.loss - base.loss)).toBeGreaterThan(1e-3);
       expect(fed.loss).toBeCloseTo(file.loss, 6);
       for (const p of gm.params) expect(relL2(fed.grads.get(p.name)!, file.grads.get(p.name)!), p.name).toBeLessThan(1e-6);
+      // the forward-only path takes the same weights and gives the same logits
+      expect(relL2(await gm.logits(x, edited), fed.logits)).toBeLessThan(1e-6);
+      expect(relL2(await gm.logits(x), base.logits)).toBeLessThan(1e-6);
       const again = await gm.run(x, y);
       expect(again.loss).toBe(base.loss); // weights apply to one run only
       await expect(gm.run(x, y, new Map([[gm.params[0].name, new Float32Array(3)]]))).rejects.toThrow(/3 values/);

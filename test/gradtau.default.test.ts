@@ -57,6 +57,9 @@ describe('default schedule', () => {
     const small = defaultSchedule(16500, 38500);
     expect(gradTauSchedule(16500, 38500).epochs).toBe(6);
     expect(small.epochs).toBe(DEFAULT_MIN_EPOCHS);
+    // twice the epochs, half the retain batch: the reference's passes over the retain set
+    expect(small.retainBatch).toBe(128);
+    expect(big.retainBatch).toBe(256);
     expect(small.alpha0).toBeCloseTo((5 / 3) * (16500 / 55000), 15);
     for (const e of [0, 5, 11]) {
       const s = defaultEpochSettings(small, e);

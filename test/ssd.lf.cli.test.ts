@@ -44,7 +44,7 @@ describe('scrub MODEL FLAT --method lf-ssd on the embedded default', () => {
   beforeAll(async () => {
     const r = await run('fisher', MODEL, TRAIN, ...NORM, '--method', 'lf-ssd', '-o', fisher, '--json');
     expect(r.code, r.err).toBe(0);
-    expect(JSON.parse(r.out)).toMatchObject({ kind: 'lf-ssd-importance', loss: 'mean-squared-logit-norm', data: { count: 2048, batches: 32 } });
+    expect(JSON.parse(r.out)).toMatchObject({ kind: 'fisher', fisherKind: 'lf-ssd-importance', loss: 'mean-squared-logit-norm', data: { count: 2048, batches: 32 } });
   });
 
   it('forgets a folder without labels: selects parameters, lowers the accuracy on those images', async () => {

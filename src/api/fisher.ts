@@ -1,24 +1,51 @@
 import { ScrubError } from '../errors.js';
-import { writeFisher } from '../ssd/fisher-file.js';
+import { writeFisher, writeFisherPart, type FisherHeader } from '../ssd/fisher-file.js';
+import { mergeFisherParts } from '../ssd/fisher-merge.js';
+import { parseShard } from '../ssd/fisher-shard.js';
 import { methodSpec } from '../ssd/method.js';
-import { computeFisher, type CommonOptions } from '../ssd/run.js';
+import { computeFisher, computeFisherPart, type CommonOptions } from '../ssd/run.js';
 import { REPORT_SCHEMA, type FisherReport } from './report.js';
 
 export interface FisherOptions extends Omit<CommonOptions, 'keepStaged'> {
   model: string;
   train: string;
-  /** The Fisher file to write. */
+  /** The Fisher file (or, with `shard`, the part file) to write. */
   out: string;
   method?: 'ssd' | 'lf-ssd';
+  /** 'K/N' (K 0-based): compute only the K-th of N contiguous ranges of minibatches, into a part file for mergeFisher. */
+  shard?: string;
 }
 
-/** The full-data importance of a model over its training data, written once to a Fisher file. */
+export interface MergeFisherOptions {
+  /** Part files written with `shard`, one per K, in any order. */
+  parts: readonly string[];
+  out: string;
+}
+
+function report(out: string, header: FisherHeader | (Omit<FisherHeader, 'data'> & { data: Omit<FisherHeader['data'], 'digest'> }), extra: object = {}): FisherReport {
+  const { kind: fisherKind, ...rest } = header;
+  return { schema: REPORT_SCHEMA, kind: 'fisher', fisher: out, fisherKind, ...rest, ...extra } as FisherReport;
+}
+
+/** The full-data importance of a model over its training data, written once to a Fisher file (or one shard of it). */
 export async function fisher(o: FisherOptions): Promise<FisherReport> {
   const method = methodSpec(o.method);
   if (!method) throw new ScrubError(`method ${o.method}: expected ssd (squared gradients of the cross-entropy) or lf-ssd (|gradients| of the logit norm, no labels needed).`);
+  if (o.shard !== undefined) {
+    const part = await computeFisherPart({ ...o, method: method.name, shard: parseShard(o.shard) });
+    o.signal?.throwIfAborted();
+    writeFisherPart(o.out, part);
+    return report(o.out, part.header);
+  }
   const f = await computeFisher({ ...o, method: method.name });
   o.signal?.throwIfAborted();
   writeFisher(o.out, f);
-  const { kind: fisherKind, ...header } = f.header;
-  return { schema: REPORT_SCHEMA, kind: 'fisher', fisher: o.out, fisherKind, ...header };
+  return report(o.out, f.header);
+}
+
+/** Adds the parts of a sharded pass into the file the single pass writes; refuses gaps, overlaps and mismatched parts. */
+export async function mergeFisher(o: MergeFisherOptions): Promise<FisherReport> {
+  const f = mergeFisherParts(o.parts);
+  writeFisher(o.out, f);
+  return report(o.out, f.header, { parts: [...o.parts] });
 }

@@ -5,7 +5,7 @@ import type { GradTauReport } from '../gradtau/unlearn.js';
 import type { Acceptance } from '../record/gates.js';
 import type { UnlearningRecord } from '../record/record.js';
 import type { Verification } from '../record/verify.js';
-import type { FisherHeader } from '../ssd/fisher-file.js';
+import type { FisherHeader, FisherShard } from '../ssd/fisher-file.js';
 import type { LfSsdReport, SsdReport } from '../ssd/run.js';
 import type { InspectReport as ModelDescription } from '../inspect.js';
 
@@ -35,8 +35,18 @@ type Unlearned<R> = Tagged<'unlearn'> & Omit<R, 'output'> & Judgement;
 
 export type UnlearnReport = Unlearned<SsdReport> | Unlearned<LfSsdReport> | Unlearned<GradTauReport>;
 
-/** The Fisher file's header, its own `kind` renamed `fisherKind`. */
-export type FisherReport = Tagged<'fisher'> & Omit<FisherHeader, 'kind'> & { fisher: string; fisherKind: FisherHeader['kind'] };
+/**
+ * The Fisher file's header, its own `kind` renamed `fisherKind`; a part file's adds `shard` (and has
+ * no data digest, which only the merge computes); a merge lists its `parts`.
+ */
+export type FisherReport = Tagged<'fisher'> &
+  Omit<FisherHeader, 'kind' | 'data'> & {
+    fisher: string;
+    fisherKind: FisherHeader['kind'];
+    data: Omit<FisherHeader['data'], 'digest'> & { digest?: string };
+    shard?: FisherShard;
+    parts?: string[];
+  };
 
 export type EvaluateReport = Tagged<'eval'> & EvalReport & { record: string; acceptance: Acceptance };
 

@@ -110,3 +110,20 @@ export function buildArtifact(model: Model, shapes: ShapeMap, params: Parameter[
   const bytes = encodeModel({ irVersion: Math.max(model.irVersion, 4), opsetImports: model.opsetImports, graph });
   return { bytes, inputs: dataInputs.map((i) => i.name), logits, classes, params };
 }
+
+/**
+ * The model's forward pass alone with the parameters as required inputs (no initializers for
+ * them): the logits of new weights, fed at every run, without computing a backward pass.
+ */
+export function buildForwardArtifact(model: Model, params: readonly Parameter[]): Uint8Array {
+  const g = model.graph;
+  const initializers = inlineInitializers(g);
+  const initNames = new Set(g.initializers.keys());
+  const inputs: ValueInfo[] = g.inputs.filter((i) => !initNames.has(i.name));
+  for (const p of params) {
+    inputs.push({ name: p.name, elemType: DataType.FLOAT, shape: p.shape });
+    initializers.delete(p.name);
+  }
+  const graph: Graph = { name: 'scrub_forward', nodes: g.nodes, inputs, outputs: [g.outputs[0]], initializers, valueInfo: new Map() };
+  return encodeModel({ irVersion: Math.max(model.irVersion, 4), opsetImports: model.opsetImports, graph });
+}

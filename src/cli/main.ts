@@ -16,11 +16,16 @@ usage:
                                                forget: edit the weights with SSD, write OUT
                                                (default MODEL.unlearned.onnx); lf-ssd needs no
                                                labels (importance from the logits' norm)
+  scrub MODEL FORGET --method gradtau --retain R --val V [--schedule default|reference] [--seed S] [...]
+                                               ∇τ: ascent on the forget set, descent on the retain
+                                               set, targets from the held-out set V; for random subsets
   ${REQUEST_USAGE}
                                                an erasure request (model, forget set, method, gates):
                                                writes the edited model only if every gate passes
-  scrub fisher MODEL TRAIN -o FILE [--method ssd|lf-ssd] [--batch-size N]
-                                               the full-data importance, computed once
+  scrub fisher MODEL TRAIN -o FILE [--method ssd|lf-ssd] [--batch-size N] [--shard K/N]
+                                               the full-data importance, computed once; with
+                                               --shard, the K-th of N parts (K from 0) for:
+  scrub fisher merge PART... -o FILE           the parts added up into the single pass's file
   scrub eval MODEL --forget F [--retain R] [--test T] [--retrain M] [--require 'test_acc>=0.9']... [--json]
                                                accuracy, loss, membership-inference attacks; writes a record
   scrub verify OUT.onnx OUT.record.json        re-hash the model and its tensors against the record

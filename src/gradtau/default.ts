@@ -9,9 +9,8 @@
 //   J = α·mean_F[(ℓᵢ − tᵢ)² or softCE] + (1 − α)·mean_R ℓⱼ
 import { lossLogOdds } from '../autodiff/loss.js';
 import type { GradientModel, MatchedBatch } from '../runtime/gradient.js';
-import { topClasses } from '../ssd/importance.js';
 import { AdamW } from './adamw.js';
-import { BatchDrawer, Rng, timed, type ExampleSet, type GradTauEpoch, type GradTauOptions, type GradTauResult } from './run.js';
+import { BatchDrawer, Rng, setOutputs, timed, type ExampleSet, type GradTauEpoch, type GradTauOptions, type GradTauResult } from './run.js';
 import { defaultEpochSettings, defaultSchedule, GRADTAU_BATCH } from './schedule.js';
 import { forgottenClasses, rankMatchedTargets, softTargetsWithout } from './targets.js';
 
@@ -21,22 +20,6 @@ export interface DefaultRunInfo {
 }
 
 type Matched = GradientModel<'matched'>;
-
-/** Per-sample losses and logits of a whole set under `weights` (no parameter update). */
-async function lossesOf(gm: Matched, set: ExampleSet, weights: ReadonlyMap<string, Float32Array>, signal?: AbortSignal): Promise<{ losses: Float32Array; logits: Float32Array }> {
-  const losses = new Float32Array(set.count);
-  const logits = new Float32Array(set.count * gm.classes);
-  const per = set.x.length / Math.max(1, set.count);
-  for (let s = 0; s < set.count; s += GRADTAU_BATCH) {
-    signal?.throwIfAborted();
-    const n = Math.min(GRADTAU_BATCH, set.count - s);
-    const x = { data: set.x.subarray(s * per, (s + n) * per), dims: [n, ...set.exampleDims] };
-    const r = await gm.runMatched(x, { targets: oneHot(set.y.subarray(s, s + n), gm.classes), weights: new Float32Array(n), matchWeights: new Float32Array(n), targetLogOdds: new Float32Array(n) }, weights);
-    losses.set(r.perSample, s);
-    logits.set(r.logits, s * gm.classes);
-  }
-  return { losses, logits };
-}
 
 function oneHot(y: ArrayLike<bigint>, classes: number, out = new Float32Array(y.length * classes), offset = 0): Float32Array {
   for (let i = 0; i < y.length; i++) out[(offset + i) * classes + Number(y[i])] = 1;
@@ -63,7 +46,7 @@ export async function runGradTauDefault(
   const removed = forgottenClasses(forget.y, retain.y, C);
   const isRemoved = new Uint8Array(C);
   for (const k of removed) isRemoved[k] = 1;
-  const start = await timed(opts.timing, 'evaluation', () => lossesOf(gm, forget, weights, opts.signal));
+  const start = await timed(opts.timing, 'evaluation', () => setOutputs(gm, forget, weights, { signal: opts.signal }));
   // Fixed soft targets (one-hot for kept classes, the renormalised softmax for removed ones).
   const targets = oneHot(forget.y, C);
   if (removed.length) {
@@ -75,7 +58,7 @@ export async function runGradTauDefault(
   const targetLogOdds = new Float32Array(forget.count);
 
   const per = forget.x.length / Math.max(1, forget.count);
-  const draw = new BatchDrawer(new Rng(opts.seed ?? 0), forget.count, retain.count, batch);
+  const draw = new BatchDrawer(new Rng(opts.seed ?? 0), forget.count, retain.count, batch, schedule.retainBatch);
   let lVal = NaN;
   let done = 0;
   const trace: GradTauEpoch[] = [];
@@ -83,7 +66,7 @@ export async function runGradTauDefault(
     const e0 = performance.now();
     const s = defaultEpochSettings(schedule, epoch);
     if (s.recomputeVal) {
-      const v = await timed(opts.timing, 'evaluation', () => lossesOf(gm, val, weights, opts.signal));
+      const v = await timed(opts.timing, 'evaluation', () => setOutputs(gm, val, weights, { signal: opts.signal }));
       lVal = v.losses.reduce((a, b) => a + b, 0) / val.count;
       const t = rankMatchedTargets(matchedIdx.map((i) => lastLoss[i]), v.losses);
       matchedIdx.forEach((i, k) => (targetLogOdds[i] = lossLogOdds(t[k])));
@@ -140,11 +123,3 @@ export async function runGradTauDefault(
   return { weights, schedule, trace, steps: done, seconds: (performance.now() - t0) / 1000, forgottenClasses: removed };
 }
 
-/** Mean cross-entropy and top-1 accuracy of `weights` on a set. */
-export async function evaluateMatched(gm: Matched, set: ExampleSet, weights: ReadonlyMap<string, Float32Array>, signal?: AbortSignal): Promise<{ loss: number; accuracy: number }> {
-  const { losses, logits } = await lossesOf(gm, set, weights, signal);
-  const predicted = topClasses(logits, gm.classes);
-  let correct = 0;
-  for (let i = 0; i < set.count; i++) if (BigInt(predicted[i]) === set.y[i]) correct++;
-  return { loss: set.count ? losses.reduce((a, b) => a + b, 0) / set.count : NaN, accuracy: set.count ? correct / set.count : NaN };
-}

@@ -24,6 +24,7 @@ import type { Dataset } from '../data/dataset.js';
 import { tensorToFloat32, type Model } from '../graph/ir.js';
 import type { GradientModel } from '../runtime/gradient.js';
 import { topClasses } from '../ssd/importance.js';
+import { crossEntropy } from '../eval/metrics.js';
 import { AdamW } from './adamw.js';
 import { combineGradients, objectiveCoefficients, objectiveValue } from './objective.js';
 import { epochSettings, GRADTAU_BATCH, gradTauSchedule, type GradTauSchedule } from './schedule.js';
@@ -139,8 +140,9 @@ export class BatchDrawer {
     private readonly forgetCount: number,
     private readonly retainCount: number,
     private readonly batch: number,
+    retainBatch = batch,
   ) {
-    this.retainBatch = Math.min(batch, retainCount);
+    this.retainBatch = Math.min(retainBatch, retainCount);
     this.retainOrder = rng.permutation(retainCount);
   }
   newEpoch(): void {
@@ -174,29 +176,40 @@ export function initialWeights(model: Model, gm: Pick<GradientModel, 'params'>):
   );
 }
 
-/** Mean cross-entropy and top-1 accuracy of `weights` on a set (batches of `batch`). */
+/** What a forward pass over a set needs of a gradient model (any loss kind). */
+export type Forward = Pick<GradientModel, 'classes' | 'logits'>;
+
+/** Logits and per-example cross-entropy (float64) of `weights` over a whole set: forward passes only. */
+export async function setOutputs(
+  gm: Forward,
+  set: ExampleSet,
+  weights?: ReadonlyMap<string, Float32Array>,
+  opts: { batch?: number; signal?: AbortSignal } = {},
+): Promise<{ logits: Float32Array; losses: Float64Array }> {
+  const batch = opts.batch ?? GRADTAU_BATCH;
+  const per = set.x.length / Math.max(1, set.count);
+  const logits = new Float32Array(set.count * gm.classes);
+  for (let s = 0; s < set.count; s += batch) {
+    opts.signal?.throwIfAborted();
+    const n = Math.min(batch, set.count - s);
+    logits.set(await gm.logits({ data: set.x.subarray(s * per, (s + n) * per), dims: [n, ...set.exampleDims] }, weights), s * gm.classes);
+  }
+  return { logits, losses: crossEntropy({ data: logits, dims: [set.count, gm.classes] }, set.y) };
+}
+
+/** Mean cross-entropy and top-1 accuracy of `weights` on a set. */
 export async function evaluateSet(
-  gm: GradientModel,
+  gm: Forward,
   set: ExampleSet,
   weights?: ReadonlyMap<string, Float32Array>,
   opts: { batch?: number; signal?: AbortSignal } = {},
 ): Promise<{ loss: number; accuracy: number }> {
-  const batch = opts.batch ?? GRADTAU_BATCH;
-  let loss = 0;
+  if (set.count === 0) return { loss: NaN, accuracy: NaN };
+  const { logits, losses } = await setOutputs(gm, set, weights, opts);
+  const predicted = topClasses(logits, gm.classes);
   let correct = 0;
-  const classes = gm.classes;
-  for (let start = 0; start < set.count; start += batch) {
-    opts.signal?.throwIfAborted();
-    const idx = Array.from({ length: Math.min(batch, set.count - start) }, (_, k) => start + k);
-    const { x, y } = gather(set, idx);
-    const r = await gm.run(x, y, weights);
-    const predicted = topClasses(r.logits, classes);
-    for (let k = 0; k < idx.length; k++) {
-      loss += r.perSample[k];
-      if (BigInt(predicted[k]) === y[k]) correct++;
-    }
-  }
-  return { loss: set.count ? loss / set.count : NaN, accuracy: set.count ? correct / set.count : NaN };
+  for (let i = 0; i < set.count; i++) if (BigInt(predicted[i]) === set.y[i]) correct++;
+  return { loss: losses.reduce((a, b) => a + b, 0) / set.count, accuracy: correct / set.count };
 }
 
 export interface GradTauOptions {

@@ -7,7 +7,7 @@ import { settle, stageModel, type ModelOutput } from '../graph/write.js';
 import { GradientModel, modelHash } from '../runtime/gradient.js';
 import { datasetOptions, openSet, type CommonOptions } from '../ssd/run.js';
 import { evaluateSet, initialWeights, loadExamples, runGradTau, type ExampleSet, type GradTauEpoch } from './run.js';
-import { evaluateMatched, runGradTauDefault } from './default.js';
+import { runGradTauDefault } from './default.js';
 import { forgottenClasses } from './targets.js';
 
 export type Schedule = 'default' | 'reference';
@@ -31,7 +31,7 @@ export interface GradTauReport {
   forget: { source: string; count: number; labelled: true };
   retain: { source: string; count: number };
   val: { source: string; count: number; overlapWithForget: number };
-  hyperparameters: { epochs: number; alpha0: number; lr: number; weightDecay: number; batch: number; seed: number };
+  hyperparameters: { epochs: number; alpha0: number; lr: number; weightDecay: number; batch: number; retainBatch: number; seed: number };
   trace: GradTauEpoch[];
   steps: number;
   forgetAccuracy: { before: number; after: number };
@@ -77,8 +77,7 @@ export async function runGradTauUnlearning(o: GradTauUnlearnOptions): Promise<Gr
       o.onNote?.({ kind: 'note', message: `class(es) ${removed.join(', ')} of the forget set have no retain examples: ∇τ forgets them as classes (their examples are steered to the model's other classes).` });
 
     const w0 = initialWeights(model, gm);
-    const evaluate = (set: ExampleSet, w: ReadonlyMap<string, Float32Array>) => (gm.loss === 'matched' ? evaluateMatched(gm, set, w) : evaluateSet(gm, set, w));
-    const before = { forget: await evaluate(forget, w0), retain: await evaluate(retain, w0) };
+    const before = { forget: await evaluateSet(gm, forget, w0), retain: await evaluateSet(gm, retain, w0) };
     const chance = Math.log(gm.classes);
     const run = gm.loss === 'matched' ? runGradTauDefault.bind(null, gm) : runGradTau.bind(null, gm);
     const result = await run(w0, { forget, retain, val }, {
@@ -97,7 +96,7 @@ export async function runGradTauUnlearning(o: GradTauUnlearnOptions): Promise<Gr
           );
       },
     });
-    const after = { forget: await evaluate(forget, result.weights), retain: await evaluate(retain, result.weights) };
+    const after = { forget: await evaluateSet(gm, forget, result.weights), retain: await evaluateSet(gm, retain, result.weights) };
     const out = o.out ?? o.model.replace(/(\.onnx)?$/, '.unlearned.onnx');
     const output = settle(stageModel(model, out, result.weights), o.keepStaged);
     return {
@@ -108,7 +107,7 @@ export async function runGradTauUnlearning(o: GradTauUnlearnOptions): Promise<Gr
       forget: { source: o.forget, count: forget.count, labelled: true },
       retain: { source: o.retain, count: retain.count },
       val: { source: o.val, count: val.count, overlapWithForget: overlap },
-      hyperparameters: { epochs: result.schedule.epochs, alpha0: result.schedule.alpha0, lr: 1e-3, weightDecay: 0.01, batch: result.schedule.batch, seed },
+      hyperparameters: { epochs: result.schedule.epochs, alpha0: result.schedule.alpha0, lr: 1e-3, weightDecay: 0.01, batch: result.schedule.batch, retainBatch: result.schedule.retainBatch, seed },
       trace: result.trace,
       steps: result.steps,
       forgetAccuracy: { before: before.forget.accuracy, after: after.forget.accuracy },

@@ -60,7 +60,7 @@ export function gradtauSubject(r: GradTauReport): RecordSubject {
     parameters: r.parameters,
     method: {
       name: 'gradtau',
-      hyperparameters: { schedule: r.schedule, epochs: r.hyperparameters.epochs, alpha0: r.hyperparameters.alpha0, lr: r.hyperparameters.lr, weightDecay: r.hyperparameters.weightDecay },
+      hyperparameters: { schedule: r.schedule, epochs: r.hyperparameters.epochs, alpha0: r.hyperparameters.alpha0, lr: r.hyperparameters.lr, weightDecay: r.hyperparameters.weightDecay, retainBatch: r.hyperparameters.retainBatch },
       batchSize: r.hyperparameters.batch,
       seed: r.hyperparameters.seed,
       details: { retain: r.retain, val: r.val, steps: r.steps, trace: r.trace },

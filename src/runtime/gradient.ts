@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { buildArtifact, gradName, LABELS, LOSS, MATCHED_INPUTS, PER_SAMPLE_LOSS, squaredGradName } from '../autodiff/artifact.js';
+import { buildArtifact, buildForwardArtifact, gradName, LABELS, LOSS, MATCHED_INPUTS, PER_SAMPLE_LOSS, squaredGradName } from '../autodiff/artifact.js';
 import { differentiablePath } from '../autodiff/engine.js';
 import { LOSS_KINDS, type LossKind } from '../autodiff/loss.js';
 import { defaultRegistry } from '../autodiff/rules/index.js';
@@ -111,7 +111,11 @@ export class GradientModel<L extends LossKind = 'cross-entropy'> {
     readonly source: string,
     /** The weights fed when a run names no others: the model's own values. */
     private readonly defaults: ReadonlyMap<string, Float32Array>,
+    /** Opens the forward-only session (built on first use: SSD never needs it). */
+    private readonly openForward: () => Promise<Session>,
   ) {}
+
+  private forward?: Promise<Session>;
 
   static open(model: Model, opts?: GradientOptions<'cross-entropy'>): Promise<GradientModel<'cross-entropy'>>;
   static open(model: Model, opts: GradientOptions<'logit-norm'> & { loss: 'logit-norm' }): Promise<GradientModel<'logit-norm'>>;
@@ -154,7 +158,8 @@ export class GradientModel<L extends LossKind = 'cross-entropy'> {
     const session = await Session.create(bytes, { device: opts.device, threads: opts.threads });
     const m = meta;
     const defaults = new Map(m.params.map((p) => [p.name, tensorToFloat32(model.graph.initializers.get(p.name)!)]));
-    const make = <K extends LossKind>(k: K) => new GradientModel(k, session, m.params, m.inputs, m.classes, m.logits, squared, model.path, defaults);
+    const openForward = () => Session.create(buildForwardArtifact(model, m.params), { device: opts.device, threads: opts.threads });
+    const make = <K extends LossKind>(k: K) => new GradientModel(k, session, m.params, m.inputs, m.classes, m.logits, squared, model.path, defaults, openForward);
     return loss === 'logit-norm' ? make('logit-norm') : loss === 'matched' ? make('matched') : make('cross-entropy');
   }
 
@@ -202,14 +207,27 @@ export class GradientModel<L extends LossKind = 'cross-entropy'> {
     if (this.loss !== loss) throw new Error(`GradientModel.${method} needs a model opened with loss '${loss}'; this one computes '${this.loss}'.`);
   }
 
-  private async execute(feeds: Record<string, HostTensor>, weights?: ReadonlyMap<string, Float32Array>): Promise<GradientResult> {
+  /** Logits [N·classes] of `weights` (default: the model's own) for one batch: a forward pass only. */
+  async logits(x: HostTensor, weights?: ReadonlyMap<string, Float32Array>): Promise<Float32Array> {
+    checkInput(this.source, this.inputs[0], x);
+    this.forward ??= this.openForward();
+    const session = await this.forward;
+    const out = await session.run(this.withWeights({ [this.inputs[0].name]: x }, weights));
+    return out[session.outputNames[0]].data as Float32Array;
+  }
+
+  private withWeights(feeds: Record<string, HostTensor>, weights?: ReadonlyMap<string, Float32Array>): Record<string, HostTensor> {
     for (const p of this.params) {
       const w = weights?.get(p.name) ?? this.defaults.get(p.name)!;
       if (w.length !== this.defaults.get(p.name)!.length)
         throw new ScrubError(`weights for ${p.name}: ${w.length} values, the parameter [${p.shape}] has ${this.defaults.get(p.name)!.length}.`);
       feeds[p.name] = { data: w, dims: p.shape };
     }
-    const out = await this.session.run(feeds);
+    return feeds;
+  }
+
+  private async execute(feeds: Record<string, HostTensor>, weights?: ReadonlyMap<string, Float32Array>): Promise<GradientResult> {
+    const out = await this.session.run(this.withWeights(feeds, weights));
     const grads = new Map(this.params.map((p) => [p.name, out[gradName(p.name)].data as Float32Array]));
     const result: GradientResult = {
       loss: (out[LOSS].data as Float32Array)[0],
@@ -223,6 +241,7 @@ export class GradientModel<L extends LossKind = 'cross-entropy'> {
 
   async release(): Promise<void> {
     await this.session.release();
+    if (this.forward) await (await this.forward).release();
   }
 }
 
