@@ -1,8 +1,9 @@
 // ∇τ's reference schedule end to end on mlp against report.json's gradtau metrics, and bad input.
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { encodeNpy, readNpy } from '../src/data/npy.js';
 import { FIXTURES } from './support/fixtures.js';
 import { run } from './support/cli.js';
 
@@ -67,4 +68,27 @@ describe('∇τ bad input', () => {
     expect(r.code, r.err).toBe(0);
     expect(r.err).toMatch(/note: 100 example\(s\) of --val .* are also in the forget set/);
   }, 120_000);
+
+  it.each(['default', 'reference'])('a divergence (%s schedule): exit 1 naming the epoch and step, nothing written', async (schedule) => {
+    // an input the model turns into NaN losses: the first step diverges
+    const dir = tmp();
+    const x = readNpy(`${FIXTURES}/batch/x.npy`);
+    const y = readNpy(`${FIXTURES}/batch/y.npy`);
+    const per = 28 * 28;
+    const write = (name: string, a: number, b: number, poison = false) => {
+      const xs = (x.data as Float32Array).slice(a * per, b * per);
+      if (poison) xs.fill(NaN, 0, per);
+      writeFileSync(join(dir, `${name}.x.npy`), encodeNpy(xs, [b - a, 1, 28, 28]));
+      writeFileSync(join(dir, `${name}.y.npy`), encodeNpy((y.data as BigInt64Array).slice(a, b), [b - a]));
+      return `${join(dir, `${name}.x.npy`)},${join(dir, `${name}.y.npy`)}`;
+    };
+    const forget = write('forget', 0, 16, true);
+    const retain = write('retain', 16, 48);
+    const val = write('val', 48, 64);
+    const out = join(dir, 'o.onnx');
+    const r = await run(MLP, forget, '--method', 'gradtau', '--schedule', schedule, '--retain', retain, '--val', val, ...NORM, '-o', out, '--quiet');
+    expect(r.code, r.err).toBe(1);
+    expect(r.err).toMatch(/∇τ diverged at epoch 0, step 1: the forget loss is NaN .* The input model is untouched; nothing was written\./);
+    expect(readdirSync(dir).filter((f) => !f.endsWith('.npy'))).toEqual([]);
+  });
 });

@@ -1,12 +1,13 @@
-// ∇τ's default schedule: the reference's batches, epochs, α and learning-rate schedule and AdamW,
-// with a forget objective that does not vanish on confident predictions. Instead of ascending until
-// the forget batch's mean loss reaches L_val (which a few hard examples satisfy while the rest stay
-// memorised), every forget example is pulled to a target of its own (targets.ts):
+// ∇τ's default schedule (schedule.ts defaultSchedule): the reference's batches, learning rate and
+// AdamW, with a forget objective that does not vanish on confident predictions. Instead of ascending
+// until the forget batch's mean loss reaches L_val (which a few hard examples satisfy while the rest
+// stay memorised), every forget example is pulled to a target of its own (targets.ts):
 //   - classes with retain examples: the held-out loss of the same rank, refreshed with L_val
 //     (every 5 epochs); ranks come from each example's loss when its batch last ran;
 //   - classes without: the input model's softmax over the remaining classes.
 // One run per step feeds the forget batch and the retain batch together (the 'matched' loss):
-//   J = α·mean_F[(ℓᵢ − tᵢ)² or softCE] + (1 − α)·mean_R ℓⱼ
+//   J = α·mean_F[(G(ℓᵢ) − G(tᵢ))², or the soft cross-entropy] + (1 − α)·mean_R ℓⱼ,  G(ℓ) = ln(e^ℓ − 1)
+// (for forgotten classes the trace's forget loss is that soft cross-entropy).
 import { lossLogOdds } from '../autodiff/loss.js';
 import type { GradientModel, MatchedBatch } from '../runtime/gradient.js';
 import { AdamW } from './adamw.js';
@@ -21,8 +22,9 @@ export interface DefaultRunInfo {
 
 type Matched = GradientModel<'matched'>;
 
-function oneHot(y: ArrayLike<bigint>, classes: number, out = new Float32Array(y.length * classes), offset = 0): Float32Array {
-  for (let i = 0; i < y.length; i++) out[(offset + i) * classes + Number(y[i])] = 1;
+function oneHot(y: ArrayLike<bigint>, classes: number): Float32Array {
+  const out = new Float32Array(y.length * classes);
+  for (let i = 0; i < y.length; i++) out[i * classes + Number(y[i])] = 1;
   return out;
 }
 
