@@ -209,3 +209,27 @@ describe('labels against the model', () => {
     await rejects(collect(ds, 0), /batch size 0: give a positive integer/);
   });
 });
+
+describe('non-finite values are bad input', () => {
+  const x = readNpy(`${BATCH}x.npy`);
+  const y = readNpy(`${BATCH}y.npy`);
+  const xs = (x.data as Float32Array).slice(0, 8 * 784);
+  xs[5 * 784 + 17] = NaN;
+  xs[6 * 784] = Infinity;
+  const xPath = write('nan.x.npy', encodeNpy(xs, [8, 1, 28, 28]));
+  const yPath = write('nan.y.npy', encodeNpy((y.data as BigInt64Array).slice(0, 8), [8]));
+  const spec = `${xPath},${yPath}`;
+
+  it('stop: one error naming the example and the element', async () => {
+    await rejects(collect(await openDataset(spec, opts(gray28))), /example 5 has a non-finite value \(NaN\) at element 17\. Fix or remove it, or pass --on-bad-input skip/);
+  });
+
+  it('skip: the example is left out with a note, the rest kept in order', async () => {
+    const notes: DataNote[] = [];
+    const ds = await openDataset(spec, opts(gray28, { onBadInput: 'skip' }, notes));
+    const got = await collect(ds, 4);
+    expect(got.index).toEqual([0, 1, 2, 3, 4, 7]);
+    expect(notes.filter((n) => n.kind === 'skip').map((n) => n.message)).toEqual([expect.stringMatching(/example 5 has a non-finite value \(NaN\)/), expect.stringMatching(/example 6 has a non-finite value \(Infinity\) at element 0/)]);
+    expect(ds.skipped).toBe(2);
+  });
+});

@@ -25,7 +25,7 @@ import { basename, dirname, join } from 'node:path';
 import { ScrubError } from '../errors.js';
 import { DataType, DTYPE_NAMES } from '../graph/ir.js';
 import type { HostTensor } from '../runtime/session.js';
-import { allocate, fitExample, imageGeometry, isFloatInput, makeWriter, type InputSpec } from './convert.js';
+import { allocate, fitExample, imageGeometry, isFloatInput, makeWriter, type InputSpec, type Values } from './convert.js';
 import { openIdx, readIdxHeader } from './idx.js';
 import { openImageFolder } from './images.js';
 import { openJsonl } from './jsonl.js';
@@ -182,8 +182,9 @@ export async function openDataset(spec: string, opts: DatasetOptions): Promise<D
       let y = new BigInt64Array(batchSize);
       let index: number[] = [];
       let position = (positions?.start ?? 0) - 1;
-      for await (const ex of source.read(positions ? set.slice(positions.start, positions.end) : set)) {
+      for await (const read of source.read(positions ? set.slice(positions.start, positions.end) : set)) {
         position++;
+        const ex = 'error' in read ? read : nonFinite(read.values, `${source.description}: example ${position}`) ?? read;
         if ('error' in ex) {
           if (stop) throw new ScrubError(`${ex.error}. Fix or remove it, or pass --on-bad-input skip to leave such examples out.`);
           if (!skippedAt.has(position)) {
@@ -206,6 +207,14 @@ export async function openDataset(spec: string, opts: DatasetOptions): Promise<D
       if (n) yield { x: { data: x.subarray(0, n * per) as HostTensor['data'], dims: [n, ...exampleDims] }, y: y.subarray(0, n), labelled, index };
     },
   };
+}
+
+/** A float example holding NaN or ±Infinity is bad input: a loss or gradient from it is meaningless. */
+function nonFinite(values: Values, what: string): { error: string } | undefined {
+  if (values instanceof Uint8Array || values instanceof Int8Array || values instanceof Int16Array || values instanceof Int32Array || values instanceof BigInt64Array) return undefined;
+  for (let k = 0; k < values.length; k++)
+    if (!Number.isFinite(values[k])) return { error: `${what} has a non-finite value (${values[k]}) at element ${k}` };
+  return undefined;
 }
 
 function checkValueType(source: Source, dtype: number, note: (m: string) => void): void {
