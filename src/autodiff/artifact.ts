@@ -3,7 +3,7 @@
 // losses, logits and one gradient per parameter. Parameters are graph inputs whose initializers are their defaults,
 // so new values can be fed at every step without rebuilding it.
 import { encodeModel } from '../graph/encode.js';
-import { DataType, inlineInitializers, type Graph, type Model, type ValueInfo } from '../graph/ir.js';
+import { DataType, inlineInitializers, type Graph, type Model, type Tensor, type ValueInfo } from '../graph/ir.js';
 import type { Parameter } from '../graph/params.js';
 import type { ShapeMap } from '../runtime/shapes.js';
 import { ScrubError } from '../errors.js';
@@ -81,34 +81,24 @@ export function buildArtifact(model: Model, shapes: ShapeMap, params: Parameter[
     }
   }
 
-  const initNames = new Set(g.initializers.keys());
-  const dataInputs = g.inputs.filter((i) => !initNames.has(i.name));
-  const inputs: ValueInfo[] = [...dataInputs];
   const batch = ls[0] ?? 'batch';
-  if (kind === 'cross-entropy') inputs.push({ name: LABELS, elemType: DataType.INT64, shape: [batch] });
+  // the loss's own inputs sit between the model's data inputs and the parameters
+  const lossInputs: ValueInfo[] = [];
+  if (kind === 'cross-entropy') lossInputs.push({ name: LABELS, elemType: DataType.INT64, shape: [batch] });
   if (kind === 'matched') {
-    inputs.push({ name: MATCHED_INPUTS.targets, elemType: DataType.FLOAT, shape: [batch, classes] });
-    for (const name of [MATCHED_INPUTS.weights, MATCHED_INPUTS.matchWeights, MATCHED_INPUTS.targetLogOdds]) inputs.push({ name, elemType: DataType.FLOAT, shape: [batch] });
+    lossInputs.push({ name: MATCHED_INPUTS.targets, elemType: DataType.FLOAT, shape: [batch, classes] });
+    for (const name of [MATCHED_INPUTS.weights, MATCHED_INPUTS.matchWeights, MATCHED_INPUTS.targetLogOdds]) lossInputs.push({ name, elemType: DataType.FLOAT, shape: [batch] });
   }
-  // onnxruntime-node ignores feeds for inputs that also have an initializer: parameters fed at
-  // every step must be inputs without one.
-  const asInputs = opts.paramsAsInputs ?? true;
-  const initializers = inlineInitializers(g);
-  if (asInputs)
-    for (const p of params) {
-      inputs.push({ name: p.name, elemType: DataType.FLOAT, shape: p.shape });
-      initializers.delete(p.name);
-    }
-  const graph: Graph = {
+  const fed = feedParameters(g, (opts.paramsAsInputs ?? true) ? params : []);
+  const bytes = encodeLike(model, {
     name: 'scrub_gradient',
     nodes: [...g.nodes, ...b.nodes],
-    inputs,
+    inputs: [...fed.dataInputs, ...lossInputs, ...fed.paramInputs],
     outputs,
-    initializers: new Map([...initializers, ...b.initializers]),
+    initializers: new Map([...fed.initializers, ...b.initializers]),
     valueInfo: new Map(),
-  };
-  const bytes = encodeModel({ irVersion: Math.max(model.irVersion, 4), opsetImports: model.opsetImports, graph });
-  return { bytes, inputs: dataInputs.map((i) => i.name), logits, classes, params };
+  });
+  return { bytes, inputs: fed.dataInputs.map((i) => i.name), logits, classes, params };
 }
 
 /**
@@ -116,14 +106,26 @@ export function buildArtifact(model: Model, shapes: ShapeMap, params: Parameter[
  * them): the logits of new weights, fed at every run, without computing a backward pass.
  */
 export function buildForwardArtifact(model: Model, params: readonly Parameter[]): Uint8Array {
-  const g = model.graph;
-  const initializers = inlineInitializers(g);
+  const fed = feedParameters(model.graph, params);
+  const inputs = [...fed.dataInputs, ...fed.paramInputs];
+  return encodeLike(model, { name: 'scrub_forward', nodes: model.graph.nodes, inputs, outputs: [model.graph.outputs[0]], initializers: fed.initializers, valueInfo: new Map() });
+}
+
+/**
+ * The graph's data inputs, and `params` moved from initializers to inputs: onnxruntime-node ignores
+ * feeds for inputs that also have an initializer, so parameters fed at every run must have none.
+ */
+function feedParameters(g: Graph, params: readonly Parameter[]): { dataInputs: ValueInfo[]; paramInputs: ValueInfo[]; initializers: Map<string, Tensor> } {
   const initNames = new Set(g.initializers.keys());
-  const inputs: ValueInfo[] = g.inputs.filter((i) => !initNames.has(i.name));
-  for (const p of params) {
-    inputs.push({ name: p.name, elemType: DataType.FLOAT, shape: p.shape });
-    initializers.delete(p.name);
-  }
-  const graph: Graph = { name: 'scrub_forward', nodes: g.nodes, inputs, outputs: [g.outputs[0]], initializers, valueInfo: new Map() };
+  const initializers = inlineInitializers(g);
+  for (const p of params) initializers.delete(p.name);
+  return {
+    dataInputs: g.inputs.filter((i) => !initNames.has(i.name)),
+    paramInputs: params.map((p) => ({ name: p.name, elemType: DataType.FLOAT, shape: p.shape })),
+    initializers,
+  };
+}
+
+function encodeLike(model: Model, graph: Graph): Uint8Array {
   return encodeModel({ irVersion: Math.max(model.irVersion, 4), opsetImports: model.opsetImports, graph });
 }

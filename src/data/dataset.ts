@@ -167,6 +167,8 @@ export async function openDataset(spec: string, opts: DatasetOptions): Promise<D
   const skippedAt = new Set<number>();
   const selected = terms.length ? ` @${terms.map((t) => t.text).join('@')}` : '';
   const labelled = source.labelled;
+  // NaN and ±Infinity exist only in float storage (JSON numbers such as 1e999 parse to Infinity)
+  const mayHoldNonFinite = /^float/.test(source.stored) || source.stored === 'json';
   return {
     count: set.size,
     labelled,
@@ -184,7 +186,7 @@ export async function openDataset(spec: string, opts: DatasetOptions): Promise<D
       let position = (positions?.start ?? 0) - 1;
       for await (const read of source.read(positions ? set.slice(positions.start, positions.end) : set)) {
         position++;
-        const ex = 'error' in read ? read : nonFinite(read.values, `${source.description}: example ${position}`) ?? read;
+        const ex = 'error' in read || !mayHoldNonFinite ? read : (nonFinite(read.values, `${source.description}: example ${position}`) ?? read);
         if ('error' in ex) {
           if (stop) throw new ScrubError(`${ex.error}. Fix or remove it, or pass --on-bad-input skip to leave such examples out.`);
           if (!skippedAt.has(position)) {
@@ -209,9 +211,9 @@ export async function openDataset(spec: string, opts: DatasetOptions): Promise<D
   };
 }
 
-/** A float example holding NaN or ±Infinity is bad input: a loss or gradient from it is meaningless. */
+/** An example holding NaN or ±Infinity is bad input: a loss or gradient from it is meaningless. */
 function nonFinite(values: Values, what: string): { error: string } | undefined {
-  if (values instanceof Uint8Array || values instanceof Int8Array || values instanceof Int16Array || values instanceof Int32Array || values instanceof BigInt64Array) return undefined;
+  if (values instanceof BigInt64Array) return undefined;
   for (let k = 0; k < values.length; k++)
     if (!Number.isFinite(values[k])) return { error: `${what} has a non-finite value (${values[k]}) at element ${k}` };
   return undefined;

@@ -309,7 +309,7 @@ export async function runGradTau(
     return [p.name, w.slice()];
   }));
   const opt = new AdamW({ state: opts.state ?? 'float32' });
-  const draw = new BatchDrawer(new Rng(opts.seed ?? 0), forget.count, retain.count, batch);
+  const draw = new BatchDrawer(new Rng(opts.seed ?? 0), forget.count, retain.count, batch, schedule.retainBatch);
   const t0 = performance.now();
   const trace: GradTauEpoch[] = [];
   let lVal = NaN;

@@ -52,10 +52,8 @@ export async function runGradTauUnlearning(o: GradTauUnlearnOptions): Promise<Gr
     throw new ScrubError(`--schedule ${o.schedule}: expected default (targets from the held-out losses; see README) or reference (Trippa et al.'s schedule as published).`);
   const seed = o.seed ?? 0;
   const model = loadModel(o.model);
-  const gm =
-    schedule === 'default'
-      ? await GradientModel.open(model, { params: o.params, device: o.device, threads: o.threads, loss: 'matched' })
-      : await GradientModel.open(model, { params: o.params, device: o.device, threads: o.threads });
+  const opened = { params: o.params, device: o.device, threads: o.threads };
+  const gm = schedule === 'default' ? await GradientModel.open(model, { ...opened, loss: 'matched' }) : await GradientModel.open(model, opened);
   try {
     const dopts = datasetOptions(gm, model, o);
     const load = async (spec: string, what: string) => {
