@@ -24,7 +24,9 @@ export async function benchEval(root, grad = {}) {
     out[name] = { seconds: secs, samples_per_s: 65000 / secs, metrics: r.metrics.values };
     const fwd = grad[name]?.threads1?.forward_samples_per_s;
     out[name].forward_samples_per_s = fwd;
-    console.log(`  ${name.padEnd(5)} ${secs.toFixed(1)} s, ${(65000 / secs).toFixed(0)} samples/s (data decoding, forward, metrics)${fwd ? `; forward alone at batch 64: ${fwd.toFixed(0)}/s` : ''}`);
+    console.log(
+      `  ${name.padEnd(5)} ${secs.toFixed(1)} s, ${(65000 / secs).toFixed(0)} samples/s (data decoding, forward, metrics)${fwd ? `; forward alone at batch 64: ${fwd.toFixed(0)}/s` : ''}`,
+    );
   }
   return out;
 }

@@ -27,7 +27,11 @@ async function one(name, modelPath, scenario, schedule, fixtures, opts = {}) {
     const input = { dtype: gm.inputs[0].dtype, dims: gm.inputs[0].dims };
     const open = async (spec) => loadExamples(await openDataset(spec, { input, ...NORM, onNote: () => {} }));
     let t = performance.now();
-    const sets = { forget: await open(`${TRAIN}@${list}`), retain: await open(`${TRAIN}@0:55000@~${list}`), val: await open(`${TRAIN}@-5000:`) };
+    const sets = {
+      forget: await open(`${TRAIN}@${list}`),
+      retain: await open(`${TRAIN}@0:55000@~${list}`),
+      val: await open(`${TRAIN}@-5000:`),
+    };
     const load = (performance.now() - t) / 1000;
     const timing = { gradient: 0, optimizer: 0, data: 0, evaluation: 0 };
     const runner = schedule === 'default' ? runGradTauDefault : runGradTau;
@@ -38,11 +42,33 @@ async function one(name, modelPath, scenario, schedule, fixtures, opts = {}) {
     const hasRetrain = existsSync(retrain) && !opts.maxEpochs;
     const ev = opts.maxEpochs
       ? undefined
-      : await evaluate({ model: out, forget: `${TRAIN}@${list}`, retain: `${TRAIN}@0:55000@~${list}`, test: TEST, ...NORM, threads: 1, ...(hasRetrain ? { retrain } : {}) });
+      : await evaluate({
+          model: out,
+          forget: `${TRAIN}@${list}`,
+          retain: `${TRAIN}@0:55000@~${list}`,
+          test: TEST,
+          ...NORM,
+          threads: 1,
+          ...(hasRetrain ? { retrain } : {}),
+        });
     // mia_loss as the tests compare it: the mean over evaluation seeds 0–4 (src/eval/seeds.ts)
-    const seedMean = async (m) => miaLossSeedMean(m, `${TRAIN}@${list}`, { test: TEST, unseenClass: scenario === 'class0' ? 0 : undefined, ...NORM, threads: 1 });
+    const seedMean = async (m) =>
+      miaLossSeedMean(m, `${TRAIN}@${list}`, {
+        test: TEST,
+        unseenClass: scenario === 'class0' ? 0 : undefined,
+        ...NORM,
+        threads: 1,
+      });
     const mia = ev ? { ours: await seedMean(out), retrain: hasRetrain ? await seedMean(retrain) : undefined } : {};
-    return { load, run: res.seconds, steps: res.steps, epochs: res.schedule.epochs, timing, metrics: ev && { ...ev.metrics.values, mia_loss: mia.ours }, retrain: ev?.retrain && { ...ev.retrain.metrics.values, mia_loss: mia.retrain } };
+    return {
+      load,
+      run: res.seconds,
+      steps: res.steps,
+      epochs: res.schedule.epochs,
+      timing,
+      metrics: ev && { ...ev.metrics.values, mia_loss: mia.ours },
+      retrain: ev?.retrain && { ...ev.retrain.metrics.values, mia_loss: mia.retrain },
+    };
   } finally {
     await gm.release();
   }
@@ -55,8 +81,12 @@ export async function benchGradtau(root, report, models) {
   if (!existsSync(TRAIN)) return console.log('gradtau: skipped (apt-get install dataset-fashion-mnist)');
   const fixtures = `${root}test/fixtures`;
   const out = {};
-  console.log('\n∇τ per scenario, 1 thread: seconds (load + run), steps, where the run went, metrics against the retrained model');
-  console.log('model scenario  schedule   load    run  steps | grad  optim  data  eval (%) | forget acc (retrain)  test acc (retrain)  mia_loss (retrain)  js_to_retrain (ref) | PyTorch ∇τ  retrain  ∇τ/retrain | accept');
+  console.log(
+    '\n∇τ per scenario, 1 thread: seconds (load + run), steps, where the run went, metrics against the retrained model',
+  );
+  console.log(
+    'model scenario  schedule   load    run  steps | grad  optim  data  eval (%) | forget acc (retrain)  test acc (retrain)  mia_loss (retrain)  js_to_retrain (ref) | PyTorch ∇τ  retrain  ∇τ/retrain | accept',
+  );
   for (const [name, path] of models) {
     const scenarios = ['mlp', 'cnn'].includes(name) ? ['class0', 'random10', 'random30'] : ['class0'];
     for (const scenario of scenarios) {
@@ -74,17 +104,27 @@ export async function benchGradtau(root, report, models) {
         const re = r.retrain ?? {};
         const accept =
           schedule === 'default' && r.retrain && ref.gradtau
-            ? Math.abs(m.forget_acc - re.forget_acc) <= 0.02 && m.test_acc >= re.test_acc - 0.01 && Math.abs(m.mia_loss - re.mia_loss) <= 0.03 && m.js_to_retrain < ref.gradtau.js_to_retrain
+            ? Math.abs(m.forget_acc - re.forget_acc) <= 0.02 &&
+              m.test_acc >= re.test_acc - 0.01 &&
+              Math.abs(m.mia_loss - re.mia_loss) <= 0.03 &&
+              m.js_to_retrain < ref.gradtau.js_to_retrain
               ? 'yes'
               : 'NO'
             : '';
-        out[`${name}.${scenario}.${schedule}`] = { ...r, run_projected_seconds: projected ? runSeconds : undefined, torch_gradtau_seconds: ref.gradtau_seconds, retrain_seconds: ref.retrain_seconds };
+        out[`${name}.${scenario}.${schedule}`] = {
+          ...r,
+          run_projected_seconds: projected ? runSeconds : undefined,
+          torch_gradtau_seconds: ref.gradtau_seconds,
+          retrain_seconds: ref.retrain_seconds,
+        };
         console.log(
           `${name.padEnd(5)} ${scenario.padEnd(9)} ${schedule.padEnd(9)} ${r.load.toFixed(1).padStart(5)} ${runSeconds.toFixed(1).padStart(6)}${projected ? '*' : ' '} ${String(r.steps * (projected ? r.epochs : 1)).padStart(5)} | ${pct('gradient')} ${pct('optimizer')} ${pct('data')} ${pct('evaluation')}   | ${f3(m.forget_acc)} (${f3(re.forget_acc)})     ${f3(m.test_acc)} (${f3(re.test_acc)})    ${f3(m.mia_loss)} (${f3(re.mia_loss)})   ${f4(m.js_to_retrain)} (${f4(ref.gradtau?.js_to_retrain)}) | ${String(ref.gradtau_seconds ?? '—').padStart(10)} ${String(ref.retrain_seconds ?? '—').padStart(8)} ${ref.retrain_seconds ? (total / ref.retrain_seconds).toFixed(2).padStart(10) : '         —'} | ${accept}`,
         );
       }
     }
   }
-  console.log('* projected from one epoch. mia_loss: the mean over evaluation seeds 0–4 (one seed moves by ±0.03 on class0), as in the tests.');
+  console.log(
+    '* projected from one epoch. mia_loss: the mean over evaluation seeds 0–4 (one seed moves by ±0.03 on class0), as in the tests.',
+  );
   return out;
 }

@@ -71,7 +71,11 @@ for (const [name, path] of want('grad') ? models : []) {
     const g = await throughput(() => grad.run(input, y.data), seconds);
     await fwd.release();
     await grad.release();
-    results.models[name][`threads${threads}`] = { forward_samples_per_s: f, grad_samples_per_s: g, grad_over_forward_time: f / g };
+    results.models[name][`threads${threads}`] = {
+      forward_samples_per_s: f,
+      grad_samples_per_s: g,
+      grad_over_forward_time: f / g,
+    };
   }
 }
 
@@ -80,8 +84,12 @@ results.torch = peer ? { measured: true, version: peer.torch } : { measured: fal
 
 const fmt = (v) => (v === undefined ? '—' : v >= 1000 ? `${(v / 1000).toFixed(1)}k` : v.toFixed(1));
 const best = (t) => (t ? Math.max(t.threads1.grad_samples_per_s, t.threads2.grad_samples_per_s) : undefined);
-console.log(`gradient pass vs forward, batch ${BATCH}, samples/s (${results.host}, node ${process.version}, onnxruntime-node)`);
-console.log('model      thr  forward   grad   grad/fwd time | torch grad: report.json  this run | scrub best / torch best');
+console.log(
+  `gradient pass vs forward, batch ${BATCH}, samples/s (${results.host}, node ${process.version}, onnxruntime-node)`,
+);
+console.log(
+  'model      thr  forward   grad   grad/fwd time | torch grad: report.json  this run | scrub best / torch best',
+);
 for (const [name, r] of Object.entries(results.models)) {
   const rep = report[name]?.throughput;
   const mine = peer?.[name];
@@ -109,7 +117,10 @@ for (const [name, r] of Object.entries(results.models)) {
   }
   if (mine) r.torch = mine;
 }
-console.log('targets: grad/fwd time within 3.5x; scrub faster than PyTorch on every model' + (peer ? '' : ' (python3-torch not found: report.json figures only)'));
+console.log(
+  'targets: grad/fwd time within 3.5x; scrub faster than PyTorch on every model' +
+    (peer ? '' : ' (python3-torch not found: report.json figures only)'),
+);
 if (want('ssd')) results.ssd = await benchSsd(root, shared, report);
 if (want('shard')) results.shard = await benchShard(root);
 if (want('eval')) results.eval = await benchEval(root, results.models);

@@ -21,8 +21,12 @@ export async function benchSsd(root, shared, report) {
   const forget = `${FM}/train-images-idx3-ubyte.gz@${fixtures}/scenarios/class0.json`;
   const dir = mkdtempSync(join(tmpdir(), 'scrub-bench-'));
   const results = {};
-  console.log('\nSSD class0 per request: cached Fisher file vs the reference procedure (full-data + forget-set pass), seconds');
-  console.log('model      full pass  importance/s  torch grad/s | request (Fisher)  reference procedure  ratio | PyTorch: full  forget');
+  console.log(
+    '\nSSD class0 per request: cached Fisher file vs the reference procedure (full-data + forget-set pass), seconds',
+  );
+  console.log(
+    'model      full pass  importance/s  torch grad/s | request (Fisher)  reference procedure  ratio | PyTorch: full  forget',
+  );
   for (const name of ['cnn', 'vit', 'resnet18']) {
     const model = name === 'resnet18' ? `${shared}/models/resnet18.onnx` : `${fixtures}/models/${name}.onnx`;
     if (!existsSync(model)) continue;
@@ -31,7 +35,11 @@ export async function benchSsd(root, shared, report) {
       // A full pass over 55,000 images takes ~20 minutes here: measure the throughput on 2,048 and project.
       const gm = await GradientModel.open(loadModel(model), {});
       const spec = gm.inputs[0];
-      const data = await openDataset(`${train}@0:2048`, { input: { dtype: spec.dtype, dims: spec.dims }, ...NORM, onNote: () => {} });
+      const data = await openDataset(`${train}@0:2048`, {
+        input: { dtype: spec.dtype, dims: spec.dims },
+        ...NORM,
+        onNote: () => {},
+      });
       const s = await importanceSums(gm, data, 64);
       await gm.release();
       r.importance_per_s = s.count / s.seconds;
@@ -52,7 +60,9 @@ export async function benchSsd(root, shared, report) {
       r.reference_seconds = r.full_seconds + r.request_seconds;
     }
     const torch = report[name];
-    const tg = torch?.throughput && Math.max(torch.throughput.threads1.grad_samples_per_s, torch.throughput.threads2.grad_samples_per_s);
+    const tg =
+      torch?.throughput &&
+      Math.max(torch.throughput.threads1.grad_samples_per_s, torch.throughput.threads2.grad_samples_per_s);
     const tFull = torch?.ssd_full_pass_seconds;
     const tForget = torch?.scenarios?.class0?.ssd_forget_pass_seconds;
     console.log(
@@ -84,11 +94,17 @@ async function importanceMemory(model, train) {
   const spec = gm.inputs[0];
   const rows = [];
   for (const n of [256, 1024, 2048]) {
-    const data = await openDataset(`${train}@0:${n}`, { input: { dtype: spec.dtype, dims: spec.dims }, ...NORM, onNote: () => {} });
+    const data = await openDataset(`${train}@0:${n}`, {
+      input: { dtype: spec.dtype, dims: spec.dims },
+      ...NORM,
+      onNote: () => {},
+    });
     await importanceSums(gm, data, 64);
     rows.push({ examples: n, peak_rss_mb: process.resourceUsage().maxRSS / 1024 });
   }
   await gm.release();
-  console.log(`importance pass on resnet18, peak RSS: ${rows.map((r) => `${r.examples} examples ${r.peak_rss_mb.toFixed(0)} MB`).join(', ')}`);
+  console.log(
+    `importance pass on resnet18, peak RSS: ${rows.map((r) => `${r.examples} examples ${r.peak_rss_mb.toFixed(0)} MB`).join(', ')}`,
+  );
   return rows;
 }

@@ -11,7 +11,16 @@ export { inspect, type InspectOptions } from './api/inspect.js';
 export { request, readRequest, type ErasureRequest, type RequestOptions } from './api/request.js';
 export { reportSchemaPath, requestSchemaPath, validateReport } from './api/schema.js';
 export { REPORT_SCHEMA } from './api/report.js';
-export type { EvaluateReport, FisherReport, InspectReport, OutputReport, Report, RequestReport, UnlearnReport, VerifyReport } from './api/report.js';
+export type {
+  EvaluateReport,
+  FisherReport,
+  InspectReport,
+  OutputReport,
+  Report,
+  RequestReport,
+  UnlearnReport,
+  VerifyReport,
+} from './api/report.js';
 export type { Stage } from './ssd/run.js';
 export type { DataNote } from './data/dataset.js';
 export type { Acceptance, GateResult } from './record/gates.js';

@@ -27,11 +27,25 @@ export async function inspectModel(path: string): Promise<InspectReport> {
   const shapes = await probeShapes(model);
   const params = findParameters(model, shapes);
   const seeds = g.outputs.map((o) => o.name);
-  const missing = missingRules(g, model.opsetImports, defaultRegistry(), differentiablePath(g, shapes, params.map((p) => p.name), seeds));
+  const missing = missingRules(
+    g,
+    model.opsetImports,
+    defaultRegistry(),
+    differentiablePath(
+      g,
+      shapes,
+      params.map((p) => p.name),
+      seeds,
+    ),
+  );
   const ops: Record<string, number> = {};
   for (const n of g.nodes) ops[n.opType] = (ops[n.opType] ?? 0) + 1;
   const inits = new Set(g.initializers.keys());
-  const describe = (v: { name: string; elemType: number; shape: Dim[] | null }) => ({ name: v.name, dtype: DTYPE_NAMES[v.elemType] ?? '?', shape: v.shape ?? [] });
+  const describe = (v: { name: string; elemType: number; shape: Dim[] | null }) => ({
+    name: v.name,
+    dtype: DTYPE_NAMES[v.elemType] ?? '?',
+    shape: v.shape ?? [],
+  });
   return {
     model: path,
     irVersion: model.irVersion,

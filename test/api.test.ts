@@ -4,7 +4,18 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { evaluate, fisher, inspect, mergeFisher, unlearn, validateReport, verify, ScrubError, REPORT_SCHEMA, type UnlearnReport } from '../src/index.js';
+import {
+  evaluate,
+  fisher,
+  inspect,
+  mergeFisher,
+  unlearn,
+  validateReport,
+  verify,
+  ScrubError,
+  REPORT_SCHEMA,
+  type UnlearnReport,
+} from '../src/index.js';
 import { FIXTURES } from './support/fixtures.js';
 import { run } from './support/cli.js';
 
@@ -24,8 +35,30 @@ describe('unlearn(): SSD on the fixture cnn, class0', () => {
   it('returns the report the CLI prints with --json, and writes the same model', async () => {
     const [a, b] = [tmp(), tmp()];
     const stages = new Set<string>();
-    const api = await unlearn({ model: MODEL, forget: CLASS0, out: join(a, 'cnn.onnx'), test: TEST, require: ['forget_acc<=0.5', 'test_acc>=0.8'], threads: 1, onProgress: (s) => stages.add(s) });
-    const cli = await run(MODEL, CLASS0, '-o', join(b, 'cnn.onnx'), '--test', TEST, '--require', 'forget_acc<=0.5', '--require', 'test_acc>=0.8', '--threads', '1', '--json');
+    const api = await unlearn({
+      model: MODEL,
+      forget: CLASS0,
+      out: join(a, 'cnn.onnx'),
+      test: TEST,
+      require: ['forget_acc<=0.5', 'test_acc>=0.8'],
+      threads: 1,
+      onProgress: (s) => stages.add(s),
+    });
+    const cli = await run(
+      MODEL,
+      CLASS0,
+      '-o',
+      join(b, 'cnn.onnx'),
+      '--test',
+      TEST,
+      '--require',
+      'forget_acc<=0.5',
+      '--require',
+      'test_acc>=0.8',
+      '--threads',
+      '1',
+      '--json',
+    );
     expect(cli.code, cli.err).toBe(0);
     const printed = JSON.parse(cli.out);
     expect(comparable(api, a)).toEqual(comparable(printed, b));
@@ -49,7 +82,12 @@ describe('unlearn(): gates and cancellation', () => {
 
   it('a failing gate writes no model, only the rejected record, and the report says so', async () => {
     const dir = tmp();
-    const r = await unlearn({ model: MODEL, forget: FORGET, out: join(dir, 'o.onnx'), require: ['forget_acc<=0.0001'] });
+    const r = await unlearn({
+      model: MODEL,
+      forget: FORGET,
+      out: join(dir, 'o.onnx'),
+      require: ['forget_acc<=0.0001'],
+    });
     expect(r.acceptance.verdict).toBe('rejected');
     expect(r.output).toMatchObject({ path: join(dir, 'o.onnx'), written: false });
     expect(readdirSync(dir)).toEqual(['o.rejected.record.json']);
@@ -63,48 +101,72 @@ describe('unlearn(): gates and cancellation', () => {
 
   // abort at the first progress report (the forget set's importance), then once the edited model is
   // staged and the record's evaluation runs (its first test-set batch)
-  it.each(['forget', 'test'])('an abort at the first %s progress rejects with an AbortError and leaves the folder as it was', async (stage) => {
-    const dir = tmp();
-    writeFileSync(join(dir, 'existing.txt'), 'keep');
-    const controller = new AbortController();
-    let calls = 0;
-    const p = unlearn({
-      model: MODEL,
-      forget: FORGET,
-      out: join(dir, 'o.onnx'),
-      test: TEST,
-      signal: controller.signal,
-      onProgress: (s) => {
-        calls++;
-        if (s === stage) controller.abort();
-      },
-    });
-    const e = await p.then(() => undefined, (err: unknown) => err);
-    expect(e).toBeInstanceOf(Error);
-    expect((e as Error).name).toBe('AbortError');
-    expect(calls).toBeGreaterThan(0);
-    expect(readdirSync(dir)).toEqual(['existing.txt']);
-  });
+  it.each(['forget', 'test'])(
+    'an abort at the first %s progress rejects with an AbortError and leaves the folder as it was',
+    async (stage) => {
+      const dir = tmp();
+      writeFileSync(join(dir, 'existing.txt'), 'keep');
+      const controller = new AbortController();
+      let calls = 0;
+      const p = unlearn({
+        model: MODEL,
+        forget: FORGET,
+        out: join(dir, 'o.onnx'),
+        test: TEST,
+        signal: controller.signal,
+        onProgress: (s) => {
+          calls++;
+          if (s === stage) controller.abort();
+        },
+      });
+      const e = await p.then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(e).toBeInstanceOf(Error);
+      expect((e as Error).name).toBe('AbortError');
+      expect(calls).toBeGreaterThan(0);
+      expect(readdirSync(dir)).toEqual(['existing.txt']);
+    },
+  );
 
   it('an already aborted signal stops before any work', async () => {
     const dir = tmp();
     const stages: string[] = [];
-    const e = await unlearn({ model: MODEL, forget: FORGET, out: join(dir, 'o.onnx'), signal: AbortSignal.abort(), onProgress: (s) => stages.push(s) }).catch((err: Error) => err);
+    const e = await unlearn({
+      model: MODEL,
+      forget: FORGET,
+      out: join(dir, 'o.onnx'),
+      signal: AbortSignal.abort(),
+      onProgress: (s) => stages.push(s),
+    }).catch((err: Error) => err);
     expect((e as Error).name).toBe('AbortError');
     expect(stages).toEqual([]);
     expect(readdirSync(dir)).toEqual([]);
   });
 
   it('passes the ∇τ options through (the schedule is checked by the ∇τ run itself)', async () => {
-    const e = await unlearn({ model: `${FIXTURES}/models/mlp.onnx`, forget: FORGET, method: 'gradtau', retain: FORGET, val: FORGET, schedule: 'bogus', out: join(tmp(), 'o.onnx') }).catch((err: Error) => err);
+    const e = await unlearn({
+      model: `${FIXTURES}/models/mlp.onnx`,
+      forget: FORGET,
+      method: 'gradtau',
+      retain: FORGET,
+      val: FORGET,
+      schedule: 'bogus',
+      out: join(tmp(), 'o.onnx'),
+    }).catch((err: Error) => err);
     expect(e).toBeInstanceOf(ScrubError);
     expect((e as Error).message).toMatch(/--schedule bogus/);
   });
 
   it('refuses an unknown method and a gate on a metric it cannot compute, before any work', async () => {
     const dir = tmp();
-    await expect(unlearn({ model: MODEL, forget: FORGET, out: join(dir, 'o.onnx'), method: 'retrain' as never })).rejects.toThrow(/method retrain/);
-    await expect(unlearn({ model: MODEL, forget: FORGET, out: join(dir, 'o.onnx'), require: ['mia<=0.5'] })).rejects.toThrow(/mia is not computed by this run/);
+    await expect(
+      unlearn({ model: MODEL, forget: FORGET, out: join(dir, 'o.onnx'), method: 'retrain' as never }),
+    ).rejects.toThrow(/method retrain/);
+    await expect(
+      unlearn({ model: MODEL, forget: FORGET, out: join(dir, 'o.onnx'), require: ['mia<=0.5'] }),
+    ).rejects.toThrow(/mia is not computed by this run/);
     expect(readdirSync(dir)).toEqual([]);
   });
 });
@@ -114,11 +176,27 @@ describe('the other functions, their reports and the schema', () => {
 
   it('fisher, evaluate, verify and inspect conform to the schema, print nothing, and match their --json', async () => {
     const dir = tmp();
-    const writes = [vi.spyOn(process.stdout, 'write'), vi.spyOn(process.stderr, 'write'), vi.spyOn(console, 'log'), vi.spyOn(console, 'error')];
+    const writes = [
+      vi.spyOn(process.stdout, 'write'),
+      vi.spyOn(process.stderr, 'write'),
+      vi.spyOn(console, 'log'),
+      vi.spyOn(console, 'error'),
+    ];
     cpSync('models/forget', join(dir, 'train'), { recursive: true });
     const f = await fisher({ model: MODEL, train: join(dir, 'train'), out: join(dir, 'small.fisher') });
-    const e = await evaluate({ model: MODEL, forget: 'models/forget', test: TEST, require: ['test_acc>=0.5'], out: join(dir, 'eval.json') });
-    const u = await unlearn({ model: MODEL, forget: 'models/forget@0:32', fisher: join(dir, 'small.fisher'), out: join(dir, 'o.onnx') });
+    const e = await evaluate({
+      model: MODEL,
+      forget: 'models/forget',
+      test: TEST,
+      require: ['test_acc>=0.5'],
+      out: join(dir, 'eval.json'),
+    });
+    const u = await unlearn({
+      model: MODEL,
+      forget: 'models/forget@0:32',
+      fisher: join(dir, 'small.fisher'),
+      out: join(dir, 'o.onnx'),
+    });
     const v = await verify({ model: u.output.path, record: u.record });
     const i = await inspect({ model: MODEL });
     for (const w of writes) expect(w).not.toHaveBeenCalled();
@@ -133,7 +211,23 @@ describe('the other functions, their reports and the schema', () => {
     expect(v.ok).toBe(true);
     expect(i.parameters.length).toBe(8);
 
-    const cliEval = JSON.parse((await run('eval', MODEL, '--forget', 'models/forget', '--test', TEST, '--require', 'test_acc>=0.5', '-o', join(dir, 'eval2.json'), '--json')).out);
+    const cliEval = JSON.parse(
+      (
+        await run(
+          'eval',
+          MODEL,
+          '--forget',
+          'models/forget',
+          '--test',
+          TEST,
+          '--require',
+          'test_acc>=0.5',
+          '-o',
+          join(dir, 'eval2.json'),
+          '--json',
+        )
+      ).out,
+    );
     expect(comparable(cliEval, 'eval2.json')).toEqual(comparable(e, 'eval.json'));
     expect(JSON.parse((await run('verify', u.output.path, u.record, '--json')).out)).toEqual(v);
     expect(JSON.parse((await run('inspect', MODEL, '--json')).out)).toEqual(i);
@@ -145,7 +239,8 @@ describe('the other functions, their reports and the schema', () => {
     const train = join(dir, 'train');
     const whole = await fisher({ model: MODEL, train, out: join(dir, 'whole.fisher'), threads: 1 });
     const parts = [];
-    for (const k of [2, 0, 1]) parts.push(await fisher({ model: MODEL, train, out: join(dir, `p${k}.fisher`), shard: `${k}/3`, threads: 1 }));
+    for (const k of [2, 0, 1])
+      parts.push(await fisher({ model: MODEL, train, out: join(dir, `p${k}.fisher`), shard: `${k}/3`, threads: 1 }));
     for (const p of parts) expect(validateReport(p), p.fisher).toEqual([]);
     expect(parts.map((p) => p.shard!.index)).toEqual([2, 0, 1]);
     expect(parts[1].shard).toMatchObject({ of: 3, batches: [0, 1] });
@@ -155,13 +250,30 @@ describe('the other functions, their reports and the schema', () => {
     const { fisher: _a, parts: _b, createdBy: _c, ...m } = merged;
     const { fisher: _d, createdBy: _e, ...w } = whole;
     expect(m).toEqual(w);
-    const cli = await run('fisher', 'merge', ...parts.map((p) => p.fisher), '-o', join(dir, 'merged2.fisher'), '--json');
+    const cli = await run(
+      'fisher',
+      'merge',
+      ...parts.map((p) => p.fisher),
+      '-o',
+      join(dir, 'merged2.fisher'),
+      '--json',
+    );
     expect(cli.code, cli.err).toBe(0);
     expect(comparable(JSON.parse(cli.out), 'merged2.fisher')).toEqual(comparable(merged, 'merged.fisher'));
   });
 
   it('the schema catches a report that breaks it, naming the field', () => {
-    const bad = { schema: REPORT_SCHEMA, kind: 'verify', model: 'm.onnx', record: 'r.json', ok: 'yes', problems: [], checked: { files: 1, tensors: 2 }, verdict: 'accepted', extra: 1 };
+    const bad = {
+      schema: REPORT_SCHEMA,
+      kind: 'verify',
+      model: 'm.onnx',
+      record: 'r.json',
+      ok: 'yes',
+      problems: [],
+      checked: { files: 1, tensors: 2 },
+      verdict: 'accepted',
+      extra: 1,
+    };
     const problems = validateReport(bad);
     expect(problems).toContain('/ok: must be boolean');
     expect(problems).toContain('/extra: is not a known field');

@@ -23,7 +23,12 @@ describe('scrub inspect', () => {
     expect(report.ops.LayerNormalization).toBe(9);
     const want = oracle(`${FIXTURES}/oracle/grad/vit`).parameters;
     expect(report.parameters).toHaveLength(want.length);
-    expect(report.parameters.find((p: { name: string }) => p.name === 'onnx::MatMul_379')).toEqual({ name: 'onnx::MatMul_379', torchName: 'blocks.0.attn.qkv.weight', transposed: true, shape: [64, 192] });
+    expect(report.parameters.find((p: { name: string }) => p.name === 'onnx::MatMul_379')).toEqual({
+      name: 'onnx::MatMul_379',
+      torchName: 'blocks.0.attn.qkv.weight',
+      transposed: true,
+      shape: [64, 192],
+    });
     expect(report.differentiable).toBe(true);
     expect(report.missingRules).toEqual([]);
   });
@@ -52,7 +57,9 @@ describe('scrub grad', () => {
       const g = readNpy(join(out, mine.file));
       expect(g.dtype).toBe('float32');
       expect(g.shape).toEqual(p.shape);
-      expect(relL2(g.data as Float32Array, readNpy(`${FIXTURES}/oracle/grad/mlp/${p.file}`).data as Float64Array)).toBeLessThan(1e-4);
+      expect(
+        relL2(g.data as Float32Array, readNpy(`${FIXTURES}/oracle/grad/mlp/${p.file}`).data as Float64Array),
+      ).toBeLessThan(1e-4);
     }
   });
 
@@ -65,7 +72,9 @@ describe('scrub grad', () => {
     const sb = JSON.parse(readFileSync(join(b, 'summary.json'), 'utf8'));
     expect(Math.abs(sa.loss - sb.loss)).toBeLessThan(1e-6);
     for (const p of sa.parameters)
-      expect(relL2(readNpy(join(b, p.file)).data as Float32Array, readNpy(join(a, p.file)).data as Float32Array)).toBeLessThan(1e-5);
+      expect(
+        relL2(readNpy(join(b, p.file)).data as Float32Array, readNpy(join(a, p.file)).data as Float32Array),
+      ).toBeLessThan(1e-5);
   });
 
   it('converts int32 labels and float64 inputs, with a note for the inputs', async () => {
@@ -85,9 +94,18 @@ describe('bad input: one clear error, exit 2, nothing written', () => {
   const y = readNpy(Y);
   writeFileSync(join(dir, 'not.onnx'), 'this is not a model\n');
   writeFileSync(join(dir, 'truncated.onnx'), readFileSync(MLP).subarray(0, 300_000));
-  writeFileSync(join(dir, 'x-shape.npy'), encodeNpy((x.data as Float32Array).subarray(0, 64 * 27 * 28), [64, 1, 27, 28]));
+  writeFileSync(
+    join(dir, 'x-shape.npy'),
+    encodeNpy((x.data as Float32Array).subarray(0, 64 * 27 * 28), [64, 1, 27, 28]),
+  );
   writeFileSync(join(dir, 'x-int.npy'), encodeNpy(new BigInt64Array(64 * 784), [64, 1, 28, 28]));
-  writeFileSync(join(dir, 'y-range.npy'), encodeNpy(BigInt64Array.from(y.data as BigInt64Array, (v, i) => (i === 5 ? 10n : v)), [64]));
+  writeFileSync(
+    join(dir, 'y-range.npy'),
+    encodeNpy(
+      BigInt64Array.from(y.data as BigInt64Array, (v, i) => (i === 5 ? 10n : v)),
+      [64],
+    ),
+  );
   writeFileSync(join(dir, 'y-count.npy'), encodeNpy((y.data as BigInt64Array).subarray(0, 63), [63]));
   writeFileSync(join(dir, 'y-float.npy'), encodeNpy(new Float32Array(64), [64]));
   const noParams = encodeModel({
@@ -109,7 +127,18 @@ describe('bad input: one clear error, exit 2, nothing written', () => {
       nodes: [{ name: 'mm', opType: 'MatMul', domain: '', inputs: ['input', 'w'], outputs: ['logits'], attrs: {} }],
       inputs: [{ name: 'input', elemType: DataType.FLOAT, shape: ['batch', 10] }],
       outputs: [{ name: 'logits', elemType: DataType.FLOAT, shape: ['batch', 10] }],
-      initializers: new Map([['w', { name: 'w', dataType: DataType.FLOAT, dims: [10, 10], bytes: new Uint8Array(0), location: { kind: 'external', file: 'w.bin', offset: 0, length: 400 } }]]),
+      initializers: new Map([
+        [
+          'w',
+          {
+            name: 'w',
+            dataType: DataType.FLOAT,
+            dims: [10, 10],
+            bytes: new Uint8Array(0),
+            location: { kind: 'external', file: 'w.bin', offset: 0, length: 400 },
+          },
+        ],
+      ]),
       valueInfo: new Map(),
     },
   });
@@ -120,17 +149,37 @@ describe('bad input: one clear error, exit 2, nothing written', () => {
     ['a truncated file', [join(dir, 'truncated.onnx')], /truncated\.onnx: not a readable ONNX model: .*truncated/],
     ['a missing model file', [join(dir, 'missing.onnx')], /missing\.onnx: no such file/],
     ['missing external data', [join(dir, 'ext.onnx')], /ext\.onnx: external data file w\.bin \(tensor w\) is missing/],
-    ['an input of the wrong shape', [MLP, '--x', join(dir, 'x-shape.npy')], /input input of .* takes shape \[batch, 1, 28, 28\], got \[64, 1, 27, 28\]/],
-    ['an input of the wrong dtype', [MLP, '--x', join(dir, 'x-int.npy')], /x-int\.npy: holds int64, the model's input takes float32/],
-    ['labels out of range', [MLP, '--y', join(dir, 'y-range.npy')], /label 10 at index 5 is outside the model's 10 classes/],
+    [
+      'an input of the wrong shape',
+      [MLP, '--x', join(dir, 'x-shape.npy')],
+      /input input of .* takes shape \[batch, 1, 28, 28\], got \[64, 1, 27, 28\]/,
+    ],
+    [
+      'an input of the wrong dtype',
+      [MLP, '--x', join(dir, 'x-int.npy')],
+      /x-int\.npy: holds int64, the model's input takes float32/,
+    ],
+    [
+      'labels out of range',
+      [MLP, '--y', join(dir, 'y-range.npy')],
+      /label 10 at index 5 is outside the model's 10 classes/,
+    ],
     ['labels that do not match the inputs', [MLP, '--y', join(dir, 'y-count.npy')], /63 labels for 64 inputs/],
-    ['float labels', [MLP, '--y', join(dir, 'y-float.npy')], /y-float\.npy: labels are float32; save them as int64 or int32/],
+    [
+      'float labels',
+      [MLP, '--y', join(dir, 'y-float.npy')],
+      /y-float\.npy: labels are float32; save them as int64 or int32/,
+    ],
     ['a model with no float parameters', [join(dir, 'noparams.onnx')], /noparams\.onnx: no trainable float parameters/],
   ];
   it.each(cases)('%s', async (_, args, message) => {
     const out = join(dir, `out-${Math.random().toString(36).slice(2)}`);
     const [model, ...rest] = args;
-    const flags = Object.fromEntries([['--x', X], ['--y', Y], ...rest.reduce<string[][]>((acc, v, i) => (i % 2 ? acc : [...acc, [v, rest[i + 1]]]), [])]);
+    const flags = Object.fromEntries([
+      ['--x', X],
+      ['--y', Y],
+      ...rest.reduce<string[][]>((acc, v, i) => (i % 2 ? acc : [...acc, [v, rest[i + 1]]]), []),
+    ]);
     const r = await run('grad', model, ...Object.entries(flags).flat(), '--out', out);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(message);
@@ -139,7 +188,11 @@ describe('bad input: one clear error, exit 2, nothing written', () => {
   });
 
   it('the real command line exits nonzero with the message on stderr', () => {
-    const res = spawnSync(process.execPath, ['scrub.js', 'grad', join(dir, 'not.onnx'), '--x', X, '--y', Y, '--out', join(dir, 'o')], { encoding: 'utf8' });
+    const res = spawnSync(
+      process.execPath,
+      ['scrub.js', 'grad', join(dir, 'not.onnx'), '--x', X, '--y', Y, '--out', join(dir, 'o')],
+      { encoding: 'utf8' },
+    );
     expect(res.status).toBe(2);
     expect(res.stderr).toMatch(/^scrub: .*not\.onnx/);
     expect(res.stdout).toBe('');
@@ -148,6 +201,8 @@ describe('bad input: one clear error, exit 2, nothing written', () => {
   it('unknown options and commands exit 2', async () => {
     expect((await run('grad', MLP, '--bogus')).code).toBe(2);
     expect((await run('frobnicate')).code).toBe(2);
-    expect(execFileSync(process.execPath, ['scrub.js', '--version'], { encoding: 'utf8' }).trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(execFileSync(process.execPath, ['scrub.js', '--version'], { encoding: 'utf8' }).trim()).toMatch(
+      /^\d+\.\d+\.\d+$/,
+    );
   });
 });

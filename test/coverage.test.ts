@@ -18,7 +18,12 @@ describe('gradient rule coverage', () => {
     const shapes = await probeShapes(model);
     const params = findParameters(model, shapes);
     expect(params.length).toBeGreaterThan(0);
-    const path_ = differentiablePath(model.graph, shapes, params.map((p) => p.name), [model.graph.outputs[0].name]);
+    const path_ = differentiablePath(
+      model.graph,
+      shapes,
+      params.map((p) => p.name),
+      [model.graph.outputs[0].name],
+    );
     expect(missingRules(model.graph, model.opsetImports, defaultRegistry(), path_)).toEqual([]);
   });
 
@@ -27,9 +32,18 @@ describe('gradient rule coverage', () => {
     const model = loadModel(`${FIXTURES}/models/cnn.onnx`);
     const shapes = await probeShapes(model);
     const params = findParameters(model, shapes);
-    const path = differentiablePath(model.graph, shapes, params.map((p) => p.name), ['logits']);
+    const path = differentiablePath(
+      model.graph,
+      shapes,
+      params.map((p) => p.name),
+      ['logits'],
+    );
     const missing = missingRules(model.graph, model.opsetImports, new RuleRegistry(), path);
     expect(missing.map((m) => m.op).sort()).toEqual(['Conv', 'Flatten', 'Gemm', 'MaxPool', 'Relu']);
-    expect(missing.find((m) => m.op === 'Conv')).toEqual({ op: 'Conv', opset: 17, nodes: ['/conv1/Conv', '/conv2/Conv'] });
+    expect(missing.find((m) => m.op === 'Conv')).toEqual({
+      op: 'Conv',
+      opset: 17,
+      nodes: ['/conv1/Conv', '/conv2/Conv'],
+    });
   });
 });

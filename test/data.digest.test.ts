@@ -40,7 +40,11 @@ describe('digests', () => {
   });
 
   it('the same examples from IDX and from x.npy/y.npy have the same digests (after preprocessing)', async () => {
-    const fromIdx = await digestsOf('/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz@0:64', [0.286], [0.353]);
+    const fromIdx = await digestsOf(
+      '/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz@0:64',
+      [0.286],
+      [0.353],
+    );
     const fromNpy = await digestsOf(`${BATCH}x.npy,${BATCH}y.npy`);
     expect(fromIdx.map(hex)).toEqual(fromNpy.map(hex));
     expect(new Set(fromIdx.map(hex)).size).toBe(64);

@@ -78,7 +78,10 @@ describe('IDX', () => {
     await rejects(openDataset(images, opts()), /digits\.idx3: cannot tell which file holds its labels.*IMAGES,LABELS/);
     const lonely = join(tmp, 'lonely-images-idx3-ubyte');
     copyFileSync(PLAIN, lonely);
-    await rejects(openDataset(lonely, opts()), /no labels file beside it \(looked for lonely-labels-idx1-ubyte\[\.gz\]\)/);
+    await rejects(
+      openDataset(lonely, opts()),
+      /no labels file beside it \(looked for lonely-labels-idx1-ubyte\[\.gz\]\)/,
+    );
     const ds = await openDataset(`${images},${DATA}t10k-100-labels-idx1-ubyte@10:20`, opts());
     const got = await collect(ds);
     expect(ds.count).toBe(10);
@@ -157,13 +160,22 @@ describe('selections', () => {
   it('refuses indices out of range, empty selections, missing or malformed lists', async () => {
     const bad = join(tmp, 'bad.json');
     writeFileSync(bad, '[0, 100]');
-    await rejects(openDataset(`${PLAIN}@${bad}`, opts()), /bad\.json: index 100 is out of range .* has 100 examples \(indices 0 to 99\)/);
-    await rejects(openDataset(`${PLAIN}@0:101`, opts()), /selection "0:101" is out of range: the source has 100 examples/);
+    await rejects(
+      openDataset(`${PLAIN}@${bad}`, opts()),
+      /bad\.json: index 100 is out of range .* has 100 examples \(indices 0 to 99\)/,
+    );
+    await rejects(
+      openDataset(`${PLAIN}@0:101`, opts()),
+      /selection "0:101" is out of range: the source has 100 examples/,
+    );
     await rejects(openDataset(`${PLAIN}@100`, opts()), /selection "100" is out of range/);
     await rejects(openDataset(`${PLAIN}@-101:`, opts()), /out of range/);
     await rejects(openDataset(`${PLAIN}@0:10@~0:10`, opts()), /the selection is empty/);
     await rejects(openDataset(`${PLAIN}@5:5`, opts()), /"5:5" is an empty range/);
-    await rejects(openDataset(`${PLAIN}@nothere.json`, opts()), /nothere\.json: no such selection file\. A selection term is A:B, N or a JSON index-list file/);
+    await rejects(
+      openDataset(`${PLAIN}@nothere.json`, opts()),
+      /nothere\.json: no such selection file\. A selection term is A:B, N or a JSON index-list file/,
+    );
     writeFileSync(bad, '{"indices": [1]}');
     await rejects(openDataset(`${PLAIN}@${bad}`, opts()), /expected a JSON list of example indices/);
     writeFileSync(bad, '[1, -2]');
@@ -175,7 +187,10 @@ describe('selections', () => {
 
 describe('IDX bad input', () => {
   it('names a missing file, a file that is not IDX, a truncated file and a count mismatch', async () => {
-    await rejects(openDataset(join(tmp, 'none-images-idx3-ubyte.gz'), opts()), /none-images-idx3-ubyte\.gz: no such file or folder/);
+    await rejects(
+      openDataset(join(tmp, 'none-images-idx3-ubyte.gz'), opts()),
+      /none-images-idx3-ubyte\.gz: no such file or folder/,
+    );
     const junk = join(tmp, 'junk.bin');
     writeFileSync(junk, 'hello world, not a dataset');
     await rejects(openDataset(junk, opts()), /junk\.bin: not a data format scrub reads/);
@@ -190,7 +205,10 @@ describe('IDX bad input', () => {
     const lb = Buffer.from(readFileSync(`${DATA}t10k-100-labels-idx1-ubyte`).subarray(0, 8 + 99));
     lb.writeUInt32BE(99, 4);
     writeFileSync(short, lb);
-    await rejects(openDataset(`${PLAIN},${short}`, opts()), /holds 100 examples but .*short-labels-idx1-ubyte holds 99 labels/);
+    await rejects(
+      openDataset(`${PLAIN},${short}`, opts()),
+      /holds 100 examples but .*short-labels-idx1-ubyte holds 99 labels/,
+    );
     await rejects(openDataset(`${DATA}t10k-100-labels-idx1-ubyte`, opts()), /a 1-D IDX file holds labels, not inputs/);
     const gz = readFileSync(TEST);
     const cutGz = join(tmp, 'cutgz-images-idx3-ubyte.gz');
@@ -198,11 +216,17 @@ describe('IDX bad input', () => {
     copyFileSync(`${FM}/t10k-labels-idx1-ubyte.gz`, join(tmp, 'cutgz-labels-idx1-ubyte.gz'));
     const half = await openDataset(cutGz, opts());
     expect(half.count).toBe(10000);
-    await rejects(collect(half, 1000), /cutgz-images-idx3-ubyte\.gz: cannot read the file \(unexpected end of file\)\. Check that it is complete/);
+    await rejects(
+      collect(half, 1000),
+      /cutgz-images-idx3-ubyte\.gz: cannot read the file \(unexpected end of file\)\. Check that it is complete/,
+    );
   });
 
   it('says when the images cannot fit the model input', async () => {
-    await rejects(openDataset(PLAIN, { input: { dtype: 1, dims: ['batch', 3, 32, 32] } }), /each example has shape \[28,28\] \(784 values\).*\[batch,3,32,32\]: it takes 3072 values per example/);
+    await rejects(
+      openDataset(PLAIN, { input: { dtype: 1, dims: ['batch', 3, 32, 32] } }),
+      /each example has shape \[28,28\] \(784 values\).*\[batch,3,32,32\]: it takes 3072 values per example/,
+    );
     await rejects(openDataset(PLAIN, { input: { dtype: 8, dims: ['batch', 784] } }), /takes string/);
   });
 });

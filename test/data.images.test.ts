@@ -12,7 +12,18 @@ import { byCodePoint } from '../src/data/images.js';
 import { rejects } from './support/expect-error.js';
 
 const FM = '/usr/share/datasets/fashion-mnist';
-const NAMES = ['T-shirt_top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle_boot'];
+const NAMES = [
+  'T-shirt_top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle_boot',
+];
 const gray28 = { dtype: 1, dims: ['batch', 1, 28, 28] };
 const tmp = mkdtempSync(join(tmpdir(), 'scrub-images-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -20,7 +31,8 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const images = gunzipSync(readFileSync(`${FM}/t10k-images-idx3-ubyte.gz`)).subarray(16);
 const labels = gunzipSync(readFileSync(`${FM}/t10k-labels-idx1-ubyte.gz`)).subarray(8);
 const pixels = (i: number) => images.subarray(i * 784, (i + 1) * 784);
-const gray = (px: Uint8Array, size = 28) => sharp(px, { raw: { width: size, height: size, channels: 1 } }).toColourspace('b-w');
+const gray = (px: Uint8Array, size = 28) =>
+  sharp(px, { raw: { width: size, height: size, channels: 1 } }).toColourspace('b-w');
 
 function opts(extra: Partial<DatasetOptions> = {}, notes: DataNote[] = []): DatasetOptions {
   return { input: gray28, onNote: (n) => notes.push(n), ...extra };
@@ -104,7 +116,9 @@ describe('image folders', () => {
     // A forget folder with one class keeps that class's index.
     const one = join(tmp, 'one');
     mkdirSync(join(one, 'Bag'), { recursive: true });
-    await gray(pixels(0)).png().toFile(join(one, 'Bag', 'a.png'));
+    await gray(pixels(0))
+      .png()
+      .toFile(join(one, 'Bag', 'a.png'));
     const ds = await openDataset(one, opts({ labels: txt }));
     expect(ds.classes).toEqual([8]);
     expect((await collect(ds)).y).toEqual([8]);
@@ -122,9 +136,15 @@ describe('image folders', () => {
     const mixed = join(tmp, 'mixed');
     mkdirSync(join(mixed, '3', 'sub'), { recursive: true });
     mkdirSync(join(mixed, '.ipynb_checkpoints'), { recursive: true });
-    await gray(pixels(0)).jpeg().toFile(join(mixed, '3', 'B.JPG'));
-    await gray(pixels(1)).png().toFile(join(mixed, '3', 'a.PNG'));
-    await gray(pixels(2)).webp().toFile(join(mixed, '3', 'sub', 'c.webp'));
+    await gray(pixels(0))
+      .jpeg()
+      .toFile(join(mixed, '3', 'B.JPG'));
+    await gray(pixels(1))
+      .png()
+      .toFile(join(mixed, '3', 'a.PNG'));
+    await gray(pixels(2))
+      .webp()
+      .toFile(join(mixed, '3', 'sub', 'c.webp'));
     writeFileSync(join(mixed, '3', 'notes.txt'), 'not an image');
     const notes: DataNote[] = [];
     const ds = await openDataset(mixed, opts({}, notes));
@@ -150,7 +170,9 @@ describe('conversion and resizing', () => {
       [10, 200, 30],
     ];
     for (let i = 0; i < 28 * 28; i++) rgb.set(colours[i % 4], 3 * i);
-    await sharp(rgb, { raw: { width: 28, height: 28, channels: 3 } }).png().toFile(join(dir, '0', 'rgb.png'));
+    await sharp(rgb, { raw: { width: 28, height: 28, channels: 3 } })
+      .png()
+      .toFile(join(dir, '0', 'rgb.png'));
     const got = await collect(await openDataset(dir, opts()));
     // Pillow: (19595 R + 38470 G + 7471 B + 32768) >> 16
     expect(Array.from(got.x.subarray(0, 4), (v) => Math.round(v * 255))).toEqual([76, 150, 29, 124]); // 0.299·10 + 0.587·200 + 0.114·30 = 123.8
@@ -159,7 +181,9 @@ describe('conversion and resizing', () => {
   it('a grey image into an RGB model, channels first and last, per-channel mean/std', async () => {
     const dir = join(tmp, 'greyrgb');
     mkdirSync(join(dir, '1'), { recursive: true });
-    await gray(new Uint8Array(28 * 28).fill(200)).png().toFile(join(dir, '1', 'g.png'));
+    await gray(new Uint8Array(28 * 28).fill(200))
+      .png()
+      .toFile(join(dir, '1', 'g.png'));
     const norm = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
     const chw = await collect(await openDataset(dir, opts({ input: { dtype: 1, dims: ['n', 3, 28, 28] }, ...norm })));
     const hwc = await collect(await openDataset(dir, opts({ input: { dtype: 1, dims: ['n', 28, 28, 3] }, ...norm })));
@@ -170,15 +194,23 @@ describe('conversion and resizing', () => {
     expect(Array.from(hwc.x.subarray(0, 6))).toEqual([...want, ...want]);
     expect(chw.y).toEqual([1]);
     await rejects(openDataset(dir, opts({ mean: [0.1, 0.2] })), /--mean has 2 values|does not have 2 channels/);
-    await rejects(openDataset(dir, opts({ input: gray28, mean: [0.1, 0.2, 0.3], std: [1, 1, 1] })), /does not have 3 channels/);
+    await rejects(
+      openDataset(dir, opts({ input: gray28, mean: [0.1, 0.2, 0.3], std: [1, 1, 1] })),
+      /does not have 3 channels/,
+    );
     await rejects(openDataset(dir, opts({ std: [0] })), /--std 0: a standard deviation of 0/);
   });
 
   it('a 32×32 image into a 28×28 model is resized (stretched, bilinear)', async () => {
     const dir = join(tmp, 'big');
     mkdirSync(join(dir, '5'), { recursive: true });
-    await gray(new Uint8Array(32 * 32).fill(77), 32).png().toFile(join(dir, '5', 'flat.png'));
-    await gray(pixels(0)).resize(32, 32, { kernel: 'linear' }).png().toFile(join(dir, '5', 'shirt.png'));
+    await gray(new Uint8Array(32 * 32).fill(77), 32)
+      .png()
+      .toFile(join(dir, '5', 'flat.png'));
+    await gray(pixels(0))
+      .resize(32, 32, { kernel: 'linear' })
+      .png()
+      .toFile(join(dir, '5', 'shirt.png'));
     const got = await collect(await openDataset(dir, opts()));
     expect(got.x.length).toBe(2 * 784);
     expect(got.x.subarray(0, 784).every((v) => v === Math.fround(77 / 255))).toBe(true);
@@ -204,20 +236,33 @@ describe('image folder bad input', () => {
     const loose = join(tmp, 'loose');
     mkdirSync(join(loose, '0'), { recursive: true });
     await gray(pixels(0)).png().toFile(join(loose, 'x.png'));
-    await rejects(openDataset(loose, opts()), /images must sit in class sub-folders DIR\/<class>\/, but x\.png is directly in it/);
+    await rejects(
+      openDataset(loose, opts()),
+      /images must sit in class sub-folders DIR\/<class>\/, but x\.png is directly in it/,
+    );
   });
 
   it('class names without labels.txt, and a folder labels.txt lacks', async () => {
     const named = join(tmp, 'named2');
     mkdirSync(join(named, 'Trouser'), { recursive: true });
     mkdirSync(join(named, 'Wig'), { recursive: true });
-    await gray(pixels(0)).png().toFile(join(named, 'Trouser', 'a.png'));
-    await gray(pixels(1)).png().toFile(join(named, 'Wig', 'a.png'));
+    await gray(pixels(0))
+      .png()
+      .toFile(join(named, 'Trouser', 'a.png'));
+    await gray(pixels(1))
+      .png()
+      .toFile(join(named, 'Wig', 'a.png'));
     await rejects(openDataset(named, opts()), /the folder name "Trouser" is not a class index.*--labels labels\.txt/);
     const txt = join(tmp, 'labels2.txt');
     writeFileSync(txt, NAMES.join('\r\n'));
-    await rejects(openDataset(named, opts({ labels: txt })), /Wig: class "Wig" is not in .*labels2\.txt \(10 classes: T-shirt_top, Trouser/);
-    await rejects(openDataset(named, opts({ labels: join(tmp, 'no-labels.txt') })), /no-labels\.txt: cannot read the labels file/);
+    await rejects(
+      openDataset(named, opts({ labels: txt })),
+      /Wig: class "Wig" is not in .*labels2\.txt \(10 classes: T-shirt_top, Trouser/,
+    );
+    await rejects(
+      openDataset(named, opts({ labels: join(tmp, 'no-labels.txt') })),
+      /no-labels\.txt: cannot read the labels file/,
+    );
     writeFileSync(txt, 'a\n\nb\n');
     await rejects(openDataset(named, opts({ labels: txt })), /labels2\.txt:2: empty line/);
     writeFileSync(txt, 'a\nb\na\n');
@@ -227,11 +272,17 @@ describe('image folder bad input', () => {
   it('an image that does not decode: stop names it; skip leaves it out and reports it once', async () => {
     const dir = join(tmp, 'broken');
     mkdirSync(join(dir, '2'), { recursive: true });
-    for (let i = 0; i < 5; i++) await gray(pixels(i)).png().toFile(join(dir, '2', `${i}.png`));
+    for (let i = 0; i < 5; i++)
+      await gray(pixels(i))
+        .png()
+        .toFile(join(dir, '2', `${i}.png`));
     writeFileSync(join(dir, '2', '2.png'), 'this is not a PNG');
     const stop = await openDataset(dir, opts());
     expect(stop.count).toBe(5);
-    await rejects(collect(stop), /broken\/2\/2\.png: cannot decode the image \(.*\)\. Fix or remove it, or pass --on-bad-input skip/);
+    await rejects(
+      collect(stop),
+      /broken\/2\/2\.png: cannot decode the image \(.*\)\. Fix or remove it, or pass --on-bad-input skip/,
+    );
     const notes: DataNote[] = [];
     const skip = await openDataset(dir, opts({ onBadInput: 'skip' }, notes));
     const got = await collect(skip, 2);
@@ -239,12 +290,20 @@ describe('image folder bad input', () => {
     expect(got.x.length).toBe(4 * 784);
     expect(skip.skipped).toBe(1);
     await collect(skip, 2);
-    expect(notes.filter((n) => n.kind === 'skip')).toEqual([{ kind: 'skip', message: expect.stringMatching(/skipped: .*broken\/2\/2\.png: cannot decode/), position: 2 }]);
+    expect(notes.filter((n) => n.kind === 'skip')).toEqual([
+      { kind: 'skip', message: expect.stringMatching(/skipped: .*broken\/2\/2\.png: cannot decode/), position: 2 },
+    ]);
   });
 
   it('a model input that is not an image, or not float', async () => {
     await rejects(openDataset(pngDir, opts({ input: { dtype: 1, dims: ['n', 784] } })), /is not a fixed-size image/);
-    await rejects(openDataset(pngDir, opts({ input: { dtype: 1, dims: ['n', 1, 'h', 'w'] } })), /\[1,h,w\] is not a fixed-size image/);
-    await rejects(openDataset(pngDir, opts({ input: { dtype: 7, dims: ['n', 1, 28, 28] } })), /images need a float input, and the model's takes int64/);
+    await rejects(
+      openDataset(pngDir, opts({ input: { dtype: 1, dims: ['n', 1, 'h', 'w'] } })),
+      /\[1,h,w\] is not a fixed-size image/,
+    );
+    await rejects(
+      openDataset(pngDir, opts({ input: { dtype: 7, dims: ['n', 1, 28, 28] } })),
+      /images need a float input, and the model's takes int64/,
+    );
   });
 });

@@ -13,7 +13,11 @@ const gray28 = { dtype: 1, dims: ['batch', 1, 28, 28] };
 const tmp = mkdtempSync(join(tmpdir(), 'scrub-tabular-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function opts(input: DatasetOptions['input'], extra: Partial<DatasetOptions> = {}, notes: DataNote[] = []): DatasetOptions {
+function opts(
+  input: DatasetOptions['input'],
+  extra: Partial<DatasetOptions> = {},
+  notes: DataNote[] = [],
+): DatasetOptions {
   return { input, onNote: (n) => notes.push(n), ...extra };
 }
 
@@ -94,9 +98,13 @@ describe('npy', () => {
     write('f64_x.npy', encodeNpy(Float64Array.from([0.1, 0.2, 0.3, 0.4]), [2, 2]));
     write('f64_y.npy', encodeNpy(BigInt64Array.from([1n, 2n]), [2]));
     const notes: DataNote[] = [];
-    const f = await collect(await openDataset(join(tmp, 'f64_x.npy'), opts({ dtype: 1, dims: [null, 2] }, { mean: [0.5] }, notes)));
+    const f = await collect(
+      await openDataset(join(tmp, 'f64_x.npy'), opts({ dtype: 1, dims: [null, 2] }, { mean: [0.5] }, notes)),
+    );
     expect(f.x).toEqual([0.1, 0.2, 0.3, 0.4].map(Math.fround));
-    expect(notes.map((n) => n.message).join('\n')).toMatch(/float64 values converted to float32[\s\S]*--mean\/--std apply to 8-bit pixel data only/);
+    expect(notes.map((n) => n.message).join('\n')).toMatch(
+      /float64 values converted to float32[\s\S]*--mean\/--std apply to 8-bit pixel data only/,
+    );
     await rejects(openDataset(join(tmp, 'f64_x.npy'), opts(seq)), /holds float64, the model's input takes int64/);
   });
 
@@ -104,9 +112,15 @@ describe('npy', () => {
     write('m_x.npy', encodeNpy(new Float32Array(4 * 3), [4, 3]));
     write('m_y.npy', encodeNpy(BigInt64Array.from([0n, 1n, 2n]), [3]));
     const flat3 = { dtype: 1, dims: ['n', 3] };
-    await rejects(openDataset(join(tmp, 'm_x.npy'), opts(flat3)), /m_x\.npy holds 4 examples but .*m_y\.npy holds 3 labels/);
+    await rejects(
+      openDataset(join(tmp, 'm_x.npy'), opts(flat3)),
+      /m_x\.npy holds 4 examples but .*m_y\.npy holds 3 labels/,
+    );
     write('m_y.npy', encodeNpy(new BigInt64Array(4), [2, 2]));
-    await rejects(openDataset(join(tmp, 'm_x.npy'), opts(flat3)), /labels must be a 1-D array of class indices, got shape \[2,2\]/);
+    await rejects(
+      openDataset(join(tmp, 'm_x.npy'), opts(flat3)),
+      /labels must be a 1-D array of class indices, got shape \[2,2\]/,
+    );
     write('m_y.npy', encodeNpy(new Float32Array(4), [4]));
     await rejects(openDataset(join(tmp, 'm_x.npy'), opts(flat3)), /labels are float32; save them as int64 or int32/);
     write('lonely.npy', encodeNpy(new Float32Array(4), [4, 1]));
@@ -114,15 +128,24 @@ describe('npy', () => {
     write('solo_x.npy', encodeNpy(new Float32Array(4), [4, 1]));
     await rejects(openDataset(join(tmp, 'solo_x.npy'), opts(flat3)), /no labels file .*solo_y\.npy beside it/);
     write('m_y.npy', encodeNpy(BigInt64Array.from([0n, 1n, -1n, 2n]), [4]));
-    await rejects(openDataset(join(tmp, 'm_x.npy'), opts({ dtype: 1, dims: ['n', 4] })), /shape \[3\] \(3 values\).*takes 4 values per example/);
-    await rejects(collect(await openDataset(join(tmp, 'm_x.npy'), opts(flat3))), /m_y\.npy: example 2: label -1 is negative\. Fix or remove it/);
+    await rejects(
+      openDataset(join(tmp, 'm_x.npy'), opts({ dtype: 1, dims: ['n', 4] })),
+      /shape \[3\] \(3 values\).*takes 4 values per example/,
+    );
+    await rejects(
+      collect(await openDataset(join(tmp, 'm_x.npy'), opts(flat3))),
+      /m_y\.npy: example 2: label -1 is negative\. Fix or remove it/,
+    );
     const notes: DataNote[] = [];
     const got = await collect(await openDataset(join(tmp, 'm_x.npy'), opts(flat3, { onBadInput: 'skip' }, notes)));
     expect(got.y).toEqual([0, 1, 2]);
     expect(got.index).toEqual([0, 1, 3]);
     expect(notes[0]).toMatchObject({ kind: 'skip', position: 2 });
     write('bad.npy', 'not numpy at all');
-    await rejects(openDataset(`${join(tmp, 'bad.npy')},${join(tmp, 'm_y.npy')}`, opts(flat3)), /bad\.npy: not a NumPy \.npy file/);
+    await rejects(
+      openDataset(`${join(tmp, 'bad.npy')},${join(tmp, 'm_y.npy')}`, opts(flat3)),
+      /bad\.npy: not a NumPy \.npy file/,
+    );
   });
 });
 
@@ -162,27 +185,58 @@ describe('JSON Lines', () => {
   });
 
   it('ragged rows: stop names file and line; skip leaves them out', async () => {
-    const p = write('ragged.jsonl', ['{"x": [1, 2, 3], "y": 0}', '{"x": [1, 2], "y": 1}', '{"x": [4, 5, 6], "y": 2}', '{"x": [[1], [2], [3]], "y": 2}'].join('\n'));
+    const p = write(
+      'ragged.jsonl',
+      [
+        '{"x": [1, 2, 3], "y": 0}',
+        '{"x": [1, 2], "y": 1}',
+        '{"x": [4, 5, 6], "y": 2}',
+        '{"x": [[1], [2], [3]], "y": 2}',
+      ].join('\n'),
+    );
     const seq = { dtype: 7, dims: ['batch', 'seq'] };
-    await rejects(collect(await openDataset(p, opts(seq))), /ragged\.jsonl:2: "x" has shape \[2\], the first row \[3\]; rows of different sizes cannot form a batch/);
+    await rejects(
+      collect(await openDataset(p, opts(seq))),
+      /ragged\.jsonl:2: "x" has shape \[2\], the first row \[3\]; rows of different sizes cannot form a batch/,
+    );
     const notes: DataNote[] = [];
     const got = await collect(await openDataset(p, opts(seq, { onBadInput: 'skip' }, notes)));
     expect(got.y).toEqual([0, 2]);
     expect(got.index).toEqual([0, 2]);
-    expect(notes.map((n) => n.message)).toEqual([expect.stringMatching(/ragged\.jsonl:2:/), expect.stringMatching(/ragged\.jsonl:4: "x" has shape \[3,1\]/)]);
+    expect(notes.map((n) => n.message)).toEqual([
+      expect.stringMatching(/ragged\.jsonl:2:/),
+      expect.stringMatching(/ragged\.jsonl:4: "x" has shape \[3,1\]/),
+    ]);
     const inner = write('inner.jsonl', '{"x": [[1, 2], [3]], "y": 0}\n');
-    await rejects(openDataset(inner, opts(seq)), /inner\.jsonl:1: "x" is ragged: a list of 1 where its siblings have 2/);
+    await rejects(
+      openDataset(inner, opts(seq)),
+      /inner\.jsonl:1: "x" is ragged: a list of 1 where its siblings have 2/,
+    );
   });
 
   it('rows of the wrong length for a fixed-size input, and other bad rows', async () => {
     const p = write('five.jsonl', '{"x": [1, 2, 3, 4, 5], "y": 0}\n');
-    await rejects(openDataset(p, opts({ dtype: 1, dims: ['batch', 4] })), /five\.jsonl: each example has shape \[5\] \(5 values\), which cannot fit the model's input \[batch,4\]: it takes 4 values per example/);
+    await rejects(
+      openDataset(p, opts({ dtype: 1, dims: ['batch', 4] })),
+      /five\.jsonl: each example has shape \[5\] \(5 values\), which cannot fit the model's input \[batch,4\]: it takes 4 values per example/,
+    );
     const bad = write(
       'bad.jsonl',
-      ['{"x": [1, 2], "y": 0}', '{"x": [1, 2.5], "y": 0}', 'not json', '{"x": [1, 2]}', '{"x": [1, 2], "y": -3}', '{"x": [1, 2], "y": 1.5}', '{"x": [1, "a"], "y": 0}', '[1, 2]'].join('\n'),
+      [
+        '{"x": [1, 2], "y": 0}',
+        '{"x": [1, 2.5], "y": 0}',
+        'not json',
+        '{"x": [1, 2]}',
+        '{"x": [1, 2], "y": -3}',
+        '{"x": [1, 2], "y": 1.5}',
+        '{"x": [1, "a"], "y": 0}',
+        '[1, 2]',
+      ].join('\n'),
     );
     const notes: DataNote[] = [];
-    const got = await collect(await openDataset(bad, opts({ dtype: 7, dims: ['batch', 2] }, { onBadInput: 'skip' }, notes)));
+    const got = await collect(
+      await openDataset(bad, opts({ dtype: 7, dims: ['batch', 2] }, { onBadInput: 'skip' }, notes)),
+    );
     expect(got.y).toEqual([0]);
     expect(notes.map((n) => n.message.replace(/^skipped: .*bad\.jsonl/, ''))).toEqual([
       ':2: "x" holds 2.5; the model takes integer ids',
@@ -193,15 +247,23 @@ describe('JSON Lines', () => {
       ':7: "x" holds "a", not a number',
       ':8: expected an object {"x": [...], "y": label}',
     ]);
-    await rejects(openDataset(write('empty.jsonl', '\n\n'), opts({ dtype: 1, dims: ['n', 2] })), /empty\.jsonl: holds no examples/);
-    await rejects(openDataset(write('first.jsonl', 'oops\n{"x": [1], "y": 0}\n'), opts({ dtype: 1, dims: ['n', 1] })), /first\.jsonl:1: not valid JSON .*The first row sets the shape/);
+    await rejects(
+      openDataset(write('empty.jsonl', '\n\n'), opts({ dtype: 1, dims: ['n', 2] })),
+      /empty\.jsonl: holds no examples/,
+    );
+    await rejects(
+      openDataset(write('first.jsonl', 'oops\n{"x": [1], "y": 0}\n'), opts({ dtype: 1, dims: ['n', 1] })),
+      /first\.jsonl:1: not valid JSON .*The first row sets the shape/,
+    );
   });
 });
 
 describe('labels against the model', () => {
   it('checkLabelRange names the example and the class count', () => {
     expect(() => checkLabelRange(BigInt64Array.from([0n, 9n]), 10, 'forget')).not.toThrow();
-    expect(() => checkLabelRange(BigInt64Array.from([0n, 10n]), 10, 'forget', [40, 41])).toThrow(/forget: example 41 has label 10, outside the model's 10 classes \(0 to 9\)/);
+    expect(() => checkLabelRange(BigInt64Array.from([0n, 10n]), 10, 'forget', [40, 41])).toThrow(
+      /forget: example 41 has label 10, outside the model's 10 classes \(0 to 9\)/,
+    );
   });
 
   it('a batch size must be a positive integer', async () => {
@@ -221,7 +283,10 @@ describe('non-finite values are bad input', () => {
   const spec = `${xPath},${yPath}`;
 
   it('stop: one error naming the example and the element', async () => {
-    await rejects(collect(await openDataset(spec, opts(gray28))), /example 5 has a non-finite value \(NaN\) at element 17\. Fix or remove it, or pass --on-bad-input skip/);
+    await rejects(
+      collect(await openDataset(spec, opts(gray28))),
+      /example 5 has a non-finite value \(NaN\) at element 17\. Fix or remove it, or pass --on-bad-input skip/,
+    );
   });
 
   it('skip: the example is left out with a note, the rest kept in order', async () => {
@@ -229,7 +294,10 @@ describe('non-finite values are bad input', () => {
     const ds = await openDataset(spec, opts(gray28, { onBadInput: 'skip' }, notes));
     const got = await collect(ds, 4);
     expect(got.index).toEqual([0, 1, 2, 3, 4, 7]);
-    expect(notes.filter((n) => n.kind === 'skip').map((n) => n.message)).toEqual([expect.stringMatching(/example 5 has a non-finite value \(NaN\)/), expect.stringMatching(/example 6 has a non-finite value \(Infinity\) at element 0/)]);
+    expect(notes.filter((n) => n.kind === 'skip').map((n) => n.message)).toEqual([
+      expect.stringMatching(/example 5 has a non-finite value \(NaN\)/),
+      expect.stringMatching(/example 6 has a non-finite value \(Infinity\) at element 0/),
+    ]);
     expect(ds.skipped).toBe(2);
   });
 });

@@ -5,7 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeNpy } from '../src/data/npy.js';
-import { NO_LABEL, openDataset, requireLabels, withoutLabels, type Dataset, type DataNote, type DatasetOptions } from '../src/data/dataset.js';
+import {
+  NO_LABEL,
+  openDataset,
+  requireLabels,
+  withoutLabels,
+  type Dataset,
+  type DataNote,
+  type DatasetOptions,
+} from '../src/data/dataset.js';
 import { exampleDigests } from '../src/data/digest.js';
 import { rejects } from './support/expect-error.js';
 
@@ -15,7 +23,11 @@ const flat3 = { dtype: 1, dims: ['n', 3] };
 const tmp = mkdtempSync(join(tmpdir(), 'scrub-unlabelled-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function opts(input: DatasetOptions['input'], extra: Partial<DatasetOptions> = {}, notes: DataNote[] = []): DatasetOptions {
+function opts(
+  input: DatasetOptions['input'],
+  extra: Partial<DatasetOptions> = {},
+  notes: DataNote[] = [],
+): DatasetOptions {
   return { input, onNote: (n) => notes.push(n), ...extra };
 }
 
@@ -71,7 +83,9 @@ describe('an image folder without class folders', () => {
     const notes: DataNote[] = [];
     const ds = await openDataset(flat, opts(gray28, { labels: join(tmp, 'labels.txt') }, notes));
     expect(ds.count).toBe(20);
-    expect(notes.map((n) => n.message).join('\n')).toMatch(/no labels; --labels .*labels\.txt ignored[\s\S]*1 entries that are not .* images ignored/);
+    expect(notes.map((n) => n.message).join('\n')).toMatch(
+      /no labels; --labels .*labels\.txt ignored[\s\S]*1 entries that are not .* images ignored/,
+    );
     rmSync(join(flat, 'README.txt'));
   });
 
@@ -112,7 +126,10 @@ describe('x.npy without y.npy', () => {
 
   it('other names still need their partner: a missing one is a mistake, not a choice', async () => {
     write('lone_x.npy', encodeNpy(values, [4, 3]));
-    await rejects(openDataset(join(tmp, 'lone_x.npy'), opts(flat3)), /no labels file .*lone_y\.npy beside it.*a set without labels is an x\.npy with no y\.npy/);
+    await rejects(
+      openDataset(join(tmp, 'lone_x.npy'), opts(flat3)),
+      /no labels file .*lone_y\.npy beside it.*a set without labels is an x\.npy with no y\.npy/,
+    );
   });
 });
 
@@ -137,7 +154,10 @@ describe('JSON Lines without "y"', () => {
       ':3: expected an object {"x": [...]}',
     ]);
     const other = write('other.jsonl', '{"x": [1, 2, 3], "y": 0}\n{"x": [4, 5, 6]}\n');
-    await rejects(collect(await openDataset(other, opts(flat3))), /other\.jsonl:2: expected an object \{"x": \[\.\.\.\], "y": label\}/);
+    await rejects(
+      collect(await openDataset(other, opts(flat3))),
+      /other\.jsonl:2: expected an object \{"x": \[\.\.\.\], "y": label\}/,
+    );
   });
 });
 
@@ -145,7 +165,9 @@ describe('label-needing code', () => {
   it('refuses a set without labels, saying what to do instead', async () => {
     const p = write('refuse.jsonl', '{"x": [1, 2, 3]}\n');
     const ds = await openDataset(p, opts(flat3));
-    expect(() => requireLabels(ds, 'refuse.jsonl', 'SSD', 'Use --method lf-ssd, which needs none.')).toThrow(/^refuse\.jsonl: has no labels, and SSD needs them\. Use --method lf-ssd/);
+    expect(() => requireLabels(ds, 'refuse.jsonl', 'SSD', 'Use --method lf-ssd, which needs none.')).toThrow(
+      /^refuse\.jsonl: has no labels, and SSD needs them\. Use --method lf-ssd/,
+    );
     const labelled = await openDataset(write('ok.jsonl', '{"x": [1, 2, 3], "y": 0}\n'), opts(flat3));
     expect(() => requireLabels(labelled, 'ok.jsonl', 'SSD', '')).not.toThrow();
   });

@@ -1,5 +1,14 @@
 // scrub eval, acceptance gates, records, scrub verify, and what bad input gets.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, cpSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  writeFileSync,
+  cpSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -23,8 +32,13 @@ describe('scrub eval', () => {
     const r = await run('eval', MODEL, '--forget', FORGET, '--retain', RETAIN, '--test', TEST, '-o', rec, '--json');
     expect(r.code, r.err).toBe(0);
     const j = JSON.parse(r.out);
-    for (const k of ['forget_acc', 'forget_loss', 'retain_acc', 'test_acc', 'mia', 'mia_loss']) expect(typeof j.metrics.values[k]).toBe('number');
-    expect(j.metrics.definitions.mia_loss).toMatchObject({ name: 'mia_loss', version: 1, params: { splits: 10, seed: 0 } });
+    for (const k of ['forget_acc', 'forget_loss', 'retain_acc', 'test_acc', 'mia', 'mia_loss'])
+      expect(typeof j.metrics.values[k]).toBe('number');
+    expect(j.metrics.definitions.mia_loss).toMatchObject({
+      name: 'mia_loss',
+      version: 1,
+      params: { splits: 10, seed: 0 },
+    });
     const record = JSON.parse(readFileSync(rec, 'utf8'));
     expect(record.schema).toBe('scrub.record/1');
     expect(record.forgetSet.count).toBe(readdirSync(join(FORGET, '0')).length);
@@ -38,14 +52,40 @@ describe('scrub eval', () => {
   it('gates: exits 1 naming the failed gate, and the record states the verdict', async () => {
     const dir = tmp();
     const rec = join(dir, 'eval.json');
-    const r = await run('eval', MODEL, '--forget', FORGET, '--test', TEST, '--require', 'forget_acc<=0.05', '--require', 'test_acc>=0.5', '-o', rec, '--quiet');
+    const r = await run(
+      'eval',
+      MODEL,
+      '--forget',
+      FORGET,
+      '--test',
+      TEST,
+      '--require',
+      'forget_acc<=0.05',
+      '--require',
+      'test_acc>=0.5',
+      '-o',
+      rec,
+      '--quiet',
+    );
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/gate failed: forget_acc<=0.05: forget_acc is 0\.\d+/);
     expect(r.err).not.toMatch(/test_acc>=0.5/);
     const record = JSON.parse(readFileSync(rec, 'utf8'));
     expect(record.acceptance.verdict).toBe('rejected');
     expect(record.acceptance.gates.map((g: { passed: boolean }) => g.passed)).toEqual([false, true]);
-    const ok = await run('eval', MODEL, '--forget', FORGET, '--test', TEST, '--require', 'forget_acc>=0.5', '-o', rec, '--quiet');
+    const ok = await run(
+      'eval',
+      MODEL,
+      '--forget',
+      FORGET,
+      '--test',
+      TEST,
+      '--require',
+      'forget_acc>=0.5',
+      '-o',
+      rec,
+      '--quiet',
+    );
     expect(ok.code).toBe(0);
     expect(JSON.parse(readFileSync(rec, 'utf8')).acceptance.verdict).toBe('accepted');
   });
@@ -54,7 +94,9 @@ describe('scrub eval', () => {
     const r = await run('eval', MODEL, '--forget', FORGET, '--require', 'mia<=0.1', '-o', join(tmp(), 'r.json'));
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/mia is not computed by this run/);
-    expect((await run('eval', MODEL, '--forget', FORGET, '--require', 'forget_acc=0.1')).err).toMatch(/expected METRIC<=NUMBER/);
+    expect((await run('eval', MODEL, '--forget', FORGET, '--require', 'forget_acc=0.1')).err).toMatch(
+      /expected METRIC<=NUMBER/,
+    );
   });
 });
 
@@ -68,7 +110,17 @@ describe('evaluation bad input', () => {
     const one = join(dir, 'one', '0');
     mkdirSync(one, { recursive: true });
     copyFileSync(join(FORGET, '0', readdirSync(join(FORGET, '0'))[0]), join(one, 'a.png'));
-    const r = await run('eval', MODEL, '--forget', join(dir, 'one'), '--test', TEST, '-o', join(dir, 'r.json'), '--json');
+    const r = await run(
+      'eval',
+      MODEL,
+      '--forget',
+      join(dir, 'one'),
+      '--test',
+      TEST,
+      '-o',
+      join(dir, 'r.json'),
+      '--json',
+    );
     expect(r.code, r.err).toBe(0);
     const j = JSON.parse(r.out);
     expect(j.metrics.values.mia_loss).toBeUndefined();
@@ -103,12 +155,32 @@ describe('evaluation bad input', () => {
         ],
         inputs: [{ name: 'input', elemType: DataType.FLOAT, shape: ['batch', 1, 28, 28] }],
         outputs: [{ name: 'logits', elemType: DataType.FLOAT, shape: ['batch', 5] }],
-        initializers: new Map([['w', { name: 'w', dataType: DataType.FLOAT, dims: [784, 5], bytes: new Uint8Array(784 * 5 * 4), location: { kind: 'typed' } }]]),
+        initializers: new Map([
+          [
+            'w',
+            {
+              name: 'w',
+              dataType: DataType.FLOAT,
+              dims: [784, 5],
+              bytes: new Uint8Array(784 * 5 * 4),
+              location: { kind: 'typed' },
+            },
+          ],
+        ]),
         valueInfo: new Map(),
       },
     });
     writeFileSync(join(dir, 'five.onnx'), five);
-    const r = await run('eval', MODEL, '--forget', FORGET, '--retrain', join(dir, 'five.onnx'), '-o', join(dir, 'y.json'));
+    const r = await run(
+      'eval',
+      MODEL,
+      '--forget',
+      FORGET,
+      '--retrain',
+      join(dir, 'five.onnx'),
+      '-o',
+      join(dir, 'y.json'),
+    );
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/five\.onnx: takes input \[batch,1,28,28\] → 5 classes, .* → 10 classes; they must match/);
     expect(existsSync(join(dir, 'y.json'))).toBe(false);
@@ -130,13 +202,27 @@ describe('records of SSD runs verify; a flipped byte is found and named', () => 
     cpSync(MODEL, join(dir, 'cnn.onnx'));
     cpSync('models/cnn.fisher', join(dir, 'cnn.fisher'));
     const out = join(dir, 'cnn.unlearned.onnx');
-    const r = await run(join(dir, 'cnn.onnx'), FORGET, '-o', out, '--test', TEST, '--require', 'forget_acc<=0.5', '--quiet');
+    const r = await run(
+      join(dir, 'cnn.onnx'),
+      FORGET,
+      '-o',
+      out,
+      '--test',
+      TEST,
+      '--require',
+      'forget_acc<=0.5',
+      '--quiet',
+    );
     expect(r.code, r.err).toBe(0);
     const recPath = join(dir, 'cnn.unlearned.record.json');
     const record = JSON.parse(readFileSync(recPath, 'utf8'));
     expect(record.method).toMatchObject({ name: 'ssd', hyperparameters: { alpha: 10, lambda: 1 }, batchSize: 64 });
     expect(record.changes.length).toBeGreaterThan(0);
-    expect(record.changes[0]).toMatchObject({ name: expect.any(String), elementsChanged: expect.any(Number), relativeL2Change: expect.any(Number) });
+    expect(record.changes[0]).toMatchObject({
+      name: expect.any(String),
+      elementsChanged: expect.any(Number),
+      relativeL2Change: expect.any(Number),
+    });
     expect(record.metrics.before.values.forget_acc).toBeGreaterThan(record.metrics.after.values.forget_acc);
     expect(record.acceptance.verdict).toBe('accepted');
     expect((await run('verify', out, recPath)).code).toBe(0);

@@ -11,12 +11,21 @@ interface Case {
   x: number[];
   y: number[];
   grid: number[];
-  sklearn: { coef: number[]; intercept: number; nIter: number; predict: string; predictGrid: string; probaGrid: number[] };
+  sklearn: {
+    coef: number[];
+    intercept: number;
+    nIter: number;
+    predict: string;
+    predictGrid: string;
+    probaGrid: number[];
+  };
   exact: { coef: number[]; intercept: number };
   note?: string;
 }
 
-const { cases } = JSON.parse(readFileSync(new URL('./fixtures/eval/logistic.json', import.meta.url), 'utf8')) as { cases: Case[] };
+const { cases } = JSON.parse(readFileSync(new URL('./fixtures/eval/logistic.json', import.meta.url), 'utf8')) as {
+  cases: Case[];
+};
 /** Where sklearn's lbfgs stops far from the optimum (documented in logistic.ts): compared with the optimum only. */
 const LBFGS_STOPS_SHORT = new Set(['shifted']);
 
@@ -35,7 +44,9 @@ describe('fitLogistic against sklearn LogisticRegression()', () => {
     it(`${label}: the exact optimum to 1e-8`, () => {
       const m = fit(c);
       expect(m.converged).toBe(true);
-      m.coef.forEach((w, j) => expect(Math.abs(w - c.exact.coef[j])).toBeLessThan(1e-8 * (1 + Math.abs(c.exact.coef[j]))));
+      m.coef.forEach((w, j) =>
+        expect(Math.abs(w - c.exact.coef[j])).toBeLessThan(1e-8 * (1 + Math.abs(c.exact.coef[j]))),
+      );
       expect(Math.abs(m.intercept - c.exact.intercept)).toBeLessThan(1e-8 * (1 + Math.abs(c.exact.intercept)));
     });
 
@@ -78,7 +89,10 @@ describe('fitLogistic on degenerate inputs', () => {
 
   it('no samples, or non-finite features, are not computable', () => {
     expect(fitLogistic([], [])).toEqual({ ok: false, reason: 'no samples to fit' });
-    expect(fitLogistic([0, NaN, 1], [0, 1, 1])).toEqual({ ok: false, reason: '1 non-finite feature value(s), first at sample 1' });
+    expect(fitLogistic([0, NaN, 1], [0, 1, 1])).toEqual({
+      ok: false,
+      reason: '1 non-finite feature value(s), first at sample 1',
+    });
   });
 
   it('malformed calls throw', () => {

@@ -113,7 +113,15 @@ describe('membership inference: degenerate inputs and descriptors', () => {
     expect(r.metric).toEqual({
       name: 'mia',
       version: 1,
-      params: { feature: 'entropy', positive: 'retain', negative: 'test', scored: 'forget', C: 1, classWeight: 'balanced', solver: 'newton' },
+      params: {
+        feature: 'entropy',
+        positive: 'retain',
+        negative: 'test',
+        scored: 'forget',
+        C: 1,
+        classWeight: 'balanced',
+        solver: 'newton',
+      },
     });
   });
 

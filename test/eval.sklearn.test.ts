@@ -12,7 +12,8 @@ import { entropy, miaEntropy, miaEntropyFromFeatures, miaLoss } from '../src/eva
 import type { MetricResult } from '../src/eval/result.js';
 import type { Split } from '../src/eval/splits.js';
 
-const load = <T>(name: string): T => JSON.parse(readFileSync(new URL(`./fixtures/eval/${name}`, import.meta.url), 'utf8')).cases as T;
+const load = <T>(name: string): T =>
+  JSON.parse(readFileSync(new URL(`./fixtures/eval/${name}`, import.meta.url), 'utf8')).cases as T;
 
 /** make_reference.py's `synthetic`: shift + scale·Gamma(shape ∈ {1, 2}) from a 32-bit integer hash. */
 interface Synthetic {

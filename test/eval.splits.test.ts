@@ -9,7 +9,9 @@ interface SplitCase {
   testCounts?: [number, number][];
   sklearnError?: string;
 }
-const { cases } = JSON.parse(readFileSync(new URL('./fixtures/eval/splits.json', import.meta.url), 'utf8')) as { cases: SplitCase[] };
+const { cases } = JSON.parse(readFileSync(new URL('./fixtures/eval/splits.json', import.meta.url), 'utf8')) as {
+  cases: SplitCase[];
+};
 
 describe('createPrng', () => {
   it('is deterministic per seed and differs across seeds', () => {
@@ -95,8 +97,17 @@ describe('stratifiedShuffleSplits against sklearn', () => {
   }
 
   it('n_test = ceil(0.1·n): 30 samples give 3 test samples, 31 give 4, as sklearn', () => {
-    for (const [n, nTest] of [[30, 3], [31, 4], [11000, 1100], [10958, 1096]]) {
-      const r = stratifiedShuffleSplits(Float64Array.from({ length: n }, (_, i) => i % 2), createPrng(0), { splits: 1 });
+    for (const [n, nTest] of [
+      [30, 3],
+      [31, 4],
+      [11000, 1100],
+      [10958, 1096],
+    ]) {
+      const r = stratifiedShuffleSplits(
+        Float64Array.from({ length: n }, (_, i) => i % 2),
+        createPrng(0),
+        { splits: 1 },
+      );
       if (!r.ok) throw new Error(r.reason);
       expect(r.value[0].test).toHaveLength(nTest);
     }

@@ -29,7 +29,8 @@ describe('examples/dvc', () => {
     const top = mkdtempSync(join(tmpdir(), 'scrub-dvc-'));
     mkdirSync(join(top, 'examples'));
     cpSync('examples/dvc', join(top, 'examples', 'dvc'), { recursive: true });
-    for (const f of ['scrub.js', 'dist', 'models', 'node_modules', 'package.json']) symlinkSync(join(ROOT, f), join(top, f));
+    for (const f of ['scrub.js', 'dist', 'models', 'node_modules', 'package.json'])
+      symlinkSync(join(ROOT, f), join(top, f));
     const wdir = join(top, 'examples', 'dvc');
     for (const d of stage.deps) expect(existsSync(join(wdir, d)), d).toBe(true);
     execSync(stage.cmd, { cwd: wdir, stdio: 'pipe' });
@@ -49,7 +50,10 @@ describe('examples/webhook', () => {
     cpSync('models/cnn.fisher', join(registry, 'cnn', '1.fisher'));
     cpSync('models/forget', join(registry, 'requests', '42'), { recursive: true });
     const v1 = readFileSync(join(registry, 'cnn', '1.onnx'));
-    const server = spawn(process.execPath, ['examples/webhook/server.js'], { env: { ...process.env, REGISTRY: registry, PORT: '0', HOST: '127.0.0.1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const server = spawn(process.execPath, ['examples/webhook/server.js'], {
+      env: { ...process.env, REGISTRY: registry, PORT: '0', HOST: '127.0.0.1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     try {
       const url = await new Promise<string>((ok, fail) => {
         let out = '';
@@ -62,7 +66,12 @@ describe('examples/webhook', () => {
         server.on('exit', (code) => fail(new Error(`the server exited (${code})`)));
       });
       const post = (body: unknown) => fetch(url, { method: 'POST', body: JSON.stringify(body) });
-      const event = { event: 'erasure.requested', model: { name: 'cnn', version: 1 }, forget: 'requests/42', gates: ['forget_acc<=0.1'] };
+      const event = {
+        event: 'erasure.requested',
+        model: { name: 'cnn', version: 1 },
+        forget: 'requests/42',
+        gates: ['forget_acc<=0.1'],
+      };
       const res = await post(event);
       const body = await res.json();
       expect(res.status, JSON.stringify(body)).toBe(200);

@@ -13,7 +13,14 @@ describe.each(['mlp', 'vit'])('new weights fed to the gradient artifact: %s', (n
   it('give exactly the gradients of a model file holding those weights', async () => {
     const model = loadModel(`${FIXTURES}/models/${name}.onnx`);
     const gm = await GradientModel.open(model, { cache: false });
-    const edited = new Map(gm.params.slice(-3).map((p) => [p.name, tensorToFloat32(model.graph.initializers.get(p.name)!).map((v, i) => v * 0.7 + 0.01 * Math.sin(i))]));
+    const edited = new Map(
+      gm.params
+        .slice(-3)
+        .map((p) => [
+          p.name,
+          tensorToFloat32(model.graph.initializers.get(p.name)!).map((v, i) => v * 0.7 + 0.01 * Math.sin(i)),
+        ]),
+    );
     const path = join(mkdtempSync(join(tmpdir(), 'scrub-w-')), 'edited.onnx');
     writeModel(model, path, edited);
     const other = await GradientModel.open(loadModel(path), { cache: false });
@@ -24,7 +31,8 @@ describe.each(['mlp', 'vit'])('new weights fed to the gradient artifact: %s', (n
       const file = await other.run(x, y);
       expect(Math.abs(fed.loss - base.loss)).toBeGreaterThan(1e-3);
       expect(fed.loss).toBeCloseTo(file.loss, 6);
-      for (const p of gm.params) expect(relL2(fed.grads.get(p.name)!, file.grads.get(p.name)!), p.name).toBeLessThan(1e-6);
+      for (const p of gm.params)
+        expect(relL2(fed.grads.get(p.name)!, file.grads.get(p.name)!), p.name).toBeLessThan(1e-6);
       // the forward-only path takes the same weights and gives the same logits
       expect(relL2(await gm.logits(x, edited), fed.logits)).toBeLessThan(1e-6);
       expect(relL2(await gm.logits(x), base.logits)).toBeLessThan(1e-6);

@@ -15,7 +15,12 @@ const tmp = () => mkdtempSync(join(tmpdir(), 'scrub-gt-'));
 
 const sets = (scenario: string) => {
   const list = `${FIXTURES}/scenarios/${scenario}.json`;
-  return { forget: `${TRAIN}@${list}`, retain: `${TRAIN}@0:55000@~${list}`, val: `${TRAIN}@-5000:`, test: `${FM}/t10k-images-idx3-ubyte.gz` };
+  return {
+    forget: `${TRAIN}@${list}`,
+    retain: `${TRAIN}@0:55000@~${list}`,
+    val: `${TRAIN}@-5000:`,
+    test: `${FM}/t10k-images-idx3-ubyte.gz`,
+  };
 };
 
 // cnn class0 is not among them: with our shuffles (which cannot be PyTorch's) its forget accuracy
@@ -30,29 +35,81 @@ const REPRODUCED = [
 ];
 
 describe('∇τ reference schedule reproduces report.json', () => {
-  it.each(REPRODUCED)('%s %s', async (name, scenario) => {
-    const s = sets(scenario);
-    const out = join(tmp(), `${name}.gt.onnx`);
-    const r = await run(`${FIXTURES}/models/${name}.onnx`, s.forget, '--method', 'gradtau', '--schedule', 'reference', '--retain', s.retain, '--val', s.val, '--test', s.test, ...NORM, '-o', out, '--json');
-    expect(r.code, r.err).toBe(0);
-    const j = JSON.parse(r.out);
-    const ref = report[name].scenarios[scenario];
-    expect(j.hyperparameters.epochs).toBe(ref.gradtau_schedule.epochs);
-    const after = j.metrics.after.values;
-    for (const k of ['forget_acc', 'retain_acc', 'test_acc']) expect(Math.abs(after[k] - ref.gradtau[k]), `${k}: ${after[k]} vs ${ref.gradtau[k]}`).toBeLessThanOrEqual(0.02);
-    expect(Math.abs(after.mia_loss - ref.gradtau.mia_loss), `mia_loss ${after.mia_loss} vs ${ref.gradtau.mia_loss}`).toBeLessThanOrEqual(0.03);
-    expect((await run('verify', out, out.replace(/\.onnx$/, '.record.json'))).code).toBe(0);
-  }, 300_000);
+  it.each(REPRODUCED)(
+    '%s %s',
+    async (name, scenario) => {
+      const s = sets(scenario);
+      const out = join(tmp(), `${name}.gt.onnx`);
+      const r = await run(
+        `${FIXTURES}/models/${name}.onnx`,
+        s.forget,
+        '--method',
+        'gradtau',
+        '--schedule',
+        'reference',
+        '--retain',
+        s.retain,
+        '--val',
+        s.val,
+        '--test',
+        s.test,
+        ...NORM,
+        '-o',
+        out,
+        '--json',
+      );
+      expect(r.code, r.err).toBe(0);
+      const j = JSON.parse(r.out);
+      const ref = report[name].scenarios[scenario];
+      expect(j.hyperparameters.epochs).toBe(ref.gradtau_schedule.epochs);
+      const after = j.metrics.after.values;
+      for (const k of ['forget_acc', 'retain_acc', 'test_acc'])
+        expect(Math.abs(after[k] - ref.gradtau[k]), `${k}: ${after[k]} vs ${ref.gradtau[k]}`).toBeLessThanOrEqual(0.02);
+      expect(
+        Math.abs(after.mia_loss - ref.gradtau.mia_loss),
+        `mia_loss ${after.mia_loss} vs ${ref.gradtau.mia_loss}`,
+      ).toBeLessThanOrEqual(0.03);
+      expect((await run('verify', out, out.replace(/\.onnx$/, '.record.json'))).code).toBe(0);
+    },
+    300_000,
+  );
 });
 
 describe('∇τ bad input', () => {
   const s = sets('class0');
   const MLP = `${FIXTURES}/models/mlp.onnx`;
   const cases: [string, string[], RegExp][] = [
-    ['no --val', [MLP, s.forget, '--method', 'gradtau', '--schedule', 'reference', '--retain', s.retain], /pass --val DATA\. The ascent on the forget set stops at the loss of unseen data/],
-    ['no --retain', [MLP, s.forget, '--method', 'gradtau', '--schedule', 'reference', '--val', s.val], /pass --retain DATA/],
-    ['an unknown schedule', [MLP, s.forget, '--method', 'gradtau', '--schedule', 'fast', '--retain', s.retain, '--val', s.val], /--schedule fast: expected default .* or reference/],
-    ['a forget set larger than the retain set', [MLP, `${TRAIN}@0:3000`, '--method', 'gradtau', '--schedule', 'reference', '--retain', `${TRAIN}@3000:4000`, '--val', `${TRAIN}@-500:`], /larger than the retain set/],
+    [
+      'no --val',
+      [MLP, s.forget, '--method', 'gradtau', '--schedule', 'reference', '--retain', s.retain],
+      /pass --val DATA\. The ascent on the forget set stops at the loss of unseen data/,
+    ],
+    [
+      'no --retain',
+      [MLP, s.forget, '--method', 'gradtau', '--schedule', 'reference', '--val', s.val],
+      /pass --retain DATA/,
+    ],
+    [
+      'an unknown schedule',
+      [MLP, s.forget, '--method', 'gradtau', '--schedule', 'fast', '--retain', s.retain, '--val', s.val],
+      /--schedule fast: expected default .* or reference/,
+    ],
+    [
+      'a forget set larger than the retain set',
+      [
+        MLP,
+        `${TRAIN}@0:3000`,
+        '--method',
+        'gradtau',
+        '--schedule',
+        'reference',
+        '--retain',
+        `${TRAIN}@3000:4000`,
+        '--val',
+        `${TRAIN}@-500:`,
+      ],
+      /larger than the retain set/,
+    ],
   ];
   it.each(cases)('%s', async (_, args, message) => {
     const out = join(tmp(), 'o.onnx');
@@ -64,31 +121,66 @@ describe('∇τ bad input', () => {
 
   it('warns when the val set overlaps the forget set, and says how many', async () => {
     const out = join(tmp(), 'o.onnx');
-    const r = await run(MLP, `${TRAIN}@0:600`, '--method', 'gradtau', '--schedule', 'reference', '--retain', `${TRAIN}@600:2600`, '--val', `${TRAIN}@500:700`, ...NORM, '-o', out, '--quiet');
+    const r = await run(
+      MLP,
+      `${TRAIN}@0:600`,
+      '--method',
+      'gradtau',
+      '--schedule',
+      'reference',
+      '--retain',
+      `${TRAIN}@600:2600`,
+      '--val',
+      `${TRAIN}@500:700`,
+      ...NORM,
+      '-o',
+      out,
+      '--quiet',
+    );
     expect(r.code, r.err).toBe(0);
     expect(r.err).toMatch(/note: 100 example\(s\) of --val .* are also in the forget set/);
   }, 120_000);
 
-  it.each(['default', 'reference'])('a divergence (%s schedule): exit 1 naming the epoch and step, nothing written', async (schedule) => {
-    // inputs so large that the model's logits overflow to ±Infinity: the first step's losses are NaN
-    const dir = tmp();
-    const x = readNpy(`${FIXTURES}/batch/x.npy`);
-    const y = readNpy(`${FIXTURES}/batch/y.npy`);
-    const per = 28 * 28;
-    const write = (name: string, a: number, b: number, poison = false) => {
-      const xs = (x.data as Float32Array).slice(a * per, b * per);
-      if (poison) xs.fill(3e38, 0, per);
-      writeFileSync(join(dir, `${name}.x.npy`), encodeNpy(xs, [b - a, 1, 28, 28]));
-      writeFileSync(join(dir, `${name}.y.npy`), encodeNpy((y.data as BigInt64Array).slice(a, b), [b - a]));
-      return `${join(dir, `${name}.x.npy`)},${join(dir, `${name}.y.npy`)}`;
-    };
-    const forget = write('forget', 0, 16, true);
-    const retain = write('retain', 16, 48);
-    const val = write('val', 48, 64);
-    const out = join(dir, 'o.onnx');
-    const r = await run(MLP, forget, '--method', 'gradtau', '--schedule', schedule, '--retain', retain, '--val', val, ...NORM, '-o', out, '--quiet');
-    expect(r.code, r.err).toBe(1);
-    expect(r.err).toMatch(/∇τ diverged at epoch 0, step 1: the forget loss is NaN .* The input model is untouched; nothing was written\./);
-    expect(readdirSync(dir).filter((f) => !f.endsWith('.npy'))).toEqual([]);
-  });
+  it.each(['default', 'reference'])(
+    'a divergence (%s schedule): exit 1 naming the epoch and step, nothing written',
+    async (schedule) => {
+      // inputs so large that the model's logits overflow to ±Infinity: the first step's losses are NaN
+      const dir = tmp();
+      const x = readNpy(`${FIXTURES}/batch/x.npy`);
+      const y = readNpy(`${FIXTURES}/batch/y.npy`);
+      const per = 28 * 28;
+      const write = (name: string, a: number, b: number, poison = false) => {
+        const xs = (x.data as Float32Array).slice(a * per, b * per);
+        if (poison) xs.fill(3e38, 0, per);
+        writeFileSync(join(dir, `${name}.x.npy`), encodeNpy(xs, [b - a, 1, 28, 28]));
+        writeFileSync(join(dir, `${name}.y.npy`), encodeNpy((y.data as BigInt64Array).slice(a, b), [b - a]));
+        return `${join(dir, `${name}.x.npy`)},${join(dir, `${name}.y.npy`)}`;
+      };
+      const forget = write('forget', 0, 16, true);
+      const retain = write('retain', 16, 48);
+      const val = write('val', 48, 64);
+      const out = join(dir, 'o.onnx');
+      const r = await run(
+        MLP,
+        forget,
+        '--method',
+        'gradtau',
+        '--schedule',
+        schedule,
+        '--retain',
+        retain,
+        '--val',
+        val,
+        ...NORM,
+        '-o',
+        out,
+        '--quiet',
+      );
+      expect(r.code, r.err).toBe(1);
+      expect(r.err).toMatch(
+        /∇τ diverged at epoch 0, step 1: the forget loss is NaN .* The input model is untouched; nothing was written\./,
+      );
+      expect(readdirSync(dir).filter((f) => !f.endsWith('.npy'))).toEqual([]);
+    },
+  );
 });

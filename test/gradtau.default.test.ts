@@ -76,7 +76,12 @@ describe("the 'matched' loss", () => {
   /** A batch mixing the three kinds of rows: plain descent, soft targets, and pulls to a target loss. */
   function mixed(y: BigInt64Array): MatchedBatch {
     const n = y.length;
-    const m: MatchedBatch = { targets: new Float32Array(n * C), weights: new Float32Array(n), matchWeights: new Float32Array(n), targetLogOdds: new Float32Array(n) };
+    const m: MatchedBatch = {
+      targets: new Float32Array(n * C),
+      weights: new Float32Array(n),
+      matchWeights: new Float32Array(n),
+      targetLogOdds: new Float32Array(n),
+    };
     for (let i = 0; i < n; i++) {
       const k = Number(y[i]);
       if (i % 3 === 0) {
@@ -124,27 +129,41 @@ describe("the 'matched' loss", () => {
       const w3 = base.get('fc3.weight')!;
       for (const d of [g3.map((v) => v / gmax), w3.map((_, i) => Math.sin(i * 1.7 + 0.3))]) {
         const at = (s: number) => new Map([...base, ['fc3.weight', w3.map((v, i) => v + s * eps * d[i])]]);
-        const numeric = ((await gm.runMatched(x, m, at(1))).loss - (await gm.runMatched(x, m, at(-1))).loss) / (2 * eps);
+        const numeric =
+          ((await gm.runMatched(x, m, at(1))).loss - (await gm.runMatched(x, m, at(-1))).loss) / (2 * eps);
         let analytic = 0;
         g3.forEach((v, i) => (analytic += v * d[i]));
         // |loss| ≈ 10: its float32 rounding moves the quotient by about 2e-3
-        expect(Math.abs(numeric - analytic), `${numeric} vs ${analytic}`).toBeLessThan(1e-2 * Math.abs(analytic) + 3e-3);
+        expect(Math.abs(numeric - analytic), `${numeric} vs ${analytic}`).toBeLessThan(
+          1e-2 * Math.abs(analytic) + 3e-3,
+        );
       }
       // every parameter, by the chain rule: the pull's gradient is the plain one weighted per row by
       // v·(G(ℓ) − g)·dG/dℓ (computed here in float64), on rows where float32 resolves 1 − p_y
       const rows = Array.from({ length: y.length }, (_, i) => i).filter((i) => i % 3 === 2 && r.perSample[i] > 1e-3);
       expect(rows.length).toBeGreaterThan(5);
-      const pullOnly: MatchedBatch = { targets: m.targets, weights: new Float32Array(y.length), matchWeights: new Float32Array(y.length), targetLogOdds: m.targetLogOdds };
-      const asPlain: MatchedBatch = { ...pullOnly, matchWeights: new Float32Array(y.length), weights: new Float32Array(y.length) };
+      const pullOnly: MatchedBatch = {
+        targets: m.targets,
+        weights: new Float32Array(y.length),
+        matchWeights: new Float32Array(y.length),
+        targetLogOdds: m.targetLogOdds,
+      };
+      const asPlain: MatchedBatch = {
+        ...pullOnly,
+        matchWeights: new Float32Array(y.length),
+        weights: new Float32Array(y.length),
+      };
       for (const i of rows) {
         pullOnly.matchWeights[i] = m.matchWeights[i];
         const l = r.perSample[i];
         const miss = -Math.expm1(-l) + MATCHED_LOSS_FLOOR;
-        asPlain.weights[i] = (m.matchWeights[i] * (l + Math.log(miss) - m.targetLogOdds[i]) * (1 + MATCHED_LOSS_FLOOR)) / miss;
+        asPlain.weights[i] =
+          (m.matchWeights[i] * (l + Math.log(miss) - m.targetLogOdds[i]) * (1 + MATCHED_LOSS_FLOOR)) / miss;
       }
       const viaPull = await gm.runMatched(x, pullOnly);
       const viaPlain = await gm.runMatched(x, asPlain);
-      for (const p of gm.params) expect(relL2(viaPull.grads.get(p.name)!, viaPlain.grads.get(p.name)!), p.name).toBeLessThan(1e-3);
+      for (const p of gm.params)
+        expect(relL2(viaPull.grads.get(p.name)!, viaPlain.grads.get(p.name)!), p.name).toBeLessThan(1e-3);
     } finally {
       await gm.release();
     }
@@ -155,7 +174,9 @@ describe("the 'matched' loss", () => {
     try {
       const { x, y } = batch();
       const m = mixed(y);
-      await expect(gm.runMatched(x, { ...m, targetLogOdds: new Float32Array(3) })).rejects.toThrow(/per-sample arrays of 64/);
+      await expect(gm.runMatched(x, { ...m, targetLogOdds: new Float32Array(3) })).rejects.toThrow(
+        /per-sample arrays of 64/,
+      );
     } finally {
       await gm.release();
     }

@@ -4,7 +4,15 @@ import { describe, expect, it } from 'vitest';
 import { openDataset } from '../src/data/dataset.js';
 import { loadModel } from '../src/graph/load.js';
 import { GradientModel } from '../src/runtime/gradient.js';
-import { evaluateSet, initialWeights, loadExamples, Rng, runGradTau, type GradTauEpoch, type GradTauStep } from '../src/gradtau/run.js';
+import {
+  evaluateSet,
+  initialWeights,
+  loadExamples,
+  Rng,
+  runGradTau,
+  type GradTauEpoch,
+  type GradTauStep,
+} from '../src/gradtau/run.js';
 import { readFileSync } from 'node:fs';
 import { gather } from '../src/gradtau/run.js';
 import { FIXTURES } from './support/fixtures.js';
@@ -42,9 +50,31 @@ describe('gradtau run', () => {
       const before = { forget: await evaluateSet(gm, forget, w0), retain: await evaluateSet(gm, retain, w0) };
       const steps: GradTauStep[] = [];
       const epochs: GradTauEpoch[] = [];
-      const res = await runGradTau(gm, w0, { forget, retain, val }, { seed: 0, onStep: (s) => steps.push(s), onEpoch: (e) => epochs.push(e) });
-      const after = { forget: await evaluateSet(gm, forget, res.weights), retain: await evaluateSet(gm, retain, res.weights) };
-      console.log(JSON.stringify({ before, after, schedule: res.schedule, seconds: res.seconds, trace: res.trace.map((t) => [t.epoch, +t.lVal.toFixed(4), +t.lForget.toFixed(4), +t.lRetain.toFixed(4), t.activeSteps]) }));
+      const res = await runGradTau(
+        gm,
+        w0,
+        { forget, retain, val },
+        { seed: 0, onStep: (s) => steps.push(s), onEpoch: (e) => epochs.push(e) },
+      );
+      const after = {
+        forget: await evaluateSet(gm, forget, res.weights),
+        retain: await evaluateSet(gm, retain, res.weights),
+      };
+      console.log(
+        JSON.stringify({
+          before,
+          after,
+          schedule: res.schedule,
+          seconds: res.seconds,
+          trace: res.trace.map((t) => [
+            t.epoch,
+            +t.lVal.toFixed(4),
+            +t.lForget.toFixed(4),
+            +t.lRetain.toFixed(4),
+            t.activeSteps,
+          ]),
+        }),
+      );
 
       // Schedule for 512 / 2048: 2 and 8 batches, E = int(8/4·6) = 12, α0 = 5/3·512/2560.
       expect(res.schedule.epochs).toBe(12);
@@ -68,35 +98,45 @@ describe('gradtau run', () => {
       expect(again.weights).toEqual(once.weights);
       expect(again.steps).toBe(2);
       const ctl = new AbortController();
-      await expect(runGradTau(gm, w0, { forget, retain, val }, { signal: ctl.signal, onStep: () => ctl.abort(new Error('stop here')) })).rejects.toThrow(/stop here/);
+      await expect(
+        runGradTau(
+          gm,
+          w0,
+          { forget, retain, val },
+          { signal: ctl.signal, onStep: () => ctl.abort(new Error('stop here')) },
+        ),
+      ).rejects.toThrow(/stop here/);
     } finally {
       await gm.release();
     }
   });
 
-  it.skipIf(!hasData)('L_val at epoch 0 is report.json\'s (mlp, val = the last 5,000), and two runs keep separate gradients', async () => {
-    const model = loadModel(`${FIXTURES}/models/mlp.onnx`);
-    const gm = await GradientModel.open(model, { cache: false, threads: 1 });
-    try {
-      const input = { dtype: gm.inputs[0].dtype, dims: gm.inputs[0].dims as (number | string)[] };
-      const val = await load(`${TRAIN}@-5000:`, 5000, input);
-      const w0 = initialWeights(model, gm);
-      const report = JSON.parse(readFileSync(`${FIXTURES}/report.json`, 'utf8'));
-      const ref = report.mlp.scenarios.class0.gradtau_schedule.trace[0].l_val as number;
-      const { loss } = await evaluateSet(gm, val, w0);
-      expect(Math.abs(loss - ref)).toBeLessThan(1e-6);
-      // runGradTau combines the forget run's gradients after the retain run: they must not share buffers.
-      const a = gather(val, [0, 1, 2, 3]);
-      const b = gather(val, [10, 11, 12, 13]);
-      const ra = await gm.run(a.x, a.y, w0);
-      const copy = new Map([...ra.grads].map(([k, v]) => [k, v.slice()]));
-      const rb = await gm.run(b.x, b.y, w0);
-      for (const [k, v] of ra.grads) {
-        expect(v).toEqual(copy.get(k));
-        expect(rb.grads.get(k)).not.toEqual(v);
+  it.skipIf(!hasData)(
+    "L_val at epoch 0 is report.json's (mlp, val = the last 5,000), and two runs keep separate gradients",
+    async () => {
+      const model = loadModel(`${FIXTURES}/models/mlp.onnx`);
+      const gm = await GradientModel.open(model, { cache: false, threads: 1 });
+      try {
+        const input = { dtype: gm.inputs[0].dtype, dims: gm.inputs[0].dims as (number | string)[] };
+        const val = await load(`${TRAIN}@-5000:`, 5000, input);
+        const w0 = initialWeights(model, gm);
+        const report = JSON.parse(readFileSync(`${FIXTURES}/report.json`, 'utf8'));
+        const ref = report.mlp.scenarios.class0.gradtau_schedule.trace[0].l_val as number;
+        const { loss } = await evaluateSet(gm, val, w0);
+        expect(Math.abs(loss - ref)).toBeLessThan(1e-6);
+        // runGradTau combines the forget run's gradients after the retain run: they must not share buffers.
+        const a = gather(val, [0, 1, 2, 3]);
+        const b = gather(val, [10, 11, 12, 13]);
+        const ra = await gm.run(a.x, a.y, w0);
+        const copy = new Map([...ra.grads].map(([k, v]) => [k, v.slice()]));
+        const rb = await gm.run(b.x, b.y, w0);
+        for (const [k, v] of ra.grads) {
+          expect(v).toEqual(copy.get(k));
+          expect(rb.grads.get(k)).not.toEqual(v);
+        }
+      } finally {
+        await gm.release();
       }
-    } finally {
-      await gm.release();
-    }
-  });
+    },
+  );
 });

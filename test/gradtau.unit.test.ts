@@ -37,7 +37,9 @@ describe('gradtau schedule matches report.json', () => {
       // L_val changes only where the schedule recomputes it.
       if (e > 0 && !plan[e].recomputeVal) expect(r.l_val).toBe(ref.trace[e - 1].l_val);
     }
-    expect(plan.filter((p) => p.recomputeVal).map((p) => p.epoch)).toEqual(plan.map((p) => p.epoch).filter((e) => e % 5 === 0));
+    expect(plan.filter((p) => p.recomputeVal).map((p) => p.epoch)).toEqual(
+      plan.map((p) => p.epoch).filter((e) => e % 5 === 0),
+    );
   });
 
   it('at least one epoch, and refuses empty sets', () => {
@@ -60,7 +62,9 @@ describe('AdamW (PyTorch semantics)', () => {
   // Literals: 0.5·0.99999 − 1e-3·0.1/0.10000001 = 0.4989950001; 0.003·0.99999 − 1e-3·1e-9/1.1e-8 = 0.0029090609…
   const literal1 = [0.49899500010000003, -1.24898750005, 1.9989800000333333, 0.0, 0.0029090609090909095];
   // Three steps (float64 formula, independently evaluated in numpy).
-  const ref64 = [0.49825223532426993, -1.2495073313897411, 1.9987502615198143, -0.0003194067941697356, 0.003109809727686885];
+  const ref64 = [
+    0.49825223532426993, -1.2495073313897411, 1.9987502615198143, -0.0003194067941697356, 0.003109809727686885,
+  ];
   // The same with float32 tensors in PyTorch's operation order (numpy float32, no FMA).
   const ref32 = [
     [0.49899500608444214, -1.2489874362945557, 1.998979926109314, 0.0, 0.00290906080044806],
@@ -105,14 +109,16 @@ describe('AdamW (PyTorch semantics)', () => {
     expect(opt.step).toBe(3);
     expect(opt.state.get('w')!.m).toBeInstanceOf(Float32Array);
     for (let t = 0; t < 3; t++) expect(Array.from(out[t])).toEqual(ref32[t]);
-    for (let i = 0; i < 5; i++) expect(Math.abs(out[2][i] - ref64[i])).toBeLessThan(1e-6 * Math.max(1, Math.abs(ref64[i])));
+    for (let i = 0; i < 5; i++)
+      expect(Math.abs(out[2][i] - ref64[i])).toBeLessThan(1e-6 * Math.max(1, Math.abs(ref64[i])));
   });
 
   it('three steps, float64 state: each step exact, the weight rounded to float32', () => {
     const { out, opt } = steps('float64', 3);
     expect(opt.state.get('w')!.m).toBeInstanceOf(Float64Array);
     for (let t = 0; t < 3; t++) expect(Array.from(out[t])).toEqual(mixed[t]);
-    for (let i = 0; i < 5; i++) expect(Math.abs(out[2][i] - ref64[i])).toBeLessThan(1e-6 * Math.max(1, Math.abs(ref64[i])));
+    for (let i = 0; i < 5; i++)
+      expect(Math.abs(out[2][i] - ref64[i])).toBeLessThan(1e-6 * Math.max(1, Math.abs(ref64[i])));
   });
 
   it('a zero gradient only decays the weight', () => {

@@ -11,8 +11,15 @@ describe.each(['mlp', 'cnn', 'vit'])('gradient parity with PyTorch: %s', (name) 
     const want = oracle(dir);
     const gm = await GradientModel.open(loadModel(`${FIXTURES}/models/${name}.onnx`), { cache: false, threads: 1 });
     try {
-      expect(gm.params.map((p) => ({ name: p.name, torchName: p.torchName, transposed: p.transposed, shape: p.shape }))).toEqual(
-        want.parameters.map((p) => ({ name: p.name, torchName: p.torchName, transposed: p.transposed, shape: p.shape })),
+      expect(
+        gm.params.map((p) => ({ name: p.name, torchName: p.torchName, transposed: p.transposed, shape: p.shape })),
+      ).toEqual(
+        want.parameters.map((p) => ({
+          name: p.name,
+          torchName: p.torchName,
+          transposed: p.transposed,
+          shape: p.shape,
+        })),
       );
       const { x, y } = batch();
       const r = await gm.run(x, y);

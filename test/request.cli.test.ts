@@ -45,16 +45,25 @@ describe('scrub request', () => {
     expect(validateReport(report)).toEqual([]);
     expect(report.verdict).toBe('rejected');
     const actual = report.report.metrics.after.values.forget_acc;
-    expect(report.line).toBe(`rejected: forget_acc ${actual.toFixed(4)} > 0.001; no model written (record ${join(dir, 'v2.rejected.record.json')})`);
+    expect(report.line).toBe(
+      `rejected: forget_acc ${actual.toFixed(4)} > 0.001; no model written (record ${join(dir, 'v2.rejected.record.json')})`,
+    );
     expect(r.err).toMatch(/gate failed: forget_acc<=0.001/);
     expect(existsSync(join(dir, 'v2.onnx'))).toBe(false);
-    expect(readdirSync(dir).filter((f) => f.startsWith('v2') || f.startsWith('.'))).toEqual(['v2.rejected.record.json']);
+    expect(readdirSync(dir).filter((f) => f.startsWith('v2') || f.startsWith('.'))).toEqual([
+      'v2.rejected.record.json',
+    ]);
     expect(JSON.parse(readFileSync(join(dir, 'v2.rejected.record.json'), 'utf8')).acceptance.verdict).toBe('rejected');
   });
 
   it('ids into a named data set: forgets exactly those examples', async () => {
     const ids = CLASS0.slice(0, 64);
-    const { dir, path } = registry({ ...base, datasets: { train: `${FM}/train-images-idx3-ubyte.gz@0:55000` }, forget: { dataset: 'train', ids }, gates: ['forget_acc<=1'] });
+    const { dir, path } = registry({
+      ...base,
+      datasets: { train: `${FM}/train-images-idx3-ubyte.gz@0:55000` },
+      forget: { dataset: 'train', ids },
+      gates: ['forget_acc<=1'],
+    });
     mkdirSync(join(dir, 'v2'));
     const r = await run('request', path, '--json', '--quiet');
     expect(r.code, r.err).toBe(0);
@@ -68,19 +77,60 @@ describe('scrub request', () => {
 
 describe('scrub request: bad input exits 2 naming the field, and writes nothing', () => {
   const cases: [string, Record<string, unknown>, RegExp][] = [
-    ['a model path that does not exist', { ...base, model: 'v1/nope.onnx', gates: ['forget_acc<=0.5'] }, /\/model: .*v1\/nope\.onnx: no such file/],
-    ['a forget folder that does not exist', { ...base, forget: 'gone', gates: ['forget_acc<=0.5'] }, /gone: no such file or folder/],
+    [
+      'a model path that does not exist',
+      { ...base, model: 'v1/nope.onnx', gates: ['forget_acc<=0.5'] },
+      /\/model: .*v1\/nope\.onnx: no such file/,
+    ],
+    [
+      'a forget folder that does not exist',
+      { ...base, forget: 'gone', gates: ['forget_acc<=0.5'] },
+      /gone: no such file or folder/,
+    ],
     ['no gates', { ...base }, /\/gates: is required/],
-    ['a field of the wrong type and an unknown one', { ...base, alpha: 'ten', colour: 'red', gates: ['forget_acc<=0.5'] }, /(?=.*\/alpha: must be number)(?=.*\/colour: is not a known field)/],
-    ['a gate that does not parse', { ...base, gates: ['forget_acc<0.5'] }, /\/gates\/0: "forget_acc<0.5" is not METRIC<=NUMBER or METRIC>=NUMBER/],
-    ['a gate on a metric the run cannot compute', { ...base, gates: ['forget_acc<=0.5', 'mia<=0.6'] }, /\/gates\/1: 'mia<=0.6': mia is not computed by this run/],
-    ['∇τ without val', { ...base, method: 'gradtau', retain: 'forget', gates: ['forget_acc<=0.5'] }, /\/val: is required/],
-    ['an unknown method', { ...base, method: 'retrain', gates: ['forget_acc<=0.5'] }, /\/method: must be one of "ssd", "lf-ssd", "gradtau"/],
-    ['ids that are not integers', { ...base, datasets: { t: 'forget' }, forget: { dataset: 't', ids: [1, 'two'] }, gates: ['forget_acc<=0.5'] }, /\/forget\/ids\/1: must be integer/],
-    ['an unknown data set', { ...base, datasets: { t: 'forget' }, forget: { dataset: 'train', ids: [1] }, gates: ['forget_acc<=0.5'] }, /\/forget\/dataset: no data set named "train" in \/datasets \(it names t\)/],
+    [
+      'a field of the wrong type and an unknown one',
+      { ...base, alpha: 'ten', colour: 'red', gates: ['forget_acc<=0.5'] },
+      /(?=.*\/alpha: must be number)(?=.*\/colour: is not a known field)/,
+    ],
+    [
+      'a gate that does not parse',
+      { ...base, gates: ['forget_acc<0.5'] },
+      /\/gates\/0: "forget_acc<0.5" is not METRIC<=NUMBER or METRIC>=NUMBER/,
+    ],
+    [
+      'a gate on a metric the run cannot compute',
+      { ...base, gates: ['forget_acc<=0.5', 'mia<=0.6'] },
+      /\/gates\/1: 'mia<=0.6': mia is not computed by this run/,
+    ],
+    [
+      '∇τ without val',
+      { ...base, method: 'gradtau', retain: 'forget', gates: ['forget_acc<=0.5'] },
+      /\/val: is required/,
+    ],
+    [
+      'an unknown method',
+      { ...base, method: 'retrain', gates: ['forget_acc<=0.5'] },
+      /\/method: must be one of "ssd", "lf-ssd", "gradtau"/,
+    ],
+    [
+      'ids that are not integers',
+      { ...base, datasets: { t: 'forget' }, forget: { dataset: 't', ids: [1, 'two'] }, gates: ['forget_acc<=0.5'] },
+      /\/forget\/ids\/1: must be integer/,
+    ],
+    [
+      'an unknown data set',
+      { ...base, datasets: { t: 'forget' }, forget: { dataset: 'train', ids: [1] }, gates: ['forget_acc<=0.5'] },
+      /\/forget\/dataset: no data set named "train" in \/datasets \(it names t\)/,
+    ],
     [
       'ids outside the named data set',
-      { ...base, datasets: { train: `${FM}/train-images-idx3-ubyte.gz@0:55000` }, forget: { dataset: 'train', ids: [1, 55000, 70000] }, gates: ['forget_acc<=0.5'] },
+      {
+        ...base,
+        datasets: { train: `${FM}/train-images-idx3-ubyte.gz@0:55000` },
+        forget: { dataset: 'train', ids: [1, 55000, 70000] },
+        gates: ['forget_acc<=0.5'],
+      },
       /\/forget\/ids: 2 id\(s\) not in data set "train" .*55000 of the source's 60000 examples\): 55000, 70000\./,
     ],
   ];

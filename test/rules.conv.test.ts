@@ -10,76 +10,448 @@ import { Session } from '../src/runtime/session.js';
 import { gradCheck, type OpCase } from './support/gradcheck.js';
 
 const cases: OpCase[] = [
-  { name: 'Conv 3x3 pad 1 bias', op: 'Conv', attrs: { pads: [1, 1, 1, 1] }, inputs: [{ shape: [2, 3, 6, 6], dynamic: true }, { shape: [4, 3, 3, 3] }, { shape: [4] }] },
-  { name: 'Conv 3x3 stride 2 pad 1', op: 'Conv', attrs: { strides: [2, 2], pads: [1, 1, 1, 1] }, inputs: [{ shape: [2, 3, 7, 8] }, { shape: [4, 3, 3, 3] }] },
-  { name: 'Conv 1x1 stride 2', op: 'Conv', attrs: { strides: [2, 2], kernel_shape: [1, 1] }, inputs: [{ shape: [2, 3, 6, 7] }, { shape: [5, 3, 1, 1] }, { shape: [5] }] },
-  { name: 'Conv 7x7 stride 7 patches', op: 'Conv', attrs: { strides: [7, 7] }, inputs: [{ shape: [2, 3, 14, 15], dynamic: true }, { shape: [6, 3, 7, 7] }, { shape: [6] }] },
-  { name: 'Conv dilations asym pads', op: 'Conv', attrs: { dilations: [2, 3], pads: [1, 0, 2, 1], strides: [1, 2] }, inputs: [{ shape: [2, 2, 9, 10] }, { shape: [3, 2, 3, 3] }, { shape: [3] }] },
-  { name: 'Conv groups', op: 'Conv', attrs: { group: 2, pads: [1, 1, 1, 1], strides: [2, 1] }, inputs: [{ shape: [2, 4, 6, 5], dynamic: true }, { shape: [6, 2, 3, 3] }, { shape: [6] }] },
-  { name: 'Conv depthwise', op: 'Conv', attrs: { group: 3, pads: [1, 1, 1, 1] }, inputs: [{ shape: [2, 3, 5, 5] }, { shape: [3, 1, 3, 3] }] },
-  { name: 'Conv depthwise multiplier', op: 'Conv', attrs: { group: 3, strides: [2, 2] }, inputs: [{ shape: [2, 3, 7, 7] }, { shape: [6, 1, 3, 3] }] },
-  { name: 'Conv SAME_UPPER stride 2', op: 'Conv', attrs: { auto_pad: 'SAME_UPPER', strides: [2, 2] }, inputs: [{ shape: [2, 2, 7, 6] }, { shape: [3, 2, 4, 3] }, { shape: [3] }] },
-  { name: 'Conv SAME_LOWER', op: 'Conv', attrs: { auto_pad: 'SAME_LOWER', strides: [1, 2] }, inputs: [{ shape: [2, 2, 6, 7] }, { shape: [3, 2, 2, 4] }] },
-  { name: 'Conv VALID stride 3', op: 'Conv', attrs: { auto_pad: 'VALID', strides: [3, 3] }, inputs: [{ shape: [2, 2, 8, 10] }, { shape: [3, 2, 3, 2] }] },
-  { name: 'Conv 1-D', op: 'Conv', attrs: { pads: [2, 1], strides: [2], dilations: [2] }, inputs: [{ shape: [3, 2, 11], dynamic: true }, { shape: [4, 2, 3] }, { shape: [4] }] },
-  { name: 'Conv 3-D', op: 'Conv', attrs: { pads: [1, 0, 1, 1, 0, 0], strides: [2, 1, 2] }, inputs: [{ shape: [2, 2, 5, 4, 5] }, { shape: [3, 2, 3, 2, 2] }, { shape: [3] }] },
-  { name: 'Conv groups dilations unit stride', op: 'Conv', attrs: { group: 2, dilations: [2, 1], pads: [2, 1, 1, 0] }, inputs: [{ shape: [2, 4, 7, 6], dynamic: true }, { shape: [6, 2, 3, 2] }, { shape: [6] }] },
-  { name: 'Conv pads wider than the kernel', op: 'Conv', attrs: { pads: [2, 1, 0, 2] }, inputs: [{ shape: [2, 3, 4, 5] }, { shape: [2, 3, 2, 1] }] },
-  { name: 'Conv 3-D unit stride', op: 'Conv', attrs: { pads: [1, 1, 0, 0, 1, 1] }, inputs: [{ shape: [2, 2, 4, 5, 3] }, { shape: [3, 2, 2, 3, 2] }] },
-  { name: 'Conv opset 10', op: 'Conv', opset: 10, attrs: { pads: [1, 1, 1, 1], strides: [2, 1] }, inputs: [{ shape: [2, 3, 6, 7] }, { shape: [4, 3, 3, 3] }, { shape: [4] }] },
-  { name: 'Conv opset 10 unit stride groups', op: 'Conv', opset: 10, attrs: { pads: [1, 0, 1, 2], group: 3 }, inputs: [{ shape: [2, 3, 5, 6] }, { shape: [6, 1, 3, 3] }] },
-  { name: 'Conv 1x1 stride 3 reading the end padding', op: 'Conv', attrs: { strides: [3, 2], pads: [0, 0, 1, 1] }, inputs: [{ shape: [2, 3, 6, 5] }, { shape: [2, 3, 1, 1] }, { shape: [2] }] },
-  { name: 'Conv opset 9', op: 'Conv', opset: 9, attrs: { pads: [1, 1, 1, 1], strides: [2, 2] }, inputs: [{ shape: [2, 3, 6, 7] }, { shape: [4, 3, 3, 3] }, { shape: [4] }] },
-  { name: 'ConvTranspose bias dynamic batch', op: 'ConvTranspose', inputs: [{ shape: [2, 3, 4, 5], dynamic: true }, { shape: [3, 2, 3, 3] }, { shape: [2] }] },
-  { name: 'ConvTranspose stride pads output_padding', op: 'ConvTranspose', attrs: { strides: [2, 3], pads: [1, 0, 1, 2], output_padding: [1, 2] }, inputs: [{ shape: [2, 3, 4, 4] }, { shape: [3, 2, 3, 4] }, { shape: [2] }] },
-  { name: 'ConvTranspose dilations', op: 'ConvTranspose', attrs: { strides: [2, 1], dilations: [2, 3], pads: [1, 2, 0, 1] }, inputs: [{ shape: [2, 2, 4, 5] }, { shape: [2, 3, 3, 3] }] },
-  { name: 'ConvTranspose groups', op: 'ConvTranspose', attrs: { group: 2, strides: [2, 2], pads: [1, 1, 1, 1] }, inputs: [{ shape: [2, 4, 3, 4], dynamic: true }, { shape: [4, 3, 3, 3] }, { shape: [6] }] },
-  { name: 'ConvTranspose depthwise', op: 'ConvTranspose', attrs: { group: 3, strides: [2, 2] }, inputs: [{ shape: [2, 3, 3, 3] }, { shape: [3, 1, 2, 2] }] },
-  { name: 'ConvTranspose output_shape', op: 'ConvTranspose', attrs: { strides: [2, 2], output_shape: [8, 9] }, inputs: [{ shape: [2, 2, 4, 4] }, { shape: [2, 3, 3, 3] }] },
-  { name: 'ConvTranspose output_shape SAME_UPPER', op: 'ConvTranspose', attrs: { strides: [2, 2], output_shape: [7, 8], auto_pad: 'SAME_UPPER' }, inputs: [{ shape: [2, 2, 4, 4] }, { shape: [2, 3, 3, 3] }] },
-  { name: 'ConvTranspose SAME_UPPER', op: 'ConvTranspose', attrs: { strides: [2, 2], auto_pad: 'SAME_UPPER' }, inputs: [{ shape: [2, 2, 3, 4] }, { shape: [2, 3, 3, 4] }] },
-  { name: 'ConvTranspose SAME_LOWER', op: 'ConvTranspose', attrs: { strides: [2, 3], auto_pad: 'SAME_LOWER' }, inputs: [{ shape: [2, 2, 3, 4] }, { shape: [2, 3, 3, 4] }] },
-  { name: 'ConvTranspose VALID', op: 'ConvTranspose', attrs: { strides: [2, 2], auto_pad: 'VALID' }, inputs: [{ shape: [2, 2, 3, 3] }, { shape: [2, 3, 3, 3] }] },
-  { name: 'ConvTranspose 1-D', op: 'ConvTranspose', attrs: { strides: [3], pads: [1, 2], dilations: [2], output_padding: [1] }, inputs: [{ shape: [2, 2, 5], dynamic: true }, { shape: [2, 3, 3] }, { shape: [3] }] },
-  { name: 'ConvTranspose 3-D', op: 'ConvTranspose', attrs: { strides: [2, 1, 2], pads: [1, 0, 0, 0, 1, 1] }, inputs: [{ shape: [2, 2, 3, 3, 3] }, { shape: [2, 2, 3, 2, 3] }, { shape: [2] }] },
-  { name: 'ConvTranspose opset 9', op: 'ConvTranspose', opset: 9, attrs: { strides: [2, 2], pads: [1, 0, 0, 1], group: 2 }, inputs: [{ shape: [2, 4, 3, 4] }, { shape: [4, 2, 3, 3] }, { shape: [4] }] },
-  { name: 'ConvTranspose output_shape SAME_LOWER', op: 'ConvTranspose', attrs: { strides: [2, 2], output_shape: [8, 6], auto_pad: 'SAME_LOWER' }, inputs: [{ shape: [2, 2, 4, 3] }, { shape: [2, 3, 3, 3] }] },
-  { name: 'MaxPool 3x3 s2 p1 overlapping', op: 'MaxPool', attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }, inputs: [{ shape: [2, 3, 7, 8], init: 'distinct', dynamic: true }] },
-  { name: 'MaxPool 2x2 s2 exact tiling', op: 'MaxPool', attrs: { kernel_shape: [2, 2], strides: [2, 2] }, inputs: [{ shape: [2, 3, 6, 8], init: 'distinct', dynamic: true }] },
-  { name: 'MaxPool 1-D tiling', op: 'MaxPool', attrs: { kernel_shape: [3], strides: [3] }, inputs: [{ shape: [2, 3, 9], init: 'distinct' }] },
-  { name: 'MaxPool 3-D tiling', op: 'MaxPool', attrs: { kernel_shape: [2, 1, 3], strides: [2, 1, 3] }, inputs: [{ shape: [2, 2, 4, 3, 6], init: 'distinct' }] },
-  { name: 'MaxPool opset 8 tiling', op: 'MaxPool', opset: 8, attrs: { kernel_shape: [2, 2], strides: [2, 2] }, inputs: [{ shape: [2, 3, 4, 6], init: 'distinct', dynamic: true }] },
-  { name: 'MaxPool 2x2 s2', op: 'MaxPool', attrs: { kernel_shape: [2, 2], strides: [2, 2] }, inputs: [{ shape: [2, 3, 6, 7], init: 'distinct', dynamic: true }] },
-  { name: 'MaxPool ceil_mode dilations', op: 'MaxPool', attrs: { kernel_shape: [2, 3], strides: [2, 1], dilations: [2, 1], pads: [1, 0, 0, 1], ceil_mode: 1 }, inputs: [{ shape: [2, 2, 8, 7], init: 'distinct' }] },
-  { name: 'MaxPool storage_order 1', op: 'MaxPool', attrs: { kernel_shape: [3, 2], strides: [1, 2], storage_order: 1 }, inputs: [{ shape: [2, 2, 5, 6], init: 'distinct' }] },
-  { name: 'MaxPool SAME_UPPER', op: 'MaxPool', attrs: { kernel_shape: [3, 3], strides: [2, 2], auto_pad: 'SAME_UPPER' }, inputs: [{ shape: [2, 2, 6, 7], init: 'distinct' }] },
-  { name: 'MaxPool SAME_LOWER', op: 'MaxPool', attrs: { kernel_shape: [2, 3], strides: [2, 2], auto_pad: 'SAME_LOWER' }, inputs: [{ shape: [2, 2, 6, 7], init: 'distinct' }] },
-  { name: 'MaxPool VALID', op: 'MaxPool', attrs: { kernel_shape: [2, 2], strides: [3, 3], auto_pad: 'VALID' }, inputs: [{ shape: [2, 2, 8, 7], init: 'distinct' }] },
-  { name: 'MaxPool 1-D', op: 'MaxPool', attrs: { kernel_shape: [3], strides: [2], pads: [1, 1] }, inputs: [{ shape: [2, 3, 9], init: 'distinct', dynamic: true }] },
-  { name: 'MaxPool 3-D', op: 'MaxPool', attrs: { kernel_shape: [2, 3, 2], strides: [2, 2, 1], pads: [0, 1, 0, 1, 1, 0] }, inputs: [{ shape: [2, 2, 5, 6, 4], init: 'distinct' }] },
-  { name: 'MaxPool ceil_mode window past the input', op: 'MaxPool', attrs: { kernel_shape: [3, 2], strides: [2, 2], pads: [1, 0, 2, 1], ceil_mode: 1 }, inputs: [{ shape: [2, 2, 3, 5], init: 'distinct', dynamic: true }] },
-  { name: 'MaxPool opset 12 non-overlapping ceil_mode', op: 'MaxPool', opset: 12, attrs: { kernel_shape: [2, 2], strides: [2, 2], ceil_mode: 1 }, inputs: [{ shape: [2, 3, 7, 5], init: 'distinct' }] },
-  { name: 'MaxPool opset 12 overlapping', op: 'MaxPool', opset: 12, attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }, inputs: [{ shape: [2, 3, 7, 8], init: 'distinct', dynamic: true }] },
-  { name: 'MaxPool opset 11 SAME_LOWER overlapping', op: 'MaxPool', opset: 11, attrs: { kernel_shape: [3, 2], strides: [1, 1], auto_pad: 'SAME_LOWER' }, inputs: [{ shape: [2, 2, 5, 6], init: 'distinct' }] },
-  { name: 'MaxPool opset 10 dilations ceil_mode', op: 'MaxPool', opset: 10, attrs: { kernel_shape: [2, 2], strides: [2, 1], dilations: [1, 2], pads: [0, 1, 1, 0], ceil_mode: 1 }, inputs: [{ shape: [2, 2, 7, 6], init: 'distinct' }] },
-  { name: 'MaxPool opset 8 non-overlapping', op: 'MaxPool', opset: 8, attrs: { kernel_shape: [2, 2], strides: [2, 2] }, inputs: [{ shape: [2, 3, 6, 7], init: 'distinct', dynamic: true }] },
-  { name: 'MaxPool opset 8 overlapping pads', op: 'MaxPool', opset: 8, attrs: { kernel_shape: [3, 3], strides: [1, 2], pads: [1, 2, 2, 1] }, inputs: [{ shape: [2, 2, 5, 6], init: 'distinct' }] },
-  { name: 'MaxPool opset 8 3-D', op: 'MaxPool', opset: 8, attrs: { kernel_shape: [2, 2, 3], strides: [1, 2, 2], pads: [1, 0, 1, 0, 1, 1] }, inputs: [{ shape: [2, 2, 4, 5, 6], init: 'distinct' }] },
-  { name: 'AveragePool 2x2 s2', op: 'AveragePool', attrs: { kernel_shape: [2, 2], strides: [2, 2] }, inputs: [{ shape: [2, 3, 6, 7], dynamic: true }] },
-  { name: 'AveragePool 3x3 s2 pads exclude', op: 'AveragePool', attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }, inputs: [{ shape: [2, 3, 7, 8], dynamic: true }] },
-  { name: 'AveragePool 3x3 s2 pads include', op: 'AveragePool', attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], count_include_pad: 1 }, inputs: [{ shape: [2, 3, 7, 8] }] },
-  { name: 'AveragePool asym pads include', op: 'AveragePool', attrs: { kernel_shape: [3, 2], strides: [1, 2], pads: [2, 0, 1, 1], count_include_pad: 1 }, inputs: [{ shape: [2, 2, 5, 6] }] },
-  { name: 'AveragePool ceil_mode exclude', op: 'AveragePool', attrs: { kernel_shape: [3, 3], strides: [2, 2], ceil_mode: 1 }, inputs: [{ shape: [2, 2, 8, 7] }] },
-  { name: 'AveragePool ceil_mode pads include', op: 'AveragePool', attrs: { kernel_shape: [3, 2], strides: [2, 2], pads: [1, 0, 1, 0], ceil_mode: 1, count_include_pad: 1 }, inputs: [{ shape: [2, 2, 8, 7] }] },
-  { name: 'AveragePool SAME_UPPER include', op: 'AveragePool', attrs: { kernel_shape: [3, 3], strides: [2, 2], auto_pad: 'SAME_UPPER', count_include_pad: 1 }, inputs: [{ shape: [2, 2, 6, 7] }] },
-  { name: 'AveragePool SAME_LOWER exclude', op: 'AveragePool', attrs: { kernel_shape: [2, 3], strides: [1, 2], auto_pad: 'SAME_LOWER' }, inputs: [{ shape: [2, 2, 6, 7] }] },
-  { name: 'AveragePool VALID', op: 'AveragePool', attrs: { kernel_shape: [2, 2], strides: [3, 3], auto_pad: 'VALID' }, inputs: [{ shape: [2, 2, 8, 7] }] },
-  { name: 'AveragePool 1-D', op: 'AveragePool', attrs: { kernel_shape: [3], strides: [2], pads: [1, 1], count_include_pad: 1 }, inputs: [{ shape: [2, 3, 9], dynamic: true }] },
-  { name: 'AveragePool 3-D', op: 'AveragePool', attrs: { kernel_shape: [2, 3, 2], strides: [2, 2, 1], pads: [0, 1, 0, 1, 1, 0] }, inputs: [{ shape: [2, 2, 5, 6, 4] }] },
-  { name: 'AveragePool opset 19 dilations ceil_mode include', op: 'AveragePool', opset: 19, attrs: { kernel_shape: [2, 3], strides: [2, 1], dilations: [2, 2], pads: [1, 1, 1, 0], ceil_mode: 1, count_include_pad: 1 }, inputs: [{ shape: [2, 2, 8, 7] }] },
-  { name: 'AveragePool opset 19 dilations exclude', op: 'AveragePool', opset: 19, attrs: { kernel_shape: [3, 2], strides: [1, 2], dilations: [2, 3], pads: [2, 1, 1, 1] }, inputs: [{ shape: [2, 2, 7, 8] }] },
-  { name: 'AveragePool opset 10 ceil_mode', op: 'AveragePool', opset: 10, attrs: { kernel_shape: [2, 2], strides: [2, 2], ceil_mode: 1, pads: [1, 0, 0, 1], count_include_pad: 1 }, inputs: [{ shape: [2, 2, 7, 5] }] },
-  { name: 'AveragePool opset 7', op: 'AveragePool', opset: 7, attrs: { kernel_shape: [3, 3], strides: [2, 1], pads: [1, 1, 1, 1], count_include_pad: 1 }, inputs: [{ shape: [2, 2, 6, 5] }] },
+  {
+    name: 'Conv 3x3 pad 1 bias',
+    op: 'Conv',
+    attrs: { pads: [1, 1, 1, 1] },
+    inputs: [{ shape: [2, 3, 6, 6], dynamic: true }, { shape: [4, 3, 3, 3] }, { shape: [4] }],
+  },
+  {
+    name: 'Conv 3x3 stride 2 pad 1',
+    op: 'Conv',
+    attrs: { strides: [2, 2], pads: [1, 1, 1, 1] },
+    inputs: [{ shape: [2, 3, 7, 8] }, { shape: [4, 3, 3, 3] }],
+  },
+  {
+    name: 'Conv 1x1 stride 2',
+    op: 'Conv',
+    attrs: { strides: [2, 2], kernel_shape: [1, 1] },
+    inputs: [{ shape: [2, 3, 6, 7] }, { shape: [5, 3, 1, 1] }, { shape: [5] }],
+  },
+  {
+    name: 'Conv 7x7 stride 7 patches',
+    op: 'Conv',
+    attrs: { strides: [7, 7] },
+    inputs: [{ shape: [2, 3, 14, 15], dynamic: true }, { shape: [6, 3, 7, 7] }, { shape: [6] }],
+  },
+  {
+    name: 'Conv dilations asym pads',
+    op: 'Conv',
+    attrs: { dilations: [2, 3], pads: [1, 0, 2, 1], strides: [1, 2] },
+    inputs: [{ shape: [2, 2, 9, 10] }, { shape: [3, 2, 3, 3] }, { shape: [3] }],
+  },
+  {
+    name: 'Conv groups',
+    op: 'Conv',
+    attrs: { group: 2, pads: [1, 1, 1, 1], strides: [2, 1] },
+    inputs: [{ shape: [2, 4, 6, 5], dynamic: true }, { shape: [6, 2, 3, 3] }, { shape: [6] }],
+  },
+  {
+    name: 'Conv depthwise',
+    op: 'Conv',
+    attrs: { group: 3, pads: [1, 1, 1, 1] },
+    inputs: [{ shape: [2, 3, 5, 5] }, { shape: [3, 1, 3, 3] }],
+  },
+  {
+    name: 'Conv depthwise multiplier',
+    op: 'Conv',
+    attrs: { group: 3, strides: [2, 2] },
+    inputs: [{ shape: [2, 3, 7, 7] }, { shape: [6, 1, 3, 3] }],
+  },
+  {
+    name: 'Conv SAME_UPPER stride 2',
+    op: 'Conv',
+    attrs: { auto_pad: 'SAME_UPPER', strides: [2, 2] },
+    inputs: [{ shape: [2, 2, 7, 6] }, { shape: [3, 2, 4, 3] }, { shape: [3] }],
+  },
+  {
+    name: 'Conv SAME_LOWER',
+    op: 'Conv',
+    attrs: { auto_pad: 'SAME_LOWER', strides: [1, 2] },
+    inputs: [{ shape: [2, 2, 6, 7] }, { shape: [3, 2, 2, 4] }],
+  },
+  {
+    name: 'Conv VALID stride 3',
+    op: 'Conv',
+    attrs: { auto_pad: 'VALID', strides: [3, 3] },
+    inputs: [{ shape: [2, 2, 8, 10] }, { shape: [3, 2, 3, 2] }],
+  },
+  {
+    name: 'Conv 1-D',
+    op: 'Conv',
+    attrs: { pads: [2, 1], strides: [2], dilations: [2] },
+    inputs: [{ shape: [3, 2, 11], dynamic: true }, { shape: [4, 2, 3] }, { shape: [4] }],
+  },
+  {
+    name: 'Conv 3-D',
+    op: 'Conv',
+    attrs: { pads: [1, 0, 1, 1, 0, 0], strides: [2, 1, 2] },
+    inputs: [{ shape: [2, 2, 5, 4, 5] }, { shape: [3, 2, 3, 2, 2] }, { shape: [3] }],
+  },
+  {
+    name: 'Conv groups dilations unit stride',
+    op: 'Conv',
+    attrs: { group: 2, dilations: [2, 1], pads: [2, 1, 1, 0] },
+    inputs: [{ shape: [2, 4, 7, 6], dynamic: true }, { shape: [6, 2, 3, 2] }, { shape: [6] }],
+  },
+  {
+    name: 'Conv pads wider than the kernel',
+    op: 'Conv',
+    attrs: { pads: [2, 1, 0, 2] },
+    inputs: [{ shape: [2, 3, 4, 5] }, { shape: [2, 3, 2, 1] }],
+  },
+  {
+    name: 'Conv 3-D unit stride',
+    op: 'Conv',
+    attrs: { pads: [1, 1, 0, 0, 1, 1] },
+    inputs: [{ shape: [2, 2, 4, 5, 3] }, { shape: [3, 2, 2, 3, 2] }],
+  },
+  {
+    name: 'Conv opset 10',
+    op: 'Conv',
+    opset: 10,
+    attrs: { pads: [1, 1, 1, 1], strides: [2, 1] },
+    inputs: [{ shape: [2, 3, 6, 7] }, { shape: [4, 3, 3, 3] }, { shape: [4] }],
+  },
+  {
+    name: 'Conv opset 10 unit stride groups',
+    op: 'Conv',
+    opset: 10,
+    attrs: { pads: [1, 0, 1, 2], group: 3 },
+    inputs: [{ shape: [2, 3, 5, 6] }, { shape: [6, 1, 3, 3] }],
+  },
+  {
+    name: 'Conv 1x1 stride 3 reading the end padding',
+    op: 'Conv',
+    attrs: { strides: [3, 2], pads: [0, 0, 1, 1] },
+    inputs: [{ shape: [2, 3, 6, 5] }, { shape: [2, 3, 1, 1] }, { shape: [2] }],
+  },
+  {
+    name: 'Conv opset 9',
+    op: 'Conv',
+    opset: 9,
+    attrs: { pads: [1, 1, 1, 1], strides: [2, 2] },
+    inputs: [{ shape: [2, 3, 6, 7] }, { shape: [4, 3, 3, 3] }, { shape: [4] }],
+  },
+  {
+    name: 'ConvTranspose bias dynamic batch',
+    op: 'ConvTranspose',
+    inputs: [{ shape: [2, 3, 4, 5], dynamic: true }, { shape: [3, 2, 3, 3] }, { shape: [2] }],
+  },
+  {
+    name: 'ConvTranspose stride pads output_padding',
+    op: 'ConvTranspose',
+    attrs: { strides: [2, 3], pads: [1, 0, 1, 2], output_padding: [1, 2] },
+    inputs: [{ shape: [2, 3, 4, 4] }, { shape: [3, 2, 3, 4] }, { shape: [2] }],
+  },
+  {
+    name: 'ConvTranspose dilations',
+    op: 'ConvTranspose',
+    attrs: { strides: [2, 1], dilations: [2, 3], pads: [1, 2, 0, 1] },
+    inputs: [{ shape: [2, 2, 4, 5] }, { shape: [2, 3, 3, 3] }],
+  },
+  {
+    name: 'ConvTranspose groups',
+    op: 'ConvTranspose',
+    attrs: { group: 2, strides: [2, 2], pads: [1, 1, 1, 1] },
+    inputs: [{ shape: [2, 4, 3, 4], dynamic: true }, { shape: [4, 3, 3, 3] }, { shape: [6] }],
+  },
+  {
+    name: 'ConvTranspose depthwise',
+    op: 'ConvTranspose',
+    attrs: { group: 3, strides: [2, 2] },
+    inputs: [{ shape: [2, 3, 3, 3] }, { shape: [3, 1, 2, 2] }],
+  },
+  {
+    name: 'ConvTranspose output_shape',
+    op: 'ConvTranspose',
+    attrs: { strides: [2, 2], output_shape: [8, 9] },
+    inputs: [{ shape: [2, 2, 4, 4] }, { shape: [2, 3, 3, 3] }],
+  },
+  {
+    name: 'ConvTranspose output_shape SAME_UPPER',
+    op: 'ConvTranspose',
+    attrs: { strides: [2, 2], output_shape: [7, 8], auto_pad: 'SAME_UPPER' },
+    inputs: [{ shape: [2, 2, 4, 4] }, { shape: [2, 3, 3, 3] }],
+  },
+  {
+    name: 'ConvTranspose SAME_UPPER',
+    op: 'ConvTranspose',
+    attrs: { strides: [2, 2], auto_pad: 'SAME_UPPER' },
+    inputs: [{ shape: [2, 2, 3, 4] }, { shape: [2, 3, 3, 4] }],
+  },
+  {
+    name: 'ConvTranspose SAME_LOWER',
+    op: 'ConvTranspose',
+    attrs: { strides: [2, 3], auto_pad: 'SAME_LOWER' },
+    inputs: [{ shape: [2, 2, 3, 4] }, { shape: [2, 3, 3, 4] }],
+  },
+  {
+    name: 'ConvTranspose VALID',
+    op: 'ConvTranspose',
+    attrs: { strides: [2, 2], auto_pad: 'VALID' },
+    inputs: [{ shape: [2, 2, 3, 3] }, { shape: [2, 3, 3, 3] }],
+  },
+  {
+    name: 'ConvTranspose 1-D',
+    op: 'ConvTranspose',
+    attrs: { strides: [3], pads: [1, 2], dilations: [2], output_padding: [1] },
+    inputs: [{ shape: [2, 2, 5], dynamic: true }, { shape: [2, 3, 3] }, { shape: [3] }],
+  },
+  {
+    name: 'ConvTranspose 3-D',
+    op: 'ConvTranspose',
+    attrs: { strides: [2, 1, 2], pads: [1, 0, 0, 0, 1, 1] },
+    inputs: [{ shape: [2, 2, 3, 3, 3] }, { shape: [2, 2, 3, 2, 3] }, { shape: [2] }],
+  },
+  {
+    name: 'ConvTranspose opset 9',
+    op: 'ConvTranspose',
+    opset: 9,
+    attrs: { strides: [2, 2], pads: [1, 0, 0, 1], group: 2 },
+    inputs: [{ shape: [2, 4, 3, 4] }, { shape: [4, 2, 3, 3] }, { shape: [4] }],
+  },
+  {
+    name: 'ConvTranspose output_shape SAME_LOWER',
+    op: 'ConvTranspose',
+    attrs: { strides: [2, 2], output_shape: [8, 6], auto_pad: 'SAME_LOWER' },
+    inputs: [{ shape: [2, 2, 4, 3] }, { shape: [2, 3, 3, 3] }],
+  },
+  {
+    name: 'MaxPool 3x3 s2 p1 overlapping',
+    op: 'MaxPool',
+    attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] },
+    inputs: [{ shape: [2, 3, 7, 8], init: 'distinct', dynamic: true }],
+  },
+  {
+    name: 'MaxPool 2x2 s2 exact tiling',
+    op: 'MaxPool',
+    attrs: { kernel_shape: [2, 2], strides: [2, 2] },
+    inputs: [{ shape: [2, 3, 6, 8], init: 'distinct', dynamic: true }],
+  },
+  {
+    name: 'MaxPool 1-D tiling',
+    op: 'MaxPool',
+    attrs: { kernel_shape: [3], strides: [3] },
+    inputs: [{ shape: [2, 3, 9], init: 'distinct' }],
+  },
+  {
+    name: 'MaxPool 3-D tiling',
+    op: 'MaxPool',
+    attrs: { kernel_shape: [2, 1, 3], strides: [2, 1, 3] },
+    inputs: [{ shape: [2, 2, 4, 3, 6], init: 'distinct' }],
+  },
+  {
+    name: 'MaxPool opset 8 tiling',
+    op: 'MaxPool',
+    opset: 8,
+    attrs: { kernel_shape: [2, 2], strides: [2, 2] },
+    inputs: [{ shape: [2, 3, 4, 6], init: 'distinct', dynamic: true }],
+  },
+  {
+    name: 'MaxPool 2x2 s2',
+    op: 'MaxPool',
+    attrs: { kernel_shape: [2, 2], strides: [2, 2] },
+    inputs: [{ shape: [2, 3, 6, 7], init: 'distinct', dynamic: true }],
+  },
+  {
+    name: 'MaxPool ceil_mode dilations',
+    op: 'MaxPool',
+    attrs: { kernel_shape: [2, 3], strides: [2, 1], dilations: [2, 1], pads: [1, 0, 0, 1], ceil_mode: 1 },
+    inputs: [{ shape: [2, 2, 8, 7], init: 'distinct' }],
+  },
+  {
+    name: 'MaxPool storage_order 1',
+    op: 'MaxPool',
+    attrs: { kernel_shape: [3, 2], strides: [1, 2], storage_order: 1 },
+    inputs: [{ shape: [2, 2, 5, 6], init: 'distinct' }],
+  },
+  {
+    name: 'MaxPool SAME_UPPER',
+    op: 'MaxPool',
+    attrs: { kernel_shape: [3, 3], strides: [2, 2], auto_pad: 'SAME_UPPER' },
+    inputs: [{ shape: [2, 2, 6, 7], init: 'distinct' }],
+  },
+  {
+    name: 'MaxPool SAME_LOWER',
+    op: 'MaxPool',
+    attrs: { kernel_shape: [2, 3], strides: [2, 2], auto_pad: 'SAME_LOWER' },
+    inputs: [{ shape: [2, 2, 6, 7], init: 'distinct' }],
+  },
+  {
+    name: 'MaxPool VALID',
+    op: 'MaxPool',
+    attrs: { kernel_shape: [2, 2], strides: [3, 3], auto_pad: 'VALID' },
+    inputs: [{ shape: [2, 2, 8, 7], init: 'distinct' }],
+  },
+  {
+    name: 'MaxPool 1-D',
+    op: 'MaxPool',
+    attrs: { kernel_shape: [3], strides: [2], pads: [1, 1] },
+    inputs: [{ shape: [2, 3, 9], init: 'distinct', dynamic: true }],
+  },
+  {
+    name: 'MaxPool 3-D',
+    op: 'MaxPool',
+    attrs: { kernel_shape: [2, 3, 2], strides: [2, 2, 1], pads: [0, 1, 0, 1, 1, 0] },
+    inputs: [{ shape: [2, 2, 5, 6, 4], init: 'distinct' }],
+  },
+  {
+    name: 'MaxPool ceil_mode window past the input',
+    op: 'MaxPool',
+    attrs: { kernel_shape: [3, 2], strides: [2, 2], pads: [1, 0, 2, 1], ceil_mode: 1 },
+    inputs: [{ shape: [2, 2, 3, 5], init: 'distinct', dynamic: true }],
+  },
+  {
+    name: 'MaxPool opset 12 non-overlapping ceil_mode',
+    op: 'MaxPool',
+    opset: 12,
+    attrs: { kernel_shape: [2, 2], strides: [2, 2], ceil_mode: 1 },
+    inputs: [{ shape: [2, 3, 7, 5], init: 'distinct' }],
+  },
+  {
+    name: 'MaxPool opset 12 overlapping',
+    op: 'MaxPool',
+    opset: 12,
+    attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] },
+    inputs: [{ shape: [2, 3, 7, 8], init: 'distinct', dynamic: true }],
+  },
+  {
+    name: 'MaxPool opset 11 SAME_LOWER overlapping',
+    op: 'MaxPool',
+    opset: 11,
+    attrs: { kernel_shape: [3, 2], strides: [1, 1], auto_pad: 'SAME_LOWER' },
+    inputs: [{ shape: [2, 2, 5, 6], init: 'distinct' }],
+  },
+  {
+    name: 'MaxPool opset 10 dilations ceil_mode',
+    op: 'MaxPool',
+    opset: 10,
+    attrs: { kernel_shape: [2, 2], strides: [2, 1], dilations: [1, 2], pads: [0, 1, 1, 0], ceil_mode: 1 },
+    inputs: [{ shape: [2, 2, 7, 6], init: 'distinct' }],
+  },
+  {
+    name: 'MaxPool opset 8 non-overlapping',
+    op: 'MaxPool',
+    opset: 8,
+    attrs: { kernel_shape: [2, 2], strides: [2, 2] },
+    inputs: [{ shape: [2, 3, 6, 7], init: 'distinct', dynamic: true }],
+  },
+  {
+    name: 'MaxPool opset 8 overlapping pads',
+    op: 'MaxPool',
+    opset: 8,
+    attrs: { kernel_shape: [3, 3], strides: [1, 2], pads: [1, 2, 2, 1] },
+    inputs: [{ shape: [2, 2, 5, 6], init: 'distinct' }],
+  },
+  {
+    name: 'MaxPool opset 8 3-D',
+    op: 'MaxPool',
+    opset: 8,
+    attrs: { kernel_shape: [2, 2, 3], strides: [1, 2, 2], pads: [1, 0, 1, 0, 1, 1] },
+    inputs: [{ shape: [2, 2, 4, 5, 6], init: 'distinct' }],
+  },
+  {
+    name: 'AveragePool 2x2 s2',
+    op: 'AveragePool',
+    attrs: { kernel_shape: [2, 2], strides: [2, 2] },
+    inputs: [{ shape: [2, 3, 6, 7], dynamic: true }],
+  },
+  {
+    name: 'AveragePool 3x3 s2 pads exclude',
+    op: 'AveragePool',
+    attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] },
+    inputs: [{ shape: [2, 3, 7, 8], dynamic: true }],
+  },
+  {
+    name: 'AveragePool 3x3 s2 pads include',
+    op: 'AveragePool',
+    attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], count_include_pad: 1 },
+    inputs: [{ shape: [2, 3, 7, 8] }],
+  },
+  {
+    name: 'AveragePool asym pads include',
+    op: 'AveragePool',
+    attrs: { kernel_shape: [3, 2], strides: [1, 2], pads: [2, 0, 1, 1], count_include_pad: 1 },
+    inputs: [{ shape: [2, 2, 5, 6] }],
+  },
+  {
+    name: 'AveragePool ceil_mode exclude',
+    op: 'AveragePool',
+    attrs: { kernel_shape: [3, 3], strides: [2, 2], ceil_mode: 1 },
+    inputs: [{ shape: [2, 2, 8, 7] }],
+  },
+  {
+    name: 'AveragePool ceil_mode pads include',
+    op: 'AveragePool',
+    attrs: { kernel_shape: [3, 2], strides: [2, 2], pads: [1, 0, 1, 0], ceil_mode: 1, count_include_pad: 1 },
+    inputs: [{ shape: [2, 2, 8, 7] }],
+  },
+  {
+    name: 'AveragePool SAME_UPPER include',
+    op: 'AveragePool',
+    attrs: { kernel_shape: [3, 3], strides: [2, 2], auto_pad: 'SAME_UPPER', count_include_pad: 1 },
+    inputs: [{ shape: [2, 2, 6, 7] }],
+  },
+  {
+    name: 'AveragePool SAME_LOWER exclude',
+    op: 'AveragePool',
+    attrs: { kernel_shape: [2, 3], strides: [1, 2], auto_pad: 'SAME_LOWER' },
+    inputs: [{ shape: [2, 2, 6, 7] }],
+  },
+  {
+    name: 'AveragePool VALID',
+    op: 'AveragePool',
+    attrs: { kernel_shape: [2, 2], strides: [3, 3], auto_pad: 'VALID' },
+    inputs: [{ shape: [2, 2, 8, 7] }],
+  },
+  {
+    name: 'AveragePool 1-D',
+    op: 'AveragePool',
+    attrs: { kernel_shape: [3], strides: [2], pads: [1, 1], count_include_pad: 1 },
+    inputs: [{ shape: [2, 3, 9], dynamic: true }],
+  },
+  {
+    name: 'AveragePool 3-D',
+    op: 'AveragePool',
+    attrs: { kernel_shape: [2, 3, 2], strides: [2, 2, 1], pads: [0, 1, 0, 1, 1, 0] },
+    inputs: [{ shape: [2, 2, 5, 6, 4] }],
+  },
+  {
+    name: 'AveragePool opset 19 dilations ceil_mode include',
+    op: 'AveragePool',
+    opset: 19,
+    attrs: {
+      kernel_shape: [2, 3],
+      strides: [2, 1],
+      dilations: [2, 2],
+      pads: [1, 1, 1, 0],
+      ceil_mode: 1,
+      count_include_pad: 1,
+    },
+    inputs: [{ shape: [2, 2, 8, 7] }],
+  },
+  {
+    name: 'AveragePool opset 19 dilations exclude',
+    op: 'AveragePool',
+    opset: 19,
+    attrs: { kernel_shape: [3, 2], strides: [1, 2], dilations: [2, 3], pads: [2, 1, 1, 1] },
+    inputs: [{ shape: [2, 2, 7, 8] }],
+  },
+  {
+    name: 'AveragePool opset 10 ceil_mode',
+    op: 'AveragePool',
+    opset: 10,
+    attrs: { kernel_shape: [2, 2], strides: [2, 2], ceil_mode: 1, pads: [1, 0, 0, 1], count_include_pad: 1 },
+    inputs: [{ shape: [2, 2, 7, 5] }],
+  },
+  {
+    name: 'AveragePool opset 7',
+    op: 'AveragePool',
+    opset: 7,
+    attrs: { kernel_shape: [3, 3], strides: [2, 1], pads: [1, 1, 1, 1], count_include_pad: 1 },
+    inputs: [{ shape: [2, 2, 6, 5] }],
+  },
   { name: 'GlobalAveragePool', op: 'GlobalAveragePool', inputs: [{ shape: [2, 3, 4, 5], dynamic: true }] },
   { name: 'GlobalAveragePool 1-D', op: 'GlobalAveragePool', inputs: [{ shape: [2, 3, 7] }] },
   { name: 'GlobalAveragePool 3-D opset 8', op: 'GlobalAveragePool', opset: 8, inputs: [{ shape: [2, 3, 2, 3, 4] }] },
@@ -89,15 +461,35 @@ describe('convolution and pooling gradient rules', () => {
   it.each(cases)('$name', async (c) => {
     const results = await gradCheck(c);
     expect(results.length).toBeGreaterThan(0);
-    for (const r of results) expect(r.relErr, `input ${r.input}: analytic ${r.analytic} vs numeric ${r.numeric}`).toBeLessThan(c.tol ?? 1e-2);
+    for (const r of results)
+      expect(r.relErr, `input ${r.input}: analytic ${r.analytic} vs numeric ${r.numeric}`).toBeLessThan(c.tol ?? 1e-2);
   });
 });
 
 const rejected: (OpCase & { error: RegExp })[] = [
-  { name: 'Conv SAME_UPPER cropping the input', op: 'Conv', attrs: { auto_pad: 'SAME_UPPER', strides: [3, 3] }, inputs: [{ shape: [1, 2, 6, 6] }, { shape: [2, 2, 1, 1] }], error: /crops the input/ },
+  {
+    name: 'Conv SAME_UPPER cropping the input',
+    op: 'Conv',
+    attrs: { auto_pad: 'SAME_UPPER', strides: [3, 3] },
+    inputs: [{ shape: [1, 2, 6, 6] }, { shape: [2, 2, 1, 1] }],
+    error: /crops the input/,
+  },
   // ORT drops the last ceil_mode window (it would start in the end padding); ONNX shape inference keeps it.
-  { name: 'AveragePool ceil_mode window past the input', op: 'AveragePool', attrs: { kernel_shape: [3], strides: [2], pads: [1, 2], ceil_mode: 1 }, inputs: [{ shape: [1, 2, 3] }], error: /may disagree on the output size/ },
-  { name: 'MaxPool opset 12 overlapping ceil_mode window past the input', op: 'MaxPool', opset: 12, attrs: { kernel_shape: [3], strides: [2], pads: [1, 2], ceil_mode: 1 }, inputs: [{ shape: [1, 2, 3], init: 'distinct' }], error: /may disagree on the output size/ },
+  {
+    name: 'AveragePool ceil_mode window past the input',
+    op: 'AveragePool',
+    attrs: { kernel_shape: [3], strides: [2], pads: [1, 2], ceil_mode: 1 },
+    inputs: [{ shape: [1, 2, 3] }],
+    error: /may disagree on the output size/,
+  },
+  {
+    name: 'MaxPool opset 12 overlapping ceil_mode window past the input',
+    op: 'MaxPool',
+    opset: 12,
+    attrs: { kernel_shape: [3], strides: [2], pads: [1, 2], ceil_mode: 1 },
+    inputs: [{ shape: [1, 2, 3], init: 'distinct' }],
+    error: /may disagree on the output size/,
+  },
 ];
 
 describe('convolution and pooling forms without a gradient', () => {
@@ -110,9 +502,24 @@ describe('convolution and pooling forms without a gradient', () => {
 // Indices point, each backward form against a scatter of dY done here.
 const tied: { name: string; opset: number; shape: number[]; attrs: Record<string, AttrInput> }[] = [
   { name: 'MaxUnpool form', opset: 17, shape: [2, 3, 6, 7], attrs: { kernel_shape: [2, 2], strides: [2, 2] } },
-  { name: 'ScatterElements add form', opset: 17, shape: [2, 3, 7, 6], attrs: { kernel_shape: [3, 3], strides: [2, 1], pads: [1, 1, 1, 1] } },
-  { name: 'one-hot fold form, opset 12', opset: 12, shape: [2, 3, 7, 6], attrs: { kernel_shape: [3, 2], strides: [2, 1], pads: [1, 0, 1, 1] } },
-  { name: 'one-hot fold form, opset 8', opset: 8, shape: [2, 2, 4, 6], attrs: { kernel_shape: [2, 2], strides: [2, 2] } },
+  {
+    name: 'ScatterElements add form',
+    opset: 17,
+    shape: [2, 3, 7, 6],
+    attrs: { kernel_shape: [3, 3], strides: [2, 1], pads: [1, 1, 1, 1] },
+  },
+  {
+    name: 'one-hot fold form, opset 12',
+    opset: 12,
+    shape: [2, 3, 7, 6],
+    attrs: { kernel_shape: [3, 2], strides: [2, 1], pads: [1, 0, 1, 1] },
+  },
+  {
+    name: 'one-hot fold form, opset 8',
+    opset: 8,
+    shape: [2, 2, 4, 6],
+    attrs: { kernel_shape: [2, 2], strides: [2, 2] },
+  },
 ];
 
 describe('MaxPool gradient with tied maxima', () => {
@@ -120,13 +527,28 @@ describe('MaxPool gradient with tied maxima', () => {
     const b0 = new GraphBuilder(opset, 'case');
     b0.emit('MaxPool', ['x'], attrs);
     b0.nodes[0].outputs = ['y'];
-    const graph: Graph = { name: 'tied', nodes: b0.nodes, inputs: [{ name: 'x', elemType: 1, shape }], outputs: [{ name: 'y', elemType: 0, shape: null }], initializers: new Map(), valueInfo: new Map() };
+    const graph: Graph = {
+      name: 'tied',
+      nodes: b0.nodes,
+      inputs: [{ name: 'x', elemType: 1, shape }],
+      outputs: [{ name: 'y', elemType: 0, shape: null }],
+      initializers: new Map(),
+      valueInfo: new Map(),
+    };
     const opsets = new Map([['', opset]]);
     const model = parseModel(encodeModel({ opsetImports: opsets, graph }), 'tied.onnx');
     const shapes = await probeShapes(model);
     const ys = shapes.get('y')!.dims as number[];
     const b = new GraphBuilder(opset);
-    const dx = backward({ graph: model.graph, opsets, shapes, registry: defaultRegistry(), wrt: ['x'], seeds: new Map([['y', 'dy']]), b }).get('x')!;
+    const dx = backward({
+      graph: model.graph,
+      opsets,
+      shapes,
+      registry: defaultRegistry(),
+      wrt: ['x'],
+      seeds: new Map([['y', 'dy']]),
+      b,
+    }).get('x')!;
     const indices = b.emit('MaxPool', ['x'], attrs, 2)[1];
     const full: Graph = {
       ...model.graph,
@@ -138,7 +560,7 @@ describe('MaxPool gradient with tied maxima', () => {
     const session = await Session.create(encodeModel({ opsetImports: opsets, graph: full }), { threads: 1 });
     try {
       const n = shape.reduce((p, q) => p * q, 1);
-      const x = Float32Array.from({ length: n }, (_, i) => [0, 0, 1, 0, 2, 1, 0][(i * 7) % 11 % 7]);
+      const x = Float32Array.from({ length: n }, (_, i) => [0, 0, 1, 0, 2, 1, 0][((i * 7) % 11) % 7]);
       const dy = Float32Array.from({ length: ys.reduce((p, q) => p * q, 1) }, (_, i) => 1 + (i % 5));
       const out = await session.run({ x: { data: x, dims: shape }, dy: { data: dy, dims: ys } });
       const expected = new Float32Array(n);

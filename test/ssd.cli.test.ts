@@ -23,7 +23,16 @@ describe('scrub MODEL FORGET on the embedded default', () => {
     expect(report.full).toMatchObject({ source: 'fisher', path: 'models/cnn.fisher', count: 55000, batches: 860 });
     expect(report.forget.count).toBe(readdirSync(join(FORGET, '0')).length);
     expect(report.selected).toBeGreaterThan(0);
-    expect(report.parameters.map((p: { name: string }) => p.name)).toEqual(['conv1.weight', 'conv1.bias', 'conv2.weight', 'conv2.bias', 'fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']);
+    expect(report.parameters.map((p: { name: string }) => p.name)).toEqual([
+      'conv1.weight',
+      'conv1.bias',
+      'conv2.weight',
+      'conv2.bias',
+      'fc1.weight',
+      'fc1.bias',
+      'fc2.weight',
+      'fc2.bias',
+    ]);
     expect(report.forgetAccuracy.before).toBeGreaterThan(0.8);
     expect(report.forgetAccuracy.after).toBeLessThan(0.2);
     expect(existsSync(out)).toBe(true);
@@ -55,7 +64,15 @@ describe('scrub MODEL FORGET on the embedded default', () => {
     cpSync(FORGET, join(train), { recursive: true });
     expect((await run('fisher', MODEL, train, '-o', join(dir, 'small.fisher'), '--quiet')).code).toBe(0);
     const forget = `${FIXTURES}/../../models/forget`;
-    const a = await run(MODEL, `${forget}@0:32`, '--fisher', join(dir, 'small.fisher'), '-o', join(dir, 'a.onnx'), '--json');
+    const a = await run(
+      MODEL,
+      `${forget}@0:32`,
+      '--fisher',
+      join(dir, 'small.fisher'),
+      '-o',
+      join(dir, 'a.onnx'),
+      '--json',
+    );
     const b = await run(MODEL, `${forget}@0:32`, '--train', train, '-o', join(dir, 'b.onnx'), '--json');
     expect(a.code, a.err).toBe(0);
     expect(b.code, b.err).toBe(0);
@@ -81,8 +98,16 @@ describe('SSD bad input: a clear error, exit 2, no model written', () => {
     ['an image that does not decode', [MODEL, join(dir, 'broken')], /bad\.png/],
     ['labels outside the model classes', [MODEL, join(dir, 'class12')], /label 12, outside the model's 10 classes/],
     ['an input shape the model cannot take', [MODEL, join(dir, 'wide_x.npy')], /wide_x\.npy/],
-    ['a Fisher file for another model', [`${FIXTURES}/models/mlp.onnx`, FORGET, '--fisher', 'models/cnn.fisher'], /cnn\.fisher: this Fisher file belongs to another model/],
-    ['a Fisher file for other data', [MODEL, FORGET, '--fisher', 'models/cnn.fisher', '--train', FORGET], /cnn\.fisher: this Fisher file was computed on another data set/],
+    [
+      'a Fisher file for another model',
+      [`${FIXTURES}/models/mlp.onnx`, FORGET, '--fisher', 'models/cnn.fisher'],
+      /cnn\.fisher: this Fisher file belongs to another model/,
+    ],
+    [
+      'a Fisher file for other data',
+      [MODEL, FORGET, '--fisher', 'models/cnn.fisher', '--train', FORGET],
+      /cnn\.fisher: this Fisher file was computed on another data set/,
+    ],
     ['no full-data importance', [`${FIXTURES}/models/mlp.onnx`, FORGET], /pass --fisher FILE .* or --train DATA/],
     ['a Fisher file that is not one', [MODEL, FORGET, '--fisher', MODEL], /not a scrub Fisher file/],
     ['a bad --alpha', [MODEL, FORGET, '--alpha=-1'], /--alpha -1: expected a positive number/],

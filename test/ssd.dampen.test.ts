@@ -20,7 +20,10 @@ describe('SSD dampening on five numbers', () => {
   });
 
   it('caps the factor at 1 when λ is large', () => {
-    const r = dampen(w, Float64Array.from([1, 1, 1, 1, 1]), Float64Array.from([11, 0, 0, 0, 0]), { alpha: 10, lambda: 100 });
+    const r = dampen(w, Float64Array.from([1, 1, 1, 1, 1]), Float64Array.from([11, 0, 0, 0, 0]), {
+      alpha: 10,
+      lambda: 100,
+    });
     expect(r.selected).toBe(1);
     expect(r.weights[0]).toBe(1);
   });

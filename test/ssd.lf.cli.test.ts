@@ -29,7 +29,11 @@ function flatFolder(dir: string, n: number): string {
 /** Top-1 accuracy on images we know are all class 0 (the labelled forget folder, first n). */
 async function accuracyOnClass0(model: string, n: number): Promise<number> {
   const input = modelInputs(loadModel(model))[0];
-  const data = await openDataset(`models/forget@0:${n}`, { input: { dtype: input.dtype, dims: input.dims }, mean: [0.286], std: [0.353] });
+  const data = await openDataset(`models/forget@0:${n}`, {
+    input: { dtype: input.dtype, dims: input.dims },
+    mean: [0.286],
+    std: [0.353],
+  });
   const fm = await ForwardModel.open(model, input);
   let correct = 0;
   for await (const b of data.batches(256)) correct += countCorrect(await fm.logits(b.x), b, 10);
@@ -44,7 +48,12 @@ describe('scrub MODEL FLAT --method lf-ssd on the embedded default', () => {
   beforeAll(async () => {
     const r = await run('fisher', MODEL, TRAIN, ...NORM, '--method', 'lf-ssd', '-o', fisher, '--json');
     expect(r.code, r.err).toBe(0);
-    expect(JSON.parse(r.out)).toMatchObject({ kind: 'fisher', fisherKind: 'lf-ssd-importance', loss: 'mean-squared-logit-norm', data: { count: 2048, batches: 32 } });
+    expect(JSON.parse(r.out)).toMatchObject({
+      kind: 'fisher',
+      fisherKind: 'lf-ssd-importance',
+      loss: 'mean-squared-logit-norm',
+      data: { count: 2048, batches: 32 },
+    });
   });
 
   it('forgets a folder without labels: selects parameters, lowers the accuracy on those images', async () => {
@@ -71,7 +80,17 @@ describe('scrub MODEL FLAT --method lf-ssd on the embedded default', () => {
   });
 
   it('on a labelled forget set, ignores the labels for the importance but reports the accuracy', async () => {
-    const a = await run(MODEL, 'models/forget@0:64', '--method', 'lf-ssd', '--fisher', fisher, '-o', join(dir, 'a.onnx'), '--json');
+    const a = await run(
+      MODEL,
+      'models/forget@0:64',
+      '--method',
+      'lf-ssd',
+      '--fisher',
+      fisher,
+      '-o',
+      join(dir, 'a.onnx'),
+      '--json',
+    );
     const b = await run(MODEL, flat, '--method', 'lf-ssd', '--fisher', fisher, '-o', join(dir, 'b.onnx'), '--json');
     expect(a.code, a.err).toBe(0);
     expect(b.code, b.err).toBe(0);
@@ -97,9 +116,31 @@ describe('scrub MODEL FLAT --method lf-ssd on the embedded default', () => {
   it('gives the same edit with --train (a folder without labels) as with the Fisher file made from it', async () => {
     const d = tmp();
     const train = flatFolder(d, 256);
-    expect((await run('fisher', MODEL, train, '--method', 'lf-ssd', '-o', join(d, 't.fisher'), '--quiet')).code).toBe(0);
-    const a = await run(MODEL, `${flat}@0:32`, '--method', 'lf-ssd', '--fisher', join(d, 't.fisher'), '-o', join(d, 'a.onnx'), '--json');
-    const b = await run(MODEL, `${flat}@0:32`, '--method', 'lf-ssd', '--train', train, '-o', join(d, 'b.onnx'), '--json');
+    expect((await run('fisher', MODEL, train, '--method', 'lf-ssd', '-o', join(d, 't.fisher'), '--quiet')).code).toBe(
+      0,
+    );
+    const a = await run(
+      MODEL,
+      `${flat}@0:32`,
+      '--method',
+      'lf-ssd',
+      '--fisher',
+      join(d, 't.fisher'),
+      '-o',
+      join(d, 'a.onnx'),
+      '--json',
+    );
+    const b = await run(
+      MODEL,
+      `${flat}@0:32`,
+      '--method',
+      'lf-ssd',
+      '--train',
+      train,
+      '-o',
+      join(d, 'b.onnx'),
+      '--json',
+    );
     expect(a.code, a.err).toBe(0);
     expect(b.code, b.err).toBe(0);
     expect(JSON.parse(a.out).selected).toBeGreaterThan(0);
@@ -116,13 +157,41 @@ describe('LF-SSD and SSD refuse what does not fit: a clear error, exit 2, no mod
   });
 
   const cases: [string, () => string[], RegExp][] = [
-    ['SSD on a forget set without labels', () => [MODEL, flat], /flat16: has no labels, and SSD needs them\. Use --method lf-ssd, which needs none\./],
-    ['SSD with a --train set without labels', () => [MODEL, 'models/forget@0:8', '--train', flat], /flat16: has no labels, and SSD needs them\. Use --method lf-ssd/],
-    ['an SSD Fisher file for LF-SSD', () => [MODEL, flat, '--method', 'lf-ssd', '--fisher', 'models/cnn.fisher'], /cnn\.fisher: this Fisher file holds SSD importance \(squared gradients of the cross-entropy\), but --method lf-ssd compares LF-SSD importance .*scrub fisher MODEL TRAIN --method lf-ssd -o FILE/],
-    ['an LF-SSD Fisher file for SSD', () => [MODEL, 'models/forget@0:8', '--fisher', lfFisher], /forget\.lf\.fisher: this Fisher file holds LF-SSD importance .*, but --method ssd compares SSD importance .*Pass --method lf-ssd to use it/],
-    ['no full-data importance for LF-SSD', () => [MODEL, flat, '--method', 'lf-ssd'], /LF-SSD compares the forget set with the full training data: pass --fisher FILE \(made once with `scrub fisher MODEL TRAIN --method lf-ssd -o FILE`\) or --train DATA/],
-    ['a forget set that is the whole train set, labelled there and not here', () => [MODEL, flatAll(dir), '--method', 'lf-ssd', '--fisher', lfFisher], /the forget set is the whole training set; LF-SSD would dampen by comparison with itself/],
-    ['an unknown method', () => [MODEL, flat, '--method', 'lf'], /--method lf: this scrub implements ssd, lf-ssd \(label-free SSD, for a forget set without labels\) and gradtau/],
+    [
+      'SSD on a forget set without labels',
+      () => [MODEL, flat],
+      /flat16: has no labels, and SSD needs them\. Use --method lf-ssd, which needs none\./,
+    ],
+    [
+      'SSD with a --train set without labels',
+      () => [MODEL, 'models/forget@0:8', '--train', flat],
+      /flat16: has no labels, and SSD needs them\. Use --method lf-ssd/,
+    ],
+    [
+      'an SSD Fisher file for LF-SSD',
+      () => [MODEL, flat, '--method', 'lf-ssd', '--fisher', 'models/cnn.fisher'],
+      /cnn\.fisher: this Fisher file holds SSD importance \(squared gradients of the cross-entropy\), but --method lf-ssd compares LF-SSD importance .*scrub fisher MODEL TRAIN --method lf-ssd -o FILE/,
+    ],
+    [
+      'an LF-SSD Fisher file for SSD',
+      () => [MODEL, 'models/forget@0:8', '--fisher', lfFisher],
+      /forget\.lf\.fisher: this Fisher file holds LF-SSD importance .*, but --method ssd compares SSD importance .*Pass --method lf-ssd to use it/,
+    ],
+    [
+      'no full-data importance for LF-SSD',
+      () => [MODEL, flat, '--method', 'lf-ssd'],
+      /LF-SSD compares the forget set with the full training data: pass --fisher FILE \(made once with `scrub fisher MODEL TRAIN --method lf-ssd -o FILE`\) or --train DATA/,
+    ],
+    [
+      'a forget set that is the whole train set, labelled there and not here',
+      () => [MODEL, flatAll(dir), '--method', 'lf-ssd', '--fisher', lfFisher],
+      /the forget set is the whole training set; LF-SSD would dampen by comparison with itself/,
+    ],
+    [
+      'an unknown method',
+      () => [MODEL, flat, '--method', 'lf'],
+      /--method lf: this scrub implements ssd, lf-ssd \(label-free SSD, for a forget set without labels\) and gradtau/,
+    ],
   ];
   it.each(cases)('%s', async (_, args, message) => {
     const out = join(dir, `out-${Math.random().toString(36).slice(2)}.onnx`);
@@ -143,7 +212,17 @@ describe('LF-SSD and SSD refuse what does not fit: a clear error, exit 2, no mod
   });
 
   it('an LF-SSD Fisher file for another model is refused as for SSD', async () => {
-    const r = await run(`${FIXTURES}/models/mlp.onnx`, flat, '--method', 'lf-ssd', '--fisher', lfFisher, '-o', join(dir, 'm.onnx'), '--quiet');
+    const r = await run(
+      `${FIXTURES}/models/mlp.onnx`,
+      flat,
+      '--method',
+      'lf-ssd',
+      '--fisher',
+      lfFisher,
+      '-o',
+      join(dir, 'm.onnx'),
+      '--quiet',
+    );
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/forget\.lf\.fisher: this Fisher file belongs to another model/);
   });

@@ -21,7 +21,11 @@ const MLP = `${FIXTURES}/models/mlp.onnx`;
 describe('LF-SSD importance on five numbers', () => {
   it('is the mean over minibatches of |g|, in float64, then SSD selection and dampening', () => {
     const forgetBatches = [Float32Array.from([4, -3, 0.5, 0, -1]), Float32Array.from([-6, 1, -0.5, 0, 1])];
-    const fullBatches = [Float32Array.from([0.25, -0.125, 1, 0, 2]), Float32Array.from([0.25, 0.125, -1, 0, -2]), Float32Array.from([-0.25, 0.125, 1, 0, 2])];
+    const fullBatches = [
+      Float32Array.from([0.25, -0.125, 1, 0, 2]),
+      Float32Array.from([0.25, 0.125, -1, 0, -2]),
+      Float32Array.from([-0.25, 0.125, 1, 0, 2]),
+    ];
     const forget = new Float64Array(5);
     for (const g of forgetBatches) METHODS['lf-ssd'].accumulate(forget, g);
     const full = new Float64Array(5);
@@ -35,7 +39,7 @@ describe('LF-SSD importance on five numbers', () => {
     expect(Array.from(r.weights)).toEqual([0.05, 0.125, 3, 4, 5].map(Math.fround));
   });
 
-  it('LF-SSD squares nothing: its accumulator is |g|, SSD\'s g²', () => {
+  it("LF-SSD squares nothing: its accumulator is |g|, SSD's g²", () => {
     const a = new Float64Array(1);
     METHODS['lf-ssd'].accumulate(a, Float32Array.from([-3]));
     const b = new Float64Array(1);
@@ -67,7 +71,11 @@ describe('the logit-norm loss on the fixture MLP', () => {
     ['cnn', 'fc2.bias'],
     ['vit', 'head.bias'],
   ])('is the mean over the batch of Σ_c z², per sample Σ_c z² (%s)', async (name, headBias) => {
-    const gm = await GradientModel.open(loadModel(`${FIXTURES}/models/${name}.onnx`), { loss: 'logit-norm', cache: false, threads: 1 });
+    const gm = await GradientModel.open(loadModel(`${FIXTURES}/models/${name}.onnx`), {
+      loss: 'logit-norm',
+      cache: false,
+      threads: 1,
+    });
     try {
       const r = await gm.runLabelFree(x);
       const c = gm.classes;
@@ -92,20 +100,26 @@ describe('the logit-norm loss on the fixture MLP', () => {
   });
 
   // h = 0.01 on the element of largest gradient: float32 losses (~770) leave a relative error ~1e-4.
-  it.each(['fc3.bias', 'fc3.weight', 'fc2.weight', 'fc1.weight'])('its gradient matches a central difference of the loss: %s', async (name) => {
-    const h = 1e-2;
-    const gm = await GradientModel.open(loadModel(MLP), { loss: 'logit-norm', cache: false, threads: 1 });
-    let g: Float32Array;
-    try {
-      g = (await gm.runLabelFree(x)).grads.get(name)!;
-    } finally {
-      await gm.release();
-    }
-    let k = 0;
-    for (let i = 0; i < g.length; i++) if (Math.abs(g[i]) > Math.abs(g[k])) k = i;
-    const numeric = ((await lossWith(name, k, h)) - (await lossWith(name, k, -h))) / (2 * h);
-    expect(Math.abs(numeric - g[k]) / Math.abs(g[k]), `${name}[${k}]: autodiff ${g[k]}, central difference ${numeric}`).toBeLessThan(1e-3);
-  });
+  it.each(['fc3.bias', 'fc3.weight', 'fc2.weight', 'fc1.weight'])(
+    'its gradient matches a central difference of the loss: %s',
+    async (name) => {
+      const h = 1e-2;
+      const gm = await GradientModel.open(loadModel(MLP), { loss: 'logit-norm', cache: false, threads: 1 });
+      let g: Float32Array;
+      try {
+        g = (await gm.runLabelFree(x)).grads.get(name)!;
+      } finally {
+        await gm.release();
+      }
+      let k = 0;
+      for (let i = 0; i < g.length; i++) if (Math.abs(g[i]) > Math.abs(g[k])) k = i;
+      const numeric = ((await lossWith(name, k, h)) - (await lossWith(name, k, -h))) / (2 * h);
+      expect(
+        Math.abs(numeric - g[k]) / Math.abs(g[k]),
+        `${name}[${k}]: autodiff ${g[k]}, central difference ${numeric}`,
+      ).toBeLessThan(1e-3);
+    },
+  );
 });
 
 describe('the label-free gradient model', () => {
@@ -114,7 +128,9 @@ describe('the label-free gradient model', () => {
     const shapes = await probeShapes(model);
     const params = findParameters(model, shapes);
     const inputs = (loss: 'cross-entropy' | 'logit-norm') =>
-      decodeModel(buildArtifact(model, shapes, params, defaultRegistry(), { loss }).bytes).graph.inputs.map((i) => i.name).filter((i) => !params.some((p) => p.name === i));
+      decodeModel(buildArtifact(model, shapes, params, defaultRegistry(), { loss }).bytes)
+        .graph.inputs.map((i) => i.name)
+        .filter((i) => !params.some((p) => p.name === i));
     expect(inputs('cross-entropy')).toEqual(['input', LABELS]);
     expect(inputs('logit-norm')).toEqual(['input']);
   });
@@ -126,7 +142,9 @@ describe('the label-free gradient model', () => {
     try {
       // The types forbid both calls; a cast around them still fails at once.
       const anyLf = lf as AnyGradientModel as GradientModel<'cross-entropy'>;
-      await expect(anyLf.run(x, y)).rejects.toThrow(/needs a model opened with loss 'cross-entropy'; this one computes 'logit-norm'/);
+      await expect(anyLf.run(x, y)).rejects.toThrow(
+        /needs a model opened with loss 'cross-entropy'; this one computes 'logit-norm'/,
+      );
       const anyCe = ce as AnyGradientModel as GradientModel<'logit-norm'>;
       await expect(anyCe.runLabelFree(x)).rejects.toThrow(/needs a model opened with loss 'logit-norm'/);
       expect([lf.loss, ce.loss]).toEqual(['logit-norm', 'cross-entropy']);
@@ -147,7 +165,10 @@ describe('the label-free gradient model', () => {
       expect((await again.runLabelFree(x)).loss).toBe((await lf.runLabelFree(x)).loss);
       const metas = (await import('node:fs')).readdirSync(cache).filter((f) => f.endsWith('.json'));
       expect(metas.length).toBe(2);
-      expect(metas.map((f) => JSON.parse(readFileSync(join(cache, f), 'utf8')).loss).sort()).toEqual(['cross-entropy', 'logit-norm']);
+      expect(metas.map((f) => JSON.parse(readFileSync(join(cache, f), 'utf8')).loss).sort()).toEqual([
+        'cross-entropy',
+        'logit-norm',
+      ]);
     } finally {
       await Promise.all([lf.release(), ce.release(), again.release()]);
     }

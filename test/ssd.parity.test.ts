@@ -31,7 +31,8 @@ async function accuracy(modelPath: string, spec: string): Promise<number> {
 }
 
 describe('SSD parity with PyTorch (Fashion-MNIST)', () => {
-  it('has the data (apt-get install dataset-fashion-mnist)', () => expect(existsSync(`${FM}/train-images-idx3-ubyte.gz`)).toBe(true));
+  it('has the data (apt-get install dataset-fashion-mnist)', () =>
+    expect(existsSync(`${FM}/train-images-idx3-ubyte.gz`)).toBe(true));
 
   describe.each(['mlp', 'cnn', 'vit'])('%s', (name) => {
     const dir = mkdtempSync(join(tmpdir(), `scrub-ssd-${name}-`));
@@ -41,33 +42,48 @@ describe('SSD parity with PyTorch (Fashion-MNIST)', () => {
       writeFisher(fisher, await computeFisher({ model: modelPath, train: TRAIN, ...NORM, threads: 1 }));
     }, 600_000);
 
-    it.each(['class0', 'random10', 'random30'])('%s', async (scenario) => {
-      const ref = report[name].scenarios[scenario];
-      const list = `${FIXTURES}/scenarios/${scenario}.json`;
-      const out = join(dir, `${name}.${scenario}.onnx`);
-      const r = await runSsd({ model: modelPath, forget: `${FM}/train-images-idx3-ubyte.gz@${list}`, fisher, out, ...NORM, threads: 1 });
-      expect(r.forget.count).toBe(ref.forget_count);
+    it.each(['class0', 'random10', 'random30'])(
+      '%s',
+      async (scenario) => {
+        const ref = report[name].scenarios[scenario];
+        const list = `${FIXTURES}/scenarios/${scenario}.json`;
+        const out = join(dir, `${name}.${scenario}.onnx`);
+        const r = await runSsd({
+          model: modelPath,
+          forget: `${FM}/train-images-idx3-ubyte.gz@${list}`,
+          fisher,
+          out,
+          ...NORM,
+          threads: 1,
+        });
+        expect(r.forget.count).toBe(ref.forget_count);
 
-      for (const p of r.parameters) {
-        const want = ref.ssd_selected[p.name];
-        expect(Math.abs(p.selected - want), `${p.name}: selected ${p.selected}, reference ${want}`).toBeLessThanOrEqual(Math.max(0.005 * want, 2));
-      }
+        for (const p of r.parameters) {
+          const want = ref.ssd_selected[p.name];
+          expect(
+            Math.abs(p.selected - want),
+            `${p.name}: selected ${p.selected}, reference ${want}`,
+          ).toBeLessThanOrEqual(Math.max(0.005 * want, 2));
+        }
 
-      const mine = loadModel(out).graph.initializers;
-      const oracle = loadModel(`${FIXTURES}/oracle/ssd/${name}.${scenario}.onnx`).graph.initializers;
-      let total = 0;
-      let equal = 0;
-      for (const p of r.parameters) {
-        const a = tensorToFloat32(mine.get(p.name)!);
-        const b = tensorToFloat32(oracle.get(p.name)!);
-        for (let i = 0; i < a.length; i++) if (Math.abs(a[i] - b[i]) <= 1e-4 * Math.abs(b[i]) || a[i] === b[i]) equal++;
-        total += a.length;
-      }
-      expect(equal / total).toBeGreaterThanOrEqual(0.995);
+        const mine = loadModel(out).graph.initializers;
+        const oracle = loadModel(`${FIXTURES}/oracle/ssd/${name}.${scenario}.onnx`).graph.initializers;
+        let total = 0;
+        let equal = 0;
+        for (const p of r.parameters) {
+          const a = tensorToFloat32(mine.get(p.name)!);
+          const b = tensorToFloat32(oracle.get(p.name)!);
+          for (let i = 0; i < a.length; i++)
+            if (Math.abs(a[i] - b[i]) <= 1e-4 * Math.abs(b[i]) || a[i] === b[i]) equal++;
+          total += a.length;
+        }
+        expect(equal / total).toBeGreaterThanOrEqual(0.995);
 
-      expect(Math.abs(r.forgetAccuracy.after - ref.ssd.forget_acc)).toBeLessThan(0.005);
-      expect(Math.abs((await accuracy(out, `${TRAIN}@~${list}`)) - ref.ssd.retain_acc)).toBeLessThan(0.005);
-      expect(Math.abs((await accuracy(out, TEST)) - ref.ssd.test_acc)).toBeLessThan(0.005);
-    }, 600_000);
+        expect(Math.abs(r.forgetAccuracy.after - ref.ssd.forget_acc)).toBeLessThan(0.005);
+        expect(Math.abs((await accuracy(out, `${TRAIN}@~${list}`)) - ref.ssd.retain_acc)).toBeLessThan(0.005);
+        expect(Math.abs((await accuracy(out, TEST)) - ref.ssd.test_acc)).toBeLessThan(0.005);
+      },
+      600_000,
+    );
   });
 });

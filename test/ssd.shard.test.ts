@@ -25,7 +25,15 @@ async function ok(...argv: string[]): Promise<string> {
 }
 
 /** Part k/n of the pass over `train`, written to `${dir}/${name}${k}of${n}.fisher`; returns its path. */
-async function part(dir: string, name: string, train: string, k: number, n: number, extra: string[] = [], model = MODEL): Promise<string> {
+async function part(
+  dir: string,
+  name: string,
+  train: string,
+  k: number,
+  n: number,
+  extra: string[] = [],
+  model = MODEL,
+): Promise<string> {
   const path = join(dir, `${name}${k}of${n}.fisher`);
   await ok('fisher', model, train, '--shard', `${k}/${n}`, '-o', path, ...extra, ...OPTS);
   return path;
@@ -50,7 +58,10 @@ describe('shard ranges', () => {
       let at = 0;
       for (const r of ranges) {
         expect(r.batches[0]).toBe(at);
-        expect(r.examples).toEqual([Math.min(r.batches[0] * batchSize, count), Math.min(r.batches[1] * batchSize, count)]);
+        expect(r.examples).toEqual([
+          Math.min(r.batches[0] * batchSize, count),
+          Math.min(r.batches[1] * batchSize, count),
+        ]);
         at = r.batches[1];
       }
       expect(at).toBe(batches);
@@ -63,7 +74,8 @@ describe('shard ranges', () => {
     const members = [1, 2, 3, 7, 9, 10, 11, 20];
     const set = IndexSet.fromSorted(members);
     for (let start = 0; start <= members.length; start++)
-      for (let end = start; end <= members.length; end++) expect([...set.slice(start, end)]).toEqual(members.slice(start, end));
+      for (let end = start; end <= members.length; end++)
+        expect([...set.slice(start, end)]).toEqual(members.slice(start, end));
   });
 });
 
@@ -80,29 +92,32 @@ describe('sharded and merged Fisher files give the single pass', () => {
     expect(report.selected).toBeGreaterThan(0);
   });
 
-  it.each([1, 3, 7])('N = %i: same header, sums within 1e-12 relative, identical SSD selection and weights', async (n) => {
-    const merged = join(dir, `merged${n}.fisher`);
-    const paths = await parts(dir, TRAIN, n);
-    await ok('fisher', 'merge', ...paths.reverse(), '-o', merged);
+  it.each([1, 3, 7])(
+    'N = %i: same header, sums within 1e-12 relative, identical SSD selection and weights',
+    async (n) => {
+      const merged = join(dir, `merged${n}.fisher`);
+      const paths = await parts(dir, TRAIN, n);
+      await ok('fisher', 'merge', ...paths.reverse(), '-o', merged);
 
-    const a = readFisher(single);
-    const b = readFisher(merged);
-    expect(b.header).toEqual(a.header);
-    let worst = 0;
-    for (const [name, s] of a.sums) {
-      const m = b.sums.get(name)!;
-      for (let i = 0; i < s.length; i++) {
-        if (s[i] === 0) expect(m[i]).toBe(0);
-        else worst = Math.max(worst, Math.abs(m[i] - s[i]) / Math.abs(s[i]));
+      const a = readFisher(single);
+      const b = readFisher(merged);
+      expect(b.header).toEqual(a.header);
+      let worst = 0;
+      for (const [name, s] of a.sums) {
+        const m = b.sums.get(name)!;
+        for (let i = 0; i < s.length; i++) {
+          if (s[i] === 0) expect(m[i]).toBe(0);
+          else worst = Math.max(worst, Math.abs(m[i] - s[i]) / Math.abs(s[i]));
+        }
       }
-    }
-    expect(worst).toBeLessThanOrEqual(1e-12);
+      expect(worst).toBeLessThanOrEqual(1e-12);
 
-    const out = join(dir, `merged${n}.onnx`);
-    const report = JSON.parse(await ok(MODEL, FORGET, '--fisher', merged, '-o', out, '--json', ...OPTS));
-    expect(report.parameters.map((p: { selected: number }) => p.selected)).toEqual(reference.selected);
-    expect(readFileSync(out).equals(reference.model)).toBe(true);
-  });
+      const out = join(dir, `merged${n}.onnx`);
+      const report = JSON.parse(await ok(MODEL, FORGET, '--fisher', merged, '-o', out, '--json', ...OPTS));
+      expect(report.parameters.map((p: { selected: number }) => p.selected)).toEqual(reference.selected);
+      expect(readFileSync(out).equals(reference.model)).toBe(true);
+    },
+  );
 });
 
 describe('shard and merge bad input: a clear error, exit 2, nothing written', () => {
@@ -128,7 +143,10 @@ describe('shard and merge bad input: a clear error, exit 2, nothing written', ()
     const version = /"createdBy":"scrub ([^"]+)"/.exec(bytes)![1];
     const other = version.replace(/\d$/, (d) => String((Number(d) + 1) % 10));
     made.otherScrub = join(dir, 'other-scrub.fisher');
-    writeFileSync(made.otherScrub, Buffer.from(bytes.replace(`"createdBy":"scrub ${version}"`, `"createdBy":"scrub ${other}"`), 'latin1'));
+    writeFileSync(
+      made.otherScrub,
+      Buffer.from(bytes.replace(`"createdBy":"scrub ${version}"`, `"createdBy":"scrub ${other}"`), 'latin1'),
+    );
   });
 
   /** Runs the command with -o OUT and checks: exit 2, the message, no OUT, no temporary file. */
@@ -154,7 +172,10 @@ describe('shard and merge bad input: a clear error, exit 2, nothing written', ()
   });
 
   it('--shard with --on-bad-input skip', async () => {
-    await refused(['fisher', MODEL, small, '--shard', '0/2', '--on-bad-input', 'skip'], /--shard cannot be combined with --on-bad-input skip/);
+    await refused(
+      ['fisher', MODEL, small, '--shard', '0/2', '--on-bad-input', 'skip'],
+      /--shard cannot be combined with --on-bad-input skip/,
+    );
   });
 
   it('a gap: a part missing', async () => {
@@ -166,7 +187,10 @@ describe('shard and merge bad input: a clear error, exit 2, nothing written', ()
   });
 
   it('an overlap: parts of different splits', async () => {
-    await refused(['fisher', 'merge', made.two, three[1], three[2]], /part 1\/3, batches 3–5\) overlaps .*part 0\/2, batches 0–4\) in batches 3–4/);
+    await refused(
+      ['fisher', 'merge', made.two, three[1], three[2]],
+      /part 1\/3, batches 3–5\) overlaps .*part 0\/2, batches 0–4\) in batches 3–4/,
+    );
   });
 
   it('a part given twice', async () => {
@@ -174,16 +198,35 @@ describe('shard and merge bad input: a clear error, exit 2, nothing written', ()
   });
 
   it('a duplicate part under another name', async () => {
-    await refused(['fisher', 'merge', three[0], three[1], made.copy, three[2]], /copy\.fisher: part 1\/3 again \(also .*part1of3\.fisher\)/);
+    await refused(
+      ['fisher', 'merge', three[0], three[1], made.copy, three[2]],
+      /copy\.fisher: part 1\/3 again \(also .*part1of3\.fisher\)/,
+    );
   });
 
   const origins: [string, keyof typeof made, RegExp][] = [
     ['another model', 'otherModel', /computed for another model than .*part0of3\.fisher \(.*mlp\.onnx/],
     ['other data', 'otherData', /computed on other data than .*part0of3\.fisher \(.*@1:641.*; .*@0:640/],
-    ['another batch size', 'otherBatch', /batch size 32, .*part0of3\.fisher: 64; compute every part with the same --batch-size/],
-    ['another method', 'otherMethod', /holds lf-ssd-importance, .*part0of3\.fisher holds ssd-importance: parts of different methods/],
-    ['another scrub version', 'otherScrub', /made by scrub [^,]+, .*part0of3\.fisher by scrub .*; compute every part with the same scrub version/],
-    ['other parameters', 'otherParams', /covers other parameters than .*part0of3\.fisher; compute every part with the same --params/],
+    [
+      'another batch size',
+      'otherBatch',
+      /batch size 32, .*part0of3\.fisher: 64; compute every part with the same --batch-size/,
+    ],
+    [
+      'another method',
+      'otherMethod',
+      /holds lf-ssd-importance, .*part0of3\.fisher holds ssd-importance: parts of different methods/,
+    ],
+    [
+      'another scrub version',
+      'otherScrub',
+      /made by scrub [^,]+, .*part0of3\.fisher by scrub .*; compute every part with the same scrub version/,
+    ],
+    [
+      'other parameters',
+      'otherParams',
+      /covers other parameters than .*part0of3\.fisher; compute every part with the same --params/,
+    ],
   ];
   it.each(origins)('a part from %s', async (_, key, message) => {
     await refused(['fisher', 'merge', three[0], made[key], three[2]], message);
@@ -201,7 +244,9 @@ describe('shard and merge bad input: a clear error, exit 2, nothing written', ()
     const out = join(dir, 'ssd.onnx');
     const r = await run(MODEL, `${small}@0:64`, '--fisher', three[0], '-o', out, ...OPTS);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/part 0\/3 of a sharded Fisher file, not a whole one; combine all 3 parts with `scrub fisher merge/);
+    expect(r.err).toMatch(
+      /part 0\/3 of a sharded Fisher file, not a whole one; combine all 3 parts with `scrub fisher merge/,
+    );
     expect(existsSync(out)).toBe(false);
   });
 });

@@ -30,7 +30,10 @@ function externalize(src: string, dir: string): string {
     offset += t.bytes.length;
   }
   writeFileSync(join(dir, 'ext.onnx.data'), Buffer.concat(chunks));
-  writeFileSync(join(dir, 'ext.onnx'), encodeModel({ irVersion: m.irVersion, opsetImports: m.opsetImports, graph: { ...m.graph, initializers: inits } }));
+  writeFileSync(
+    join(dir, 'ext.onnx'),
+    encodeModel({ irVersion: m.irVersion, opsetImports: m.opsetImports, graph: { ...m.graph, initializers: inits } }),
+  );
   return join(dir, 'ext.onnx');
 }
 
@@ -88,11 +91,17 @@ describe('writing edited models', () => {
     // the model file differs only by the renamed location strings: same graph, same tensors
     const reread = loadModel(out);
     expect(JSON.stringify(reread.graph.nodes)).toBe(JSON.stringify(model.graph.nodes));
-    expect([...reread.graph.initializers.values()].map((x) => [x.name, x.dims, x.location.kind === 'external' && x.location.file])).toEqual(
-      [...model.graph.initializers.values()].map((x) => [x.name, x.dims, 'edited.onnx.data']),
-    );
+    expect(
+      [...reread.graph.initializers.values()].map((x) => [
+        x.name,
+        x.dims,
+        x.location.kind === 'external' && x.location.file,
+      ]),
+    ).toEqual([...model.graph.initializers.values()].map((x) => [x.name, x.dims, 'edited.onnx.data']));
     expect(tensorToFloat32(reread.graph.initializers.get('fc3.weight')!)).toEqual(edited);
-    expect(tensorToFloat32(reread.graph.initializers.get('fc1.weight')!)).toEqual(tensorToFloat32(model.graph.initializers.get('fc1.weight')!));
+    expect(tensorToFloat32(reread.graph.initializers.get('fc1.weight')!)).toEqual(
+      tensorToFloat32(model.graph.initializers.get('fc1.weight')!),
+    );
     expect((await runs(out)).length).toBe(20);
   });
 
@@ -102,7 +111,9 @@ describe('writing edited models', () => {
     writeFileSync(src, readFileSync(`${FIXTURES}/models/mlp.onnx`));
     const model = loadModel(src);
     expect(() => writeModel(model, src, new Map())).toThrow(/refusing to overwrite the input/);
-    expect(() => writeModel(model, join(dir, 'x.onnx'), new Map([['fc1.bias', new Float32Array(3)]]))).toThrow(/has 3 elements/);
+    expect(() => writeModel(model, join(dir, 'x.onnx'), new Map([['fc1.bias', new Float32Array(3)]]))).toThrow(
+      /has 3 elements/,
+    );
     expect(() => writeModel(model, join(dir, 'no', 'such', 'dir', 'x.onnx'), new Map())).toThrow(/could not write/);
     expect(readdirSync(dir)).toEqual(['m.onnx']);
     expect(existsSync(join(dir, 'x.onnx'))).toBe(false);

@@ -46,7 +46,10 @@ async function handle(root, text) {
   if (event?.event !== 'erasure.requested') return [202, { ignored: event?.event ?? null }];
   const { name, version } = event.model ?? {};
   if (!/^[\w.-]+$/.test(String(name)) || !Number.isInteger(version) || version < 0)
-    return [400, { error: '/model: expected {"name": NAME, "version": N} (a name of letters, digits, . _ -, an integer version)' }];
+    return [
+      400,
+      { error: '/model: expected {"name": NAME, "version": N} (a name of letters, digits, . _ -, an integer version)' },
+    ];
   const dir = join(root, name);
   const next = join(dir, `${version + 1}.onnx`);
   if (existsSync(next)) return [409, { error: `${name} version ${version + 1} exists already` }];
@@ -63,7 +66,13 @@ async function handle(root, text) {
       },
       { baseDir: root },
     );
-    const body = { verdict: r.verdict, line: r.line, model: r.report.output.written ? { name, version: version + 1, path: next } : null, record: r.report.record, metrics: r.report.metrics.after?.values };
+    const body = {
+      verdict: r.verdict,
+      line: r.line,
+      model: r.report.output.written ? { name, version: version + 1, path: next } : null,
+      record: r.report.record,
+      metrics: r.report.metrics.after?.values,
+    };
     return [r.verdict === 'rejected' ? 422 : 200, body];
   } catch (e) {
     if (e instanceof ScrubError) return [e.exitCode === 2 ? 400 : 500, { error: e.message }];

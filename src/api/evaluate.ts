@@ -16,7 +16,11 @@ export interface EvaluateOptions extends EvalOptions {
 /** Accuracy, loss and membership-inference metrics of a model, judged against the gates, with a record. */
 export async function evaluate(o: EvaluateOptions): Promise<EvaluateReport> {
   const gates = (o.require ?? []).map(parseGate);
-  checkGateMetrics(gates, availableMetrics({ retain: !!o.retain, test: !!o.test, retrain: !!o.retrain }), 'add --retain/--test/--retrain for more');
+  checkGateMetrics(
+    gates,
+    availableMetrics({ retain: !!o.retain, test: !!o.test, retrain: !!o.retrain }),
+    'add --retain/--test/--retrain for more',
+  );
   const t0 = performance.now();
   const manifest = new ManifestBuilder();
   const report = await evaluateModel({ ...o, onForgetBatch: (b) => manifest.add(b) });
@@ -26,11 +30,19 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateReport> {
   const record: UnlearningRecord = {
     schema: RECORD_SCHEMA,
     createdAt: new Date().toISOString(),
-    software: { scrub: version(), node: process.version, onnxruntime: ortVersion(o.device), executionProvider: o.device ?? 'cpu' },
+    software: {
+      scrub: version(),
+      node: process.version,
+      onnxruntime: ortVersion(o.device),
+      executionProvider: o.device ?? 'cpu',
+    },
     input: { model: fileHash(o.model), dataFiles: [] },
     changes: [],
     forgetSet: manifest.build(o.forget),
-    metrics: { after: report.metrics, ...(report.retrain ? { retrain: { ...report.retrain.metrics, model: fileHash(report.retrain.model) } } : {}) },
+    metrics: {
+      after: report.metrics,
+      ...(report.retrain ? { retrain: { ...report.retrain.metrics, model: fileHash(report.retrain.model) } } : {}),
+    },
     resources: { wallSeconds: (performance.now() - t0) / 1000, peakRssBytes: peakRss() },
     acceptance,
     guarantee: GUARANTEE,

@@ -22,7 +22,11 @@ export interface MergeFisherOptions {
   out: string;
 }
 
-function report(out: string, header: FisherHeader | (Omit<FisherHeader, 'data'> & { data: Omit<FisherHeader['data'], 'digest'> }), extra: object = {}): FisherReport {
+function report(
+  out: string,
+  header: FisherHeader | (Omit<FisherHeader, 'data'> & { data: Omit<FisherHeader['data'], 'digest'> }),
+  extra: object = {},
+): FisherReport {
   const { kind: fisherKind, ...rest } = header;
   return { schema: REPORT_SCHEMA, kind: 'fisher', fisher: out, fisherKind, ...rest, ...extra } as FisherReport;
 }
@@ -30,7 +34,10 @@ function report(out: string, header: FisherHeader | (Omit<FisherHeader, 'data'> 
 /** The full-data importance of a model over its training data, written once to a Fisher file (or one shard of it). */
 export async function fisher(o: FisherOptions): Promise<FisherReport> {
   const method = methodSpec(o.method);
-  if (!method) throw new ScrubError(`method ${o.method}: expected ssd (squared gradients of the cross-entropy) or lf-ssd (|gradients| of the logit norm, no labels needed).`);
+  if (!method)
+    throw new ScrubError(
+      `method ${o.method}: expected ssd (squared gradients of the cross-entropy) or lf-ssd (|gradients| of the logit norm, no labels needed).`,
+    );
   if (o.shard !== undefined) {
     const part = await computeFisherPart({ ...o, method: method.name, shard: parseShard(o.shard) });
     o.signal?.throwIfAborted();

@@ -102,23 +102,39 @@ export async function request(req: string | ErasureRequest, o: RequestOptions = 
   const model = file('/model', r.model)!;
   const gates = r.gates.map(parseGate);
   try {
-    checkGateMetrics(gates, availableMetrics({ retain: !!r.retain, test: !!r.test, retrain: !!r.retrain }), 'add retain/test/retrain to the request for more');
+    checkGateMetrics(
+      gates,
+      availableMetrics({ retain: !!r.retain, test: !!r.test, retrain: !!r.retrain }),
+      'add retain/test/retrain to the request for more',
+    );
   } catch (e) {
-    fail(`/gates/${gates.findIndex((g) => (e as Error).message.includes(`'${g.text}'`))}`, (e as Error).message.replace(/^--require /, ''));
+    fail(
+      `/gates/${gates.findIndex((g) => (e as Error).message.includes(`'${g.text}'`))}`,
+      (e as Error).message.replace(/^--require /, ''),
+    );
   }
 
   const temp = mkdtempSync(join(tmpdir(), 'scrub-request-'));
   try {
-    const data = async (pointer: string, d: RequestData | undefined): Promise<{ spec: string; name?: string } | undefined> => {
+    const data = async (
+      pointer: string,
+      d: RequestData | undefined,
+    ): Promise<{ spec: string; name?: string } | undefined> => {
       if (d === undefined) return undefined;
       if (typeof d === 'string') return { spec: resolveSpec(base, d) };
       const named = r.datasets?.[d.dataset];
       if (named === undefined)
-        fail(`${pointer}/dataset`, `no data set named ${JSON.stringify(d.dataset)} in /datasets${r.datasets ? ` (it names ${Object.keys(r.datasets).join(', ')})` : ''}.`);
+        fail(
+          `${pointer}/dataset`,
+          `no data set named ${JSON.stringify(d.dataset)} in /datasets${r.datasets ? ` (it names ${Object.keys(r.datasets).join(', ')})` : ''}.`,
+        );
       const spec = resolveSpec(base, named!);
       if (!d.ids) return { spec, name: `${d.dataset} (${spec})` };
       const { input } = await describeModel(model);
-      const { set, count } = await selectionOf(spec, { input: { dtype: input.dtype, dims: input.dims }, labels: r.labels && resolvePath(base, r.labels) });
+      const { set, count } = await selectionOf(spec, {
+        input: { dtype: input.dtype, dims: input.dims },
+        labels: r.labels && resolvePath(base, r.labels),
+      });
       const missing = d.ids.filter((id) => !contains(set, id));
       if (missing.length)
         fail(
@@ -160,7 +176,14 @@ export async function request(req: string | ErasureRequest, o: RequestOptions = 
       signal: o.signal,
     };
     const report = await unlearn(options);
-    return { schema: REPORT_SCHEMA, kind: 'request', request: name, verdict: report.acceptance.verdict, line: verdictLine(report), report };
+    return {
+      schema: REPORT_SCHEMA,
+      kind: 'request',
+      request: name,
+      verdict: report.acceptance.verdict,
+      line: verdictLine(report),
+      report,
+    };
   } finally {
     rmSync(temp, { recursive: true, force: true });
   }
@@ -169,10 +192,15 @@ export async function request(req: string | ErasureRequest, o: RequestOptions = 
 /** `accepted: OUT.onnx (record OUT.record.json)` or `rejected: forget_acc 0.3100 > 0.05; no model written (record …)`. */
 export function verdictLine(r: UnlearnReport): string {
   const show = (p: string) => (relative(process.cwd(), p).startsWith('..') ? p : relative(process.cwd(), p));
-  if (r.output.written) return `${r.acceptance.verdict === 'no gates' ? 'written (no gates)' : 'accepted'}: ${show(r.output.path)} (record ${show(r.record)})`;
+  if (r.output.written)
+    return `${r.acceptance.verdict === 'no gates' ? 'written (no gates)' : 'accepted'}: ${show(r.output.path)} (record ${show(r.record)})`;
   const failed = r.acceptance.gates
     .filter((g) => !g.passed)
-    .map((g) => (g.actual === undefined ? `${g.metric} not computable (${g.reason})` : `${g.metric} ${g.actual.toFixed(4)} ${g.op === '<=' ? '>' : '<'} ${g.value}`));
+    .map((g) =>
+      g.actual === undefined
+        ? `${g.metric} not computable (${g.reason})`
+        : `${g.metric} ${g.actual.toFixed(4)} ${g.op === '<=' ? '>' : '<'} ${g.value}`,
+    );
   return `rejected: ${failed.join(', ')}; no model written (record ${show(r.record)})`;
 }
 

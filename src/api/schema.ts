@@ -12,7 +12,9 @@ const validators = new Map<string, ValidateFunction>();
 function validator(path: string): ValidateFunction {
   let v = validators.get(path);
   if (!v) {
-    v = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true }).compile(JSON.parse(readFileSync(path, 'utf8')));
+    v = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true }).compile(
+      JSON.parse(readFileSync(path, 'utf8')),
+    );
     validators.set(path, v);
   }
   return v;
@@ -34,12 +36,22 @@ export function describeErrors(errors: readonly ErrorObject[]): string[] {
     // `if`, `anyOf` and `oneOf` only say that a branch failed; the branch's own errors say which field
     if (e.keyword === 'if' || e.keyword === 'oneOf' || e.keyword === 'allOf') continue;
     const at = e.instancePath || '/';
-    if (e.keyword === 'required') out.push(`${e.instancePath}/${(e.params as { missingProperty: string }).missingProperty}: is required`);
-    else if (e.keyword === 'additionalProperties') out.push(`${e.instancePath}/${(e.params as { additionalProperty: string }).additionalProperty}: is not a known field`);
-    else if (e.keyword === 'enum') out.push(`${at}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`);
-    else if (e.keyword === 'const') out.push(`${at}: must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`);
-    else if (e.keyword === 'anyOf') out.push(`${at}: must be a data spec (a string) or { "dataset": NAME, "ids": [...] }`);
-    else if (e.keyword === 'pattern') out.push(`${at}: ${JSON.stringify(e.data)} is not METRIC<=NUMBER or METRIC>=NUMBER`);
+    if (e.keyword === 'required')
+      out.push(`${e.instancePath}/${(e.params as { missingProperty: string }).missingProperty}: is required`);
+    else if (e.keyword === 'additionalProperties')
+      out.push(
+        `${e.instancePath}/${(e.params as { additionalProperty: string }).additionalProperty}: is not a known field`,
+      );
+    else if (e.keyword === 'enum')
+      out.push(
+        `${at}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`,
+      );
+    else if (e.keyword === 'const')
+      out.push(`${at}: must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`);
+    else if (e.keyword === 'anyOf')
+      out.push(`${at}: must be a data spec (a string) or { "dataset": NAME, "ids": [...] }`);
+    else if (e.keyword === 'pattern')
+      out.push(`${at}: ${JSON.stringify(e.data)} is not METRIC<=NUMBER or METRIC>=NUMBER`);
     else out.push(`${at}: ${e.message}`);
   }
   return [...new Set(out)];

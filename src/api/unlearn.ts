@@ -48,7 +48,9 @@ export function rejectedRecordPathFor(modelPath: string): string {
 export async function unlearn(o: UnlearnOptions): Promise<UnlearnReport> {
   const method = o.method ?? 'ssd';
   if (!UNLEARN_METHODS.includes(method))
-    throw new ScrubError(`method ${method}: this scrub implements ssd, lf-ssd (label-free SSD, for a forget set without labels) and gradtau.`);
+    throw new ScrubError(
+      `method ${method}: this scrub implements ssd, lf-ssd (label-free SSD, for a forget set without labels) and gradtau.`,
+    );
   const gates = (o.require ?? []).map(parseGate);
   const hint = method === 'gradtau' ? 'add --test/--retrain for more' : 'add --retain/--test/--retrain for more';
   checkGateMetrics(gates, availableMetrics({ retain: !!o.retain, test: !!o.test, retrain: !!o.retrain }), hint);

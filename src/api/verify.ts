@@ -8,5 +8,11 @@ export interface VerifyOptions {
 
 /** Re-hashes a model and its tensors against its record; `ok` is false and `problems` name every mismatch. */
 export async function verify(o: VerifyOptions): Promise<VerifyReport> {
-  return { schema: REPORT_SCHEMA, kind: 'verify', model: o.model, record: o.record, ...verifyRecord(o.model, o.record) };
+  return {
+    schema: REPORT_SCHEMA,
+    kind: 'verify',
+    model: o.model,
+    record: o.record,
+    ...verifyRecord(o.model, o.record),
+  };
 }

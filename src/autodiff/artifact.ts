@@ -14,7 +14,12 @@ import type { RuleRegistry } from './registry.js';
 
 export const LABELS = 'scrub/labels';
 /** The 'matched' loss's inputs: soft targets [N, C], and per-sample weights, match weights and target log-odds [N]. */
-export const MATCHED_INPUTS = { targets: 'scrub/targets', weights: 'scrub/weights', matchWeights: 'scrub/match_weights', targetLogOdds: 'scrub/target_log_odds' } as const;
+export const MATCHED_INPUTS = {
+  targets: 'scrub/targets',
+  weights: 'scrub/weights',
+  matchWeights: 'scrub/match_weights',
+  targetLogOdds: 'scrub/target_log_odds',
+} as const;
 export const LOSS = 'scrub/loss';
 export const PER_SAMPLE_LOSS = 'scrub/per_sample_loss';
 export const gradName = (param: string) => `scrub/grad/${param}`;
@@ -37,22 +42,38 @@ export interface Artifact {
   params: Parameter[];
 }
 
-export function buildArtifact(model: Model, shapes: ShapeMap, params: Parameter[], registry: RuleRegistry, opts: ArtifactOptions = {}): Artifact {
+export function buildArtifact(
+  model: Model,
+  shapes: ShapeMap,
+  params: Parameter[],
+  registry: RuleRegistry,
+  opts: ArtifactOptions = {},
+): Artifact {
   const g = model.graph;
   const source = model.path;
   const logits = g.outputs[0].name;
   const ls = shapes.get(logits)?.dims;
   if (!ls || ls.length !== 2 || typeof ls[1] !== 'number')
-    throw new ScrubError(`${source}: output ${logits} has shape [${ls ?? '?'}]; scrub needs classifier logits [batch, classes].`);
-  if (shapes.get(logits)!.dtype !== DataType.FLOAT) throw new ScrubError(`${source}: output ${logits} is not float32 logits.`);
+    throw new ScrubError(
+      `${source}: output ${logits} has shape [${ls ?? '?'}]; scrub needs classifier logits [batch, classes].`,
+    );
+  if (shapes.get(logits)!.dtype !== DataType.FLOAT)
+    throw new ScrubError(`${source}: output ${logits} is not float32 logits.`);
   const classes = ls[1];
   const opset = model.opsetImports.get('') ?? 1;
-  if (opset < 11) throw new ScrubError(`${source}: opset ${opset} is too old; re-export with opset 11 or newer (torch.onnx.export(..., opset_version=17)).`);
+  if (opset < 11)
+    throw new ScrubError(
+      `${source}: opset ${opset} is too old; re-export with opset 11 or newer (torch.onnx.export(..., opset_version=17)).`,
+    );
 
   const b = new GraphBuilder(opset);
   const kind = opts.loss ?? 'cross-entropy';
   const loss =
-    kind === 'logit-norm' ? logitNorm(b, logits) : kind === 'matched' ? matched(b, logits, MATCHED_INPUTS) : crossEntropy(b, logits, LABELS, classes);
+    kind === 'logit-norm'
+      ? logitNorm(b, logits)
+      : kind === 'matched'
+        ? matched(b, logits, MATCHED_INPUTS)
+        : crossEntropy(b, logits, LABELS, classes);
   const grads = backward({
     graph: g,
     opsets: model.opsetImports,
@@ -70,13 +91,34 @@ export function buildArtifact(model: Model, shapes: ShapeMap, params: Parameter[
     { name: logits, elemType: DataType.FLOAT, shape: [ls[0] ?? 'batch', classes] },
   ];
   b.nodes.push({ name: 'scrub/loss', opType: 'Identity', domain: '', inputs: [loss.loss], outputs: [LOSS], attrs: {} });
-  b.nodes.push({ name: 'scrub/per_sample_loss', opType: 'Identity', domain: '', inputs: [loss.perSample], outputs: [PER_SAMPLE_LOSS], attrs: {} });
+  b.nodes.push({
+    name: 'scrub/per_sample_loss',
+    opType: 'Identity',
+    domain: '',
+    inputs: [loss.perSample],
+    outputs: [PER_SAMPLE_LOSS],
+    attrs: {},
+  });
   for (const p of params) {
     const gname = grads.get(p.name) ?? b.zerosLike(p.name);
-    b.nodes.push({ name: gradName(p.name), opType: 'Identity', domain: '', inputs: [gname], outputs: [gradName(p.name)], attrs: {} });
+    b.nodes.push({
+      name: gradName(p.name),
+      opType: 'Identity',
+      domain: '',
+      inputs: [gname],
+      outputs: [gradName(p.name)],
+      attrs: {},
+    });
     outputs.push({ name: gradName(p.name), elemType: DataType.FLOAT, shape: p.shape });
     if (opts.squared) {
-      b.nodes.push({ name: squaredGradName(p.name), opType: 'Mul', domain: '', inputs: [gname, gname], outputs: [squaredGradName(p.name)], attrs: {} });
+      b.nodes.push({
+        name: squaredGradName(p.name),
+        opType: 'Mul',
+        domain: '',
+        inputs: [gname, gname],
+        outputs: [squaredGradName(p.name)],
+        attrs: {},
+      });
       outputs.push({ name: squaredGradName(p.name), elemType: DataType.FLOAT, shape: p.shape });
     }
   }
@@ -87,7 +129,8 @@ export function buildArtifact(model: Model, shapes: ShapeMap, params: Parameter[
   if (kind === 'cross-entropy') lossInputs.push({ name: LABELS, elemType: DataType.INT64, shape: [batch] });
   if (kind === 'matched') {
     lossInputs.push({ name: MATCHED_INPUTS.targets, elemType: DataType.FLOAT, shape: [batch, classes] });
-    for (const name of [MATCHED_INPUTS.weights, MATCHED_INPUTS.matchWeights, MATCHED_INPUTS.targetLogOdds]) lossInputs.push({ name, elemType: DataType.FLOAT, shape: [batch] });
+    for (const name of [MATCHED_INPUTS.weights, MATCHED_INPUTS.matchWeights, MATCHED_INPUTS.targetLogOdds])
+      lossInputs.push({ name, elemType: DataType.FLOAT, shape: [batch] });
   }
   const fed = feedParameters(g, (opts.paramsAsInputs ?? true) ? params : []);
   const bytes = encodeLike(model, {
@@ -108,14 +151,24 @@ export function buildArtifact(model: Model, shapes: ShapeMap, params: Parameter[
 export function buildForwardArtifact(model: Model, params: readonly Parameter[]): Uint8Array {
   const fed = feedParameters(model.graph, params);
   const inputs = [...fed.dataInputs, ...fed.paramInputs];
-  return encodeLike(model, { name: 'scrub_forward', nodes: model.graph.nodes, inputs, outputs: [model.graph.outputs[0]], initializers: fed.initializers, valueInfo: new Map() });
+  return encodeLike(model, {
+    name: 'scrub_forward',
+    nodes: model.graph.nodes,
+    inputs,
+    outputs: [model.graph.outputs[0]],
+    initializers: fed.initializers,
+    valueInfo: new Map(),
+  });
 }
 
 /**
  * The graph's data inputs, and `params` moved from initializers to inputs: onnxruntime-node ignores
  * feeds for inputs that also have an initializer, so parameters fed at every run must have none.
  */
-function feedParameters(g: Graph, params: readonly Parameter[]): { dataInputs: ValueInfo[]; paramInputs: ValueInfo[]; initializers: Map<string, Tensor> } {
+function feedParameters(
+  g: Graph,
+  params: readonly Parameter[],
+): { dataInputs: ValueInfo[]; paramInputs: ValueInfo[]; initializers: Map<string, Tensor> } {
   const initNames = new Set(g.initializers.keys());
   const initializers = inlineInitializers(g);
   for (const p of params) initializers.delete(p.name);

@@ -31,9 +31,18 @@ export class GraphBuilder {
   }
 
   /** Emits one node and returns its outputs. */
-  emit(opType: string, inputs: string[], attrs: Record<string, AttrInput | undefined> = {}, nOutputs = 1, domain = ''): string[] {
+  emit(
+    opType: string,
+    inputs: string[],
+    attrs: Record<string, AttrInput | undefined> = {},
+    nOutputs = 1,
+    domain = '',
+  ): string[] {
     const id = this.count++;
-    const outputs = Array.from({ length: nOutputs }, (_, k) => `${this.prefix}/${opType}_${id}${nOutputs > 1 ? `_${k}` : ''}`);
+    const outputs = Array.from(
+      { length: nOutputs },
+      (_, k) => `${this.prefix}/${opType}_${id}${nOutputs > 1 ? `_${k}` : ''}`,
+    );
     const a: Record<string, Attr> = {};
     for (const [k, v] of Object.entries(attrs)) if (v !== undefined) a[k] = toAttr(v);
     this.nodes.push({ name: `${this.prefix}/${opType}_${id}`, opType, domain, inputs, outputs, attrs: a });
@@ -70,7 +79,8 @@ export class GraphBuilder {
   tensor(values: readonly number[], dataType: number, dims: number[]): string {
     return this.constant(`f${dataType}:${dims}:${values}`, (name) => {
       const data = dataType === DataType.DOUBLE ? Float64Array.from(values) : Float32Array.from(values);
-      if (dataType !== DataType.DOUBLE && dataType !== DataType.FLOAT) throw new Error(`float constants of type ${dataType} are not supported`);
+      if (dataType !== DataType.DOUBLE && dataType !== DataType.FLOAT)
+        throw new Error(`float constants of type ${dataType} are not supported`);
       return { name, dataType, dims, bytes: new Uint8Array(data.buffer), location: { kind: 'typed' } };
     });
   }

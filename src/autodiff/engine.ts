@@ -26,7 +26,12 @@ export interface PathInfo {
 }
 
 /** Nodes that lie on a differentiable path from wrt to the seeds. */
-export function differentiablePath(graph: Graph, shapes: ShapeMap, wrt: readonly string[], seedValues: Iterable<string>): PathInfo {
+export function differentiablePath(
+  graph: Graph,
+  shapes: ShapeMap,
+  wrt: readonly string[],
+  seedValues: Iterable<string>,
+): PathInfo {
   const requiresGrad = new Set(wrt);
   for (const n of graph.nodes) {
     if (NON_DIFFERENTIABLE.has(n.opType)) continue;
@@ -52,7 +57,12 @@ export interface MissingRule {
 }
 
 /** Op types on the path that have no gradient rule, with the nodes where they occur. */
-export function missingRules(graph: Graph, opsets: ReadonlyMap<string, number>, registry: RuleRegistry, path: PathInfo): MissingRule[] {
+export function missingRules(
+  graph: Graph,
+  opsets: ReadonlyMap<string, number>,
+  registry: RuleRegistry,
+  path: PathInfo,
+): MissingRule[] {
   const missing = new Map<string, MissingRule>();
   for (const k of path.nodes) {
     const n = graph.nodes[k];
@@ -73,7 +83,10 @@ export function backward(spec: BackwardSpec): Map<string, string | null> {
   const path = differentiablePath(graph, shapes, spec.wrt, spec.seeds.keys());
   const missing = missingRules(graph, spec.opsets, registry, path);
   if (missing.length > 0) {
-    const list = missing.map((m) => `${m.op} (opset ${m.opset}) at ${m.nodes.slice(0, 3).join(', ')}${m.nodes.length > 3 ? ` and ${m.nodes.length - 3} more` : ''}`);
+    const list = missing.map(
+      (m) =>
+        `${m.op} (opset ${m.opset}) at ${m.nodes.slice(0, 3).join(', ')}${m.nodes.length > 3 ? ` and ${m.nodes.length - 3} more` : ''}`,
+    );
     throw new ScrubError(
       `${spec.source ?? 'model'}: no gradient rule for ${missing.length} op type(s) on the loss→parameter path: ${list.join('; ')}. ` +
         'Exclude the parameters behind them (--params) or re-export the model with supported ops.',
@@ -124,7 +137,9 @@ export function backward(spec: BackwardSpec): Map<string, string | null> {
       grads = rule.grad(ctx);
     } catch (e) {
       if (e instanceof ScrubError) throw e;
-      throw new ScrubError(`${spec.source ?? 'model'}: gradient of ${node.opType} node ${node.name}: ${(e as Error).message}`);
+      throw new ScrubError(
+        `${spec.source ?? 'model'}: gradient of ${node.opType} node ${node.name}: ${(e as Error).message}`,
+      );
     }
     node.inputs.forEach((input, i) => {
       const g = grads[i];
@@ -166,7 +181,8 @@ export class ConstantValues {
     if (init) v = numbersOrUndefined(() => tensorToNumbers(init));
     else {
       const n = this.producers.get(name);
-      const a = n && (n.attrs.value ?? n.attrs.value_ints ?? n.attrs.value_int ?? n.attrs.value_floats ?? n.attrs.value_float);
+      const a =
+        n && (n.attrs.value ?? n.attrs.value_ints ?? n.attrs.value_int ?? n.attrs.value_floats ?? n.attrs.value_float);
       if (a?.type === 'tensor') v = numbersOrUndefined(() => tensorToNumbers(a.t));
       else if (a?.type === 'ints') v = a.ints;
       else if (a?.type === 'int') v = [a.i];

@@ -73,7 +73,10 @@ export function matched(b: GraphBuilder, logits: string, i: MatchedInputs): Loss
   const loss = b.reduce('ReduceSum', b.op('Add', [plain, pull]), [0], false);
   // With one-hot T, miss = 1 − p_y + f and dG/dz = (p − T)·(1 + f)/miss. p − T is taken as
   // p·(1 − T) − T·(1 − p_y): p_y − 1 rounds to 0 in float32 once 1 − p_y < 6e-8, where the pull is strongest.
-  const pullCoef = b.op('Div', [b.op('Mul', [b.op('Mul', [i.matchWeights, gap]), b.scalar(1 + MATCHED_LOSS_FLOOR)]), miss]);
+  const pullCoef = b.op('Div', [
+    b.op('Mul', [b.op('Mul', [i.matchWeights, gap]), b.scalar(1 + MATCHED_LOSS_FLOOR)]),
+    miss,
+  ]);
   const pullDir = b.op('Sub', [off, b.op('Mul', [i.targets, b.unsqueeze(missRaw, [1])])]);
   const dLogits = b.op('Add', [
     b.op('Mul', [b.unsqueeze(i.weights, [1]), b.op('Sub', [p, i.targets])]),

@@ -6,7 +6,8 @@ import { describeFailures } from '../record/gates.js';
 import { seedOption, type Io } from './io.js';
 import { commonOptions, DATA_OPTIONS } from './options.js';
 
-const USAGE = 'scrub eval MODEL --forget F [--retain R] [--test T] [--retrain M] [--seed S] [--require GATE]... [-o RECORD] [--json]';
+const USAGE =
+  'scrub eval MODEL --forget F [--retain R] [--test T] [--retrain M] [--seed S] [--require GATE]... [-o RECORD] [--json]';
 
 export async function evalCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -45,11 +46,15 @@ export async function evalCommand(argv: string[], io: Io): Promise<number> {
 function printReport(r: EvalReport, recordPath: string, io: Io): void {
   const names = Object.keys(r.metrics.definitions);
   const fmt = (v: number | undefined) => (v === undefined ? '—' : v.toFixed(4));
-  io.out(`${'metric'.padEnd(24)} ${'model'.padStart(8)}${r.retrain ? `${'retrain'.padStart(9)}${'gap'.padStart(9)}` : ''}`);
+  io.out(
+    `${'metric'.padEnd(24)} ${'model'.padStart(8)}${r.retrain ? `${'retrain'.padStart(9)}${'gap'.padStart(9)}` : ''}`,
+  );
   for (const n of names) {
     const v = r.metrics.values[n];
     const line = `${n.padEnd(24)} ${(v === undefined ? `n/a` : fmt(v)).padStart(8)}`;
-    io.out(r.retrain ? `${line}${fmt(r.retrain.metrics.values[n]).padStart(9)}${fmt(r.retrain.gap[n]).padStart(9)}` : line);
+    io.out(
+      r.retrain ? `${line}${fmt(r.retrain.metrics.values[n]).padStart(9)}${fmt(r.retrain.gap[n]).padStart(9)}` : line,
+    );
   }
   for (const [n, why] of Object.entries(r.metrics.notComputable)) io.out(`  ${n} not computable: ${why}`);
   io.out(`record: ${recordPath}`);

@@ -15,28 +15,54 @@ export async function fisherCommand(argv: string[], io: Io): Promise<number> {
   if (argv[0] === 'merge') return mergeCommand(argv.slice(1), io);
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { ...DATA_OPTIONS, out: { type: 'string', short: 'o' }, method: { type: 'string' }, shard: { type: 'string' } },
+    options: {
+      ...DATA_OPTIONS,
+      out: { type: 'string', short: 'o' },
+      method: { type: 'string' },
+      shard: { type: 'string' },
+    },
     allowPositionals: true,
   });
-  if (positionals.length !== 2 || !values.out) throw new ScrubError(`expected MODEL, TRAIN and -o FILE; usage: ${USAGE}`);
+  if (positionals.length !== 2 || !values.out)
+    throw new ScrubError(`expected MODEL, TRAIN and -o FILE; usage: ${USAGE}`);
   const method = methodSpec(values.method);
-  if (!method) throw new ScrubError(`--method ${values.method}: expected ssd (squared gradients of the cross-entropy) or lf-ssd (|gradients| of the logit norm, no labels needed).`);
+  if (!method)
+    throw new ScrubError(
+      `--method ${values.method}: expected ssd (squared gradients of the cross-entropy) or lf-ssd (|gradients| of the logit norm, no labels needed).`,
+    );
   const [model, train] = positionals;
-  const r = await fisher({ ...commonOptions(values, io), model, train, method: method.name, out: values.out, shard: values.shard });
+  const r = await fisher({
+    ...commonOptions(values, io),
+    model,
+    train,
+    method: method.name,
+    out: values.out,
+    shard: values.shard,
+  });
   if (values.json) io.out(JSON.stringify(r));
   else if (r.shard)
-    io.out(`wrote ${values.out}: part ${r.shard.index}/${r.shard.of} of the ${method.title} importance over ${describe(r)}, ${batchSpan(r.shard.batches)}; merge all ${r.shard.of} parts with \`scrub fisher merge\``);
+    io.out(
+      `wrote ${values.out}: part ${r.shard.index}/${r.shard.of} of the ${method.title} importance over ${describe(r)}, ${batchSpan(r.shard.batches)}; merge all ${r.shard.of} parts with \`scrub fisher merge\``,
+    );
   else io.out(`wrote ${values.out}: ${method.title} importance of ${r.params.length} parameters over ${describe(r)}`);
   return 0;
 }
 
 async function mergeCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: { out: { type: 'string', short: 'o' }, json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { out: { type: 'string', short: 'o' }, json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' } },
+    allowPositionals: true,
+  });
   if (positionals.length === 0 || !values.out) throw new ScrubError(`expected the parts and -o FILE; usage: ${USAGE}`);
   const r = await mergeFisher({ parts: positionals, out: values.out });
   if (values.json) io.out(JSON.stringify(r));
-  else io.out(`wrote ${values.out}: ${positionals.length} parts merged, the importance of ${r.params.length} parameters over ${describe(r)}`);
+  else
+    io.out(
+      `wrote ${values.out}: ${positionals.length} parts merged, the importance of ${r.params.length} parameters over ${describe(r)}`,
+    );
   return 0;
 }
 
-const describe = (r: FisherReport) => `${r.data.count.toLocaleString('en-US')} examples (${r.data.batches} batches of ${r.data.batchSize})`;
+const describe = (r: FisherReport) =>
+  `${r.data.count.toLocaleString('en-US')} examples (${r.data.batches} batches of ${r.data.batchSize})`;

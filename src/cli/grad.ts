@@ -7,14 +7,23 @@ import { GradientModel, meanGradient } from '../runtime/gradient.js';
 import { deviceOption, intOption, requireOne, type Io } from './io.js';
 import { writeFilesAtomically } from './output.js';
 
-const USAGE = 'scrub grad MODEL --x X.npy --y Y.npy --out DIR [--params REGEX] [--batch-size N] [--threads N] [--device cpu|cuda|wasm] [--json]';
+const USAGE =
+  'scrub grad MODEL --x X.npy --y Y.npy --out DIR [--params REGEX] [--batch-size N] [--threads N] [--device cpu|cuda|wasm] [--json]';
 
 export interface GradSummary {
   model: string;
   count: number;
   loss: number;
   dtype: 'float32';
-  parameters: { name: string; torchName?: string; transposed: boolean; shape: number[]; l2: number; head: number[]; file: string }[];
+  parameters: {
+    name: string;
+    torchName?: string;
+    transposed: boolean;
+    shape: number[];
+    l2: number;
+    head: number[];
+    file: string;
+  }[];
 }
 
 /** File name for a parameter's gradient: the ONNX name with unsafe characters replaced. */
@@ -41,14 +50,24 @@ export async function gradCommand(argv: string[], io: Io): Promise<number> {
   if (!values.x || !values.y || !values.out) throw new ScrubError(`--x, --y and --out are required; usage: ${USAGE}`);
   const batch = intOption(values['batch-size'], 'batch-size', 256);
   const model = loadModel(modelPath);
-  const gm = await GradientModel.open(model, { params: values.params, device: deviceOption(values.device), threads: intOption(values.threads, 'threads', 0) || undefined });
+  const gm = await GradientModel.open(model, {
+    params: values.params,
+    device: deviceOption(values.device),
+    threads: intOption(values.threads, 'threads', 0) || undefined,
+  });
   try {
     const x = loadInputs(values.x, gm.inputs[0].dtype);
     if (x.note) io.err(`note: ${x.note}`);
     const y = loadLabels(values.y);
     const result = await meanGradient(gm, x.value, y, batch);
     const files = new Map<string, Uint8Array | string>();
-    const summary: GradSummary = { model: modelPath, count: result.count, loss: result.loss, dtype: 'float32', parameters: [] };
+    const summary: GradSummary = {
+      model: modelPath,
+      count: result.count,
+      loss: result.loss,
+      dtype: 'float32',
+      parameters: [],
+    };
     for (const p of gm.params) {
       const g = result.grads.get(p.name)!;
       const file = `${safeFileName(p.name)}.npy`;
@@ -61,8 +80,11 @@ export async function gradCommand(argv: string[], io: Io): Promise<number> {
     writeFilesAtomically(values.out, files);
     if (values.json) io.out(JSON.stringify(summary));
     else {
-      io.out(`loss ${summary.loss.toPrecision(8)} over ${summary.count} examples; ${summary.parameters.length} gradients written to ${values.out}/`);
-      for (const p of summary.parameters) io.out(`  ${(p.torchName ?? p.name).padEnd(36)} [${p.shape.join(', ')}]  l2 ${p.l2.toExponential(4)}`);
+      io.out(
+        `loss ${summary.loss.toPrecision(8)} over ${summary.count} examples; ${summary.parameters.length} gradients written to ${values.out}/`,
+      );
+      for (const p of summary.parameters)
+        io.out(`  ${(p.torchName ?? p.name).padEnd(36)} [${p.shape.join(', ')}]  l2 ${p.l2.toExponential(4)}`);
     }
     return 0;
   } finally {

@@ -26,7 +26,8 @@ export function intOption(value: string | undefined, name: string, fallback: num
 export function seedOption(value: string | undefined): number {
   if (value === undefined) return 0;
   const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n > 0xffffffff) throw new ScrubError(`--seed ${value}: expected an integer from 0 to 4294967295.`);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n > 0xffffffff)
+    throw new ScrubError(`--seed ${value}: expected an integer from 0 to 4294967295.`);
   return n;
 }
 

@@ -43,7 +43,6 @@ metadata, else 0 and 1.
 
 exit codes: 0 success, 1 failure (a gate failed: no model written; an op without a gradient rule), 2 bad input`;
 
-
 export async function main(argv: string[], io: Io = consoleIo): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -70,7 +69,8 @@ export async function main(argv: string[], io: Io = consoleIo): Promise<number> 
         io.out(HELP);
         return 0;
       default:
-        if (command.startsWith('-') || !/\.onnx$|[/\\]/.test(command)) throw new ScrubError(`unknown command ${command}; run scrub --help`);
+        if (command.startsWith('-') || !/\.onnx$|[/\\]/.test(command))
+          throw new ScrubError(`unknown command ${command}; run scrub --help`);
         return await forgetCommand(argv, io);
     }
   } catch (e) {

@@ -17,12 +17,15 @@ export const DATA_OPTIONS = {
   json: { type: 'boolean' },
 } as const;
 
-export type DataValues = { [K in keyof typeof DATA_OPTIONS]?: (typeof DATA_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+export type DataValues = {
+  [K in keyof typeof DATA_OPTIONS]?: (typeof DATA_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string;
+};
 
 export function numberList(value: string | undefined, name: string): number[] | undefined {
   if (value === undefined) return undefined;
   const list = value.split(',').map((s) => Number(s.trim()));
-  if (list.length === 0 || list.some((v) => !Number.isFinite(v))) throw new ScrubError(`--${name} ${value}: expected numbers separated by commas, one per channel.`);
+  if (list.length === 0 || list.some((v) => !Number.isFinite(v)))
+    throw new ScrubError(`--${name} ${value}: expected numbers separated by commas, one per channel.`);
   return list;
 }
 
@@ -35,7 +38,8 @@ export function positiveNumber(value: string | undefined, name: string): number 
 
 export function commonOptions(v: DataValues, io: Io): CommonOptions {
   const bad = v['on-bad-input'];
-  if (bad !== undefined && bad !== 'stop' && bad !== 'skip') throw new ScrubError(`--on-bad-input ${bad}: expected stop or skip.`);
+  if (bad !== undefined && bad !== 'stop' && bad !== 'skip')
+    throw new ScrubError(`--on-bad-input ${bad}: expected stop or skip.`);
   return {
     params: v.params,
     device: deviceOption(v.device),

@@ -1,7 +1,11 @@
 // Progress of long passes on stderr: a line updated in place on a terminal, quarter steps otherwise.
 import type { Io } from './io.js';
 
-const LABELS: Record<string, string> = { full: 'full-data importance', forget: 'forget-set importance', evaluate: 'checking the edited model' };
+const LABELS: Record<string, string> = {
+  full: 'full-data importance',
+  forget: 'forget-set importance',
+  evaluate: 'checking the edited model',
+};
 
 export function progressReporter(io: Io, enabled: boolean): (stage: string, done: number, total: number) => void {
   const tty = process.stderr.isTTY === true;

@@ -9,7 +9,11 @@ import { progressReporter } from './progress.js';
 export const REQUEST_USAGE = 'scrub request REQUEST.json [--json] [--quiet]';
 
 export async function requestCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: { json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' } },
+    allowPositionals: true,
+  });
   const path = requireOne(positionals, 'REQUEST.json', REQUEST_USAGE);
   const r = await request(path, {
     onNote: (n) => io.err(`${n.kind === 'skip' ? 'skipped' : 'note'}: ${n.message}`),

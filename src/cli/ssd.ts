@@ -8,7 +8,8 @@ import { printGradTauSummary } from './gradtau.js';
 import { commonOptions, DATA_OPTIONS, positiveNumber } from './options.js';
 import { seedOption, type Io } from './io.js';
 
-export const FORGET_USAGE = 'scrub MODEL FORGET [--method ssd|lf-ssd|gradtau] [--fisher FILE | --train DATA] [--alpha A] [--lambda L] [--batch-size N] [-o OUT] [--retain R] [--test T] [--retrain M] [--require GATE]... [--json]';
+export const FORGET_USAGE =
+  'scrub MODEL FORGET [--method ssd|lf-ssd|gradtau] [--fisher FILE | --train DATA] [--alpha A] [--lambda L] [--batch-size N] [-o OUT] [--retain R] [--test T] [--retrain M] [--require GATE]... [--json]';
 
 export async function forgetCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -34,7 +35,9 @@ export async function forgetCommand(argv: string[], io: Io): Promise<number> {
   if (positionals.length !== 2) throw new ScrubError(`expected MODEL and FORGET; usage: ${FORGET_USAGE}`);
   const method = values.method ?? 'ssd';
   if (!UNLEARN_METHODS.includes(method as UnlearnMethod))
-    throw new ScrubError(`--method ${values.method}: this scrub implements ssd, lf-ssd (label-free SSD, for a forget set without labels) and gradtau.`);
+    throw new ScrubError(
+      `--method ${values.method}: this scrub implements ssd, lf-ssd (label-free SSD, for a forget set without labels) and gradtau.`,
+    );
   const report = await unlearn({
     ...commonOptions(values, io),
     model: positionals[0],
@@ -67,13 +70,26 @@ export async function forgetCommand(argv: string[], io: Io): Promise<number> {
 function printSummary(r: Exclude<UnlearnReport, { method: 'gradtau' }>, io: Io): void {
   const n = (v: number) => v.toLocaleString('en-US');
   const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
-  io.out(`${methodSpec(r.method)!.title} (α ${r.hyperparameters.alpha}, λ ${r.hyperparameters.lambda}) on ${r.model.path}`);
-  io.out(`  forget set       ${r.forget.source}: ${n(r.forget.count)} examples${r.forget.labelled ? '' : ', no labels'}`);
-  io.out(`  full importance  ${r.full.source === 'fisher' ? 'Fisher file' : 'train set'} ${r.full.path}: ${n(r.full.count)} examples`);
-  io.out(`  selected         ${n(r.selected)} of ${n(r.elements)} parameters (${((100 * r.selected) / r.elements).toFixed(3)}%)`);
+  io.out(
+    `${methodSpec(r.method)!.title} (α ${r.hyperparameters.alpha}, λ ${r.hyperparameters.lambda}) on ${r.model.path}`,
+  );
+  io.out(
+    `  forget set       ${r.forget.source}: ${n(r.forget.count)} examples${r.forget.labelled ? '' : ', no labels'}`,
+  );
+  io.out(
+    `  full importance  ${r.full.source === 'fisher' ? 'Fisher file' : 'train set'} ${r.full.path}: ${n(r.full.count)} examples`,
+  );
+  io.out(
+    `  selected         ${n(r.selected)} of ${n(r.elements)} parameters (${((100 * r.selected) / r.elements).toFixed(3)}%)`,
+  );
   const width = Math.max(...r.parameters.map((p) => (p.torchName ?? p.name).length));
-  for (const p of r.parameters) if (p.selected > 0) io.out(`    ${(p.torchName ?? p.name).padEnd(width)}  [${p.shape.join(', ')}]  ${n(p.selected)}`);
+  for (const p of r.parameters)
+    if (p.selected > 0)
+      io.out(`    ${(p.torchName ?? p.name).padEnd(width)}  [${p.shape.join(', ')}]  ${n(p.selected)}`);
   if (r.forgetAccuracy) io.out(`  forget accuracy  ${pct(r.forgetAccuracy.before)} → ${pct(r.forgetAccuracy.after)}`);
   io.out(`  predictions      ${pct(r.forgetPredictionsChanged)} of the forget set's changed class`);
-  if (r.output.written) io.out(`  wrote            ${r.output.path}${r.output.dataFiles.length ? ` (+ ${r.output.dataFiles.join(', ')})` : ''} in ${r.seconds.toFixed(1)} s`);
+  if (r.output.written)
+    io.out(
+      `  wrote            ${r.output.path}${r.output.dataFiles.length ? ` (+ ${r.output.dataFiles.join(', ')})` : ''} in ${r.seconds.toFixed(1)} s`,
+    );
 }

@@ -15,12 +15,19 @@ export function loadInputs(path: string, dtype: number): Converted<HostTensor> {
   const dims = a.shape;
   if (dtype === DataType.FLOAT) {
     if (a.dtype === 'float32') return { value: { data: a.data, dims } };
-    if (a.dtype === 'float64') return { value: { data: Float32Array.from(a.data), dims }, note: `${path}: float64 converted to float32` };
+    if (a.dtype === 'float64')
+      return { value: { data: Float32Array.from(a.data), dims }, note: `${path}: float64 converted to float32` };
   } else if (dtype === DataType.INT64) {
     if (a.dtype === 'int64') return { value: { data: a.data, dims } };
-    if (a.dtype === 'int32') return { value: { data: BigInt64Array.from(a.data, (v) => BigInt(v)), dims }, note: `${path}: int32 converted to int64` };
+    if (a.dtype === 'int32')
+      return {
+        value: { data: BigInt64Array.from(a.data, (v) => BigInt(v)), dims },
+        note: `${path}: int32 converted to int64`,
+      };
   }
-  throw new ScrubError(`${path}: holds ${a.dtype}, the model's input takes ${DTYPE_NAMES[dtype]}. Save it as ${DTYPE_NAMES[dtype]}.`);
+  throw new ScrubError(
+    `${path}: holds ${a.dtype}, the model's input takes ${DTYPE_NAMES[dtype]}. Save it as ${DTYPE_NAMES[dtype]}.`,
+  );
 }
 
 export function loadLabels(path: string): BigInt64Array {
@@ -34,5 +41,8 @@ export function loadLabels(path: string): BigInt64Array {
 /** Rows [start, end) of a batch-first tensor, without copying. */
 export function rows(x: HostTensor, start: number, end: number): HostTensor {
   const per = x.dims.slice(1).reduce((a, b) => a * b, 1);
-  return { data: x.data.subarray(start * per, end * per) as HostTensor['data'], dims: [end - start, ...x.dims.slice(1)] };
+  return {
+    data: x.data.subarray(start * per, end * per) as HostTensor['data'],
+    dims: [end - start, ...x.dims.slice(1)],
+  };
 }

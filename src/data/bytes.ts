@@ -40,7 +40,9 @@ export class ByteReader {
       try {
         r = await this.it.next();
       } catch (e) {
-        throw new ScrubError(`${this.path}: cannot read the file (${(e as Error).message}). Check that it is complete and not corrupted.`);
+        throw new ScrubError(
+          `${this.path}: cannot read the file (${(e as Error).message}). Check that it is complete and not corrupted.`,
+        );
       }
       if (r.done) this.ended = true;
       else if (r.value.length) {

@@ -12,7 +12,8 @@ export interface InputSpec {
 /** How stored values become model values: 'pixel' = 8-bit values scaled by 1/255 then normalised. */
 export type Encoding = 'pixel' | 'number';
 
-export type Values = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array | BigInt64Array | readonly number[];
+export type Values =
+  Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array | BigInt64Array | readonly number[];
 
 export const SUPPORTED_DTYPES: readonly number[] = [DataType.FLOAT, DataType.DOUBLE, DataType.INT64, DataType.INT32];
 
@@ -31,7 +32,9 @@ export function allocate(dtype: number, n: number): TensorData {
     case DataType.INT32:
       return new Int32Array(n);
   }
-  throw new ScrubError(`the model's input takes ${DTYPE_NAMES[dtype] ?? `type ${dtype}`}; scrub's data readers feed float32, float64, int64 or int32 inputs.`);
+  throw new ScrubError(
+    `the model's input takes ${DTYPE_NAMES[dtype] ?? `type ${dtype}`}; scrub's data readers feed float32, float64, int64 or int32 inputs.`,
+  );
 }
 
 const fixed = (d: number | string | null): d is number => typeof d === 'number' && d > 0;
@@ -47,10 +50,13 @@ export function showDims(dims: readonly (number | string | null)[]): string {
  */
 export function fitExample(shape: readonly number[], input: InputSpec, where: string): number[] {
   const model = input.dims.slice(1);
-  if (input.dims.length === 0) throw new ScrubError(`the model's input is a scalar; it cannot take batches of examples.`);
+  if (input.dims.length === 0)
+    throw new ScrubError(`the model's input is a scalar; it cannot take batches of examples.`);
   const have = shape.reduce((a, b) => a * b, 1);
   const fail = (why: string): never => {
-    throw new ScrubError(`${where}: each example has shape [${shape}] (${have} values), which cannot fit the model's input ${showDims(input.dims)}: ${why}.`);
+    throw new ScrubError(
+      `${where}: each example has shape [${shape}] (${have} values), which cannot fit the model's input ${showDims(input.dims)}: ${why}.`,
+    );
   };
   const open = model.filter((d) => !fixed(d)).length;
   if (open === 0) {
@@ -96,7 +102,13 @@ export interface Normalisation {
 /** Writes one example's stored values into a batch buffer at `offset`, converting as the model needs. */
 export type Writer = (values: Values, out: TensorData, offset: number) => void;
 
-export function makeWriter(dtype: number, example: readonly number[], encoding: Encoding, norm: Normalisation, where: string): Writer {
+export function makeWriter(
+  dtype: number,
+  example: readonly number[],
+  encoding: Encoding,
+  norm: Normalisation,
+  where: string,
+): Writer {
   allocate(dtype, 0);
   if (encoding === 'pixel' && isFloatInput(dtype)) return pixelWriter(dtype, example, norm, where);
   if (isFloatInput(dtype))
@@ -128,13 +140,23 @@ function pixelWriter(dtype: number, example: readonly number[], norm: Normalisat
   const std = norm.std ?? [1];
   const geo = imageGeometry(example);
   const channels = Math.max(mean.length, std.length);
-  for (const [name, v] of [['--mean', mean], ['--std', std]] as const) {
-    if (v.length !== 1 && v.length !== channels) throw new ScrubError(`${name} has ${v.length} values and the other ${channels}; give one value, or one per channel for both.`);
-    if (v.some((x) => !Number.isFinite(x))) throw new ScrubError(`${name} ${v.join(',')}: every value must be a finite number.`);
+  for (const [name, v] of [
+    ['--mean', mean],
+    ['--std', std],
+  ] as const) {
+    if (v.length !== 1 && v.length !== channels)
+      throw new ScrubError(
+        `${name} has ${v.length} values and the other ${channels}; give one value, or one per channel for both.`,
+      );
+    if (v.some((x) => !Number.isFinite(x)))
+      throw new ScrubError(`${name} ${v.join(',')}: every value must be a finite number.`);
   }
-  if (std.some((s) => s === 0)) throw new ScrubError(`--std ${std.join(',')}: a standard deviation of 0 divides by zero.`);
+  if (std.some((s) => s === 0))
+    throw new ScrubError(`--std ${std.join(',')}: a standard deviation of 0 divides by zero.`);
   if (channels > 1 && (!geo || geo.c !== channels))
-    throw new ScrubError(`${where}: ${channels} --mean/--std values given, but the model's per-example input [${example}] does not have ${channels} channels. Give one value for all.`);
+    throw new ScrubError(
+      `${where}: ${channels} --mean/--std values given, but the model's per-example input [${example}] does not have ${channels} channels. Give one value for all.`,
+    );
   const f = dtype === DataType.FLOAT ? Math.fround : (x: number) => x;
   const luts = Array.from({ length: channels }, (_, c) => {
     const m = f(mean[mean.length === 1 ? 0 : c]);
@@ -154,7 +176,8 @@ function pixelWriter(dtype: number, example: readonly number[], norm: Normalisat
   const plane = h * w;
   return (v, out, off) => {
     const o = out as Float32Array | Float64Array;
-    for (let i = 0; i < v.length; i++) o[off + i] = luts[layout === 'chw' ? Math.floor(i / plane) : i % channels][v[i] as number];
+    for (let i = 0; i < v.length; i++)
+      o[off + i] = luts[layout === 'chw' ? Math.floor(i / plane) : i % channels][v[i] as number];
   };
 }
 

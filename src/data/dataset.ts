@@ -25,7 +25,15 @@ import { basename, dirname, join } from 'node:path';
 import { ScrubError } from '../errors.js';
 import { DataType, DTYPE_NAMES } from '../graph/ir.js';
 import type { HostTensor } from '../runtime/session.js';
-import { allocate, fitExample, imageGeometry, isFloatInput, makeWriter, type InputSpec, type Values } from './convert.js';
+import {
+  allocate,
+  fitExample,
+  imageGeometry,
+  isFloatInput,
+  makeWriter,
+  type InputSpec,
+  type Values,
+} from './convert.js';
 import { openIdx, readIdxHeader } from './idx.js';
 import { openImageFolder } from './images.js';
 import { openJsonl } from './jsonl.js';
@@ -90,7 +98,10 @@ const existingSource = (p: string) => existsSync(p) || (p.includes(',') && exist
  * The source of a spec and its raw selection terms: the longest '@'-joined prefix that exists
  * (`exists` checks a path, relative to wherever the caller resolves it), else the first part.
  */
-export function splitSource(spec: string, exists: (path: string) => boolean = existingSource): { source: string; terms: string[] } {
+export function splitSource(
+  spec: string,
+  exists: (path: string) => boolean = existingSource,
+): { source: string; terms: string[] } {
   const parts = spec.split('@');
   let k = 1;
   for (let j = parts.length - 1; j > 1; j--)
@@ -113,13 +124,15 @@ async function openSource(path: string, opts: DatasetOptions, note: (m: string) 
   const example = opts.input.dims.slice(1);
   if (!existsSync(path) && path.includes(',')) {
     const [a, b, ...rest] = path.split(',');
-    if (rest.length || !a || !b) throw new ScrubError(`${path}: a pair is written INPUTS,LABELS (two paths and one comma).`);
+    if (rest.length || !a || !b)
+      throw new ScrubError(`${path}: a pair is written INPUTS,LABELS (two paths and one comma).`);
     for (const p of [a, b]) if (!existsSync(p)) throw new ScrubError(`${p}: no such file.`);
     return a.endsWith('.npy') ? openNpyPair(a, b) : await openIdx(a, b);
   }
   if (!existsSync(path)) throw new ScrubError(`${path}: no such file or folder.`);
   if (statSync(path).isDirectory()) {
-    if (existsSync(join(path, 'x.npy'))) return openNpyPair(join(path, 'x.npy'), existsSync(join(path, 'y.npy')) ? join(path, 'y.npy') : undefined);
+    if (existsSync(join(path, 'x.npy')))
+      return openNpyPair(join(path, 'x.npy'), existsSync(join(path, 'y.npy')) ? join(path, 'y.npy') : undefined);
     const fixed = example.every((d) => typeof d === 'number' && d > 0) ? imageGeometry(example as number[]) : undefined;
     return openImageFolder(path, example, fixed, { labels: opts.labels, note });
   }
@@ -131,13 +144,18 @@ async function openSource(path: string, opts: DatasetOptions, note: (m: string) 
   try {
     await readIdxHeader(path);
   } catch {
-    throw new ScrubError(`${path}: not a data format scrub reads. Give an image folder, x.npy + y.npy (a folder or a pair), an IDX file (*-images-idx3-ubyte[.gz]) or JSON Lines (.jsonl).`);
+    throw new ScrubError(
+      `${path}: not a data format scrub reads. Give an image folder, x.npy + y.npy (a folder or a pair), an IDX file (*-images-idx3-ubyte[.gz]) or JSON Lines (.jsonl).`,
+    );
   }
   return openIdx(path);
 }
 
 /** The source indices a spec selects, and how many the source has (headers and listings only, no examples read). */
-export async function selectionOf(spec: string, opts: DatasetOptions): Promise<{ source: string; count: number; set: IndexSet }> {
+export async function selectionOf(
+  spec: string,
+  opts: DatasetOptions,
+): Promise<{ source: string; count: number; set: IndexSet }> {
   const { source: path, terms } = splitSpec(spec);
   const source = await openSource(path, opts, () => {});
   return { source: path, count: source.count, set: resolveSelection(terms, source.count, path, () => {}) };
@@ -153,13 +171,16 @@ export async function openDataset(spec: string, opts: DatasetOptions): Promise<D
   const { source: path, terms } = splitSpec(spec);
   const source = await openSource(path, opts, note);
   const image = source.format === 'images';
-  if (image && !isFloatInput(dtype)) throw new ScrubError(`${path}: images need a float input, and the model's takes ${DTYPE_NAMES[dtype]}.`);
+  if (image && !isFloatInput(dtype))
+    throw new ScrubError(`${path}: images need a float input, and the model's takes ${DTYPE_NAMES[dtype]}.`);
   if (opts.labels && !image) note(`--labels applies to image folders only; ignored for ${path}`);
   checkValueType(source, dtype, note);
   const exampleDims = fitExample(source.shape, opts.input, path);
   const pixels = source.encoding === 'pixel' && isFloatInput(dtype);
-  if (!pixels && (opts.mean || opts.std)) note(`${path}: --mean/--std apply to 8-bit pixel data only; values are taken as stored`);
-  if (pixels && source.format === 'npy') note(`${path}: uint8 values are read as 8-bit pixels: scaled by 1/255, then normalised`);
+  if (!pixels && (opts.mean || opts.std))
+    note(`${path}: --mean/--std apply to 8-bit pixel data only; values are taken as stored`);
+  if (pixels && source.format === 'npy')
+    note(`${path}: uint8 values are read as 8-bit pixels: scaled by 1/255, then normalised`);
   const write = makeWriter(dtype, exampleDims, source.encoding, { mean: opts.mean, std: opts.std }, path);
   const set = resolveSelection(terms, source.count, path, note);
   const per = exampleDims.reduce((a, b) => a * b, 1);
@@ -179,16 +200,23 @@ export async function openDataset(spec: string, opts: DatasetOptions): Promise<D
       return skippedAt.size;
     },
     async *batches(batchSize: number, positions?: { start: number; end: number }): AsyncGenerator<Batch> {
-      if (!Number.isInteger(batchSize) || batchSize < 1) throw new ScrubError(`batch size ${batchSize}: give a positive integer.`);
+      if (!Number.isInteger(batchSize) || batchSize < 1)
+        throw new ScrubError(`batch size ${batchSize}: give a positive integer.`);
       let x = allocate(dtype, batchSize * per);
       let y = new BigInt64Array(batchSize);
       let index: number[] = [];
       let position = (positions?.start ?? 0) - 1;
       for await (const read of source.read(positions ? set.slice(positions.start, positions.end) : set)) {
         position++;
-        const ex = 'error' in read || !mayHoldNonFinite ? read : (nonFinite(read.values, `${source.description}: example ${position}`) ?? read);
+        const ex =
+          'error' in read || !mayHoldNonFinite
+            ? read
+            : (nonFinite(read.values, `${source.description}: example ${position}`) ?? read);
         if ('error' in ex) {
-          if (stop) throw new ScrubError(`${ex.error}. Fix or remove it, or pass --on-bad-input skip to leave such examples out.`);
+          if (stop)
+            throw new ScrubError(
+              `${ex.error}. Fix or remove it, or pass --on-bad-input skip to leave such examples out.`,
+            );
           if (!skippedAt.has(position)) {
             skippedAt.add(position);
             onNote({ kind: 'skip', message: `skipped: ${ex.error}`, position });
@@ -206,7 +234,13 @@ export async function openDataset(spec: string, opts: DatasetOptions): Promise<D
         }
       }
       const n = index.length;
-      if (n) yield { x: { data: x.subarray(0, n * per) as HostTensor['data'], dims: [n, ...exampleDims] }, y: y.subarray(0, n), labelled, index };
+      if (n)
+        yield {
+          x: { data: x.subarray(0, n * per) as HostTensor['data'], dims: [n, ...exampleDims] },
+          y: y.subarray(0, n),
+          labelled,
+          index,
+        };
     },
   };
 }
@@ -221,8 +255,11 @@ function nonFinite(values: Values, what: string): { error: string } | undefined 
 
 function checkValueType(source: Source, dtype: number, note: (m: string) => void): void {
   if (!isFloatInput(dtype) && /^float/.test(source.stored))
-    throw new ScrubError(`${source.description}: holds ${source.stored}, the model's input takes ${DTYPE_NAMES[dtype]}. Save the inputs as integers.`);
-  if (dtype === DataType.FLOAT && source.stored === 'float64') note(`${source.description}: float64 values converted to float32`);
+    throw new ScrubError(
+      `${source.description}: holds ${source.stored}, the model's input takes ${DTYPE_NAMES[dtype]}. Save the inputs as integers.`,
+    );
+  if (dtype === DataType.FLOAT && source.stored === 'float64')
+    note(`${source.description}: float64 values converted to float32`);
 }
 
 /** Throws unless every label is a class of a model with `classes` outputs; `index` names positions. */
@@ -240,5 +277,7 @@ export function checkLabelRange(y: BigInt64Array, classes: number, source: strin
   const top = BigInt(classes);
   for (let i = 0; i < y.length; i++)
     if (y[i] < 0n || y[i] >= top)
-      throw new ScrubError(`${source}: example ${index?.[i] ?? i} has label ${y[i]}, outside the model's ${classes} classes (0 to ${classes - 1}). Check that the data belongs to this model.`);
+      throw new ScrubError(
+        `${source}: example ${index?.[i] ?? i} has label ${y[i]}, outside the model's ${classes} classes (0 to ${classes - 1}). Check that the data belongs to this model.`,
+      );
 }

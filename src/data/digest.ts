@@ -38,7 +38,9 @@ export function exampleDigest(x: TensorData, label: bigint, salt?: Uint8Array | 
 export function exampleDigests(batch: Batch, salt?: Uint8Array | string): Uint8Array[] {
   const n = batch.y.length;
   const per = n ? batch.x.data.length / n : 0;
-  return Array.from({ length: n }, (_, i) => exampleDigest(batch.x.data.subarray(i * per, (i + 1) * per) as TensorData, batch.y[i], salt));
+  return Array.from({ length: n }, (_, i) =>
+    exampleDigest(batch.x.data.subarray(i * per, (i + 1) * per) as TensorData, batch.y[i], salt),
+  );
 }
 
 /** Order-sensitive digest of a set, fed one example digest at a time. */
@@ -68,7 +70,15 @@ export function merkleRoot(digests: readonly Uint8Array[]): Uint8Array {
   let level = digests;
   while (level.length > 1) {
     const next: Uint8Array[] = [];
-    for (let i = 0; i + 1 < level.length; i += 2) next.push(new Uint8Array(createHash('sha256').update(level[i]).update(level[i + 1]).digest()));
+    for (let i = 0; i + 1 < level.length; i += 2)
+      next.push(
+        new Uint8Array(
+          createHash('sha256')
+            .update(level[i])
+            .update(level[i + 1])
+            .digest(),
+        ),
+      );
     if (level.length % 2) next.push(level[level.length - 1]);
     level = next;
   }

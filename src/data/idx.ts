@@ -46,10 +46,14 @@ export async function readIdxHeader(path: string): Promise<IdxHeader> {
 /** The labels file named like an images file: *-images-idx3-ubyte[.gz] → *-labels-idx1-ubyte[.gz]. */
 export function pairedLabelsPath(images: string): string {
   const name = basename(images);
-  if (!name.includes('images')) throw new ScrubError(`${images}: cannot tell which file holds its labels (the name has no "images"). Pass IMAGES,LABELS.`);
+  if (!name.includes('images'))
+    throw new ScrubError(
+      `${images}: cannot tell which file holds its labels (the name has no "images"). Pass IMAGES,LABELS.`,
+    );
   const base = name.replace(/images/g, 'labels').replace(/idx\d+/g, 'idx1');
   const stem = base.replace(/\.gz$/, '');
-  for (const candidate of [base, stem, `${stem}.gz`]) if (existsSync(join(dirname(images), candidate))) return join(dirname(images), candidate);
+  for (const candidate of [base, stem, `${stem}.gz`])
+    if (existsSync(join(dirname(images), candidate))) return join(dirname(images), candidate);
   throw new ScrubError(`${images}: no labels file beside it (looked for ${stem}[.gz]). Pass IMAGES,LABELS to name it.`);
 }
 
@@ -71,13 +75,19 @@ function decoder(h: IdxHeader): (b: Uint8Array) => Values {
 export async function openIdx(imagesPath: string, labelsPath?: string): Promise<Source> {
   const images = await readIdxHeader(imagesPath);
   if (images.dims.length < 2)
-    throw new ScrubError(`${imagesPath}: a 1-D IDX file holds labels, not inputs. Pass the images file (e.g. *-images-idx3-ubyte.gz).`);
+    throw new ScrubError(
+      `${imagesPath}: a 1-D IDX file holds labels, not inputs. Pass the images file (e.g. *-images-idx3-ubyte.gz).`,
+    );
   const labels = await readIdxHeader(labelsPath ?? pairedLabelsPath(imagesPath));
   if (labels.dims.length !== 1 || labels.type === 0x0d || labels.type === 0x0e)
-    throw new ScrubError(`${labels.path}: labels must be a 1-D integer IDX file (*-labels-idx1-ubyte), got ${TYPES[labels.type].name} [${labels.dims}].`);
+    throw new ScrubError(
+      `${labels.path}: labels must be a 1-D integer IDX file (*-labels-idx1-ubyte), got ${TYPES[labels.type].name} [${labels.dims}].`,
+    );
   const count = images.dims[0];
   if (labels.dims[0] !== count)
-    throw new ScrubError(`${imagesPath} holds ${count} examples but ${labels.path} holds ${labels.dims[0]} labels. Pass the matching pair as IMAGES,LABELS.`);
+    throw new ScrubError(
+      `${imagesPath} holds ${count} examples but ${labels.path} holds ${labels.dims[0]} labels. Pass the matching pair as IMAGES,LABELS.`,
+    );
   const shape = images.dims.slice(1);
   const xBytes = shape.reduce((a, b) => a * b, 1) * TYPES[images.type].size;
   const yBytes = TYPES[labels.type].size;
@@ -95,7 +105,9 @@ export async function openIdx(imagesPath: string, labelsPath?: string): Promise<
       const xr = new ByteReader(imagesPath);
       const yr = new ByteReader(labels.path);
       const truncated = (i: number, r: ByteReader): never => {
-        throw new ScrubError(`${r.path}: the file ends before example ${i}, though its header says ${count}. The file is incomplete; download it again.`);
+        throw new ScrubError(
+          `${r.path}: the file ends before example ${i}, though its header says ${count}. The file is incomplete; download it again.`,
+        );
       };
       try {
         await xr.skip(images.offset);
@@ -110,7 +122,9 @@ export async function openIdx(imagesPath: string, labelsPath?: string): Promise<
             const x = (await xr.read(xBytes)) ?? truncated(i, xr);
             const y = (await yr.read(yBytes)) ?? truncated(i, yr);
             const label = toLabel(decodeY(y)[0]);
-            yield typeof label === 'string' ? { error: `${labels.path}: example ${i}: ${label}` } : { values: decodeX(x), label };
+            yield typeof label === 'string'
+              ? { error: `${labels.path}: example ${i}: ${label}` }
+              : { values: decodeX(x), label };
           }
           at = end;
         }

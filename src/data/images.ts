@@ -97,26 +97,44 @@ interface Listing {
 }
 
 export function listImageFolder(dir: string, opts: ImageFolderOptions): Listing {
-  if (!existsSync(dir)) throw new ScrubError(`${dir}: no such folder. Pass a folder of class sub-folders, DIR/<class>/*.png.`);
+  if (!existsSync(dir))
+    throw new ScrubError(`${dir}: no such folder. Pass a folder of class sub-folders, DIR/<class>/*.png.`);
   const entries = readdirSync(dir, { withFileTypes: true });
-  const loose = entries.filter((e) => (e.isFile() || (e.isSymbolicLink() && !isDir(join(dir, e.name)))) && isImage(e.name)).map((e) => e.name);
-  const folders = entries.filter((e) => !e.name.startsWith('.') && (e.isDirectory() || (e.isSymbolicLink() && isDir(join(dir, e.name))))).map((e) => e.name);
-  if (loose.length && !folders.length) return listFlatFolder(dir, loose, entries.filter((e) => !e.isDirectory() && !loose.includes(e.name)).length, opts);
+  const loose = entries
+    .filter((e) => (e.isFile() || (e.isSymbolicLink() && !isDir(join(dir, e.name)))) && isImage(e.name))
+    .map((e) => e.name);
+  const folders = entries
+    .filter((e) => !e.name.startsWith('.') && (e.isDirectory() || (e.isSymbolicLink() && isDir(join(dir, e.name)))))
+    .map((e) => e.name);
+  if (loose.length && !folders.length)
+    return listFlatFolder(dir, loose, entries.filter((e) => !e.isDirectory() && !loose.includes(e.name)).length, opts);
   if (loose.length)
-    throw new ScrubError(`${dir}: images must sit in class sub-folders DIR/<class>/, but ${loose[0]} is directly in it. Move each image into the folder of its class (or, for a set without labels, remove the sub-folders).`);
-  if (!folders.length) throw new ScrubError(`${dir}: the folder is empty: no class sub-folders DIR/<class>/ with images in them (nor images directly in it, for a set without labels).`);
+    throw new ScrubError(
+      `${dir}: images must sit in class sub-folders DIR/<class>/, but ${loose[0]} is directly in it. Move each image into the folder of its class (or, for a set without labels, remove the sub-folders).`,
+    );
+  if (!folders.length)
+    throw new ScrubError(
+      `${dir}: the folder is empty: no class sub-folders DIR/<class>/ with images in them (nor images directly in it, for a set without labels).`,
+    );
   const names = opts.labels ? readLabelsTxt(opts.labels) : undefined;
   const byLabel = new Map<number, string>();
   for (const f of folders) {
     let label: number;
     if (names) {
       label = names.indexOf(f);
-      if (label < 0) throw new ScrubError(`${join(dir, f)}: class "${f}" is not in ${opts.labels} (${names.length} classes: ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}). Add it, or fix the folder's name.`);
+      if (label < 0)
+        throw new ScrubError(
+          `${join(dir, f)}: class "${f}" is not in ${opts.labels} (${names.length} classes: ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}). Add it, or fix the folder's name.`,
+        );
     } else {
-      if (!/^\d+$/.test(f)) throw new ScrubError(`${join(dir, f)}: the folder name "${f}" is not a class index. Name class folders 0, 1, 2, … or pass --labels labels.txt with one class name per line.`);
+      if (!/^\d+$/.test(f))
+        throw new ScrubError(
+          `${join(dir, f)}: the folder name "${f}" is not a class index. Name class folders 0, 1, 2, … or pass --labels labels.txt with one class name per line.`,
+        );
       label = Number(f);
     }
-    if (byLabel.has(label)) throw new ScrubError(`${dir}: folders "${byLabel.get(label)}" and "${f}" both are class ${label}. Merge them.`);
+    if (byLabel.has(label))
+      throw new ScrubError(`${dir}: folders "${byLabel.get(label)}" and "${f}" both are class ${label}. Merge them.`);
     byLabel.set(label, f);
   }
   const files: string[] = [];
@@ -135,12 +153,14 @@ export function listImageFolder(dir: string, opts: ImageFolderOptions): Listing 
     }
   }
   if (others) opts.note(`${dir}: ${others} files that are not ${IMAGE_EXTENSIONS.join(' ')} images ignored`);
-  if (!files.length) throw new ScrubError(`${dir}: no images in its class folders (looked for ${IMAGE_EXTENSIONS.join(' ')}).`);
+  if (!files.length)
+    throw new ScrubError(`${dir}: no images in its class folders (looked for ${IMAGE_EXTENSIONS.join(' ')}).`);
   return { files, labels: Int32Array.from(labels), classes };
 }
 
 function listFlatFolder(dir: string, images: string[], others: number, opts: ImageFolderOptions): Listing {
-  if (opts.labels) opts.note(`${dir}: holds images and no class folders, so it has no labels; --labels ${opts.labels} ignored`);
+  if (opts.labels)
+    opts.note(`${dir}: holds images and no class folders, so it has no labels; --labels ${opts.labels} ignored`);
   if (others) opts.note(`${dir}: ${others} entries that are not ${IMAGE_EXTENSIONS.join(' ')} images ignored`);
   return { files: images.sort(byCodePoint), classes: [] };
 }
@@ -163,13 +183,18 @@ function loadSharp(): Promise<Sharp> {
 /** Pixels of one image file in the model's layout: C×H×W or H×W×C bytes. */
 export async function decodeImage(file: string, geo: Geometry): Promise<Uint8Array> {
   const sharp = await loadSharp();
-  const { data, info } = await sharp(file).removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(file)
+    .removeAlpha()
+    .toColourspace('srgb')
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
   let px: Uint8Array = data;
   let channels = 3;
   if (geo.c === 1) {
     const n = info.width * info.height;
     px = new Uint8Array(n);
-    for (let i = 0, j = 0; i < n; i++, j += 3) px[i] = (data[j] * 19595 + data[j + 1] * 38470 + data[j + 2] * 7471 + 0x8000) >>> 16;
+    for (let i = 0, j = 0; i < n; i++, j += 3)
+      px[i] = (data[j] * 19595 + data[j + 1] * 38470 + data[j + 2] * 7471 + 0x8000) >>> 16;
     channels = 1;
   }
   if (info.width !== geo.w || info.height !== geo.h) {
@@ -212,9 +237,16 @@ async function* orderedMap<T, R>(items: Iterable<T>, limit: number, fn: (item: T
   }
 }
 
-export async function openImageFolder(dir: string, example: readonly (number | string | null)[], geo: Geometry | undefined, opts: ImageFolderOptions): Promise<Source> {
+export async function openImageFolder(
+  dir: string,
+  example: readonly (number | string | null)[],
+  geo: Geometry | undefined,
+  opts: ImageFolderOptions,
+): Promise<Source> {
   if (!geo || ![geo.c, geo.h, geo.w].every((d) => typeof d === 'number' && d > 0))
-    throw new ScrubError(`${dir}: the model's per-example input ${showDims(example)} is not a fixed-size image ([C,H,W] or [H,W,C] with C = 1 or 3), so images cannot be fitted to it.`);
+    throw new ScrubError(
+      `${dir}: the model's per-example input ${showDims(example)} is not a fixed-size image ([C,H,W] or [H,W,C] with C = 1 or 3), so images cannot be fitted to it.`,
+    );
   const { files, labels, classes } = listImageFolder(dir, opts);
   await loadSharp();
   return {

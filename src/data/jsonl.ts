@@ -52,7 +52,8 @@ function parseRow(text: string, integers: boolean, labelled: boolean | undefined
   } catch (e) {
     return `not valid JSON (${(e as Error).message})`;
   }
-  const expected = labelled === false ? `expected an object {"x": [...]}` : `expected an object {"x": [...], "y": label}`;
+  const expected =
+    labelled === false ? `expected an object {"x": [...]}` : `expected an object {"x": [...], "y": label}`;
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj) || !('x' in obj)) return expected;
   if (labelled === true && !('y' in obj)) return expected;
   if (labelled === false && 'y' in obj) return `"y" given, but the first row has none: label every row or none`;
@@ -62,7 +63,8 @@ function parseRow(text: string, integers: boolean, labelled: boolean | undefined
   const walk = (v: unknown, depth: number): string | undefined => {
     if (Array.isArray(v)) {
       if (shape.length === depth) shape.push(v.length);
-      else if (shape[depth] !== v.length) return `"x" is ragged: a list of ${v.length} where its siblings have ${shape[depth]}`;
+      else if (shape[depth] !== v.length)
+        return `"x" is ragged: a list of ${v.length} where its siblings have ${shape[depth]}`;
       for (const e of v) {
         const bad = walk(e, depth + 1);
         if (bad) return bad;
@@ -84,7 +86,8 @@ function parseRow(text: string, integers: boolean, labelled: boolean | undefined
   return { values, shape, label };
 }
 
-const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
+const sameShape = (a: readonly number[], b: readonly number[]) =>
+  a.length === b.length && a.every((v, i) => v === b[i]);
 
 export async function openJsonl(path: string, integers: boolean): Promise<Source> {
   if (!existsSync(path)) throw new ScrubError(`${path}: no such file.`);
@@ -94,7 +97,8 @@ export async function openJsonl(path: string, integers: boolean): Promise<Source
   let labelled = true;
   for await (const { text, line } of lines(path)) {
     const row = parseRow(text, integers, undefined);
-    if (typeof row === 'string') throw new ScrubError(`${path}:${line}: ${row}. The first row sets the shape of every example; fix it.`);
+    if (typeof row === 'string')
+      throw new ScrubError(`${path}:${line}: ${row}. The first row sets the shape of every example; fix it.`);
     shape = row.shape;
     labelled = row.label !== NO_LABEL;
     break;
@@ -119,10 +123,13 @@ export async function openJsonl(path: string, integers: boolean): Promise<Source
         const row = parseRow(text, integers, labelled);
         if (typeof row === 'string') yield { error: `${path}:${line}: ${row}` };
         else if (!sameShape(row.shape, shape))
-          yield { error: `${path}:${line}: "x" has shape [${row.shape}], the first row [${shape}]; rows of different sizes cannot form a batch (pad them to one length)` };
+          yield {
+            error: `${path}:${line}: "x" has shape [${row.shape}], the first row [${shape}]; rows of different sizes cannot form a batch (pad them to one length)`,
+          };
         else yield { values: row.values, label: row.label };
       }
-      if (k + 1 < last) throw new ScrubError(`${path}: has fewer rows than when it was opened; was it changed while being read?`);
+      if (k + 1 < last)
+        throw new ScrubError(`${path}: has fewer rows than when it was opened; was it changed while being read?`);
     },
   };
 }

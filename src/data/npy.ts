@@ -9,8 +9,21 @@ export type NpyArray =
   | { dtype: 'int32'; data: Int32Array; shape: number[] }
   | { dtype: 'uint8'; data: Uint8Array; shape: number[] };
 
-const DESCR: Record<string, NpyArray['dtype']> = { '<f4': 'float32', '<f8': 'float64', '<i8': 'int64', '<i4': 'int32', '|u1': 'uint8', '<u1': 'uint8' };
-const CTOR = { float32: Float32Array, float64: Float64Array, int64: BigInt64Array, int32: Int32Array, uint8: Uint8Array };
+const DESCR: Record<string, NpyArray['dtype']> = {
+  '<f4': 'float32',
+  '<f8': 'float64',
+  '<i8': 'int64',
+  '<i4': 'int32',
+  '|u1': 'uint8',
+  '<u1': 'uint8',
+};
+const CTOR = {
+  float32: Float32Array,
+  float64: Float64Array,
+  int64: BigInt64Array,
+  int32: Int32Array,
+  uint8: Uint8Array,
+};
 
 export function readNpy(path: string): NpyArray {
   let buf: Buffer;
@@ -24,7 +37,8 @@ export function readNpy(path: string): NpyArray {
 
 export function parseNpy(bytes: Uint8Array, path = '.npy'): NpyArray {
   const magic = String.fromCharCode(...bytes.subarray(0, 6));
-  if (magic !== '\x93NUMPY') throw new ScrubError(`${path}: not a NumPy .npy file (bad magic). Save it with numpy.save.`);
+  if (magic !== '\x93NUMPY')
+    throw new ScrubError(`${path}: not a NumPy .npy file (bad magic). Save it with numpy.save.`);
   const major = bytes[6];
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen = major === 1 ? dv.getUint16(8, true) : dv.getUint32(8, true);
@@ -34,22 +48,38 @@ export function parseNpy(bytes: Uint8Array, path = '.npy'): NpyArray {
   const fortran = /'fortran_order':\s*True/.test(header);
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
   if (!descr || shapeText === undefined) throw new ScrubError(`${path}: unreadable .npy header.`);
-  if (fortran) throw new ScrubError(`${path}: Fortran-ordered arrays are not supported; save with numpy.ascontiguousarray.`);
+  if (fortran)
+    throw new ScrubError(`${path}: Fortran-ordered arrays are not supported; save with numpy.ascontiguousarray.`);
   const dtype = DESCR[descr];
   if (!dtype) throw new ScrubError(`${path}: dtype ${descr} is not supported (float32, float64, int64, int32, uint8).`);
-  const shape = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   const count = shape.reduce((a, b) => a * b, 1);
   const offset = start + headerLen;
   const Ctor = CTOR[dtype];
   const need = count * Ctor.BYTES_PER_ELEMENT;
-  if (bytes.length - offset < need) throw new ScrubError(`${path}: truncated (${bytes.length - offset} data bytes, shape [${shape}] needs ${need}).`);
+  if (bytes.length - offset < need)
+    throw new ScrubError(`${path}: truncated (${bytes.length - offset} data bytes, shape [${shape}] needs ${need}).`);
   const copy = new Uint8Array(need);
   copy.set(bytes.subarray(offset, offset + need));
   return { dtype, data: new Ctor(copy.buffer), shape } as NpyArray;
 }
 
-export function encodeNpy(data: Float32Array | Float64Array | BigInt64Array | Int32Array, shape: readonly number[]): Uint8Array {
-  const descr = data instanceof Float32Array ? '<f4' : data instanceof Float64Array ? '<f8' : data instanceof BigInt64Array ? '<i8' : '<i4';
+export function encodeNpy(
+  data: Float32Array | Float64Array | BigInt64Array | Int32Array,
+  shape: readonly number[],
+): Uint8Array {
+  const descr =
+    data instanceof Float32Array
+      ? '<f4'
+      : data instanceof Float64Array
+        ? '<f8'
+        : data instanceof BigInt64Array
+          ? '<i8'
+          : '<i4';
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
   const total = 10 + header.length + 1;

@@ -7,7 +7,20 @@ import { toLabel, type Values } from './convert.js';
 import { NO_LABEL, runs, type Example, type Source } from './source.js';
 import type { IndexSet } from './select.js';
 
-const DESCR: Record<string, { name: string; ctor: Int8ArrayConstructor | Uint8ArrayConstructor | Int16ArrayConstructor | Int32ArrayConstructor | Float32ArrayConstructor | Float64ArrayConstructor | BigInt64ArrayConstructor }> = {
+const DESCR: Record<
+  string,
+  {
+    name: string;
+    ctor:
+      | Int8ArrayConstructor
+      | Uint8ArrayConstructor
+      | Int16ArrayConstructor
+      | Int32ArrayConstructor
+      | Float32ArrayConstructor
+      | Float64ArrayConstructor
+      | BigInt64ArrayConstructor;
+  }
+> = {
   '<f4': { name: 'float32', ctor: Float32Array },
   '<f8': { name: 'float64', ctor: Float64Array },
   '<i8': { name: 'int64', ctor: BigInt64Array },
@@ -32,7 +45,8 @@ export function readNpyHeader(path: string): NpyHeader {
   try {
     const pre = Buffer.alloc(12);
     readSync(fd, pre, 0, 12, 0);
-    if (pre.toString('latin1', 0, 6) !== '\x93NUMPY') throw new ScrubError(`${path}: not a NumPy .npy file (bad magic). Save it with numpy.save.`);
+    if (pre.toString('latin1', 0, 6) !== '\x93NUMPY')
+      throw new ScrubError(`${path}: not a NumPy .npy file (bad magic). Save it with numpy.save.`);
     const major = pre[6];
     const len = major === 1 ? pre.readUInt16LE(8) : pre.readUInt32LE(8);
     const start = major === 1 ? 10 : 12;
@@ -42,10 +56,18 @@ export function readNpyHeader(path: string): NpyHeader {
     const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
     const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
     if (!descr || shapeText === undefined) throw new ScrubError(`${path}: unreadable .npy header.`);
-    if (/'fortran_order':\s*True/.test(header)) throw new ScrubError(`${path}: Fortran-ordered arrays are not supported; save with numpy.ascontiguousarray.`);
+    if (/'fortran_order':\s*True/.test(header))
+      throw new ScrubError(`${path}: Fortran-ordered arrays are not supported; save with numpy.ascontiguousarray.`);
     const type = DESCR[descr];
-    if (!type) throw new ScrubError(`${path}: dtype ${descr} is not supported (little-endian float32, float64, int64, int32, int16, int8, uint8).`);
-    const shape = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+    if (!type)
+      throw new ScrubError(
+        `${path}: dtype ${descr} is not supported (little-endian float32, float64, int64, int32, int16, int8, uint8).`,
+      );
+    const shape = shapeText
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map(Number);
     const offset = start + len;
     const need = shape.reduce((a, b) => a * b, 1) * type.ctor.BYTES_PER_ELEMENT;
     const have = statSync(path).size - offset;
@@ -60,14 +82,20 @@ export function readNpyHeader(path: string): NpyHeader {
 export function pairedYPath(x: string): string {
   const name = basename(x);
   const y = name.replace(/(^|[^a-zA-Z0-9])x(?=[^a-zA-Z0-9])/, '$1y');
-  if (y === name) throw new ScrubError(`${x}: cannot tell which file holds its labels (name it x.npy, *_x.npy or x_*.npy, or pass X.npy,Y.npy).`);
+  if (y === name)
+    throw new ScrubError(
+      `${x}: cannot tell which file holds its labels (name it x.npy, *_x.npy or x_*.npy, or pass X.npy,Y.npy).`,
+    );
   const path = join(dirname(x), y);
-  if (!existsSync(path)) throw new ScrubError(`${x}: no labels file ${path} beside it. Pass X.npy,Y.npy to name it (a set without labels is an x.npy with no y.npy beside it).`);
+  if (!existsSync(path))
+    throw new ScrubError(
+      `${x}: no labels file ${path} beside it. Pass X.npy,Y.npy to name it (a set without labels is an x.npy with no y.npy beside it).`,
+    );
   return path;
 }
 
 function readFully(fd: number, into: Uint8Array, position: number): void {
-  for (let got = 0; got < into.length; ) {
+  for (let got = 0; got < into.length;) {
     const n = readSync(fd, into, got, into.length - got, position + got);
     if (n === 0) throw new ScrubError(`a .npy file ended early; was it changed while being read?`);
     got += n;
@@ -82,12 +110,18 @@ function ctorOf(dtype: string) {
 export function openNpyPair(xPath: string, yPath?: string): Source {
   const x = readNpyHeader(xPath);
   const y = yPath === undefined ? undefined : readNpyHeader(yPath);
-  if (x.shape.length < 1) throw new ScrubError(`${xPath}: a 0-d array holds no examples; the first axis must index examples.`);
+  if (x.shape.length < 1)
+    throw new ScrubError(`${xPath}: a 0-d array holds no examples; the first axis must index examples.`);
   const count = x.shape[0];
   if (y) {
-    if (y.shape.length !== 1) throw new ScrubError(`${yPath}: labels must be a 1-D array of class indices, got shape [${y.shape}].`);
-    if (y.dtype.startsWith('float')) throw new ScrubError(`${yPath}: labels are ${y.dtype}; save them as int64 or int32 class indices.`);
-    if (y.shape[0] !== count) throw new ScrubError(`${xPath} holds ${count} examples but ${yPath} holds ${y.shape[0]} labels. They must have the same length.`);
+    if (y.shape.length !== 1)
+      throw new ScrubError(`${yPath}: labels must be a 1-D array of class indices, got shape [${y.shape}].`);
+    if (y.dtype.startsWith('float'))
+      throw new ScrubError(`${yPath}: labels are ${y.dtype}; save them as int64 or int32 class indices.`);
+    if (y.shape[0] !== count)
+      throw new ScrubError(
+        `${xPath} holds ${count} examples but ${yPath} holds ${y.shape[0]} labels. They must have the same length.`,
+      );
   }
   const shape = x.shape.slice(1);
   const per = shape.reduce((a, b) => a * b, 1);

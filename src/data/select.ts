@@ -123,9 +123,19 @@ const INDEX = /^-?\d+$/;
 export function parseTerm(text: string): SelectionTerm {
   const negate = text.startsWith('~');
   const body = negate ? text.slice(1) : text;
-  if (!body) throw new ScrubError(`selection term "${text}" is empty. Write A:B, N or FILE.json, with ~ in front for the complement.`);
+  if (!body)
+    throw new ScrubError(
+      `selection term "${text}" is empty. Write A:B, N or FILE.json, with ~ in front for the complement.`,
+    );
   const r = RANGE.exec(body);
-  if (r) return { text, negate, kind: 'range', start: r[1] === undefined ? undefined : Number(r[1]), end: r[2] === undefined ? undefined : Number(r[2]) };
+  if (r)
+    return {
+      text,
+      negate,
+      kind: 'range',
+      start: r[1] === undefined ? undefined : Number(r[1]),
+      end: r[2] === undefined ? undefined : Number(r[2]),
+    };
   if (INDEX.test(body)) {
     const n = Number(body);
     return { text, negate, kind: 'range', start: n, end: n === -1 ? undefined : n + 1 };
@@ -134,14 +144,22 @@ export function parseTerm(text: string): SelectionTerm {
 }
 
 /** Resolves the terms against a source of n examples. `where` names the source in messages. */
-export function resolveSelection(terms: readonly SelectionTerm[], n: number, where: string, note: (m: string) => void): IndexSet {
+export function resolveSelection(
+  terms: readonly SelectionTerm[],
+  n: number,
+  where: string,
+  note: (m: string) => void,
+): IndexSet {
   let set = IndexSet.range(0, n);
   for (const t of terms) {
     let s = t.kind === 'range' ? rangeSet(t, n, where) : fileSet(t.file!, n, where, note);
     if (t.negate) s = s.complement(n);
     set = set.intersect(s);
   }
-  if (set.size === 0) throw new ScrubError(`${where}@${terms.map((t) => t.text).join('@')}: the selection is empty (the source has ${n} examples). Check the range or index list.`);
+  if (set.size === 0)
+    throw new ScrubError(
+      `${where}@${terms.map((t) => t.text).join('@')}: the selection is empty (the source has ${n} examples). Check the range or index list.`,
+    );
   return set;
 }
 
@@ -149,7 +167,10 @@ function rangeSet(t: SelectionTerm, n: number, where: string): IndexSet {
   const bound = (v: number | undefined, dflt: number): number => {
     if (v === undefined) return dflt;
     const abs = v < 0 ? n + v : v;
-    if (abs < 0 || abs > n) throw new ScrubError(`${where}: selection "${t.text}" is out of range: the source has ${n} examples (indices 0 to ${n - 1}).`);
+    if (abs < 0 || abs > n)
+      throw new ScrubError(
+        `${where}: selection "${t.text}" is out of range: the source has ${n} examples (indices 0 to ${n - 1}).`,
+      );
     return abs;
   };
   const start = bound(t.start, 0);
@@ -163,21 +184,29 @@ function fileSet(file: string, n: number, where: string, note: (m: string) => vo
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    throw new ScrubError(`${file}: no such selection file. A selection term is A:B, N or a JSON index-list file, with ~ in front for the complement.`);
+    throw new ScrubError(
+      `${file}: no such selection file. A selection term is A:B, N or a JSON index-list file, with ~ in front for the complement.`,
+    );
   }
   let list: unknown;
   try {
     list = JSON.parse(text);
   } catch (e) {
-    throw new ScrubError(`${file}: not valid JSON (${(e as Error).message}). Write a JSON list of example indices, e.g. [0, 5, 17].`);
+    throw new ScrubError(
+      `${file}: not valid JSON (${(e as Error).message}). Write a JSON list of example indices, e.g. [0, 5, 17].`,
+    );
   }
   if (!Array.isArray(list)) throw new ScrubError(`${file}: expected a JSON list of example indices, e.g. [0, 5, 17].`);
   const idx = new Float64Array(list.length);
   let sorted = true;
   for (let i = 0; i < list.length; i++) {
     const v = list[i] as unknown;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new ScrubError(`${file}: entry ${i} (${JSON.stringify(v)}) is not a non-negative integer index.`);
-    if (v >= n) throw new ScrubError(`${file}: index ${v} is out of range for ${where}, which has ${n} examples (indices 0 to ${n - 1}).`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+      throw new ScrubError(`${file}: entry ${i} (${JSON.stringify(v)}) is not a non-negative integer index.`);
+    if (v >= n)
+      throw new ScrubError(
+        `${file}: index ${v} is out of range for ${where}, which has ${n} examples (indices 0 to ${n - 1}).`,
+      );
     if (i && v <= idx[i - 1]) sorted = false;
     idx[i] = v;
   }

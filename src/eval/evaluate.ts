@@ -38,15 +38,28 @@ export function computeMetrics(s: SetsOutputs, opts: { seed?: number; retrainFor
   };
   for (const [name, o] of Object.entries(s) as [string, SetOutputs | undefined][]) {
     if (!o) continue;
-    put(`${name}_acc`, o.count ? { ok: true, value: accuracyOf(o), metric: ACC } : { ok: false, reason: `the ${name} set is empty`, metric: ACC });
-    put(`${name}_loss`, o.count ? { ok: true, value: mean(o.losses), metric: LOSS } : { ok: false, reason: `the ${name} set is empty`, metric: LOSS });
+    put(
+      `${name}_acc`,
+      o.count
+        ? { ok: true, value: accuracyOf(o), metric: ACC }
+        : { ok: false, reason: `the ${name} set is empty`, metric: ACC },
+    );
+    put(
+      `${name}_loss`,
+      o.count
+        ? { ok: true, value: mean(o.losses), metric: LOSS }
+        : { ok: false, reason: `the ${name} set is empty`, metric: LOSS },
+    );
   }
   const cls = forgottenClass(s.forget, s.retain);
   let unseen = s.test?.losses;
   if (cls !== undefined && s.test) {
     const inClass = (i: number) => s.test!.labels[i] === cls;
     put('test_forget_class_acc', classAccuracy(s.test, inClass, `test examples of class ${cls}`));
-    put('test_retain_classes_acc', classAccuracy(s.test, (i) => !inClass(i), `test examples of other classes`));
+    put(
+      'test_retain_classes_acc',
+      classAccuracy(s.test, (i) => !inClass(i), `test examples of other classes`),
+    );
     unseen = s.test.losses.filter((_, i) => inClass(i));
   }
   if (s.retain && s.test) put('mia', miaEntropyFromFeatures(s.retain.entropies, s.forget.entropies, s.test.entropies));
@@ -64,7 +77,8 @@ export function computeMetrics(s: SetsOutputs, opts: { seed?: number; retrainFor
 /** Retrained minus evaluated, for every metric both have. */
 export function gaps(model: Metrics, retrain: Metrics): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(model.values)) if (k in retrain.values && !k.endsWith('_to_retrain')) out[k] = v - retrain.values[k];
+  for (const [k, v] of Object.entries(model.values))
+    if (k in retrain.values && !k.endsWith('_to_retrain')) out[k] = v - retrain.values[k];
   return out;
 }
 

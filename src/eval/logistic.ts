@@ -41,7 +41,11 @@ const STEP_TOLERANCE = 1e-12;
 const ARMIJO = 1e-4;
 
 /** Fits P(y = 1 | x) = σ(x·coef + intercept). `y` holds 0 and 1. */
-export function fitLogistic(x: ArrayLike<number>, y: ArrayLike<number>, options: LogisticOptions = {}): Computed<LogisticModel> {
+export function fitLogistic(
+  x: ArrayLike<number>,
+  y: ArrayLike<number>,
+  options: LogisticOptions = {},
+): Computed<LogisticModel> {
   const d = options.features ?? 1;
   const C = options.C ?? 1;
   const maxIterations = options.maxIterations ?? 100;
@@ -55,9 +59,13 @@ export function fitLogistic(x: ArrayLike<number>, y: ArrayLike<number>, options:
     else if (y[i] !== 0) throw new RangeError(`labels must be 0 or 1, got ${y[i]} at ${i}`);
   }
   if (n === 0) return notComputable('no samples to fit');
-  if (n1 === 0 || n1 === n) return notComputable(`only class ${n1 === 0 ? 0 : 1} present (${n} samples): logistic regression needs both classes`);
+  if (n1 === 0 || n1 === n)
+    return notComputable(
+      `only class ${n1 === 0 ? 0 : 1} present (${n} samples): logistic regression needs both classes`,
+    );
   const bad = firstNonFinite(x);
-  if (bad) return notComputable(`${bad.count} non-finite feature value(s), first at sample ${Math.floor(bad.index / d)}`);
+  if (bad)
+    return notComputable(`${bad.count} non-finite feature value(s), first at sample ${Math.floor(bad.index / d)}`);
 
   const weights = new Float64Array(n);
   const w0 = options.classWeight === 'balanced' ? n / (2 * (n - n1)) : 1;

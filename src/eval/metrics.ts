@@ -15,13 +15,29 @@ export interface Rows {
 export type Labels = ArrayLike<number> | ArrayLike<bigint>;
 
 const ACCURACY: MetricDescriptor = { name: 'accuracy', version: 1, params: { top: 1, ties: 'lowest-index' } };
-const CROSS_ENTROPY: MetricDescriptor = { name: 'cross_entropy', version: 1, params: { reduction: 'mean', log: 'natural' } };
+const CROSS_ENTROPY: MetricDescriptor = {
+  name: 'cross_entropy',
+  version: 1,
+  params: { reduction: 'mean', log: 'natural' },
+};
 const MIA: MetricDescriptor = {
   name: 'mia',
   version: 1,
-  params: { feature: 'entropy', positive: 'retain', negative: 'test', scored: 'forget', C: 1, classWeight: 'balanced', solver: 'newton' },
+  params: {
+    feature: 'entropy',
+    positive: 'retain',
+    negative: 'test',
+    scored: 'forget',
+    C: 1,
+    classWeight: 'balanced',
+    solver: 'newton',
+  },
 };
-const JS_DIVERGENCE: MetricDescriptor = { name: 'js_divergence', version: 1, params: { log: 'natural', reduction: 'mean' } };
+const JS_DIVERGENCE: MetricDescriptor = {
+  name: 'js_divergence',
+  version: 1,
+  params: { log: 'natural', reduction: 'mean' },
+};
 const L1_DISTANCE: MetricDescriptor = { name: 'l1_distance', version: 1, params: { reduction: 'mean' } };
 
 function miaLossDescriptor(seed: number): MetricDescriptor {
@@ -123,7 +139,12 @@ export function meanCrossEntropy(logits: Rows, labels: Labels): MetricResult {
   const losses = crossEntropy(logits, labels);
   if (losses.length === 0) return { ok: false, reason: 'no samples', metric: CROSS_ENTROPY };
   const bad = firstNonFinite(losses);
-  if (bad) return { ok: false, reason: `${bad.count} sample(s) with a non-finite loss, first at ${bad.index}`, metric: CROSS_ENTROPY };
+  if (bad)
+    return {
+      ok: false,
+      reason: `${bad.count} sample(s) with a non-finite loss, first at ${bad.index}`,
+      metric: CROSS_ENTROPY,
+    };
   return { ok: true, value: mean(losses), metric: CROSS_ENTROPY };
 }
 
@@ -133,7 +154,11 @@ export function meanCrossEntropy(logits: Rows, labels: Labels): MetricResult {
  * calls members.
  */
 export function miaEntropy(pRetain: Rows, pForget: Rows, pTest: Rows): MetricResult {
-  for (const [name, p] of [['retain', pRetain], ['forget', pForget], ['test', pTest]] as const) {
+  for (const [name, p] of [
+    ['retain', pRetain],
+    ['forget', pForget],
+    ['test', pTest],
+  ] as const) {
     const bad = firstNonFinite(p.data);
     if (bad) return { ok: false, reason: `${name}: ${bad.count} non-finite probabilities`, metric: MIA };
   }
@@ -141,11 +166,20 @@ export function miaEntropy(pRetain: Rows, pForget: Rows, pTest: Rows): MetricRes
 }
 
 /** miaEntropy from the per-sample entropies. */
-export function miaEntropyFromFeatures(hRetain: ArrayLike<number>, hForget: ArrayLike<number>, hTest: ArrayLike<number>): MetricResult {
-  for (const [name, h] of [['retain', hRetain], ['forget', hForget], ['test', hTest]] as const) {
+export function miaEntropyFromFeatures(
+  hRetain: ArrayLike<number>,
+  hForget: ArrayLike<number>,
+  hTest: ArrayLike<number>,
+): MetricResult {
+  for (const [name, h] of [
+    ['retain', hRetain],
+    ['forget', hForget],
+    ['test', hTest],
+  ] as const) {
     if (h.length === 0) return { ok: false, reason: `the ${name} set is empty`, metric: MIA };
     const bad = firstNonFinite(h);
-    if (bad) return { ok: false, reason: `${name}: ${bad.count} non-finite entropies, first at ${bad.index}`, metric: MIA };
+    if (bad)
+      return { ok: false, reason: `${name}: ${bad.count} non-finite entropies, first at ${bad.index}`, metric: MIA };
   }
   const x = new Float64Array(hRetain.length + hTest.length);
   x.set(hRetain);
@@ -171,7 +205,10 @@ export function miaEntropyFromFeatures(hRetain: ArrayLike<number>, hForget: Arra
  */
 export function miaLoss(lossForget: ArrayLike<number>, lossUnseen: ArrayLike<number>, seed = 0): MetricResult {
   const metric = miaLossDescriptor(seed);
-  for (const [name, l] of [['forget', lossForget], ['unseen', lossUnseen]] as const) {
+  for (const [name, l] of [
+    ['forget', lossForget],
+    ['unseen', lossUnseen],
+  ] as const) {
     if (l.length === 0) return { ok: false, reason: `the ${name} set is empty`, metric };
     const bad = firstNonFinite(l);
     if (bad) return { ok: false, reason: `${name}: ${bad.count} non-finite losses, first at ${bad.index}`, metric };
@@ -222,12 +259,16 @@ export function l1Distance(p: Rows, q: Rows): MetricResult {
 
 function lbfgsNote(feature: Float64Array): { note?: string } {
   return lbfgsMayStopEarly(feature)
-    ? { note: "the feature's mean is over 100 times its spread: the exact optimum is used, where sklearn's lbfgs may stop early and differ" }
+    ? {
+        note: "the feature's mean is over 100 times its spread: the exact optimum is used, where sklearn's lbfgs may stop early and differ",
+      }
     : {};
 }
 
 function finiteOr(value: number, metric: MetricDescriptor): MetricResult {
-  return Number.isFinite(value) ? { ok: true, value, metric } : { ok: false, reason: 'non-finite probabilities', metric };
+  return Number.isFinite(value)
+    ? { ok: true, value, metric }
+    : { ok: false, reason: 'non-finite probabilities', metric };
 }
 
 function shapeOf(rows: Rows): [number, number] {
@@ -250,7 +291,8 @@ function classIndices(labels: Labels, n: number, k: number): Int32Array {
   const out = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const c = Number(labels[i]);
-    if (!Number.isInteger(c) || c < 0 || c >= k) throw new RangeError(`label ${labels[i]} at ${i} is not a class in [0, ${k})`);
+    if (!Number.isInteger(c) || c < 0 || c >= k)
+      throw new RangeError(`label ${labels[i]} at ${i} is not a class in [0, ${k})`);
     out[i] = c;
   }
   return out;

@@ -19,7 +19,13 @@ export async function runSet(
   models: readonly ForwardModel[],
   data: Dataset,
   classes: number,
-  opts: { batchSize?: number; keepProbs?: boolean; signal?: AbortSignal; onProgress?: (done: number, total: number) => void; onBatch?: (batch: Batch) => void } = {},
+  opts: {
+    batchSize?: number;
+    keepProbs?: boolean;
+    signal?: AbortSignal;
+    onProgress?: (done: number, total: number) => void;
+    onBatch?: (batch: Batch) => void;
+  } = {},
 ): Promise<SetOutputs[]> {
   const n = data.count;
   const outs: SetOutputs[] = models.map(() => ({

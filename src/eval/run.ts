@@ -21,21 +21,29 @@ export interface EvalOptions extends Omit<CommonOptions, 'params' | 'batchSize'>
 
 export interface EvalReport {
   model: string;
-  sets: { forget: { source: string; count: number }; retain?: { source: string; count: number }; test?: { source: string; count: number } };
+  sets: {
+    forget: { source: string; count: number };
+    retain?: { source: string; count: number };
+    test?: { source: string; count: number };
+  };
   metrics: Metrics;
   retrain?: { model: string; metrics: Metrics; gap: Record<string, number> };
   seconds: number;
 }
 
 /** A model's input spec and class count (from its logits' shape). */
-export async function describeModel(path: string): Promise<{ model: Model; input: ReturnType<typeof modelInputs>[0]; classes: number }> {
+export async function describeModel(
+  path: string,
+): Promise<{ model: Model; input: ReturnType<typeof modelInputs>[0]; classes: number }> {
   const model = loadModel(path);
   const inputs = modelInputs(model);
-  if (inputs.length !== 1) throw new ScrubError(`${path}: scrub handles models with one input; this one has ${inputs.length}.`);
+  if (inputs.length !== 1)
+    throw new ScrubError(`${path}: scrub handles models with one input; this one has ${inputs.length}.`);
   const out = model.graph.outputs[0];
   let classes = typeof out.shape?.[1] === 'number' ? (out.shape[1] as number) : undefined;
   if (classes === undefined) classes = (await probeShapes(model)).get(out.name)?.dims[1] as number | undefined;
-  if (out.shape?.length !== 2 || !classes) throw new ScrubError(`${path}: output ${out.name} is not classifier logits [batch, classes].`);
+  if (out.shape?.length !== 2 || !classes)
+    throw new ScrubError(`${path}: output ${out.name} is not classifier logits [batch, classes].`);
   return { model, input: inputs[0], classes };
 }
 
@@ -49,18 +57,29 @@ export interface ModelsEvaluation {
  * Forward passes of several models over the same sets, each batch decoded once. With `retrain`,
  * the last model is the retrained one: the others get their distances to it.
  */
-export async function evaluateModels(paths: readonly string[], o: EvalOptions & { onForgetBatch?: (b: Batch) => void }): Promise<ModelsEvaluation> {
+export async function evaluateModels(
+  paths: readonly string[],
+  o: EvalOptions & { onForgetBatch?: (b: Batch) => void },
+): Promise<ModelsEvaluation> {
   const main = await describeModel(paths[0]);
   for (const p of paths.slice(1)) {
     const r = await describeModel(p);
     if (JSON.stringify(r.input) !== JSON.stringify(main.input) || r.classes !== main.classes)
-      throw new ScrubError(`${p}: takes ${r.input.name} [${r.input.dims}] → ${r.classes} classes, ${paths[0]} takes ${main.input.name} [${main.input.dims}] → ${main.classes} classes; they must match.`);
+      throw new ScrubError(
+        `${p}: takes ${r.input.name} [${r.input.dims}] → ${r.classes} classes, ${paths[0]} takes ${main.input.name} [${main.input.dims}] → ${main.classes} classes; they must match.`,
+      );
   }
   const dopts = datasetOptions({ inputs: [main.input] }, main.model, o);
-  const models = await Promise.all(paths.map((p) => ForwardModel.open(p, main.input, { device: o.device, threads: o.threads })));
+  const models = await Promise.all(
+    paths.map((p) => ForwardModel.open(p, main.input, { device: o.device, threads: o.threads })),
+  );
   try {
     const sets: Partial<Record<'forget' | 'retain' | 'test', { spec: string; out: SetOutputs[] }>> = {};
-    for (const [name, spec] of [['forget', o.forget], ['retain', o.retain], ['test', o.test]] as const) {
+    for (const [name, spec] of [
+      ['forget', o.forget],
+      ['retain', o.retain],
+      ['test', o.test],
+    ] as const) {
       if (!spec) continue;
       const data = await openSet(spec, name, dopts);
       const out = await runSet(models, data, main.classes, {
@@ -79,7 +98,9 @@ export async function evaluateModels(paths: readonly string[], o: EvalOptions & 
       ),
     );
     return {
-      sets: Object.fromEntries(Object.entries(sets).map(([k, v]) => [k, { source: v.spec, count: v.out[0].count }])) as EvalReport['sets'],
+      sets: Object.fromEntries(
+        Object.entries(sets).map(([k, v]) => [k, { source: v.spec, count: v.out[0].count }]),
+      ) as EvalReport['sets'],
       metrics,
     };
   } finally {

@@ -38,7 +38,8 @@ export function createPrng(seed: number): Prng {
   return {
     nextUint32,
     nextBelow(n: number): number {
-      if (!Number.isInteger(n) || n < 1 || n > 2 ** 32) throw new RangeError(`nextBelow needs an integer in [1, 2^32], got ${n}`);
+      if (!Number.isInteger(n) || n < 1 || n > 2 ** 32)
+        throw new RangeError(`nextBelow needs an integer in [1, 2^32], got ${n}`);
       const limit = 2 ** 32 - (2 ** 32 % n);
       for (;;) {
         const r = nextUint32();
@@ -94,10 +95,15 @@ export interface StratifiedSplitOptions {
  * Not computable where sklearn raises: a class with fewer than 2 members, or fewer train or test
  * samples than classes.
  */
-export function stratifiedShuffleSplits(labels: ArrayLike<number>, rng: Prng, options: StratifiedSplitOptions = {}): Computed<Split[]> {
+export function stratifiedShuffleSplits(
+  labels: ArrayLike<number>,
+  rng: Prng,
+  options: StratifiedSplitOptions = {},
+): Computed<Split[]> {
   const nSplits = options.splits ?? 10;
   const testSize = options.testSize ?? 0.1;
-  if (!Number.isInteger(nSplits) || nSplits < 1) throw new RangeError(`splits must be a positive integer, got ${nSplits}`);
+  if (!Number.isInteger(nSplits) || nSplits < 1)
+    throw new RangeError(`splits must be a positive integer, got ${nSplits}`);
   if (!(testSize > 0 && testSize < 1)) throw new RangeError(`testSize must be in (0, 1), got ${testSize}`);
   const n = labels.length;
   const nTest = Math.ceil(testSize * n);
@@ -110,9 +116,12 @@ export function stratifiedShuffleSplits(labels: ArrayLike<number>, rng: Prng, op
   for (let i = 0; i < n; i++) members[classOf.get(labels[i])!].push(i);
   const counts = members.map((m) => m.length);
   const smallest = Math.min(...counts);
-  if (smallest < 2) return notComputable(`the least populated class has ${smallest} member(s); stratified splits need at least 2`);
-  if (nTrain < classes.length) return notComputable(`${nTrain} training samples are fewer than the ${classes.length} classes`);
-  if (nTest < classes.length) return notComputable(`${nTest} test samples are fewer than the ${classes.length} classes`);
+  if (smallest < 2)
+    return notComputable(`the least populated class has ${smallest} member(s); stratified splits need at least 2`);
+  if (nTrain < classes.length)
+    return notComputable(`${nTrain} training samples are fewer than the ${classes.length} classes`);
+  if (nTest < classes.length)
+    return notComputable(`${nTest} test samples are fewer than the ${classes.length} classes`);
 
   const out: Split[] = [];
   for (let s = 0; s < nSplits; s++) {

@@ -59,7 +59,8 @@ export class AdamW {
     for (const [name, w] of params) {
       const g = grads.get(name);
       if (!g) throw new Error(`AdamW: no gradient for ${name}`);
-      if (g.length !== w.length) throw new Error(`AdamW: gradient for ${name} has ${g.length} values, the parameter ${w.length}`);
+      if (g.length !== w.length)
+        throw new Error(`AdamW: gradient for ${name} has ${g.length} values, the parameter ${w.length}`);
     }
     this.step++;
     const t = this.step;
@@ -70,7 +71,8 @@ export class AdamW {
         s = { m: make(), v: make() };
         this.state.set(name, s);
       }
-      if (this.precision === 'float32') this.step32(w, grads.get(name)!, s.m as Float32Array, s.v as Float32Array, lr, t);
+      if (this.precision === 'float32')
+        this.step32(w, grads.get(name)!, s.m as Float32Array, s.v as Float32Array, lr, t);
       else this.step64(w, grads.get(name)!, s.m as Float64Array, s.v as Float64Array, lr, t);
     }
   }

@@ -11,7 +11,16 @@
 import { lossLogOdds } from '../autodiff/loss.js';
 import type { GradientModel, MatchedBatch } from '../runtime/gradient.js';
 import { AdamW } from './adamw.js';
-import { BatchDrawer, Rng, setOutputs, timed, type ExampleSet, type GradTauEpoch, type GradTauOptions, type GradTauResult } from './run.js';
+import {
+  BatchDrawer,
+  Rng,
+  setOutputs,
+  timed,
+  type ExampleSet,
+  type GradTauEpoch,
+  type GradTauOptions,
+  type GradTauResult,
+} from './run.js';
 import { defaultEpochSettings, defaultSchedule, GRADTAU_BATCH } from './schedule.js';
 import { forgottenClasses, rankMatchedTargets, softTargetsWithout } from './targets.js';
 
@@ -53,7 +62,8 @@ export async function runGradTauDefault(
   const targets = oneHot(forget.y, C);
   if (removed.length) {
     const soft = softTargetsWithout(start.logits, C, removed);
-    for (let i = 0; i < forget.count; i++) if (isRemoved[Number(forget.y[i])]) targets.set(soft.subarray(i * C, (i + 1) * C), i * C);
+    for (let i = 0; i < forget.count; i++)
+      if (isRemoved[Number(forget.y[i])]) targets.set(soft.subarray(i * C, (i + 1) * C), i * C);
   }
   const matchedIdx = Array.from({ length: forget.count }, (_, i) => i).filter((i) => !isRemoved[Number(forget.y[i])]);
   const lastLoss = start.losses.slice();
@@ -70,7 +80,10 @@ export async function runGradTauDefault(
     if (s.recomputeVal) {
       const v = await timed(opts.timing, 'evaluation', () => setOutputs(gm, val, weights, { signal: opts.signal }));
       lVal = v.losses.reduce((a, b) => a + b, 0) / val.count;
-      const t = rankMatchedTargets(matchedIdx.map((i) => lastLoss[i]), v.losses);
+      const t = rankMatchedTargets(
+        matchedIdx.map((i) => lastLoss[i]),
+        v.losses,
+      );
       matchedIdx.forEach((i, k) => (targetLogOdds[i] = lossLogOdds(t[k])));
     }
     draw.newEpoch();
@@ -83,7 +96,12 @@ export async function runGradTauDefault(
       const nf = fi.length;
       const n = nf + ri.length;
       const x = new Float32Array(n * per);
-      const m: MatchedBatch = { targets: new Float32Array(n * C), weights: new Float32Array(n), matchWeights: new Float32Array(n), targetLogOdds: new Float32Array(n) };
+      const m: MatchedBatch = {
+        targets: new Float32Array(n * C),
+        weights: new Float32Array(n),
+        matchWeights: new Float32Array(n),
+        targetLogOdds: new Float32Array(n),
+      };
       await timed(opts.timing, 'data', () => {
         for (let k = 0; k < nf; k++) {
           const i = fi[k];
@@ -102,7 +120,9 @@ export async function runGradTauDefault(
           m.weights[nf + k] = (1 - s.alpha) / ri.length;
         }
       });
-      const r = await timed(opts.timing, 'gradient', () => gm.runMatched({ data: x, dims: [n, ...forget.exampleDims] }, m, weights));
+      const r = await timed(opts.timing, 'gradient', () =>
+        gm.runMatched({ data: x, dims: [n, ...forget.exampleDims] }, m, weights),
+      );
       await timed(opts.timing, 'optimizer', () => opt.update(weights, r.grads, s.lr));
       let lf = 0;
       let lr = 0;
@@ -115,13 +135,32 @@ export async function runGradTauDefault(
       sumR += lr / ri.length;
       sumObj += r.loss;
       done++;
-      opts.onStep?.({ epoch, epochs, step: b + 1, stepsPerEpoch: schedule.forgetBatches, done, total, lForget: lf / nf, lRetain: lr / ri.length });
+      opts.onStep?.({
+        epoch,
+        epochs,
+        step: b + 1,
+        stepsPerEpoch: schedule.forgetBatches,
+        done,
+        total,
+        lForget: lf / nf,
+        lRetain: lr / ri.length,
+      });
     }
     const nb = schedule.forgetBatches;
-    const entry: GradTauEpoch = { epoch, alpha: s.alpha, lr: s.lr, lVal, lForget: sumF / nb, lRetain: sumR / nb, objective: sumObj / nb, activeSteps: nb, steps: nb, seconds: (performance.now() - e0) / 1000 };
+    const entry: GradTauEpoch = {
+      epoch,
+      alpha: s.alpha,
+      lr: s.lr,
+      lVal,
+      lForget: sumF / nb,
+      lRetain: sumR / nb,
+      objective: sumObj / nb,
+      activeSteps: nb,
+      steps: nb,
+      seconds: (performance.now() - e0) / 1000,
+    };
     trace.push(entry);
     opts.onEpoch?.(entry);
   }
   return { weights, schedule, trace, steps: done, seconds: (performance.now() - t0) / 1000, forgottenClasses: removed };
 }
-

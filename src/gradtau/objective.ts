@@ -17,14 +17,23 @@ export function objectiveValue({ alpha, lVal, lForget, lRetain }: ObjectiveTerms
 }
 
 /** The scalar weights of the two gradients: g = forget·g_f + retain·g_r. */
-export function objectiveCoefficients({ alpha, lVal, lForget }: Omit<ObjectiveTerms, 'lRetain'>): { forget: number; retain: number } {
+export function objectiveCoefficients({ alpha, lVal, lForget }: Omit<ObjectiveTerms, 'lRetain'>): {
+  forget: number;
+  retain: number;
+} {
   const gap = lVal - lForget > 0 ? lVal - lForget : 0;
   return { forget: gap === 0 ? 0 : -2 * alpha * gap, retain: 1 - alpha };
 }
 
 /** g = −2α·relu(L_val − L_f)·g_f + (1 − α)·g_r, elementwise, for one parameter. */
-export function combineGradient(gForget: ArrayLike<number>, gRetain: ArrayLike<number>, terms: Omit<ObjectiveTerms, 'lRetain'>, out?: Float32Array): Float32Array {
-  if (gForget.length !== gRetain.length) throw new Error(`combineGradient: ${gForget.length} forget values, ${gRetain.length} retain values`);
+export function combineGradient(
+  gForget: ArrayLike<number>,
+  gRetain: ArrayLike<number>,
+  terms: Omit<ObjectiveTerms, 'lRetain'>,
+  out?: Float32Array,
+): Float32Array {
+  if (gForget.length !== gRetain.length)
+    throw new Error(`combineGradient: ${gForget.length} forget values, ${gRetain.length} retain values`);
   const r = out ?? new Float32Array(gForget.length);
   const { forget, retain } = objectiveCoefficients(terms);
   if (forget === 0) for (let i = 0; i < r.length; i++) r[i] = retain * gRetain[i];

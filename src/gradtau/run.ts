@@ -38,7 +38,10 @@ export interface ExampleSet {
 }
 
 /** Reads a float32 Dataset into memory (at most `limit` examples, in set order). */
-export async function loadExamples(ds: Dataset, opts: { limit?: number; signal?: AbortSignal } = {}): Promise<ExampleSet> {
+export async function loadExamples(
+  ds: Dataset,
+  opts: { limit?: number; signal?: AbortSignal } = {},
+): Promise<ExampleSet> {
   const limit = Math.min(opts.limit ?? ds.count, ds.count);
   const per = ds.exampleDims.reduce((a, b) => a * b, 1);
   const x = new Float32Array(limit * per);
@@ -55,11 +58,19 @@ export async function loadExamples(ds: Dataset, opts: { limit?: number; signal?:
       n += take;
       if (n >= limit) break;
     }
-  return { x: n === limit ? x : x.slice(0, n * per), y: n === limit ? y : y.slice(0, n), count: n, exampleDims: [...ds.exampleDims] };
+  return {
+    x: n === limit ? x : x.slice(0, n * per),
+    y: n === limit ? y : y.slice(0, n),
+    count: n,
+    exampleDims: [...ds.exampleDims],
+  };
 }
 
 /** The examples at `indices` of `set`, as a batch the model takes. */
-export function gather(set: ExampleSet, indices: ArrayLike<number>): { x: { data: Float32Array; dims: number[] }; y: BigInt64Array } {
+export function gather(
+  set: ExampleSet,
+  indices: ArrayLike<number>,
+): { x: { data: Float32Array; dims: number[] }; y: BigInt64Array } {
   const per = set.x.length / Math.max(1, set.count);
   const x = new Float32Array(indices.length * per);
   const y = new BigInt64Array(indices.length);
@@ -192,7 +203,10 @@ export async function setOutputs(
   for (let s = 0; s < set.count; s += batch) {
     opts.signal?.throwIfAborted();
     const n = Math.min(batch, set.count - s);
-    logits.set(await gm.logits({ data: set.x.subarray(s * per, (s + n) * per), dims: [n, ...set.exampleDims] }, weights), s * gm.classes);
+    logits.set(
+      await gm.logits({ data: set.x.subarray(s * per, (s + n) * per), dims: [n, ...set.exampleDims] }, weights),
+      s * gm.classes,
+    );
   }
   return { logits, losses: crossEntropy({ data: logits, dims: [set.count, gm.classes] }, set.y) };
 }
@@ -240,7 +254,11 @@ export interface GradTauTiming {
 }
 
 /** Adds the time `f` takes to `timing[key]` (when timing is given). */
-export async function timed<T>(timing: GradTauTiming | undefined, key: keyof GradTauTiming, f: () => T | Promise<T>): Promise<T> {
+export async function timed<T>(
+  timing: GradTauTiming | undefined,
+  key: keyof GradTauTiming,
+  f: () => T | Promise<T>,
+): Promise<T> {
   const t = performance.now();
   try {
     return await f();
@@ -303,11 +321,13 @@ export async function runGradTau(
   const schedule = gradTauSchedule(forget.count, retain.count, batch);
   const epochs = Math.min(schedule.epochs, opts.maxEpochs ?? schedule.epochs);
   const total = epochs * schedule.forgetBatches;
-  const weights = new Map(gm.params.map((p) => {
-    const w = initial.get(p.name);
-    if (!w) throw new Error(`gradtau: no initial weights for ${p.name}`);
-    return [p.name, w.slice()];
-  }));
+  const weights = new Map(
+    gm.params.map((p) => {
+      const w = initial.get(p.name);
+      if (!w) throw new Error(`gradtau: no initial weights for ${p.name}`);
+      return [p.name, w.slice()];
+    }),
+  );
   const opt = new AdamW({ state: opts.state ?? 'float32' });
   const draw = new BatchDrawer(new Rng(opts.seed ?? 0), forget.count, retain.count, batch, schedule.retainBatch);
   const t0 = performance.now();
@@ -317,7 +337,12 @@ export async function runGradTau(
   for (let epoch = 0; epoch < epochs; epoch++) {
     const e0 = performance.now();
     const s = epochSettings(schedule, epoch);
-    if (s.recomputeVal) lVal = (await timed(opts.timing, 'evaluation', () => evaluateSet(gm, val, weights, { batch: opts.valBatch, signal: opts.signal }))).loss;
+    if (s.recomputeVal)
+      lVal = (
+        await timed(opts.timing, 'evaluation', () =>
+          evaluateSet(gm, val, weights, { batch: opts.valBatch, signal: opts.signal }),
+        )
+      ).loss;
     draw.newEpoch();
     let sumF = 0;
     let sumR = 0;
@@ -330,13 +355,24 @@ export async function runGradTau(
       const rf = await timed(opts.timing, 'gradient', () => gm.run(fb.x, fb.y, weights));
       const rr = await timed(opts.timing, 'gradient', () => gm.run(rb.x, rb.y, weights));
       const terms = { alpha: s.alpha, lVal, lForget: rf.loss };
-      await timed(opts.timing, 'optimizer', () => opt.update(weights, combineGradients(rf.grads, rr.grads, terms), s.lr));
+      await timed(opts.timing, 'optimizer', () =>
+        opt.update(weights, combineGradients(rf.grads, rr.grads, terms), s.lr),
+      );
       sumF += rf.loss;
       sumR += rr.loss;
       sumObj += objectiveValue({ ...terms, lRetain: rr.loss });
       if (objectiveCoefficients(terms).forget !== 0) active++;
       done++;
-      opts.onStep?.({ epoch, epochs, step: b + 1, stepsPerEpoch: schedule.forgetBatches, done, total, lForget: rf.loss, lRetain: rr.loss });
+      opts.onStep?.({
+        epoch,
+        epochs,
+        step: b + 1,
+        stepsPerEpoch: schedule.forgetBatches,
+        done,
+        total,
+        lForget: rf.loss,
+        lRetain: rr.loss,
+      });
     }
     const n = schedule.forgetBatches;
     const entry: GradTauEpoch = {

@@ -37,9 +37,12 @@ export function batchesOf(n: number, batch = GRADTAU_BATCH): number {
 
 /** The epoch count, α0 and batch counts for a forget set of `forget` and a retain set of `retain` examples. */
 export function gradTauSchedule(forget: number, retain: number, batch = GRADTAU_BATCH): GradTauSchedule {
-  if (!Number.isInteger(forget) || forget < 1) throw new RangeError(`gradtau: the forget set needs at least one example (got ${forget})`);
-  if (!Number.isInteger(retain) || retain < 1) throw new RangeError(`gradtau: the retain set needs at least one example (got ${retain})`);
-  if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`gradtau: batch size ${batch}: give a positive integer`);
+  if (!Number.isInteger(forget) || forget < 1)
+    throw new RangeError(`gradtau: the forget set needs at least one example (got ${forget})`);
+  if (!Number.isInteger(retain) || retain < 1)
+    throw new RangeError(`gradtau: the retain set needs at least one example (got ${retain})`);
+  if (!Number.isInteger(batch) || batch < 1)
+    throw new RangeError(`gradtau: batch size ${batch}: give a positive integer`);
   const nf = batchesOf(forget, batch);
   const nr = batchesOf(retain, batch);
   // Python: max(1, int(nr / (2 * nf) * 6)); int() truncates toward zero.

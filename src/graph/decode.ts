@@ -1,6 +1,15 @@
 // ONNX protobuf → IR. Field numbers from onnx/onnx.proto (IR version 10).
 import { Reader, WireType } from './wire.js';
-import { DataType, elementBytes, type Attr, type Dim, type Graph, type Node, type Tensor, type ValueInfo } from './ir.js';
+import {
+  DataType,
+  elementBytes,
+  type Attr,
+  type Dim,
+  type Graph,
+  type Node,
+  type Tensor,
+  type ValueInfo,
+} from './ir.js';
 
 export interface DecodedModel {
   irVersion: number;

@@ -34,7 +34,21 @@ export const DTYPE_NAMES: Record<number, string> = {
   16: 'bfloat16',
 };
 
-const ELEMENT_BYTES: Record<number, number> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 16: 2 };
+const ELEMENT_BYTES: Record<number, number> = {
+  1: 4,
+  2: 1,
+  3: 1,
+  4: 2,
+  5: 2,
+  6: 4,
+  7: 8,
+  9: 1,
+  10: 2,
+  11: 8,
+  12: 4,
+  13: 8,
+  16: 2,
+};
 
 export function elementBytes(dataType: number): number {
   const b = ELEMENT_BYTES[dataType];
@@ -43,7 +57,12 @@ export function elementBytes(dataType: number): number {
 }
 
 export function isFloatType(dataType: number): boolean {
-  return dataType === DataType.FLOAT || dataType === DataType.DOUBLE || dataType === DataType.FLOAT16 || dataType === DataType.BFLOAT16;
+  return (
+    dataType === DataType.FLOAT ||
+    dataType === DataType.DOUBLE ||
+    dataType === DataType.FLOAT16 ||
+    dataType === DataType.BFLOAT16
+  );
 }
 
 /** Where a tensor's bytes live, so that a writer can patch exactly those bytes. */
@@ -188,5 +207,10 @@ export function attrString(node: Node, name: string, fallback: string): string {
 
 /** The graph's initializers with external data carried inline, for models built from bytes. */
 export function inlineInitializers(graph: Graph): Map<string, Tensor> {
-  return new Map([...graph.initializers].map(([k, t]) => [k, t.location.kind === 'external' ? { ...t, location: { kind: 'typed' } as const } : t]));
+  return new Map(
+    [...graph.initializers].map(([k, t]) => [
+      k,
+      t.location.kind === 'external' ? { ...t, location: { kind: 'typed' } as const } : t,
+    ]),
+  );
 }

@@ -22,7 +22,9 @@ export function parseModel(bytes: Uint8Array, path: string): Model {
     throw new ScrubError(`${path}: not a readable ONNX model: ${why}. Re-export it with torch.onnx.export.`);
   }
   if (decoded.irVersion === 0 || decoded.graph.nodes.length === 0 || decoded.graph.outputs.length === 0)
-    throw new ScrubError(`${path}: not an ONNX model (no IR version, nodes or outputs). Re-export it with torch.onnx.export.`);
+    throw new ScrubError(
+      `${path}: not an ONNX model (no IR version, nodes or outputs). Re-export it with torch.onnx.export.`,
+    );
   const model: Model = { ...decoded, bytes, path };
   if (!model.opsetImports.has('')) model.opsetImports.set('', 1);
   loadExternalData(model);
@@ -38,16 +40,22 @@ function loadExternalData(model: Model): void {
     const loc = t.location;
     const full = resolve(base, loc.file);
     if (isAbsolute(loc.file) || !normalize(full).startsWith(base + sep))
-      throw new ScrubError(`${model.path}: tensor ${t.name} points outside the model's folder (${loc.file}); refusing to read it.`);
+      throw new ScrubError(
+        `${model.path}: tensor ${t.name} points outside the model's folder (${loc.file}); refusing to read it.`,
+      );
     let data = files.get(full);
     if (!data) {
       if (!existsSync(full))
-        throw new ScrubError(`${model.path}: external data file ${loc.file} (tensor ${t.name}) is missing. Keep it beside the model.`);
+        throw new ScrubError(
+          `${model.path}: external data file ${loc.file} (tensor ${t.name}) is missing. Keep it beside the model.`,
+        );
       data = new Uint8Array(readFileSync(full));
       files.set(full, data);
     }
     if (loc.offset + loc.length > data.length)
-      throw new ScrubError(`${model.path}: external data file ${loc.file} is truncated (tensor ${t.name} needs bytes up to ${loc.offset + loc.length}, file has ${data.length}).`);
+      throw new ScrubError(
+        `${model.path}: external data file ${loc.file} is truncated (tensor ${t.name} needs bytes up to ${loc.offset + loc.length}, file has ${data.length}).`,
+      );
     t.bytes = data.subarray(loc.offset, loc.offset + loc.length);
   }
 }
@@ -66,5 +74,7 @@ function checkTensor(path: string, t: Tensor): void {
   }
   const want = numElements(t.dims) * size;
   if (t.bytes.length !== want)
-    throw new ScrubError(`${path}: tensor ${t.name} holds ${t.bytes.length} bytes, its shape [${t.dims}] needs ${want}. The file is damaged; re-export it.`);
+    throw new ScrubError(
+      `${path}: tensor ${t.name} holds ${t.bytes.length} bytes, its shape [${t.dims}] needs ${want}. The file is damaged; re-export it.`,
+    );
 }

@@ -24,7 +24,10 @@ const FROZEN_INPUTS: Record<string, number[]> = {
 };
 
 /** A float initializer is trainable when it feeds, through differentiable slots, a model output. */
-export function discoverParameters(model: Model, differentiable: (graph: Graph, candidates: string[]) => Set<string>): Parameter[] {
+export function discoverParameters(
+  model: Model,
+  differentiable: (graph: Graph, candidates: string[]) => Set<string>,
+): Parameter[] {
   const g = model.graph;
   const candidates = [...g.initializers.values()]
     .filter((t) => isFloatType(t.dataType) && !(numElements(t.dims) <= 1 && /^(onnx::|\/|_)/.test(t.name)))
@@ -35,11 +38,18 @@ export function discoverParameters(model: Model, differentiable: (graph: Graph, 
     const skip = FROZEN_INPUTS[n.opType] ?? [];
     n.inputs.forEach((i, k) => (skip.includes(k) ? frozen.add(i) : trainableSlots.add(i)));
   }
-  const onPath = differentiable(g, candidates.filter((c) => trainableSlots.has(c)));
+  const onPath = differentiable(
+    g,
+    candidates.filter((c) => trainableSlots.has(c)),
+  );
   const consumers = consumersOf(g);
   return candidates
     .filter((c) => onPath.has(c))
-    .map((name) => ({ name, shape: [...g.initializers.get(name)!.dims], ...torchName(name, consumers.get(name) ?? [], g.initializers.get(name)!.dims.length) }));
+    .map((name) => ({
+      name,
+      shape: [...g.initializers.get(name)!.dims],
+      ...torchName(name, consumers.get(name) ?? [], g.initializers.get(name)!.dims.length),
+    }));
 }
 
 export function selectParameters(params: Parameter[], pattern: string | undefined, source: string): Parameter[] {
@@ -51,7 +61,10 @@ export function selectParameters(params: Parameter[], pattern: string | undefine
     throw new ScrubError(`--params ${pattern}: not a valid regular expression (${(e as Error).message}).`);
   }
   const chosen = params.filter((p) => re.test(p.name) || (p.torchName !== undefined && re.test(p.torchName)));
-  if (chosen.length === 0) throw new ScrubError(`${source}: no trainable parameter matches --params ${pattern}. Run \`scrub inspect\` to list them.`);
+  if (chosen.length === 0)
+    throw new ScrubError(
+      `${source}: no trainable parameter matches --params ${pattern}. Run \`scrub inspect\` to list them.`,
+    );
   return chosen;
 }
 
@@ -65,7 +78,11 @@ function consumersOf(g: Graph): Map<string, { node: Node; slot: number }[]> {
  * The exporter renames initializers it had to transform (a Linear weight fed to MatMul is stored
  * transposed as onnx::MatMul_N); the consuming node's scope names the module.
  */
-function torchName(name: string, consumers: { node: Node; slot: number }[], rank: number): { torchName?: string; transposed: boolean } {
+function torchName(
+  name: string,
+  consumers: { node: Node; slot: number }[],
+  rank: number,
+): { torchName?: string; transposed: boolean } {
   if (!/^onnx::/.test(name)) return { torchName: name, transposed: false };
   const use = consumers[0];
   if (!use || consumers.length > 1) return { transposed: false };
@@ -73,9 +90,11 @@ function torchName(name: string, consumers: { node: Node; slot: number }[], rank
   if (!module) return { transposed: false };
   const { node, slot } = use;
   if (node.opType === 'MatMul' && slot === 1 && rank === 2) return { torchName: `${module}.weight`, transposed: true };
-  if (node.opType === 'Gemm' && slot === 1) return { torchName: `${module}.weight`, transposed: attrInt(node, 'transB', 0) === 0 };
+  if (node.opType === 'Gemm' && slot === 1)
+    return { torchName: `${module}.weight`, transposed: attrInt(node, 'transB', 0) === 0 };
   if (node.opType === 'Gemm' && slot === 2) return { torchName: `${module}.bias`, transposed: false };
-  if ((node.opType === 'Add' && rank === 1) || (node.opType === 'Conv' && slot === 2)) return { torchName: `${module}.bias`, transposed: false };
+  if ((node.opType === 'Add' && rank === 1) || (node.opType === 'Conv' && slot === 2))
+    return { torchName: `${module}.bias`, transposed: false };
   if (node.opType === 'Conv' && slot === 1) return { torchName: `${module}.weight`, transposed: false };
   return { transposed: false };
 }

@@ -84,15 +84,23 @@ function checkReplacements(model: Model, replacements: ReadonlyMap<string, Float
   for (const [name, values] of replacements) {
     const t = model.graph.initializers.get(name);
     if (!t) throw new ScrubError(`${model.path}: no initializer named ${name} to replace.`);
-    if (t.dataType !== DataType.FLOAT) throw new ScrubError(`${model.path}: initializer ${name} is not float32; cannot replace it.`);
+    if (t.dataType !== DataType.FLOAT)
+      throw new ScrubError(`${model.path}: initializer ${name} is not float32; cannot replace it.`);
     if (values.length !== numElements(t.dims))
-      throw new ScrubError(`${model.path}: new value for ${name} has ${values.length} elements, the tensor [${t.dims}] has ${numElements(t.dims)}.`);
-    if (t.location.kind === 'typed') throw new ScrubError(`${model.path}: initializer ${name} is stored in a form scrub cannot patch.`);
+      throw new ScrubError(
+        `${model.path}: new value for ${name} has ${values.length} elements, the tensor [${t.dims}] has ${numElements(t.dims)}.`,
+      );
+    if (t.location.kind === 'typed')
+      throw new ScrubError(`${model.path}: initializer ${name} is stored in a form scrub cannot patch.`);
   }
 }
 
 /** The model's bytes and its external data files (by their new names), with the replacements patched in. */
-function patchedFiles(model: Model, target: string, replacements: ReadonlyMap<string, Float32Array>): { bytes: Uint8Array; data: Map<string, Uint8Array> } {
+function patchedFiles(
+  model: Model,
+  target: string,
+  replacements: ReadonlyMap<string, Float32Array>,
+): { bytes: Uint8Array; data: Map<string, Uint8Array> } {
   let bytes: Uint8Array = model.bytes.slice();
   const external = new Map<string, { data: Uint8Array; newName: string }>();
   const modelBase = dirname(resolve(model.path));
@@ -117,11 +125,18 @@ function patchedFiles(model: Model, target: string, replacements: ReadonlyMap<st
 /** Rewrites the `location` of external tensors; every other byte is copied as it was. */
 function renameExternalData(buf: Uint8Array, renames: ReadonlyMap<string, string>): Uint8Array {
   return rewriteFields(buf, 0, buf.length, (field, s, e) =>
-    field === 7 ? rewriteFields(buf, s, e, (gf, gs, ge) => (gf === 5 ? rewriteTensorLocation(buf, gs, ge, renames) : undefined)) : undefined,
+    field === 7
+      ? rewriteFields(buf, s, e, (gf, gs, ge) => (gf === 5 ? rewriteTensorLocation(buf, gs, ge, renames) : undefined))
+      : undefined,
   );
 }
 
-function rewriteTensorLocation(buf: Uint8Array, start: number, end: number, renames: ReadonlyMap<string, string>): Uint8Array | undefined {
+function rewriteTensorLocation(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  renames: ReadonlyMap<string, string>,
+): Uint8Array | undefined {
   return rewriteFields(buf, start, end, (field, s, e) => {
     if (field !== 13) return undefined;
     const [key, value] = decodeStringEntry(buf, s, e);
@@ -160,4 +175,3 @@ function rewriteFields(
   }
   return w.finish();
 }
-

@@ -22,14 +22,18 @@ export interface Acceptance {
 
 export function parseGate(text: string): Gate {
   const m = /^\s*([a-z_][a-z0-9_]*)\s*(<=|>=)\s*(-?\d+(?:\.\d*)?(?:e-?\d+)?)\s*$/i.exec(text);
-  if (!m) throw new ScrubError(`--require '${text}': expected METRIC<=NUMBER or METRIC>=NUMBER, e.g. 'forget_acc<=0.05'.`);
+  if (!m)
+    throw new ScrubError(`--require '${text}': expected METRIC<=NUMBER or METRIC>=NUMBER, e.g. 'forget_acc<=0.05'.`);
   return { metric: m[1], op: m[2] as Gate['op'], value: Number(m[3]), text: text.trim() };
 }
 
 /** Checks that every gate names a metric this run can compute (before any work is done). */
 export function checkGateMetrics(gates: readonly Gate[], available: readonly string[], hint: string): void {
   for (const g of gates)
-    if (!available.includes(g.metric)) throw new ScrubError(`--require '${g.text}': ${g.metric} is not computed by this run (${hint}); available: ${available.join(', ')}.`);
+    if (!available.includes(g.metric))
+      throw new ScrubError(
+        `--require '${g.text}': ${g.metric} is not computed by this run (${hint}); available: ${available.join(', ')}.`,
+      );
 }
 
 export function judge(gates: readonly Gate[], metrics: Metrics): Acceptance {
@@ -38,11 +42,20 @@ export function judge(gates: readonly Gate[], metrics: Metrics): Acceptance {
     if (actual === undefined) return { ...g, passed: false, reason: metrics.notComputable[g.metric] ?? 'not computed' };
     return { ...g, actual, passed: g.op === '<=' ? actual <= g.value : actual >= g.value };
   });
-  return { verdict: gates.length === 0 ? 'no gates' : results.every((r) => r.passed) ? 'accepted' : 'rejected', gates: results };
+  return {
+    verdict: gates.length === 0 ? 'no gates' : results.every((r) => r.passed) ? 'accepted' : 'rejected',
+    gates: results,
+  };
 }
 
 export function describeFailures(a: Acceptance): string[] {
-  return a.gates.filter((g) => !g.passed).map((g) => (g.actual === undefined ? `${g.text}: ${g.metric} could not be computed (${g.reason})` : `${g.text}: ${g.metric} is ${g.actual.toFixed(4)}`));
+  return a.gates
+    .filter((g) => !g.passed)
+    .map((g) =>
+      g.actual === undefined
+        ? `${g.text}: ${g.metric} could not be computed (${g.reason})`
+        : `${g.text}: ${g.metric} is ${g.actual.toFixed(4)}`,
+    );
 }
 
 /** The metrics a run computes, given which sets it has. */

@@ -11,7 +11,14 @@ export class ManifestBuilder {
     for (const d of exampleDigests(batch, Buffer.from(this.salt, 'hex'))) this.digests.push(d);
   }
 
-  build(source: string): { source: string; count: number; salt: string; exampleHashes: string[]; merkleRoot: string; hashing: string } {
+  build(source: string): {
+    source: string;
+    count: number;
+    salt: string;
+    exampleHashes: string[];
+    merkleRoot: string;
+    hashing: string;
+  } {
     return {
       source,
       count: this.digests.length,

@@ -37,8 +37,21 @@ export interface UnlearningRecord {
   input: { model: FileHash; dataFiles: FileHash[] };
   output?: { model: FileHash; dataFiles: FileHash[]; tensors: Record<string, string> };
   changes: TensorChange[];
-  forgetSet?: { source: string; count: number; salt: string; exampleHashes: string[]; merkleRoot: string; hashing: string };
-  method?: { name: string; hyperparameters: Record<string, number | string | boolean>; batchSize?: number; seed?: number; details?: Record<string, unknown> };
+  forgetSet?: {
+    source: string;
+    count: number;
+    salt: string;
+    exampleHashes: string[];
+    merkleRoot: string;
+    hashing: string;
+  };
+  method?: {
+    name: string;
+    hyperparameters: Record<string, number | string | boolean>;
+    batchSize?: number;
+    seed?: number;
+    details?: Record<string, unknown>;
+  };
   metrics: { before?: Metrics; after?: Metrics; retrain?: Metrics & { model: FileHash } };
   resources: { wallSeconds: number; peakRssBytes: number };
   acceptance: Acceptance;
@@ -59,7 +72,11 @@ export function tensorHashes(model: Model): Record<string, string> {
   return Object.fromEntries([...model.graph.initializers.values()].map((t) => [t.name, sha256(t.bytes)]));
 }
 
-export function tensorChanges(before: Model, after: Model, names: readonly { name: string; torchName?: string }[]): TensorChange[] {
+export function tensorChanges(
+  before: Model,
+  after: Model,
+  names: readonly { name: string; torchName?: string }[],
+): TensorChange[] {
   const out: TensorChange[] = [];
   for (const { name, torchName } of names) {
     const a = before.graph.initializers.get(name)!;
@@ -75,7 +92,15 @@ export function tensorChanges(before: Model, after: Model, names: readonly { nam
       num += (y[i] - x[i]) ** 2;
       den += x[i] ** 2;
     }
-    out.push({ name, torchName, elements: x.length, elementsChanged: changed, relativeL2Change: den > 0 ? Math.sqrt(num / den) : Math.sqrt(num), sha256Before: sha256(a.bytes), sha256After: sha256(b.bytes) });
+    out.push({
+      name,
+      torchName,
+      elements: x.length,
+      elementsChanged: changed,
+      relativeL2Change: den > 0 ? Math.sqrt(num / den) : Math.sqrt(num),
+      sha256Before: sha256(a.bytes),
+      sha256After: sha256(b.bytes),
+    });
   }
   return out;
 }
@@ -112,7 +137,10 @@ export function readRecord(path: string): UnlearningRecord {
   } catch (e) {
     throw new ScrubError(`${path}: the record does not parse as JSON (${(e as Error).message}); it is damaged.`);
   }
-  if (r?.schema !== RECORD_SCHEMA) throw new ScrubError(`${path}: not a scrub record (schema ${JSON.stringify(r?.schema)}, expected ${RECORD_SCHEMA}).`);
+  if (r?.schema !== RECORD_SCHEMA)
+    throw new ScrubError(
+      `${path}: not a scrub record (schema ${JSON.stringify(r?.schema)}, expected ${RECORD_SCHEMA}).`,
+    );
   return r;
 }
 

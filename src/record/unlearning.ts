@@ -14,7 +14,16 @@ import { ortVersion } from '../runtime/session.js';
 import { version } from '../version.js';
 import { judge, type Acceptance, type Gate } from './gates.js';
 import { ManifestBuilder } from './manifest.js';
-import { fileHash, GUARANTEE, peakRss, RECORD_SCHEMA, tensorChanges, tensorHashes, type FileHash, type UnlearningRecord } from './record.js';
+import {
+  fileHash,
+  GUARANTEE,
+  peakRss,
+  RECORD_SCHEMA,
+  tensorChanges,
+  tensorHashes,
+  type FileHash,
+  type UnlearningRecord,
+} from './record.js';
 
 export interface RecordOptions extends CommonOptions {
   retain?: string;
@@ -60,7 +69,14 @@ export function gradtauSubject(r: GradTauReport): RecordSubject {
     parameters: r.parameters,
     method: {
       name: 'gradtau',
-      hyperparameters: { schedule: r.schedule, epochs: r.hyperparameters.epochs, alpha0: r.hyperparameters.alpha0, lr: r.hyperparameters.lr, weightDecay: r.hyperparameters.weightDecay, retainBatch: r.hyperparameters.retainBatch },
+      hyperparameters: {
+        schedule: r.schedule,
+        epochs: r.hyperparameters.epochs,
+        alpha0: r.hyperparameters.alpha0,
+        lr: r.hyperparameters.lr,
+        weightDecay: r.hyperparameters.weightDecay,
+        retainBatch: r.hyperparameters.retainBatch,
+      },
       batchSize: r.hyperparameters.batch,
       seed: r.hyperparameters.seed,
       details: { retain: r.retain, val: r.val, steps: r.steps, trace: r.trace },
@@ -86,7 +102,12 @@ export async function judgeUnlearning(report: RecordSubject, o: RecordOptions): 
   let retrain: Metrics | undefined;
   if (report.forget.labelled) {
     const paths = [report.model.path, readAt, ...(o.retrain ? [o.retrain] : [])];
-    const e = await evaluateModels(paths, { ...o, model: report.model.path, forget: report.forget.source, onForgetBatch: (b) => manifest.add(b) });
+    const e = await evaluateModels(paths, {
+      ...o,
+      model: report.model.path,
+      forget: report.forget.source,
+      onForgetBatch: (b) => manifest.add(b),
+    });
     [before, after, retrain] = e.metrics;
   } else {
     // no labels: the manifest still names every forgotten example; label-based metrics cannot be computed
@@ -96,18 +117,38 @@ export async function judgeUnlearning(report: RecordSubject, o: RecordOptions): 
       manifest.add(b);
     }
   }
-  const acceptance = judge(o.gates, after ?? { values: {}, notComputable: Object.fromEntries(o.gates.map((g) => [g.metric, 'the forget set has no labels'])), definitions: {} });
+  const acceptance = judge(
+    o.gates,
+    after ?? {
+      values: {},
+      notComputable: Object.fromEntries(o.gates.map((g) => [g.metric, 'the forget set has no labels'])),
+      definitions: {},
+    },
+  );
   const params = report.parameters.map((p) => ({ name: p.name, torchName: p.torchName }));
   const record: UnlearningRecord = {
     schema: RECORD_SCHEMA,
     createdAt: new Date().toISOString(),
-    software: { scrub: version(), node: process.version, onnxruntime: ortVersion(o.device), executionProvider: o.device ?? 'cpu' },
+    software: {
+      scrub: version(),
+      node: process.version,
+      onnxruntime: ortVersion(o.device),
+      executionProvider: o.device ?? 'cpu',
+    },
     input: { model: fileHash(report.model.path), dataFiles: [] },
-    output: { model: hashAs(readAt, report.output.path), dataFiles: report.output.dataFiles.map((d) => hashAs(join(dirname(readAt), basename(d)), d)), tensors: tensorHashes(output) },
+    output: {
+      model: hashAs(readAt, report.output.path),
+      dataFiles: report.output.dataFiles.map((d) => hashAs(join(dirname(readAt), basename(d)), d)),
+      tensors: tensorHashes(output),
+    },
     changes: tensorChanges(input, output, params),
     forgetSet: manifest.build(report.forget.name ?? report.forget.source),
     method: report.method,
-    metrics: { before, after, ...(retrain && o.retrain ? { retrain: { ...retrain, model: fileHash(o.retrain) } } : {}) },
+    metrics: {
+      before,
+      after,
+      ...(retrain && o.retrain ? { retrain: { ...retrain, model: fileHash(o.retrain) } } : {}),
+    },
     resources: { wallSeconds: report.seconds + (performance.now() - t0) / 1000, peakRssBytes: peakRss() },
     acceptance,
     guarantee: GUARANTEE,

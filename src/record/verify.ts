@@ -14,7 +14,10 @@ export interface Verification {
 
 export function verify(modelPath: string, recordPath: string): Verification {
   const record = readRecord(recordPath);
-  if (!record.output) throw new ScrubError(`${recordPath}: this record describes no output model (an evaluation record, or a run whose gates failed and wrote no model); nothing to verify against ${modelPath}.`);
+  if (!record.output)
+    throw new ScrubError(
+      `${recordPath}: this record describes no output model (an evaluation record, or a run whose gates failed and wrote no model); nothing to verify against ${modelPath}.`,
+    );
   const problems: string[] = [];
   let bytes: Uint8Array;
   try {
@@ -23,12 +26,14 @@ export function verify(modelPath: string, recordPath: string): Verification {
     throw new ScrubError(`${modelPath}: no such model file.`);
   }
   let files = 1;
-  if (sha256(bytes) !== record.output.model.sha256) problems.push(`${modelPath}: file SHA-256 differs from the record's`);
+  if (sha256(bytes) !== record.output.model.sha256)
+    problems.push(`${modelPath}: file SHA-256 differs from the record's`);
   for (const d of record.output.dataFiles) {
     files++;
     const path = join(dirname(modelPath), basename(d.path));
     try {
-      if (sha256(readFileSync(path)) !== d.sha256) problems.push(`${path}: external data SHA-256 differs from the record's`);
+      if (sha256(readFileSync(path)) !== d.sha256)
+        problems.push(`${path}: external data SHA-256 differs from the record's`);
     } catch {
       problems.push(`${path}: external data file named in the record is missing`);
     }
@@ -47,7 +52,8 @@ export function verify(modelPath: string, recordPath: string): Verification {
       if (!t) problems.push(`tensor ${name}: missing from the model`);
       else if (sha256(t.bytes) !== want) problems.push(`tensor ${name}: SHA-256 differs from the record's`);
     }
-    for (const name of model.graph.initializers.keys()) if (!(name in record.output.tensors)) problems.push(`tensor ${name}: not in the record`);
+    for (const name of model.graph.initializers.keys())
+      if (!(name in record.output.tensors)) problems.push(`tensor ${name}: not in the record`);
     if (problems.length === 1 && problems[0].includes('file SHA-256'))
       problems.push('every tensor matches: the change is in the graph, metadata or framing, not in the weights');
   }

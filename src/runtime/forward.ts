@@ -10,7 +10,11 @@ export class ForwardModel {
     private readonly source: string,
   ) {}
 
-  static async open(model: Uint8Array | string, input: InputSpec, opts: { device?: Device; threads?: number; source?: string } = {}): Promise<ForwardModel> {
+  static async open(
+    model: Uint8Array | string,
+    input: InputSpec,
+    opts: { device?: Device; threads?: number; source?: string } = {},
+  ): Promise<ForwardModel> {
     const session = await Session.create(model, opts);
     return new ForwardModel(session, input, opts.source ?? (typeof model === 'string' ? model : 'model'));
   }

@@ -4,7 +4,16 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { buildArtifact, buildForwardArtifact, gradName, LABELS, LOSS, MATCHED_INPUTS, PER_SAMPLE_LOSS, squaredGradName } from '../autodiff/artifact.js';
+import {
+  buildArtifact,
+  buildForwardArtifact,
+  gradName,
+  LABELS,
+  LOSS,
+  MATCHED_INPUTS,
+  PER_SAMPLE_LOSS,
+  squaredGradName,
+} from '../autodiff/artifact.js';
 import { differentiablePath } from '../autodiff/engine.js';
 import { LOSS_KINDS, type LossKind } from '../autodiff/loss.js';
 import { defaultRegistry } from '../autodiff/rules/index.js';
@@ -25,7 +34,10 @@ function fingerprint(): string {
   const h = createHash('sha256');
   const dirs = [new URL('../autodiff/', import.meta.url), new URL('../autodiff/rules/', import.meta.url)];
   for (const dir of dirs)
-    for (const f of readdirSync(dir).filter((n) => /\.(js|ts)$/.test(n)).sort()) h.update(f).update(readFileSync(new URL(f, dir)));
+    for (const f of readdirSync(dir)
+      .filter((n) => /\.(js|ts)$/.test(n))
+      .sort())
+      h.update(f).update(readFileSync(new URL(f, dir)));
   engineFingerprint = h.digest('hex');
   return engineFingerprint;
 }
@@ -85,7 +97,9 @@ export function findParameters(model: Model, shapes: ShapeMap): Parameter[] {
 
 export function modelInputs(model: Model): InputSpec[] {
   const inits = new Set(model.graph.initializers.keys());
-  return model.graph.inputs.filter((i) => !inits.has(i.name)).map((i) => ({ name: i.name, dtype: i.elemType, dims: i.shape ?? [] }));
+  return model.graph.inputs
+    .filter((i) => !inits.has(i.name))
+    .map((i) => ({ name: i.name, dtype: i.elemType, dims: i.shape ?? [] }));
 }
 
 /** Either kind; `loss` tells them apart (and narrows the type). */
@@ -118,14 +132,20 @@ export class GradientModel<L extends LossKind = 'cross-entropy'> {
   private forward?: Promise<Session>;
 
   static open(model: Model, opts?: GradientOptions<'cross-entropy'>): Promise<GradientModel<'cross-entropy'>>;
-  static open(model: Model, opts: GradientOptions<'logit-norm'> & { loss: 'logit-norm' }): Promise<GradientModel<'logit-norm'>>;
+  static open(
+    model: Model,
+    opts: GradientOptions<'logit-norm'> & { loss: 'logit-norm' },
+  ): Promise<GradientModel<'logit-norm'>>;
   static open(model: Model, opts: GradientOptions<'matched'> & { loss: 'matched' }): Promise<GradientModel<'matched'>>;
   static open(model: Model, opts: GradientOptions): Promise<AnyGradientModel>;
   static async open(model: Model, opts: GradientOptions = {}): Promise<AnyGradientModel | GradientModel<'matched'>> {
     const loss = opts.loss ?? 'cross-entropy';
     if (!LOSS_KINDS.includes(loss)) throw new Error(`unknown loss ${loss}; expected ${LOSS_KINDS.join(' or ')}`);
     const squared = opts.squared ?? false;
-    const cacheDir = opts.cache === false ? undefined : (opts.cache ?? process.env.SCRUB_CACHE_DIR ?? join(homedir(), '.cache', 'scrub'));
+    const cacheDir =
+      opts.cache === false
+        ? undefined
+        : (opts.cache ?? process.env.SCRUB_CACHE_DIR ?? join(homedir(), '.cache', 'scrub'));
     const key = createHash('sha256')
       .update(`${modelHash(model)}|${opts.params ?? ''}|${squared}|${loss}|${ARTIFACT_VERSION}|${fingerprint()}`)
       .digest('hex')
@@ -158,8 +178,21 @@ export class GradientModel<L extends LossKind = 'cross-entropy'> {
     const session = await Session.create(bytes, { device: opts.device, threads: opts.threads });
     const m = meta;
     const defaults = new Map(m.params.map((p) => [p.name, tensorToFloat32(model.graph.initializers.get(p.name)!)]));
-    const openForward = () => Session.create(buildForwardArtifact(model, m.params), { device: opts.device, threads: opts.threads });
-    const make = <K extends LossKind>(k: K) => new GradientModel(k, session, m.params, m.inputs, m.classes, m.logits, squared, model.path, defaults, openForward);
+    const openForward = () =>
+      Session.create(buildForwardArtifact(model, m.params), { device: opts.device, threads: opts.threads });
+    const make = <K extends LossKind>(k: K) =>
+      new GradientModel(
+        k,
+        session,
+        m.params,
+        m.inputs,
+        m.classes,
+        m.logits,
+        squared,
+        model.path,
+        defaults,
+        openForward,
+      );
     return loss === 'logit-norm' ? make('logit-norm') : loss === 'matched' ? make('matched') : make('cross-entropy');
   }
 
@@ -170,26 +203,45 @@ export class GradientModel<L extends LossKind = 'cross-entropy'> {
   }
 
   /** Cross-entropy loss and gradients for one batch; `weights` replaces parameter values for this call. */
-  async run(this: GradientModel<'cross-entropy'>, x: HostTensor, labels: BigInt64Array, weights?: ReadonlyMap<string, Float32Array>): Promise<GradientResult> {
+  async run(
+    this: GradientModel<'cross-entropy'>,
+    x: HostTensor,
+    labels: BigInt64Array,
+    weights?: ReadonlyMap<string, Float32Array>,
+  ): Promise<GradientResult> {
     this.expect('cross-entropy', 'run');
     this.checkBatch(x, labels);
     return this.execute({ [this.inputs[0].name]: x, [LABELS]: { data: labels, dims: [labels.length] } }, weights);
   }
 
   /** Logit-norm loss and gradients for one batch (no labels); `weights` as for `run`. */
-  async runLabelFree(this: GradientModel<'logit-norm'>, x: HostTensor, weights?: ReadonlyMap<string, Float32Array>): Promise<GradientResult> {
+  async runLabelFree(
+    this: GradientModel<'logit-norm'>,
+    x: HostTensor,
+    weights?: ReadonlyMap<string, Float32Array>,
+  ): Promise<GradientResult> {
     this.expect('logit-norm', 'runLabelFree');
     checkInput(this.source, this.inputs[0], x);
     return this.execute({ [this.inputs[0].name]: x }, weights);
   }
 
   /** The 'matched' loss and its gradients for one batch; `weights` as for `run`. */
-  async runMatched(this: GradientModel<'matched'>, x: HostTensor, m: MatchedBatch, weights?: ReadonlyMap<string, Float32Array>): Promise<GradientResult> {
+  async runMatched(
+    this: GradientModel<'matched'>,
+    x: HostTensor,
+    m: MatchedBatch,
+    weights?: ReadonlyMap<string, Float32Array>,
+  ): Promise<GradientResult> {
     this.expect('matched', 'runMatched');
     checkInput(this.source, this.inputs[0], x);
     const n = x.dims[0];
-    if (m.targets.length !== n * this.classes || [m.weights, m.matchWeights, m.targetLogOdds].some((a) => a.length !== n))
-      throw new Error(`GradientModel.runMatched: a batch of ${n} needs targets of ${n}×${this.classes} and per-sample arrays of ${n}`);
+    if (
+      m.targets.length !== n * this.classes ||
+      [m.weights, m.matchWeights, m.targetLogOdds].some((a) => a.length !== n)
+    )
+      throw new Error(
+        `GradientModel.runMatched: a batch of ${n} needs targets of ${n}×${this.classes} and per-sample arrays of ${n}`,
+      );
     return this.execute(
       {
         [this.inputs[0].name]: x,
@@ -204,7 +256,10 @@ export class GradientModel<L extends LossKind = 'cross-entropy'> {
 
   // A cast can defeat the `this` types above; the artifact's inputs cannot be fed the other way.
   private expect(loss: LossKind, method: string): void {
-    if (this.loss !== loss) throw new Error(`GradientModel.${method} needs a model opened with loss '${loss}'; this one computes '${this.loss}'.`);
+    if (this.loss !== loss)
+      throw new Error(
+        `GradientModel.${method} needs a model opened with loss '${loss}'; this one computes '${this.loss}'.`,
+      );
   }
 
   /** Logits [N·classes] of `weights` (default: the model's own) for one batch: a forward pass only. */
@@ -216,17 +271,25 @@ export class GradientModel<L extends LossKind = 'cross-entropy'> {
     return out[session.outputNames[0]].data as Float32Array;
   }
 
-  private withWeights(feeds: Record<string, HostTensor>, weights?: ReadonlyMap<string, Float32Array>): Record<string, HostTensor> {
+  private withWeights(
+    feeds: Record<string, HostTensor>,
+    weights?: ReadonlyMap<string, Float32Array>,
+  ): Record<string, HostTensor> {
     for (const p of this.params) {
       const w = weights?.get(p.name) ?? this.defaults.get(p.name)!;
       if (w.length !== this.defaults.get(p.name)!.length)
-        throw new ScrubError(`weights for ${p.name}: ${w.length} values, the parameter [${p.shape}] has ${this.defaults.get(p.name)!.length}.`);
+        throw new ScrubError(
+          `weights for ${p.name}: ${w.length} values, the parameter [${p.shape}] has ${this.defaults.get(p.name)!.length}.`,
+        );
       feeds[p.name] = { data: w, dims: p.shape };
     }
     return feeds;
   }
 
-  private async execute(feeds: Record<string, HostTensor>, weights?: ReadonlyMap<string, Float32Array>): Promise<GradientResult> {
+  private async execute(
+    feeds: Record<string, HostTensor>,
+    weights?: ReadonlyMap<string, Float32Array>,
+  ): Promise<GradientResult> {
     const out = await this.session.run(this.withWeights(feeds, weights));
     const grads = new Map(this.params.map((p) => [p.name, out[gradName(p.name)].data as Float32Array]));
     const result: GradientResult = {
@@ -235,7 +298,8 @@ export class GradientModel<L extends LossKind = 'cross-entropy'> {
       logits: out[this.logitsName].data as Float32Array,
       grads,
     };
-    if (this.squared) result.squared = new Map(this.params.map((p) => [p.name, out[squaredGradName(p.name)].data as Float32Array]));
+    if (this.squared)
+      result.squared = new Map(this.params.map((p) => [p.name, out[squaredGradName(p.name)].data as Float32Array]));
     return result;
   }
 
@@ -245,15 +309,29 @@ export class GradientModel<L extends LossKind = 'cross-entropy'> {
   }
 }
 
-async function buildFor(model: Model, pattern: string | undefined, squared: boolean, loss: LossKind): Promise<{ bytes: Uint8Array; meta: CachedMeta }> {
+async function buildFor(
+  model: Model,
+  pattern: string | undefined,
+  squared: boolean,
+  loss: LossKind,
+): Promise<{ bytes: Uint8Array; meta: CachedMeta }> {
   const inputs = modelInputs(model);
-  if (inputs.length !== 1) throw new ScrubError(`${model.path}: scrub handles models with one input; this one has ${inputs.length} (${inputs.map((i) => i.name).join(', ')}).`);
+  if (inputs.length !== 1)
+    throw new ScrubError(
+      `${model.path}: scrub handles models with one input; this one has ${inputs.length} (${inputs.map((i) => i.name).join(', ')}).`,
+    );
   const shapes = await probeShapes(model);
   const all = findParameters(model, shapes);
-  if (all.length === 0) throw new ScrubError(`${model.path}: no trainable float parameters found (every float initializer is a constant or off the input→output path). Nothing to unlearn.`);
+  if (all.length === 0)
+    throw new ScrubError(
+      `${model.path}: no trainable float parameters found (every float initializer is a constant or off the input→output path). Nothing to unlearn.`,
+    );
   const params = selectParameters(all, pattern, model.path);
   const artifact = buildArtifact(model, shapes, params, defaultRegistry(), { squared, loss });
-  return { bytes: artifact.bytes, meta: { version: ARTIFACT_VERSION, loss, params, logits: artifact.logits, classes: artifact.classes, inputs } };
+  return {
+    bytes: artifact.bytes,
+    meta: { version: ARTIFACT_VERSION, loss, params, logits: artifact.logits, classes: artifact.classes, inputs },
+  };
 }
 
 function writeAtomic(path: string, bytes: Uint8Array): void {
@@ -262,23 +340,37 @@ function writeAtomic(path: string, bytes: Uint8Array): void {
   renameSync(tmp, path);
 }
 
-const ARRAY_DTYPE: Record<string, number> = { Float32Array: DataType.FLOAT, BigInt64Array: DataType.INT64, Int32Array: DataType.INT32, Float64Array: DataType.DOUBLE };
+const ARRAY_DTYPE: Record<string, number> = {
+  Float32Array: DataType.FLOAT,
+  BigInt64Array: DataType.INT64,
+  Int32Array: DataType.INT32,
+  Float64Array: DataType.DOUBLE,
+};
 
 export function checkInput(source: string, spec: InputSpec, x: HostTensor): void {
   const dtype = ARRAY_DTYPE[x.data.constructor.name];
   if (dtype !== spec.dtype)
-    throw new ScrubError(`input ${spec.name} of ${source} takes ${DTYPE_NAMES[spec.dtype]}, got ${DTYPE_NAMES[dtype] ?? x.data.constructor.name}.`);
+    throw new ScrubError(
+      `input ${spec.name} of ${source} takes ${DTYPE_NAMES[spec.dtype]}, got ${DTYPE_NAMES[dtype] ?? x.data.constructor.name}.`,
+    );
   const bad =
-    x.dims.length !== spec.dims.length || spec.dims.some((d, i) => typeof d === 'number' && d !== x.dims[i]) || x.dims.some((d) => d <= 0);
+    x.dims.length !== spec.dims.length ||
+    spec.dims.some((d, i) => typeof d === 'number' && d !== x.dims[i]) ||
+    x.dims.some((d) => d <= 0);
   if (bad)
-    throw new ScrubError(`input ${spec.name} of ${source} takes shape [${spec.dims.map((d) => d ?? '?').join(', ')}], got [${x.dims.join(', ')}].`);
+    throw new ScrubError(
+      `input ${spec.name} of ${source} takes shape [${spec.dims.map((d) => d ?? '?').join(', ')}], got [${x.dims.join(', ')}].`,
+    );
 }
 
 export function checkLabels(source: string, labels: BigInt64Array, n: number, classes: number): void {
-  if (labels.length !== n) throw new ScrubError(`labels: ${labels.length} labels for ${n} inputs of ${source}; they must match one to one.`);
+  if (labels.length !== n)
+    throw new ScrubError(`labels: ${labels.length} labels for ${n} inputs of ${source}; they must match one to one.`);
   for (let i = 0; i < labels.length; i++)
     if (labels[i] < 0n || labels[i] >= BigInt(classes))
-      throw new ScrubError(`labels: label ${labels[i]} at index ${i} is outside the model's ${classes} classes (0..${classes - 1}).`);
+      throw new ScrubError(
+        `labels: label ${labels[i]} at index ${i} is outside the model's ${classes} classes (0..${classes - 1}).`,
+      );
 }
 
 export interface MeanGradient {
@@ -291,9 +383,15 @@ export interface MeanGradient {
  * Gradient of the mean loss over a whole set, computed in chunks so memory stays flat:
  * the mean over N is Σ_chunks (n_c/N)·mean over the chunk, accumulated in float64.
  */
-export async function meanGradient(gm: GradientModel, x: HostTensor, labels: BigInt64Array, chunk: number): Promise<MeanGradient> {
+export async function meanGradient(
+  gm: GradientModel,
+  x: HostTensor,
+  labels: BigInt64Array,
+  chunk: number,
+): Promise<MeanGradient> {
   const n = x.dims[0];
-  if (labels.length !== n) throw new ScrubError(`labels: ${labels.length} labels for ${n} inputs; they must match one to one.`);
+  if (labels.length !== n)
+    throw new ScrubError(`labels: ${labels.length} labels for ${n} inputs; they must match one to one.`);
   const acc = new Map(gm.params.map((p) => [p.name, new Float64Array(p.shape.reduce((a, b) => a * b, 1))]));
   let loss = 0;
   for (let s = 0; s < n; s += chunk) {

@@ -89,7 +89,12 @@ export class Session {
   }
 }
 
-async function createOrt(lib: Ort, model: Uint8Array | string, device: Device, threads?: number): Promise<ort.InferenceSession> {
+async function createOrt(
+  lib: Ort,
+  model: Uint8Array | string,
+  device: Device,
+  threads?: number,
+): Promise<ort.InferenceSession> {
   const options: ort.InferenceSession.SessionOptions = {
     executionProviders: [device],
     graphOptimizationLevel: 'all',
@@ -101,7 +106,9 @@ async function createOrt(lib: Ort, model: Uint8Array | string, device: Device, t
   // Spinning worker threads fight the main thread on small hosts: measured 2x slower with 2 threads.
   if (threads !== 1) options.extra = { session: { intra_op: { allow_spinning: '0' } } };
   try {
-    return await (typeof model === 'string' ? lib.InferenceSession.create(model, options) : lib.InferenceSession.create(model, options));
+    return await (typeof model === 'string'
+      ? lib.InferenceSession.create(model, options)
+      : lib.InferenceSession.create(model, options));
   } catch (e) {
     const msg = (e as Error).message;
     if (device === 'cuda' && /cuda|provider|backend/i.test(msg))

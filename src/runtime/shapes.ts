@@ -34,13 +34,18 @@ export async function probeShapes(model: Model): Promise<ShapeMap> {
         seen.add(o);
         outputs.push({ name: o, elemType: 0, shape: null });
       }
-  const bytes = encodeModel({ irVersion: model.irVersion, opsetImports: model.opsetImports, graph: { ...g, outputs, initializers: inlineInitializers(g) } });
+  const bytes = encodeModel({
+    irVersion: model.irVersion,
+    opsetImports: model.opsetImports,
+    graph: { ...g, outputs, initializers: inlineInitializers(g) },
+  });
   const session = await Session.create(bytes, { threads: 1 });
   try {
     const a = await session.run(probeFeeds(realInputs, 2));
     const b = await session.run(probeFeeds(realInputs, 3));
     const shapes: ShapeMap = new Map();
-    for (const i of realInputs) shapes.set(i.name, { dtype: i.elemType, dims: i.shape!.map((d) => (typeof d === 'number' ? d : null)) });
+    for (const i of realInputs)
+      shapes.set(i.name, { dtype: i.elemType, dims: i.shape!.map((d) => (typeof d === 'number' ? d : null)) });
     for (const t of g.initializers.values()) shapes.set(t.name, { dtype: t.dataType, dims: [...t.dims] });
     for (const [name, ta] of Object.entries(a)) {
       const tb = b[name];

@@ -13,7 +13,12 @@ export interface Dampened {
   selected: number;
 }
 
-export function dampen(weights: Float32Array, full: Float64Array, forget: Float64Array, { alpha, lambda }: SsdHyper): Dampened {
+export function dampen(
+  weights: Float32Array,
+  full: Float64Array,
+  forget: Float64Array,
+  { alpha, lambda }: SsdHyper,
+): Dampened {
   if (full.length !== weights.length || forget.length !== weights.length)
     throw new Error(`importance sizes ${full.length}/${forget.length} do not match ${weights.length} weights`);
   const out = Float32Array.from(weights);

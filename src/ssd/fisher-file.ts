@@ -25,11 +25,22 @@ export const FISHER_VERSION = 1;
 export type FisherKind = 'ssd-importance' | 'lf-ssd-importance';
 
 /** The loss each kind differentiates, as the header names it. */
-export const FISHER_LOSS = { 'ssd-importance': 'mean-cross-entropy', 'lf-ssd-importance': 'mean-squared-logit-norm' } as const;
+export const FISHER_LOSS = {
+  'ssd-importance': 'mean-cross-entropy',
+  'lf-ssd-importance': 'mean-squared-logit-norm',
+} as const;
 
 const KIND_TEXT: Record<FisherKind, { what: string; method: string; make: string }> = {
-  'ssd-importance': { what: 'SSD importance (squared gradients of the cross-entropy)', method: 'ssd', make: '`scrub fisher MODEL TRAIN -o FILE`' },
-  'lf-ssd-importance': { what: 'LF-SSD importance (|gradients| of the logit norm)', method: 'lf-ssd', make: '`scrub fisher MODEL TRAIN --method lf-ssd -o FILE`' },
+  'ssd-importance': {
+    what: 'SSD importance (squared gradients of the cross-entropy)',
+    method: 'ssd',
+    make: '`scrub fisher MODEL TRAIN -o FILE`',
+  },
+  'lf-ssd-importance': {
+    what: 'LF-SSD importance (|gradients| of the logit norm)',
+    method: 'lf-ssd',
+    make: '`scrub fisher MODEL TRAIN --method lf-ssd -o FILE`',
+  },
 };
 
 export interface FisherHeader {
@@ -102,7 +113,12 @@ export function writeFisherPart(path: string, f: FisherPart): void {
   writeAtomic(path, encode(PART_MAGIC, f.header, f.sums, f.exampleDigests));
 }
 
-function encode(magic: string, h: FisherHeader | FisherPartHeader, sums: Map<string, Float64Array>, trailer?: Uint8Array): Uint8Array {
+function encode(
+  magic: string,
+  h: FisherHeader | FisherPartHeader,
+  sums: Map<string, Float64Array>,
+  trailer?: Uint8Array,
+): Uint8Array {
   const header = new TextEncoder().encode(JSON.stringify(h));
   const start = Math.ceil((12 + header.length) / 8) * 8;
   const body = h.params.reduce((a, p) => a + 8 * p.shape.reduce((x, y) => x * y, 1), 0);
@@ -136,7 +152,9 @@ export function readFisher(path: string): FisherFile {
   const f = readFisherOrPart(path);
   if ('shard' in f.header) {
     const { index, of } = f.header.shard;
-    throw new ScrubError(`${path}: this is part ${index}/${of} of a sharded Fisher file, not a whole one; combine all ${of} parts with \`scrub fisher merge PART... -o FILE\` and use that.`);
+    throw new ScrubError(
+      `${path}: this is part ${index}/${of} of a sharded Fisher file, not a whole one; combine all ${of} parts with \`scrub fisher merge PART... -o FILE\` and use that.`,
+    );
   }
   return f as FisherFile;
 }
@@ -145,7 +163,9 @@ export function readFisher(path: string): FisherFile {
 export function readFisherPart(path: string): FisherPart {
   const f = readFisherOrPart(path);
   if (!('shard' in f.header))
-    throw new ScrubError(`${path}: a whole Fisher file, not a part; \`scrub fisher merge\` takes the parts written by \`scrub fisher MODEL TRAIN --shard K/N -o FILE\`.`);
+    throw new ScrubError(
+      `${path}: a whole Fisher file, not a part; \`scrub fisher merge\` takes the parts written by \`scrub fisher MODEL TRAIN --shard K/N -o FILE\`.`,
+    );
   return f as FisherPart;
 }
 
@@ -166,9 +186,13 @@ function readFisherOrPart(path: string): FisherFile | FisherPart {
   } catch {
     throw new ScrubError(`${path}: the Fisher file's header is damaged; compute it again.`);
   }
-  if (header.version !== FISHER_VERSION) throw new ScrubError(`${path}: Fisher file version ${header.version}; this scrub reads version ${FISHER_VERSION}. Compute it again.`);
+  if (header.version !== FISHER_VERSION)
+    throw new ScrubError(
+      `${path}: Fisher file version ${header.version}; this scrub reads version ${FISHER_VERSION}. Compute it again.`,
+    );
   const part = magic === PART_MAGIC;
-  if (part !== ('shard' in header)) throw new ScrubError(`${path}: the Fisher file's header is damaged; compute it again.`);
+  if (part !== 'shard' in header)
+    throw new ScrubError(`${path}: the Fisher file's header is damaged; compute it again.`);
   let offset = Math.ceil((12 + len) / 8) * 8;
   const sums = new Map<string, Float64Array>();
   for (const p of header.params) {
@@ -181,12 +205,20 @@ function readFisherOrPart(path: string): FisherFile | FisherPart {
   }
   if (!('shard' in header)) return { header, sums };
   const [first, end] = header.shard.examples;
-  if (buf.length !== offset + DIGEST_BYTES * (end - first)) throw new ScrubError(`${path}: the Fisher part is truncated; compute it again.`);
+  if (buf.length !== offset + DIGEST_BYTES * (end - first))
+    throw new ScrubError(`${path}: the Fisher part is truncated; compute it again.`);
   return { header, sums, exampleDigests: new Uint8Array(buf.subarray(offset)) };
 }
 
 /** Refuses a Fisher file of another kind, or computed for another model, other parameters or another batch size. */
-export function checkFisher(path: string, f: FisherFile, modelSha: string, params: { name: string; shape: number[] }[], batchSize: number, kind: FisherKind = 'ssd-importance'): void {
+export function checkFisher(
+  path: string,
+  f: FisherFile,
+  modelSha: string,
+  params: { name: string; shape: number[] }[],
+  batchSize: number,
+  kind: FisherKind = 'ssd-importance',
+): void {
   if (f.header.kind !== kind) {
     const have = KIND_TEXT[f.header.kind];
     const want = KIND_TEXT[kind];
@@ -196,10 +228,17 @@ export function checkFisher(path: string, f: FisherFile, modelSha: string, param
     );
   }
   if (f.header.model.sha256 !== modelSha)
-    throw new ScrubError(`${path}: this Fisher file belongs to another model (${f.header.model.source}, sha256 ${f.header.model.sha256.slice(0, 12)}…). Compute one for this model with \`scrub fisher\`.`);
+    throw new ScrubError(
+      `${path}: this Fisher file belongs to another model (${f.header.model.source}, sha256 ${f.header.model.sha256.slice(0, 12)}…). Compute one for this model with \`scrub fisher\`.`,
+    );
   const want = params.map((p) => `${p.name}[${p.shape}]`).join(',');
   const have = f.header.params.map((p) => `${p.name}[${p.shape}]`).join(',');
-  if (want !== have) throw new ScrubError(`${path}: the Fisher file covers other parameters than this run; compute it again with the same --params.`);
+  if (want !== have)
+    throw new ScrubError(
+      `${path}: the Fisher file covers other parameters than this run; compute it again with the same --params.`,
+    );
   if (f.header.data.batchSize !== batchSize)
-    throw new ScrubError(`${path}: the Fisher file was computed with batch size ${f.header.data.batchSize}, this run uses ${batchSize}; pass --batch-size ${f.header.data.batchSize} or compute it again.`);
+    throw new ScrubError(
+      `${path}: the Fisher file was computed with batch size ${f.header.data.batchSize}, this run uses ${batchSize}; pass --batch-size ${f.header.data.batchSize} or compute it again.`,
+    );
 }

@@ -18,7 +18,8 @@ interface Named {
 }
 
 export function mergeFisherParts(paths: readonly string[]): FisherFile {
-  if (paths.length === 0) throw new ScrubError('fisher merge: no parts given; usage: scrub fisher merge PART... -o FILE');
+  if (paths.length === 0)
+    throw new ScrubError('fisher merge: no parts given; usage: scrub fisher merge PART... -o FILE');
   const seen = new Map<string, string>();
   for (const p of paths) {
     const key = resolve(p);
@@ -38,7 +39,8 @@ export function mergeFisherParts(paths: readonly string[]): FisherFile {
     }
   const digest = new SetDigest();
   for (const { part } of ordered)
-    for (let at = 0; at < part.exampleDigests.length; at += DIGEST_BYTES) digest.add(part.exampleDigests.subarray(at, at + DIGEST_BYTES));
+    for (let at = 0; at < part.exampleDigests.length; at += DIGEST_BYTES)
+      digest.add(part.exampleDigests.subarray(at, at + DIGEST_BYTES));
   const h = first.header;
   return fisherFromSums(
     { sums, count: digest.count, batchSize: h.data.batchSize, batches: h.data.batches, digest: hex(digest.digest()) },
@@ -57,17 +59,26 @@ function sameOrigin(a: Named, b: Named): void {
   const refuse = (message: string) => {
     throw new ScrubError(`${b.path}: ${message}. Nothing written.`);
   };
-  if (y.kind !== x.kind) refuse(`holds ${y.kind}, ${a.path} holds ${x.kind}: parts of different methods; compute every part with the same --method`);
+  if (y.kind !== x.kind)
+    refuse(
+      `holds ${y.kind}, ${a.path} holds ${x.kind}: parts of different methods; compute every part with the same --method`,
+    );
   if (y.model.sha256 !== x.model.sha256)
     refuse(
       `computed for another model than ${a.path} (${y.model.source}, sha256 ${y.model.sha256.slice(0, 12)}…; ${x.model.source}, sha256 ${x.model.sha256.slice(0, 12)}…); compute every part for the same model`,
     );
   const list = (h: typeof x) => h.params.map((p) => `${p.name}[${p.shape}]`).join(',');
   if (list(y) !== list(x)) refuse(`covers other parameters than ${a.path}; compute every part with the same --params`);
-  if (y.data.batchSize !== x.data.batchSize) refuse(`batch size ${y.data.batchSize}, ${a.path}: ${x.data.batchSize}; compute every part with the same --batch-size`);
+  if (y.data.batchSize !== x.data.batchSize)
+    refuse(
+      `batch size ${y.data.batchSize}, ${a.path}: ${x.data.batchSize}; compute every part with the same --batch-size`,
+    );
   if (y.data.description !== x.data.description || y.data.count !== x.data.count || y.data.batches !== x.data.batches)
-    refuse(`computed on other data than ${a.path} (${y.data.description}; ${x.data.description}); compute every part on the same data set, named the same way`);
-  if (y.createdBy !== x.createdBy) refuse(`made by ${y.createdBy}, ${a.path} by ${x.createdBy}; compute every part with the same scrub version`);
+    refuse(
+      `computed on other data than ${a.path} (${y.data.description}; ${x.data.description}); compute every part on the same data set, named the same way`,
+    );
+  if (y.createdBy !== x.createdBy)
+    refuse(`made by ${y.createdBy}, ${a.path} by ${x.createdBy}; compute every part with the same scrub version`);
 }
 
 /** The parts in range order, once it is checked that they cover every minibatch exactly once. */
@@ -77,14 +88,21 @@ function tile(parts: Named[]): Named[] {
   for (const { path, part } of parts) {
     const s = part.header.shard;
     const key = `${s.index}/${s.of}`;
-    if (byShard.has(key)) throw new ScrubError(`${path}: part ${key} again (also ${byShard.get(key)}); give each part once. Nothing written.`);
+    if (byShard.has(key))
+      throw new ScrubError(
+        `${path}: part ${key} again (also ${byShard.get(key)}); give each part once. Nothing written.`,
+      );
     byShard.set(key, path);
     const [first, end] = s.batches;
     const examples = [Math.min(first * batchSize, count), Math.min(end * batchSize, count)];
     if (!(first <= end && end <= total) || s.examples[0] !== examples[0] || s.examples[1] !== examples[1])
       throw new ScrubError(`${path}: the part's range is damaged; compute part ${key} again.`);
   }
-  const ordered = [...parts].sort((a, b) => a.part.header.shard.batches[0] - b.part.header.shard.batches[0] || a.part.header.shard.batches[1] - b.part.header.shard.batches[1]);
+  const ordered = [...parts].sort(
+    (a, b) =>
+      a.part.header.shard.batches[0] - b.part.header.shard.batches[0] ||
+      a.part.header.shard.batches[1] - b.part.header.shard.batches[1],
+  );
   let at = 0;
   let previous: Named | undefined;
   for (const n of ordered) {
@@ -114,5 +132,7 @@ function missing(parts: Named[], from: number, to: number, total: number): Scrub
     const absent = Array.from({ length: of }, (_, k) => k).filter((k) => !have.has(k));
     which = ` (missing: ${absent.map((k) => `part ${k}/${of}`).join(', ')})`;
   }
-  return new ScrubError(`fisher merge: ${batchSpan([from, to])} of ${total} are in no part${which}; compute them with \`scrub fisher MODEL TRAIN --shard K/N\` and merge all parts. Nothing written.`);
+  return new ScrubError(
+    `fisher merge: ${batchSpan([from, to])} of ${total} are in no part${which}; compute them with \`scrub fisher MODEL TRAIN --shard K/N\` and merge all parts. Nothing written.`,
+  );
 }

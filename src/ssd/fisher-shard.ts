@@ -10,15 +10,18 @@ export interface ShardSpec {
   of: number;
 }
 
-export const SHARD_FORM = 'K/N with 0 ≤ K < N, K 0-based (Kubernetes\' $JOB_COMPLETION_INDEX), e.g. --shard 0/4 for the first of four parts';
+export const SHARD_FORM =
+  "K/N with 0 ≤ K < N, K 0-based (Kubernetes' $JOB_COMPLETION_INDEX), e.g. --shard 0/4 for the first of four parts";
 
 export function parseShard(text: string): ShardSpec {
   const m = /^(\d+)\/(\d+)$/.exec(text.trim());
   if (!m) throw new ScrubError(`--shard ${text}: expected ${SHARD_FORM}.`);
   const index = Number(m[1]);
   const of = Number(m[2]);
-  if (!Number.isSafeInteger(of) || of < 1) throw new ScrubError(`--shard ${text}: N must be a positive number of parts; expected ${SHARD_FORM}.`);
-  if (!Number.isSafeInteger(index) || index >= of) throw new ScrubError(`--shard ${text}: K must be between 0 and ${of - 1} (K is 0-based); expected ${SHARD_FORM}.`);
+  if (!Number.isSafeInteger(of) || of < 1)
+    throw new ScrubError(`--shard ${text}: N must be a positive number of parts; expected ${SHARD_FORM}.`);
+  if (!Number.isSafeInteger(index) || index >= of)
+    throw new ScrubError(`--shard ${text}: K must be between 0 and ${of - 1} (K is 0-based); expected ${SHARD_FORM}.`);
   return { index, of };
 }
 
@@ -27,7 +30,12 @@ export function shardRange(count: number, batchSize: number, s: ShardSpec): Fish
   const total = Math.ceil(count / batchSize);
   const first = Math.floor((s.index * total) / s.of);
   const end = Math.floor(((s.index + 1) * total) / s.of);
-  return { index: s.index, of: s.of, batches: [first, end], examples: [Math.min(first * batchSize, count), Math.min(end * batchSize, count)] };
+  return {
+    index: s.index,
+    of: s.of,
+    batches: [first, end],
+    examples: [Math.min(first * batchSize, count), Math.min(end * batchSize, count)],
+  };
 }
 
 /** "batches 286–571", for messages. */

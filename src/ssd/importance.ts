@@ -34,7 +34,12 @@ export interface PassOptions {
   positions?: { start: number; end: number };
 }
 
-export async function importanceSums(gm: AnyGradientModel, data: Dataset, batchSize: number, opts: PassOptions = {}): Promise<ImportanceSums> {
+export async function importanceSums(
+  gm: AnyGradientModel,
+  data: Dataset,
+  batchSize: number,
+  opts: PassOptions = {},
+): Promise<ImportanceSums> {
   const t0 = performance.now();
   const method = methodOfLoss(gm.loss);
   if (gm.loss === 'cross-entropy') requireLabels(data, data.description, 'SSD', NO_LABELS_REMEDY);
@@ -59,7 +64,17 @@ export async function importanceSums(gm: AnyGradientModel, data: Dataset, batchS
     opts.onProgress?.(digest.count, total);
   }
   const exampleDigestBytes = kept?.subarray(0, 32 * digest.count);
-  return { sums, batches, count: digest.count, batchSize, digest: hex(digest.digest()), correct, predictions, exampleDigests: exampleDigestBytes, seconds: (performance.now() - t0) / 1000 };
+  return {
+    sums,
+    batches,
+    count: digest.count,
+    batchSize,
+    digest: hex(digest.digest()),
+    correct,
+    predictions,
+    exampleDigests: exampleDigestBytes,
+    seconds: (performance.now() - t0) / 1000,
+  };
 }
 
 function gradientsOf(gm: AnyGradientModel, batch: Batch, source: string): Promise<GradientResult> {

@@ -26,7 +26,15 @@ export interface MethodSpec {
 }
 
 export const METHODS: Readonly<Record<Method, MethodSpec>> = {
-  ssd: { name: 'ssd', title: 'SSD', loss: 'cross-entropy', accumulate: accumulateSquares, fisherKind: 'ssd-importance', besideSuffix: '.fisher', fisherFlags: '' },
+  ssd: {
+    name: 'ssd',
+    title: 'SSD',
+    loss: 'cross-entropy',
+    accumulate: accumulateSquares,
+    fisherKind: 'ssd-importance',
+    besideSuffix: '.fisher',
+    fisherFlags: '',
+  },
   'lf-ssd': {
     name: 'lf-ssd',
     title: 'LF-SSD',

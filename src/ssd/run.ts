@@ -1,7 +1,14 @@
 // SSD and LF-SSD end to end: full-data importance (from a Fisher file or a pass over the train set),
 // one pass over the forget set, dampening, and the edited model staged, checked and committed.
 import { existsSync } from 'node:fs';
-import { openDataset, requireLabels, withoutLabels, type Dataset, type DatasetOptions, type InputSpec } from '../data/dataset.js';
+import {
+  openDataset,
+  requireLabels,
+  withoutLabels,
+  type Dataset,
+  type DatasetOptions,
+  type InputSpec,
+} from '../data/dataset.js';
 import { exampleDigests, hex, SetDigest } from '../data/digest.js';
 import { ScrubError } from '../errors.js';
 import { numElements, tensorToFloat32, type Model } from '../graph/ir.js';
@@ -12,7 +19,14 @@ import { GradientModel, modelHash, type AnyGradientModel } from '../runtime/grad
 import type { Device } from '../runtime/session.js';
 import { version } from '../version.js';
 import { dampen, SSD_DEFAULTS } from './dampen.js';
-import { checkFisher, fisherFromSums, readFisher, type FisherFile, type FisherPart, type FisherShard } from './fisher-file.js';
+import {
+  checkFisher,
+  fisherFromSums,
+  readFisher,
+  type FisherFile,
+  type FisherPart,
+  type FisherShard,
+} from './fisher-file.js';
 import { shardRange, type ShardSpec } from './fisher-shard.js';
 import { countCorrect, importanceMeans, importanceSums, topClasses, type ImportanceSums } from './importance.js';
 import { METHODS, NO_LABELS_REMEDY, type Method, type MethodSpec } from './method.js';
@@ -96,12 +110,21 @@ export function normalisation(model: Model, mean?: number[], std?: number[]): { 
 
 export function datasetOptions(gm: { inputs: readonly InputSpec[] }, model: Model, o: CommonOptions): DatasetOptions {
   const input = gm.inputs[0];
-  return { input: { dtype: input.dtype, dims: input.dims }, ...normalisation(model, o.mean, o.std), labels: o.labels, onBadInput: o.onBadInput, onNote: o.onNote };
+  return {
+    input: { dtype: input.dtype, dims: input.dims },
+    ...normalisation(model, o.mean, o.std),
+    labels: o.labels,
+    onBadInput: o.onBadInput,
+    onNote: o.onNote,
+  };
 }
 
 export async function openSet(spec: string, what: string, opts: DatasetOptions): Promise<Dataset> {
   const data = await openDataset(spec, opts);
-  if (data.count === 0) throw new ScrubError(`${spec}: the ${what} set is empty; nothing to ${what === 'forget' ? 'forget' : 'learn importance from'}.`);
+  if (data.count === 0)
+    throw new ScrubError(
+      `${spec}: the ${what} set is empty; nothing to ${what === 'forget' ? 'forget' : 'learn importance from'}.`,
+    );
   return data;
 }
 
@@ -120,7 +143,8 @@ async function runDampening(method: MethodSpec, o: SsdOptions): Promise<Unlearni
   const alpha = o.alpha ?? SSD_DEFAULTS.alpha;
   const lambda = o.lambda ?? SSD_DEFAULTS.lambda;
   const batchSize = o.batchSize ?? SSD_BATCH;
-  if (!(alpha > 0) || !(lambda > 0)) throw new ScrubError(`--alpha and --lambda must be positive numbers (got ${alpha}, ${lambda}).`);
+  if (!(alpha > 0) || !(lambda > 0))
+    throw new ScrubError(`--alpha and --lambda must be positive numbers (got ${alpha}, ${lambda}).`);
   const beside = o.model.replace(/(\.onnx)?$/, method.besideSuffix);
   if (!o.fisher && !o.train && existsSync(beside)) {
     o = { ...o, fisher: beside };
@@ -133,7 +157,12 @@ async function runDampening(method: MethodSpec, o: SsdOptions): Promise<Unlearni
   const model = loadModel(o.model);
   const sha256 = modelHash(model);
   const out = o.out ?? o.model.replace(/(\.onnx)?$/, '.unlearned.onnx');
-  const gm = await GradientModel.open(model, { loss: method.loss, params: o.params, device: o.device, threads: o.threads });
+  const gm = await GradientModel.open(model, {
+    loss: method.loss,
+    params: o.params,
+    device: o.device,
+    threads: o.threads,
+  });
   try {
     const dopts = datasetOptions(gm, model, o);
     const needLabels = (data: Dataset, spec: string) => {
@@ -154,15 +183,32 @@ async function runDampening(method: MethodSpec, o: SsdOptions): Promise<Unlearni
     let full: ImportanceSums;
     if (fisher) {
       const d = fisher.header.data;
-      full = { sums: fisher.sums, batches: d.batches, count: d.count, batchSize: d.batchSize, digest: d.digest, correct: 0, seconds: 0 };
+      full = {
+        sums: fisher.sums,
+        batches: d.batches,
+        count: d.count,
+        batchSize: d.batchSize,
+        digest: d.digest,
+        correct: 0,
+        seconds: 0,
+      };
     } else {
       const train = await openSet(o.train!, 'train', dopts);
       needLabels(train, o.train!);
-      full = await importanceSums(gm, train, batchSize, { signal: o.signal, onProgress: (d, t) => o.onProgress?.('full', d, t) });
+      full = await importanceSums(gm, train, batchSize, {
+        signal: o.signal,
+        onProgress: (d, t) => o.onProgress?.('full', d, t),
+      });
     }
-    const forget = await importanceSums(gm, forgetSet, batchSize, { keepPredictions: true, signal: o.signal, onProgress: (d, t) => o.onProgress?.('forget', d, t) });
+    const forget = await importanceSums(gm, forgetSet, batchSize, {
+      keepPredictions: true,
+      signal: o.signal,
+      onProgress: (d, t) => o.onProgress?.('forget', d, t),
+    });
     if (forget.digest === full.digest)
-      throw new ScrubError(`${o.forget}: the forget set is the whole training set; ${method.title} would dampen by comparison with itself. Retrain from scratch instead, or forget a subset.`);
+      throw new ScrubError(
+        `${o.forget}: the forget set is the whole training set; ${method.title} would dampen by comparison with itself. Retrain from scratch instead, or forget a subset.`,
+      );
 
     const fullMean = importanceMeans(full);
     const forgetMean = importanceMeans(forget);
@@ -172,7 +218,14 @@ async function runDampening(method: MethodSpec, o: SsdOptions): Promise<Unlearni
       const w = tensorToFloat32(model.graph.initializers.get(p.name)!);
       const r = dampen(w, fullMean.get(p.name)!, forgetMean.get(p.name)!, { alpha, lambda });
       if (r.selected > 0) replacements.set(p.name, r.weights);
-      parameters.push({ name: p.name, torchName: p.torchName, transposed: p.transposed, shape: p.shape, elements: numElements(p.shape), selected: r.selected });
+      parameters.push({
+        name: p.name,
+        torchName: p.torchName,
+        transposed: p.transposed,
+        shape: p.shape,
+        elements: numElements(p.shape),
+        selected: r.selected,
+      });
     }
 
     const staged = stageModel(model, out, replacements);
@@ -189,8 +242,22 @@ async function runDampening(method: MethodSpec, o: SsdOptions): Promise<Unlearni
       model: { path: o.model, sha256 },
       output,
       hyperparameters: { alpha, lambda, batchSize },
-      full: { source: fisher ? 'fisher' : 'train', path: (o.fisher ?? o.train)!, count: full.count, batches: full.batches, digest: full.digest, seconds: full.seconds },
-      forget: { source: o.forget, count: forget.count, labelled: forgetSet.labelled, batches: forget.batches, digest: forget.digest, seconds: forget.seconds },
+      full: {
+        source: fisher ? 'fisher' : 'train',
+        path: (o.fisher ?? o.train)!,
+        count: full.count,
+        batches: full.batches,
+        digest: full.digest,
+        seconds: full.seconds,
+      },
+      forget: {
+        source: o.forget,
+        count: forget.count,
+        labelled: forgetSet.labelled,
+        batches: forget.batches,
+        digest: forget.digest,
+        seconds: forget.seconds,
+      },
       parameters,
       selected: parameters.reduce((a, p) => a + p.selected, 0),
       elements: parameters.reduce((a, p) => a + p.elements, 0),
@@ -204,13 +271,21 @@ async function runDampening(method: MethodSpec, o: SsdOptions): Promise<Unlearni
 }
 
 /** Refuses a Fisher file computed on other data than the given train set (hashes only, no gradients). */
-async function checkFisherData(path: string, f: FisherFile, train: Dataset, batchSize: number, gm: AnyGradientModel): Promise<void> {
+async function checkFisherData(
+  path: string,
+  f: FisherFile,
+  train: Dataset,
+  batchSize: number,
+  gm: AnyGradientModel,
+): Promise<void> {
   const digest = new SetDigest();
   for await (const batch of train.batches(Math.max(batchSize, 1024)))
     for (const d of exampleDigests(gm.loss === 'logit-norm' ? withoutLabels(batch) : batch)) digest.add(d);
   const d = f.header.data;
   if (digest.count !== d.count || hex(digest.digest()) !== d.digest)
-    throw new ScrubError(`${path}: this Fisher file was computed on another data set (${d.description}, ${d.count} examples) than --train ${train.description} (${digest.count} examples). Compute it again with \`scrub fisher\`.`);
+    throw new ScrubError(
+      `${path}: this Fisher file was computed on another data set (${d.description}, ${d.count} examples) than --train ${train.description} (${digest.count} examples). Compute it again with \`scrub fisher\`.`,
+    );
 }
 
 export interface ForgetOutcome {
@@ -221,7 +296,14 @@ export interface ForgetOutcome {
 }
 
 /** How the edited model file does on the forget set (forward passes only). */
-export async function forgetOutcome(path: string, gm: AnyGradientModel, data: Dataset, before: Int32Array, batchSize: number, o: CommonOptions): Promise<ForgetOutcome> {
+export async function forgetOutcome(
+  path: string,
+  gm: AnyGradientModel,
+  data: Dataset,
+  before: Int32Array,
+  batchSize: number,
+  o: CommonOptions,
+): Promise<ForgetOutcome> {
   const fm = await ForwardModel.open(path, gm.inputs[0], { device: o.device, threads: o.threads });
   try {
     let correct = 0;
@@ -254,27 +336,50 @@ export async function computeFisher(o: FisherPassOptions): Promise<FisherFile> {
 /** Shard K/N of the full-data importance: the sums over its range of minibatches (see fisher-shard.ts). */
 export async function computeFisherPart(o: FisherPassOptions & { shard: ShardSpec }): Promise<FisherPart> {
   if (o.onBadInput === 'skip')
-    throw new ScrubError(`--shard cannot be combined with --on-bad-input skip: a skipped example shifts every later minibatch, so the parts would not add up to the single pass. Fix or remove the bad examples instead.`);
+    throw new ScrubError(
+      `--shard cannot be combined with --on-bad-input skip: a skipped example shifts every later minibatch, so the parts would not add up to the single pass. Fix or remove the bad examples instead.`,
+    );
   const { header, sums, shard } = await importancePass(o, o.shard);
   const { digest: _rangeDigest, ...data } = header.data;
   return { header: { ...header, data, shard: shard! }, sums: sums.sums, exampleDigests: sums.exampleDigests! };
 }
 
-async function importancePass(o: FisherPassOptions, shardSpec?: ShardSpec): Promise<{ header: FisherFile['header']; sums: ImportanceSums; shard?: FisherShard }> {
+async function importancePass(
+  o: FisherPassOptions,
+  shardSpec?: ShardSpec,
+): Promise<{ header: FisherFile['header']; sums: ImportanceSums; shard?: FisherShard }> {
   const method = METHODS[o.method ?? 'ssd'];
   const batchSize = o.batchSize ?? SSD_BATCH;
   const model = loadModel(o.model);
-  const gm = await GradientModel.open(model, { loss: method.loss, params: o.params, device: o.device, threads: o.threads });
+  const gm = await GradientModel.open(model, {
+    loss: method.loss,
+    params: o.params,
+    device: o.device,
+    threads: o.threads,
+  });
   try {
     const train = await openSet(o.train, 'train', datasetOptions(gm, model, o));
     if (method.name === 'ssd') requireLabels(train, o.train, 'SSD', NO_LABELS_REMEDY);
     const shard = shardSpec && shardRange(train.count, batchSize, shardSpec);
     const positions = shard && { start: shard.examples[0], end: shard.examples[1] };
-    const sums = await importanceSums(gm, train, batchSize, { positions, keepDigests: !!shard, signal: o.signal, onProgress: (d, t) => o.onProgress?.('full', d, t) });
-    const description = method.name === 'lf-ssd' && train.labelled ? `${train.description} (labels ignored)` : train.description;
+    const sums = await importanceSums(gm, train, batchSize, {
+      positions,
+      keepDigests: !!shard,
+      signal: o.signal,
+      onProgress: (d, t) => o.onProgress?.('full', d, t),
+    });
+    const description =
+      method.name === 'lf-ssd' && train.labelled ? `${train.description} (labels ignored)` : train.description;
     // A part's header describes the whole set (its count and minibatches), the shard its range.
     const whole = shard ? { ...sums, count: train.count, batches: Math.ceil(train.count / batchSize) } : sums;
-    const f = fisherFromSums(whole, { sha256: modelHash(model), source: o.model }, description, gm.params, `scrub ${version()}`, method.fisherKind);
+    const f = fisherFromSums(
+      whole,
+      { sha256: modelHash(model), source: o.model },
+      description,
+      gm.params,
+      `scrub ${version()}`,
+      method.fisherKind,
+    );
     return { header: f.header, sums, shard };
   } finally {
     await gm.release();

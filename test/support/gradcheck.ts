@@ -87,7 +87,13 @@ function fill(n: number, init: Init, r: () => number): Float32Array {
 
 function tensorOf(name: string, inp: CaseInput, data: Float32Array | BigInt64Array | Uint8Array): Tensor {
   const dataType = inp.type === 'int64' ? DataType.INT64 : inp.type === 'bool' ? DataType.BOOL : DataType.FLOAT;
-  return { name, dataType, dims: inp.shape, bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), location: { kind: 'typed' } };
+  return {
+    name,
+    dataType,
+    dims: inp.shape,
+    bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    location: { kind: 'typed' },
+  };
 }
 
 function dataOf(inp: CaseInput, r: () => number): Float32Array | BigInt64Array | Uint8Array {
@@ -135,14 +141,31 @@ export async function gradCheck(c: OpCase, seed = 1): Promise<CheckResult[]> {
   const model = parseModel(encodeModel({ opsetImports: opsets, graph }), `${c.name}.onnx`);
   const shapes = await probeShapes(model);
 
-  const wrt = c.inputs.flatMap((inp, i) => (inp && !inp.constant && !inp.noGrad && (inp.type ?? 'float') === 'float' ? [names[i]] : []));
+  const wrt = c.inputs.flatMap((inp, i) =>
+    inp && !inp.constant && !inp.noGrad && (inp.type ?? 'float') === 'float' ? [names[i]] : [],
+  );
   const b = new GraphBuilder(opset);
   const seedNames = outNames.map((o) => `seed_${o}`);
-  const grads = backward({ graph: model.graph, opsets, shapes, registry: defaultRegistry(), wrt, seeds: new Map(outNames.map((o, k) => [o, seedNames[k]])), b });
+  const grads = backward({
+    graph: model.graph,
+    opsets,
+    shapes,
+    registry: defaultRegistry(),
+    wrt,
+    seeds: new Map(outNames.map((o, k) => [o, seedNames[k]])),
+    b,
+  });
   const gradOutputs = wrt.map((w) => `grad_${w}`);
   for (const [k, w] of wrt.entries()) {
     const g = grads.get(w) ?? b.zerosLike(w);
-    b.nodes.push({ name: gradOutputs[k], opType: 'Identity', domain: '', inputs: [g], outputs: [gradOutputs[k]], attrs: {} });
+    b.nodes.push({
+      name: gradOutputs[k],
+      opType: 'Identity',
+      domain: '',
+      inputs: [g],
+      outputs: [gradOutputs[k]],
+      attrs: {},
+    });
   }
   const outShapes = outNames.map((o) => shapes.get(o)!.dims);
   const gradGraph: Graph = {
@@ -183,10 +206,18 @@ export async function gradCheck(c: OpCase, seed = 1): Promise<CheckResult[]> {
         const d = fill(x.length, 'normal', r);
         let analytic = 0;
         for (let i = 0; i < x.length; i++) analytic += gw[i] * d[i];
-        const shifted = (sign: number): Feeds => ({ ...feeds, [w]: { data: x.map((v, i) => v + sign * eps * d[i]), dims: feeds[w].dims } as HostTensor });
+        const shifted = (sign: number): Feeds => ({
+          ...feeds,
+          [w]: { data: x.map((v, i) => v + sign * eps * d[i]), dims: feeds[w].dims } as HostTensor,
+        });
         const numeric = ((await f(shifted(1))) - (await f(shifted(-1)))) / (2 * eps);
         const scale = Math.max(Math.abs(analytic), Math.abs(numeric), 1e-3);
-        results.push({ input: c.inputs.indexOf(c.inputs.find((_, i) => names[i] === w)!), analytic, numeric, relErr: Math.abs(analytic - numeric) / scale });
+        results.push({
+          input: c.inputs.indexOf(c.inputs.find((_, i) => names[i] === w)!),
+          analytic,
+          numeric,
+          relErr: Math.abs(analytic - numeric) / scale,
+        });
       }
     }
     return results;

@@ -7,6 +7,9 @@ export const abs = unaryRule('Abs', 6, (ctx, dy, x) => {
   if (ctx.opset >= 9) return b.op('Mul', [dy, b.op('Sign', [x])]);
   const zero = scalarLike(ctx, 0, x);
   const to = ctx.dtype(x) || DataType.FLOAT;
-  const sign = b.op('Sub', [b.op('Cast', [b.op('Greater', [x, zero])], { to }), b.op('Cast', [b.op('Less', [x, zero])], { to })]);
+  const sign = b.op('Sub', [
+    b.op('Cast', [b.op('Greater', [x, zero])], { to }),
+    b.op('Cast', [b.op('Less', [x, zero])], { to }),
+  ]);
   return b.op('Mul', [dy, sign]);
 });

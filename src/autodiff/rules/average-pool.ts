@@ -33,14 +33,20 @@ export const averagePool: GradRule = {
  * 1/divisor per output position, row-major over the output's spatial dims: the window's taps inside
  * the input ('valid'), inside the padded input ('clipped'), or all of them ('kernel').
  */
-function inverseDivisor(win: Window, spatial: number[], out: number[], count: 'valid' | 'clipped' | 'kernel'): number[] {
+function inverseDivisor(
+  win: Window,
+  spatial: number[],
+  out: number[],
+  count: 'valid' | 'clipped' | 'kernel',
+): number[] {
   const perAxis = out.map((n, i) =>
     Array.from({ length: n }, (_, o) => {
       const start = o * win.strides[i] - win.begin[i];
       let taps = 0;
       for (let a = 0; a < win.kernel[i]; a++) {
         const p = start + a * win.dilations[i];
-        if (count === 'kernel' || (count === 'clipped' ? p < spatial[i] + win.end[i] : p >= 0 && p < spatial[i])) taps++;
+        if (count === 'kernel' || (count === 'clipped' ? p < spatial[i] + win.end[i] : p >= 0 && p < spatial[i]))
+          taps++;
       }
       return taps;
     }),

@@ -5,14 +5,23 @@ import type { GradContext, GradRule } from '../registry.js';
 
 function batchNormBack(ctx: GradContext): (string | null)[] {
   const { b, node } = ctx;
-  if (attrInt(node, 'training_mode', 0) !== 0) throw new Error('BatchNormalization with training_mode=1 is not supported (only the inference form is differentiable)');
+  if (attrInt(node, 'training_mode', 0) !== 0)
+    throw new Error(
+      'BatchNormalization with training_mode=1 is not supported (only the inference form is differentiable)',
+    );
   const [x, scale, , mean, variance] = [0, 1, 2, 3, 4].map((i) => ctx.x(i));
   const dy = ctx.dy(0)!;
   const rank = ctx.shape(x).length;
   const [tx, ts, tv] = [ctx.dtype(x), ctx.dtype(scale), ctx.dtype(variance)];
   // From opset 15 scale/B (T1) and mean/var (T2) may differ in type from X.
   const cast = (v: string, from: number, to: number) => (from === to || !from || !to ? v : b.op('Cast', [v], { to }));
-  const perChannel = (v: string) => (rank > 2 ? b.unsqueeze(v, Array.from({ length: rank - 2 }, (_, k) => k + 1)) : v);
+  const perChannel = (v: string) =>
+    rank > 2
+      ? b.unsqueeze(
+          v,
+          Array.from({ length: rank - 2 }, (_, k) => k + 1),
+        )
+      : v;
   const axes = [0, ...Array.from({ length: rank - 2 }, (_, k) => k + 2)];
 
   const eps = b.scalar(attrFloat(node, 'epsilon', 1e-5), tv);

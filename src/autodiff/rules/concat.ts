@@ -28,10 +28,16 @@ export const concat: GradRule = {
     }
 
     // Some extent varies with the batch: read it from the input's shape at run time.
-    if (ctx.opset < 10) throw new Error(`Concat along an axis of run-time size needs opset 10 for the gradient; the model is at opset ${ctx.opset}`);
+    if (ctx.opset < 10)
+      throw new Error(
+        `Concat along an axis of run-time size needs opset 10 for the gradient; the model is at opset ${ctx.opset}`,
+      );
     const axisIdx = b.i64([axis]);
-    const sizeT = sizes.map((s, i) => (typeof s === 'number' ? b.i64([s]) : b.op('Gather', [b.shapeOf(node.inputs[i]), axisIdx])));
-    if (ctx.opset >= 13 && wanted.every(Boolean)) return b.emit('Split', [dy, b.op('Concat', sizeT, { axis: 0 })], { axis }, n);
+    const sizeT = sizes.map((s, i) =>
+      typeof s === 'number' ? b.i64([s]) : b.op('Gather', [b.shapeOf(node.inputs[i]), axisIdx]),
+    );
+    if (ctx.opset >= 13 && wanted.every(Boolean))
+      return b.emit('Split', [dy, b.op('Concat', sizeT, { axis: 0 })], { axis }, n);
     const last = wanted.lastIndexOf(true);
     let start = b.i64([0]);
     return sizeT.map((s, i) => {

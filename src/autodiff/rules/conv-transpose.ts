@@ -21,12 +21,15 @@ export const convTranspose: GradRule = {
     const pads = attrInts(node, 'pads');
     // The rows cropped from the full transposed convolution. With output_shape or SAME_*, ONNX Runtime
     // crops the odd row at the end for SAME_UPPER, else at the start (checked against its forward).
-    const total = kernel.map((k, i) => (xs.spatial[i] - 1) * strides[i] + dilated(k, dilations[i]) + outPad[i] - ys.spatial[i]);
+    const total = kernel.map(
+      (k, i) => (xs.spatial[i] - 1) * strides[i] + dilated(k, dilations[i]) + outPad[i] - ys.spatial[i],
+    );
     const begin = total.map((t, i) => {
       if (autoPad === 'NOTSET' && !attrInts(node, 'output_shape')) return pads?.[i] ?? 0;
       return autoPad === 'SAME_UPPER' ? Math.floor(t / 2) : t - Math.floor(t / 2);
     });
-    if (begin.some((p) => p < 0)) throw new Error(`output_shape larger than the full transposed convolution is not supported`);
+    if (begin.some((p) => p < 0))
+      throw new Error(`output_shape larger than the full transposed convolution is not supported`);
     const win: Window = { kernel, strides, dilations, begin, end: total.map((t, i) => t - begin[i]) };
     const group = groupOf(ctx);
     // The adjoint of a transposed convolution is the convolution with the same weights.

@@ -19,7 +19,9 @@ export function ncSpatial(ctx: GradContext, name: string): { c: number; spatial:
   const dims = ctx.shape(name);
   const rest = dims.slice(1);
   if (dims.length < 3 || !rest.every((d): d is number => typeof d === 'number'))
-    throw new Error(`needs static channel and spatial dimensions, got [${dims.map((d) => d ?? '?').join(', ')}] for ${name}`);
+    throw new Error(
+      `needs static channel and spatial dimensions, got [${dims.map((d) => d ?? '?').join(', ')}] for ${name}`,
+    );
   return { c: rest[0], spatial: rest.slice(1) };
 }
 
@@ -42,7 +44,8 @@ export function readWindow(ctx: GradContext, kernel: number[], spatial: number[]
   const needed = spatial.map((size, k) => (Math.ceil(size / strides[k]) - 1) * strides[k] + kernel[k] - size);
   const begin = needed.map((p) => Math.trunc(autoPad === 'SAME_LOWER' ? (p + 1) / 2 : p / 2));
   // A kernel much smaller than the stride gives ONNX Runtime a negative leading pad (a crop).
-  if (begin.some((p) => p < 0)) throw new Error(`${autoPad} with a kernel smaller than the stride crops the input; its gradient is not supported`);
+  if (begin.some((p) => p < 0))
+    throw new Error(`${autoPad} with a kernel smaller than the stride crops the input; its gradient is not supported`);
   return { kernel, strides, dilations, begin, end: needed.map((p, k) => p - begin[k]) };
 }
 
@@ -151,7 +154,13 @@ export function convWeightGrad(
   const inside = out.every((o, i) => begin[i] === 0 && (o - 1) * strides[i] < size[i]);
   if (taps === 1 && b.opset >= 10 && inside && strides.some((s) => s !== 1)) {
     // A strided 1x1 kernel reads a subsample: take it before the transpose.
-    x = b.op('Slice', [x, b.i64(Array(r).fill(0)), b.i64(out.map((o, i) => (o - 1) * strides[i] + 1)), b.i64(iota(r, 2)), b.i64(strides)]);
+    x = b.op('Slice', [
+      x,
+      b.i64(Array(r).fill(0)),
+      b.i64(out.map((o, i) => (o - 1) * strides[i] + 1)),
+      b.i64(iota(r, 2)),
+      b.i64(strides),
+    ]);
     [size, strides] = [out, Array(r).fill(1)];
   }
   const positions = size.reduce((p, q) => p * q, 1);
@@ -162,13 +171,21 @@ export function convWeightGrad(
     const k = unravel(t, kernel);
     for (const o of outCoords) {
       const at = o.map((p, i) => p * strides[i] + k[i] * dilations[i] - begin[i]);
-      table.push(at.every((a, i) => a >= 0 && a < size[i]) ? at.reduce((acc, a, i) => acc * size[i] + a, 0) : positions);
+      table.push(
+        at.every((a, i) => a >= 0 && a < size[i]) ? at.reduce((acc, a, i) => acc * size[i] + a, 0) : positions,
+      );
     }
   }
   const [cg, mg] = [xShape.c / group, gyShape.c / group];
-  let rows = b.op('Reshape', [b.op('Transpose', [b.op('Reshape', [x, b.i64([-1, xShape.c, positions])])], { perm: [1, 2, 0] }), b.i64([xShape.c, positions, -1])]);
+  let rows = b.op('Reshape', [
+    b.op('Transpose', [b.op('Reshape', [x, b.i64([-1, xShape.c, positions])])], { perm: [1, 2, 0] }),
+    b.i64([xShape.c, positions, -1]),
+  ]);
   if (table.includes(positions)) rows = pad(b, rows, [0, 0, 0, 0, 1, 0]);
-  const col = b.op('Reshape', [b.op('Gather', [rows, b.i64(table, [taps, points])], { axis: 1 }), b.i64([group, cg * taps, -1])]);
+  const col = b.op('Reshape', [
+    b.op('Gather', [rows, b.i64(table, [taps, points])], { axis: 1 }),
+    b.i64([group, cg * taps, -1]),
+  ]);
   // gy [N, g·Mg, O] → [g, O·N, Mg], rows in the col's column order (3-D transposes: ORT's fast ones).
   let gyt = b.op('Transpose', [b.op('Reshape', [gy, b.i64([-1, group * mg, points])])], { perm: [2, 0, 1] });
   if (group === 1) gyt = b.op('Reshape', [gyt, b.i64([1, -1, mg])]);
@@ -198,7 +215,9 @@ export function foldWindows(
   group?: number,
 ): string {
   const { kernel, strides, dilations, begin } = win;
-  const over = kernel.map((k, i) => (outSpatial[i] - 1) * strides[i] + dilated(k, dilations[i]) - begin[i] - inSpatial[i]);
+  const over = kernel.map(
+    (k, i) => (outSpatial[i] - 1) * strides[i] + dilated(k, dilations[i]) - begin[i] - inSpatial[i],
+  );
   return b.op('ConvTranspose', [cols, weight], {
     strides,
     dilations,

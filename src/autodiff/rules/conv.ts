@@ -1,7 +1,17 @@
 // Y = conv(X, W) + B with X [N, C, S...], W [M, C/group, k...].
 import { DataType } from '../../graph/ir.js';
 import type { GradContext, GradRule } from '../registry.js';
-import { convTo, convWeightGrad, dilated, foldWindows, groupOf, kernelOf, ncSpatial, readWindow, type Window } from './conv-util.js';
+import {
+  convTo,
+  convWeightGrad,
+  dilated,
+  foldWindows,
+  groupOf,
+  kernelOf,
+  ncSpatial,
+  readWindow,
+  type Window,
+} from './conv-util.js';
 
 export const conv: GradRule = {
   opType: 'Conv',
@@ -26,17 +36,28 @@ export const conv: GradRule = {
  * dX is the transposed convolution of dY with the same weights. With unit strides it is also a plain
  * convolution with the kernels flipped and their channel axes swapped, which runs faster.
  */
-function inputGrad(ctx: GradContext, dy: string, w: string, win: Window, xs: { c: number; spatial: number[] }, out: number[], group: number): string {
+function inputGrad(
+  ctx: GradContext,
+  dy: string,
+  w: string,
+  win: Window,
+  xs: { c: number; spatial: number[] },
+  out: number[],
+  group: number,
+): string {
   const { b } = ctx;
   const { kernel, dilations } = win;
   const begin = kernel.map((k, i) => dilated(k, dilations[i]) - 1 - win.begin[i]);
-  if (win.strides.some((s) => s !== 1) || begin.some((p) => p < 0)) return foldWindows(b, dy, w, win, xs.spatial, out, group);
+  if (win.strides.some((s) => s !== 1) || begin.some((p) => p < 0))
+    return foldWindows(b, dy, w, win, xs.spatial, out, group);
   const [m, cg] = ctx.shape(w) as number[];
   const taps = kernel.reduce((p, q) => p * q, 1);
   // Reversing every spatial axis reverses the flattened kernel: a product with the exchange matrix.
   let flat = b.op('Reshape', [w, b.i64([m, cg, taps])]);
   if (taps > 1) {
-    const exchange = Array.from({ length: taps * taps }, (_, i) => (Math.floor(i / taps) + (i % taps) === taps - 1 ? 1 : 0));
+    const exchange = Array.from({ length: taps * taps }, (_, i) =>
+      Math.floor(i / taps) + (i % taps) === taps - 1 ? 1 : 0,
+    );
     flat = b.op('MatMul', [flat, b.tensor(exchange, ctx.dtype(w) || DataType.FLOAT, [taps, taps])]);
   }
   // [g·Mg, Cg, K] → [g·Cg, Mg, K]

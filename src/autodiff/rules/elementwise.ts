@@ -21,7 +21,11 @@ export function keepWhere(ctx: GradContext, cond: string, g: string): string {
 }
 
 /** A rule for a one-input op whose gradient is a function of dY, X and Y. */
-export function unaryRule(opType: string, since: number, grad: (ctx: GradContext, dy: string, x: string, y: string) => string | null): GradRule {
+export function unaryRule(
+  opType: string,
+  since: number,
+  grad: (ctx: GradContext, dy: string, x: string, y: string) => string | null,
+): GradRule {
   return {
     opType,
     since,

@@ -19,7 +19,13 @@ export const gather: GradRule = {
     const dtype = floatType(ctx, x);
     const d = dims[axis];
     const values = ctx.constant(idx);
-    const norm = values && (typeof d === 'number' ? values.map((v) => (v < 0 ? v + d : v)) : values.every((v) => v >= 0) ? values : undefined);
+    const norm =
+      values &&
+      (typeof d === 'number'
+        ? values.map((v) => (v < 0 ? v + d : v))
+        : values.every((v) => v >= 0)
+          ? values
+          : undefined);
 
     // A constant scalar or run of consecutive indices (e.g. the q/k/v picks of a fused projection) is a zero Pad.
     if (norm && norm.length > 0 && q <= 1 && typeof d === 'number' && norm.every((v, k) => v === norm[0] + k)) {
@@ -35,7 +41,10 @@ export const gather: GradRule = {
           `the gradient of Gather with ${values ? 'repeated' : 'run-time'} indices sums the repeats with ScatterND reduction='add', which needs opset 16; the model is at opset ${ctx.opset}`,
         );
       reduction = 'add';
-    } else if (ctx.opset < 11) throw new Error(`the gradient of Gather scatters with ScatterND, which needs opset 11; the model is at opset ${ctx.opset}`);
+    } else if (ctx.opset < 11)
+      throw new Error(
+        `the gradient of Gather scatters with ScatterND, which needs opset 11; the model is at opset ${ctx.opset}`,
+      );
 
     let ind: string;
     if (norm) ind = b.i64(norm, [...(idxDims as number[]), 1]);

@@ -16,8 +16,20 @@ export const gemm: GradRule = {
     const [a, bm, c] = [ctx.x(0), ctx.x(1), ctx.x(2)];
     const gemm = (p: string, q: string, transA: number, transB: number) =>
       b.op('Gemm', [p, q], { alpha: float(alpha), transA: transA || undefined, transB: transB || undefined });
-    const da = !ctx.needs(0) ? null : ta === 0 ? gemm(dy, bm, 0, 1 - tb) : tb === 0 ? gemm(bm, dy, 0, 1) : gemm(bm, dy, 1, 1);
-    const db = !ctx.needs(1) ? null : tb === 0 ? gemm(a, dy, 1 - ta, 0) : ta === 0 ? gemm(dy, a, 1, 0) : gemm(dy, a, 1, 1);
+    const da = !ctx.needs(0)
+      ? null
+      : ta === 0
+        ? gemm(dy, bm, 0, 1 - tb)
+        : tb === 0
+          ? gemm(bm, dy, 0, 1)
+          : gemm(bm, dy, 1, 1);
+    const db = !ctx.needs(1)
+      ? null
+      : tb === 0
+        ? gemm(a, dy, 1 - ta, 0)
+        : ta === 0
+          ? gemm(dy, a, 1, 0)
+          : gemm(dy, a, 1, 1);
     let dc: string | null = null;
     if (c && ctx.needs(2)) {
       dc = ctx.reduceTo(dy, ctx.shape(ctx.y(0)), c);

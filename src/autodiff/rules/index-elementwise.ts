@@ -20,6 +20,26 @@ import { tanh } from './tanh.js';
 import { where } from './where.js';
 
 export const ELEMENTWISE_RULES: GradRule[] = [
-  sub, mul, div, pow, sqrt, exp, log, neg, abs, clip6, clip11, sigmoid, tanh, leakyRelu, gelu, erf, identity,
-  dropout7, dropout12, cast6, cast13, where,
+  sub,
+  mul,
+  div,
+  pow,
+  sqrt,
+  exp,
+  log,
+  neg,
+  abs,
+  clip6,
+  clip11,
+  sigmoid,
+  tanh,
+  leakyRelu,
+  gelu,
+  erf,
+  identity,
+  dropout7,
+  dropout12,
+  cast6,
+  cast13,
+  where,
 ];

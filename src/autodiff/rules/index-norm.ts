@@ -7,7 +7,16 @@ import { reduceSum, reduceSum13 } from './reduce-sum.js';
 import { softmax, softmax13 } from './softmax.js';
 
 export const NORM_RULES: GradRule[] = [
-  softmax, softmax13, logSoftmax, logSoftmax13, layerNormalization,
-  batchNormalization9, batchNormalization14, batchNormalization15,
-  reduceMean, reduceMean18, reduceSum, reduceSum13,
+  softmax,
+  softmax13,
+  logSoftmax,
+  logSoftmax13,
+  layerNormalization,
+  batchNormalization9,
+  batchNormalization14,
+  batchNormalization15,
+  reduceMean,
+  reduceMean18,
+  reduceSum,
+  reduceSum13,
 ];

@@ -9,4 +9,16 @@ import { squeeze } from './squeeze.js';
 import { transpose } from './transpose.js';
 import { unsqueeze } from './unsqueeze.js';
 
-export const SHAPE_RULES: GradRule[] = [transpose, squeeze, unsqueeze, concat, split, slice1, slice10, gather, expand, pad2, pad11];
+export const SHAPE_RULES: GradRule[] = [
+  transpose,
+  squeeze,
+  unsqueeze,
+  concat,
+  split,
+  slice1,
+  slice10,
+  gather,
+  expand,
+  pad2,
+  pad11,
+];

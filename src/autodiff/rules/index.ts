@@ -12,7 +12,13 @@ import { SHAPE_RULES } from './index-shape.js';
 
 export const CORE_RULES: GradRule[] = [add, flatten, gemm, matmul, relu, reshape];
 
-export const ALL_RULES: GradRule[] = [...CORE_RULES, ...CONV_RULES, ...ELEMENTWISE_RULES, ...NORM_RULES, ...SHAPE_RULES];
+export const ALL_RULES: GradRule[] = [
+  ...CORE_RULES,
+  ...CONV_RULES,
+  ...ELEMENTWISE_RULES,
+  ...NORM_RULES,
+  ...SHAPE_RULES,
+];
 
 export function defaultRegistry(): RuleRegistry {
   return new RuleRegistry().add(...ALL_RULES);

@@ -18,7 +18,10 @@ function normalized(ctx: GradContext, axis: number): { xhat: string; invstd: str
   if (nd.every((d) => typeof d === 'number')) ones = b.scalar(1, dt, nd as number[]);
   else {
     const one = new Uint8Array((dt === DataType.DOUBLE ? new Float64Array([1]) : new Float32Array([1])).buffer);
-    const value: Attr = { type: 'tensor', t: { name: '', dataType: dt, dims: [1], bytes: one, location: { kind: 'typed' } } };
+    const value: Attr = {
+      type: 'tensor',
+      t: { name: '', dataType: dt, dims: [1], bytes: one, location: { kind: 'typed' } },
+    };
     const dims = b.op('Slice', [b.shapeOf(x), b.i64([axis]), b.i64([nd.length + axis])]);
     ones = b.op('ConstantOfShape', [dims], { value });
   }
@@ -33,7 +36,8 @@ export const layerNormalization: GradRule = {
   since: 17,
   grad(ctx) {
     const { b, node } = ctx;
-    if (ctx.dy(1) || ctx.dy(2)) throw new Error('gradients flowing into the Mean/InvStdDev outputs of LayerNormalization are not supported');
+    if (ctx.dy(1) || ctx.dy(2))
+      throw new Error('gradients flowing into the Mean/InvStdDev outputs of LayerNormalization are not supported');
     const [x, scale, bias] = [ctx.x(0), ctx.x(1), ctx.x(2)];
     const rank = ctx.shape(x).length;
     const axis = attrInt(node, 'axis', -1);

@@ -27,7 +27,11 @@ export const maxPool: GradRule = {
     if (ctx.opset >= 16) {
       const flat = b.i64([-1]);
       const zeros = b.op('Reshape', [b.zerosLike(x, ctx.dtype(x)), flat]);
-      const scattered = b.op('ScatterElements', [zeros, b.op('Reshape', [indices, flat]), b.op('Reshape', [dy, flat])], { axis: 0, reduction: 'add' });
+      const scattered = b.op(
+        'ScatterElements',
+        [zeros, b.op('Reshape', [indices, flat]), b.op('Reshape', [dy, flat])],
+        { axis: 0, reduction: 'add' },
+      );
       return [b.op('Reshape', [scattered, b.i64([-1, xs.c, ...xs.spatial])])];
     }
     checkPoolSize(ctx, win, xs.spatial, ys.spatial);
@@ -40,7 +44,15 @@ export const maxPool: GradRule = {
  * positions marks the picked one, and a ConvTranspose with a one-hot kernel sums the windows back
  * onto the input (overlaps add up), all with ops of opset 8.
  */
-function foldArgmax(ctx: GradContext, indices: string, dy: string, win: Window, c: number, spatial: number[], out: number[]): string {
+function foldArgmax(
+  ctx: GradContext,
+  indices: string,
+  dy: string,
+  win: Window,
+  c: number,
+  spatial: number[],
+  out: number[],
+): string {
   const { b } = ctx;
   const dtype = ctx.dtype(ctx.x(0)) || DataType.FLOAT;
   const { kernel, strides, dilations, begin } = win;
@@ -78,4 +90,3 @@ function foldArgmax(ctx: GradContext, indices: string, dy: string, win: Window, 
   const folded = foldWindows(b, batched, weight, win, spatial, out);
   return b.op('Reshape', [folded, b.i64([-1, c, ...spatial])]);
 }
-

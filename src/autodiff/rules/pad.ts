@@ -3,7 +3,17 @@
 import { attrInts, attrString, type Dim } from '../../graph/ir.js';
 import type { GraphBuilder } from '../builder.js';
 import type { GradContext, GradRule } from '../registry.js';
-import { asInt64, constInput, flatIndices, floatType, normAxis, padZeros, PAST_END, scatterFlat, sliceConst } from './shape-util.js';
+import {
+  asInt64,
+  constInput,
+  flatIndices,
+  floatType,
+  normAxis,
+  padZeros,
+  PAST_END,
+  scatterFlat,
+  sliceConst,
+} from './shape-util.js';
 
 type Mode = 'constant' | 'reflect' | 'edge' | 'wrap';
 
@@ -17,7 +27,10 @@ export const pad2: GradRule = {
     const mode = attrString(ctx.node, 'mode', 'constant') as Mode;
     const axes = [...Array(rank).keys()];
     const g = staticGrad(ctx, mode, pads, axes);
-    if (!g) throw new Error(`the gradient of a ${mode} Pad over an axis of run-time size needs opset 16; the model is at opset ${ctx.opset}`);
+    if (!g)
+      throw new Error(
+        `the gradient of a ${mode} Pad over an axis of run-time size needs opset 16; the model is at opset ${ctx.opset}`,
+      );
     return [g];
   },
 };
@@ -45,7 +58,10 @@ export const pad11: GradRule = {
       dx = b.op('Pad', [dy, neg, ...axesInput]);
     }
     if (!dx) {
-      if (ctx.opset < 16) throw new Error(`the gradient of a ${mode} Pad with run-time pads or sizes, or cropping, needs ScatterElements reduction='add' (opset 16); the model is at opset ${ctx.opset}`);
+      if (ctx.opset < 16)
+        throw new Error(
+          `the gradient of a ${mode} Pad with run-time pads or sizes, or cropping, needs ScatterElements reduction='add' (opset 16); the model is at opset ${ctx.opset}`,
+        );
       // Pad the element positions the same way; every padded cell sends its dY to the position it copied.
       const positions = b.op('Pad', [flatIndices(b, x, dims), ctx.x(1), ...axesInput], { mode });
       dx = scatterFlat(b, x, dims, positions, dy, floatType(ctx, x), true);
@@ -75,21 +91,33 @@ function staticGrad(ctx: GradContext, mode: Mode, pads: number[], axes: number[]
   const rank = dims.length;
   const m = axes.length;
   if (pads.length !== 2 * m) throw new Error(`Pad has ${pads.length} pads for ${m} axes`);
-  const padded = axes.map((a, k) => ({ axis: a, before: pads[k], after: pads[k + m] })).filter((p) => p.before !== 0 || p.after !== 0);
+  const padded = axes
+    .map((a, k) => ({ axis: a, before: pads[k], after: pads[k + m] }))
+    .filter((p) => p.before !== 0 || p.after !== 0);
   const dy = ctx.dy(0)!;
   if (padded.length === 0) return dy;
 
   if (mode === 'constant') {
-    if (padded.some((p) => p.before < 0 || p.after < 0)) return padZeros(b, dy, rank, new Map(padded.map((p) => [p.axis, [-p.before, -p.after]])));
+    if (padded.some((p) => p.before < 0 || p.after < 0))
+      return padZeros(b, dy, rank, new Map(padded.map((p) => [p.axis, [-p.before, -p.after]])));
     const ends = padded.map((p) => {
       const n = dims[p.axis];
       return typeof n === 'number' ? p.before + n : p.after > 0 ? -p.after : PAST_END;
     });
-    return sliceConst(b, dy, padded.map((p) => p.before), ends, padded.map((p) => p.axis));
+    return sliceConst(
+      b,
+      dy,
+      padded.map((p) => p.before),
+      ends,
+      padded.map((p) => p.axis),
+    );
   }
 
   const fits = (p: { before: number; after: number }, n: Dim) =>
-    typeof n === 'number' && p.before >= 0 && p.after >= 0 && (mode === 'edge' || (mode === 'reflect' ? Math.max(p.before, p.after) < n : Math.max(p.before, p.after) <= n));
+    typeof n === 'number' &&
+    p.before >= 0 &&
+    p.after >= 0 &&
+    (mode === 'edge' || (mode === 'reflect' ? Math.max(p.before, p.after) < n : Math.max(p.before, p.after) <= n));
   if (!padded.every((p) => fits(p, dims[p.axis]))) return null;
   let g = dy;
   for (const p of padded) g = axisGrad(b, g, p.axis, dims[p.axis] as number, p.before, p.after, mode);
@@ -117,8 +145,10 @@ function axisGrad(b: GraphBuilder, g: string, axis: number, n: number, pb: numbe
   }
   if (pe > 0) {
     const end = pb + n;
-    if (mode === 'edge') parts.push({ from: n - 1, to: n, piece: () => b.reduce('ReduceSum', slice(end, end + pe), [axis], true) });
-    else if (mode === 'reflect') parts.push({ from: n - 1 - pe, to: n - 1, piece: (a, c) => pick(seq(a, c, (i) => pb + 2 * n - 2 - i)) });
+    if (mode === 'edge')
+      parts.push({ from: n - 1, to: n, piece: () => b.reduce('ReduceSum', slice(end, end + pe), [axis], true) });
+    else if (mode === 'reflect')
+      parts.push({ from: n - 1 - pe, to: n - 1, piece: (a, c) => pick(seq(a, c, (i) => pb + 2 * n - 2 - i)) });
     else parts.push({ from: 0, to: pe, piece: (a, c) => slice(end + a, end + c) });
   }
   const cuts = [...new Set(parts.flatMap((p) => [p.from, p.to]))].sort((p, q) => p - q);

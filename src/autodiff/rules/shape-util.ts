@@ -27,7 +27,10 @@ export function shapeOf(b: GraphBuilder, x: string, dims: readonly Dim[]): strin
 
 /** Zeros of a float type, shaped by the 1-D int64 tensor `shape`. */
 export function zerosOfShape(b: GraphBuilder, shape: string, dataType: number): string {
-  const value: Attr = { type: 'tensor', t: { name: '', dataType, dims: [1], bytes: new Uint8Array(elementBytes(dataType)), location: { kind: 'typed' } } };
+  const value: Attr = {
+    type: 'tensor',
+    t: { name: '', dataType, dims: [1], bytes: new Uint8Array(elementBytes(dataType)), location: { kind: 'typed' } },
+  };
   return b.op('ConstantOfShape', [shape], { value });
 }
 
@@ -42,7 +45,12 @@ export function floatType(ctx: GradContext, name: string): number {
 }
 
 /** Zero-filled Pad of x; pads maps an axis to its [before, after] (negative crops). */
-export function padZeros(b: GraphBuilder, x: string, rank: number, pads: ReadonlyMap<number, readonly [number, number]>): string {
+export function padZeros(
+  b: GraphBuilder,
+  x: string,
+  rank: number,
+  pads: ReadonlyMap<number, readonly [number, number]>,
+): string {
   const flat = Array<number>(2 * rank).fill(0);
   for (const [a, [before, after]] of pads) {
     flat[a] = before;
@@ -55,7 +63,14 @@ export function padZeros(b: GraphBuilder, x: string, rank: number, pads: Readonl
 }
 
 /** Slice with constant bounds, in the form of the opset (steps need opset 10). */
-export function sliceConst(b: GraphBuilder, x: string, starts: number[], ends: number[], axes: number[], steps?: number[]): string {
+export function sliceConst(
+  b: GraphBuilder,
+  x: string,
+  starts: number[],
+  ends: number[],
+  axes: number[],
+  steps?: number[],
+): string {
   const unit = !steps || steps.every((s) => s === 1);
   if (b.opset >= 10) {
     const inputs = [x, b.i64(starts), b.i64(ends), b.i64(axes)];
@@ -85,13 +100,27 @@ export function flatIndices(b: GraphBuilder, x: string, dims: readonly Dim[]): s
  * Zeros shaped like x with dy written (or, with `add`, accumulated) at the flat positions idx,
  * where idx is shaped like dy and holds values from flatIndices(x).
  */
-export function scatterFlat(b: GraphBuilder, x: string, dims: readonly Dim[], idx: string, dy: string, dataType: number, add: boolean): string {
-  if (add && b.opset < 16) throw new Error(`accumulating scatter (ScatterElements reduction='add') needs opset 16; the model is at opset ${b.opset}`);
+export function scatterFlat(
+  b: GraphBuilder,
+  x: string,
+  dims: readonly Dim[],
+  idx: string,
+  dy: string,
+  dataType: number,
+  add: boolean,
+): string {
+  if (add && b.opset < 16)
+    throw new Error(
+      `accumulating scatter (ScatterElements reduction='add') needs opset 16; the model is at opset ${b.opset}`,
+    );
   const flat = b.i64([-1]);
   const s = staticDims(dims);
   const n = s ? b.i64([s.reduce((p, q) => p * q, 1)]) : b.op('Reshape', [b.op('Size', [x]), b.i64([1])]);
   const zeros = zerosOfShape(b, n, dataType);
-  const scattered = b.op('ScatterElements', [zeros, b.op('Reshape', [idx, flat]), b.op('Reshape', [dy, flat])], { axis: 0, reduction: add ? 'add' : undefined });
+  const scattered = b.op('ScatterElements', [zeros, b.op('Reshape', [idx, flat]), b.op('Reshape', [dy, flat])], {
+    axis: 0,
+    reduction: add ? 'add' : undefined,
+  });
   return b.op('Reshape', [scattered, shapeOf(b, x, dims)]);
 }
 

@@ -1,7 +1,19 @@
 // dX is dY put back where the slice took it from, zeros elsewhere.
 import { attrInts } from '../../graph/ir.js';
 import type { GradContext, GradRule } from '../registry.js';
-import { asInt64, constInput, flatIndices, floatType, INT64_MIN, normAxis, padZeros, scatterFlat, sliceConst, staticDims, zerosLike } from './shape-util.js';
+import {
+  asInt64,
+  constInput,
+  flatIndices,
+  floatType,
+  INT64_MIN,
+  normAxis,
+  padZeros,
+  scatterFlat,
+  sliceConst,
+  staticDims,
+  zerosLike,
+} from './shape-util.js';
 
 /** Opset 1-9: bounds are attributes, steps are 1. */
 export const slice1: GradRule = {
@@ -12,8 +24,17 @@ export const slice1: GradRule = {
     const ends = attrInts(ctx.node, 'ends') ?? [];
     const rank = ctx.shape(ctx.x(0)).length;
     const axes = (attrInts(ctx.node, 'axes') ?? starts.map((_, k) => k)).map((a) => normAxis(a, rank));
-    const g = staticGrad(ctx, starts, ends, axes, starts.map(() => 1));
-    if (!g) throw new Error(`Slice over an axis of run-time size needs opset 11 for its gradient; the model is at opset ${ctx.opset}`);
+    const g = staticGrad(
+      ctx,
+      starts,
+      ends,
+      axes,
+      starts.map(() => 1),
+    );
+    if (!g)
+      throw new Error(
+        `Slice over an axis of run-time size needs opset 11 for its gradient; the model is at opset ${ctx.opset}`,
+      );
     return [g];
   },
 };
@@ -40,7 +61,10 @@ export const slice10: GradRule = {
       const g = staticGrad(ctx, starts, ends, axes, steps);
       if (g) return [g];
     }
-    if (ctx.opset < 11) throw new Error(`a Slice with run-time bounds or sizes needs opset 11 for its gradient; the model is at opset ${ctx.opset}`);
+    if (ctx.opset < 11)
+      throw new Error(
+        `a Slice with run-time bounds or sizes needs opset 11 for its gradient; the model is at opset ${ctx.opset}`,
+      );
     if (steps && steps.every((s) => s === 1)) return [runtimePad(ctx, axes)];
     // Steps known only at run time: slice the element positions the same way and scatter dY there.
     const positions = b.op('Slice', [flatIndices(b, x, dims), ...node.inputs.slice(1)]);
@@ -53,7 +77,13 @@ export const slice10: GradRule = {
  * axes with zeros (Unsqueeze, Concat, Reshape), then one zero Pad to X's extent. Null when an
  * axis the construction needs has a run-time size.
  */
-function staticGrad(ctx: GradContext, starts: number[], ends: number[], axes: number[], steps: number[]): string | null {
+function staticGrad(
+  ctx: GradContext,
+  starts: number[],
+  ends: number[],
+  axes: number[],
+  steps: number[],
+): string | null {
   const { b } = ctx;
   const x = ctx.x(0);
   const dims = ctx.shape(x);
@@ -80,7 +110,15 @@ function staticGrad(ctx: GradContext, starts: number[], ends: number[], axes: nu
 
   let g = ctx.dy(0)!;
   const reversed = axes.filter((_, k) => steps[k] < 0);
-  if (reversed.length) g = sliceConst(b, g, reversed.map(() => -1), reversed.map(() => INT64_MIN), reversed, reversed.map(() => -1));
+  if (reversed.length)
+    g = sliceConst(
+      b,
+      g,
+      reversed.map(() => -1),
+      reversed.map(() => INT64_MIN),
+      reversed,
+      reversed.map(() => -1),
+    );
   const pads = new Map<number, [number, number]>();
   for (const { axis, dim, lo, count, stride } of spans) {
     let len = count;
@@ -131,6 +169,10 @@ function runtimePad(ctx: GradContext, axes: number[] | undefined): string {
   const dy = ctx.dy(0)!;
   if (ctx.opset >= 18) return b.op('Pad', [dy, b.op('Concat', [before, after], { axis: 0 }), '', axesT]);
   const at = b.op('Concat', [axesT, b.op('Add', [axesT, b.i64([rank], [])])], { axis: 0 });
-  const pads = b.op('ScatterElements', [b.i64(Array<number>(2 * rank).fill(0)), at, b.op('Concat', [before, after], { axis: 0 })], { axis: 0 });
+  const pads = b.op(
+    'ScatterElements',
+    [b.i64(Array<number>(2 * rank).fill(0)), at, b.op('Concat', [before, after], { axis: 0 })],
+    { axis: 0 },
+  );
   return b.op('Pad', [dy, pads]);
 }
