@@ -25,4 +25,4 @@ export type { Stage } from './ssd/run.js';
 export type { DataNote } from './data/dataset.js';
 export type { Acceptance, GateResult } from './record/gates.js';
 export type { UnlearningRecord } from './record/record.js';
-export { ScrubError } from './errors.js';
+export { ScrubError } from './core/errors.js';

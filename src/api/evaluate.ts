@@ -3,7 +3,7 @@ import { availableMetrics, checkGateMetrics, judge, parseGate } from '../record/
 import { ManifestBuilder } from '../record/manifest.js';
 import { fileHash, GUARANTEE, peakRss, RECORD_SCHEMA, writeRecord, type UnlearningRecord } from '../record/record.js';
 import { ortVersion } from '../runtime/session.js';
-import { version } from '../version.js';
+import { version } from '../core/version.js';
 import { REPORT_SCHEMA, type EvaluateReport } from './report.js';
 
 export interface EvaluateOptions extends EvalOptions {

@@ -1,4 +1,4 @@
-import { ScrubError } from '../errors.js';
+import { BadInputError } from '../core/errors.js';
 import { writeFisher, writeFisherPart, type FisherHeader } from '../ssd/fisher-file.js';
 import { mergeFisherParts } from '../ssd/fisher-merge.js';
 import { parseShard } from '../ssd/fisher-shard.js';
@@ -35,7 +35,7 @@ function report(
 export async function fisher(o: FisherOptions): Promise<FisherReport> {
   const method = methodSpec(o.method);
   if (!method)
-    throw new ScrubError(
+    throw new BadInputError(
       `method ${o.method}: expected ssd (squared gradients of the cross-entropy) or lf-ssd (|gradients| of the logit norm, no labels needed).`,
     );
   if (o.shard !== undefined) {

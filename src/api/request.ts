@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { selectionOf } from '../data/dataset.js';
-import { ScrubError } from '../errors.js';
+import { BadInputError, ScrubError } from '../core/errors.js';
 import { describeModel } from '../eval/run.js';
 import type { CommonOptions } from '../ssd/run.js';
 import { availableMetrics, checkGateMetrics, parseGate } from '../record/gates.js';
@@ -59,26 +59,26 @@ export function readRequest(path: string): ErasureRequest {
   try {
     text = readFileSync(path, 'utf8');
   } catch {
-    throw new ScrubError(`${path}: no such request file.`);
+    throw new BadInputError(`${path}: no such request file.`);
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new ScrubError(`${path}: not valid JSON (${(e as Error).message}).`);
+    throw new BadInputError(`${path}: not valid JSON (${(e as Error).message}).`);
   }
   return checkRequest(json, path);
 }
 
 function checkRequest(json: unknown, name: string): ErasureRequest {
   const problems = validateRequestJson(json);
-  if (problems.length) throw new ScrubError(`${name}: ${problems.join('; ')} (see schema/request.schema.json).`);
+  if (problems.length) throw new BadInputError(`${name}: ${problems.join('; ')} (see schema/request.schema.json).`);
   const r = json as ErasureRequest;
   r.gates.forEach((g, i) => {
     try {
       parseGate(g);
     } catch (e) {
-      throw new ScrubError(`${name}: /gates/${i}: ${(e as Error).message}`);
+      throw new BadInputError(`${name}: /gates/${i}: ${(e as Error).message}`);
     }
   });
   return r;
@@ -90,7 +90,7 @@ export async function request(req: string | ErasureRequest, o: RequestOptions = 
   const r = typeof req === 'string' ? readRequest(req) : checkRequest(req, name);
   const base = o.baseDir ?? (typeof req === 'string' ? dirname(req) : process.cwd());
   const fail = (pointer: string, why: string): never => {
-    throw new ScrubError(`${name}: ${pointer}: ${why}`);
+    throw new BadInputError(`${name}: ${pointer}: ${why}`);
   };
   const file = (pointer: string, p: string | undefined) => {
     if (p === undefined) return undefined;

@@ -1,7 +1,7 @@
 // The main job: edit a model so that it forgets a set, judge the edited model against the gates
 // while it is still staged, and commit it only when they pass. A rejected model is never written;
 // its record is, as OUT.rejected.record.json, for the audit trail.
-import { ScrubError } from '../errors.js';
+import { BadInputError } from '../core/errors.js';
 import { runGradTauUnlearning } from '../gradtau/unlearn.js';
 import type { StagedModel } from '../graph/write.js';
 import { availableMetrics, checkGateMetrics, parseGate } from '../record/gates.js';
@@ -48,14 +48,14 @@ export function rejectedRecordPathFor(modelPath: string): string {
 export async function unlearn(o: UnlearnOptions): Promise<UnlearnReport> {
   const method = o.method ?? 'ssd';
   if (!UNLEARN_METHODS.includes(method))
-    throw new ScrubError(
+    throw new BadInputError(
       `method ${method}: this scrub implements ssd, lf-ssd (label-free SSD, for a forget set without labels) and gradtau.`,
     );
   const gates = (o.require ?? []).map(parseGate);
   const hint = method === 'gradtau' ? 'add --test/--retrain for more' : 'add --retain/--test/--retrain for more';
   checkGateMetrics(gates, availableMetrics({ retain: !!o.retain, test: !!o.test, retrain: !!o.retrain }), hint);
   const seed = o.seed ?? 0;
-  if (!Number.isInteger(seed) || seed < 0) throw new ScrubError(`seed ${seed}: expected a non-negative integer.`);
+  if (!Number.isInteger(seed) || seed < 0) throw new BadInputError(`seed ${seed}: expected a non-negative integer.`);
   o.signal?.throwIfAborted();
 
   const run = { ...o, keepStaged: true };

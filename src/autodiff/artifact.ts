@@ -5,8 +5,8 @@
 import { encodeModel } from '../graph/encode.js';
 import { DataType, inlineInitializers, type Graph, type Model, type Tensor, type ValueInfo } from '../graph/ir.js';
 import type { Parameter } from '../graph/params.js';
-import type { ShapeMap } from '../runtime/shapes.js';
-import { ScrubError } from '../errors.js';
+import type { ShapeMap } from '../core/tensor.js';
+import { BadInputError } from '../core/errors.js';
 import { GraphBuilder } from './builder.js';
 import { backward } from './engine.js';
 import { crossEntropy, logitNorm, matched, type LossKind } from './loss.js';
@@ -54,15 +54,15 @@ export function buildArtifact(
   const logits = g.outputs[0].name;
   const ls = shapes.get(logits)?.dims;
   if (!ls || ls.length !== 2 || typeof ls[1] !== 'number')
-    throw new ScrubError(
+    throw new BadInputError(
       `${source}: output ${logits} has shape [${ls ?? '?'}]; scrub needs classifier logits [batch, classes].`,
     );
   if (shapes.get(logits)!.dtype !== DataType.FLOAT)
-    throw new ScrubError(`${source}: output ${logits} is not float32 logits.`);
+    throw new BadInputError(`${source}: output ${logits} is not float32 logits.`);
   const classes = ls[1];
   const opset = model.opsetImports.get('') ?? 1;
   if (opset < 11)
-    throw new ScrubError(
+    throw new BadInputError(
       `${source}: opset ${opset} is too old; re-export with opset 11 or newer (torch.onnx.export(..., opset_version=17)).`,
     );
 

@@ -1,7 +1,7 @@
 // Reverse-mode differentiation over the IR: emits a backward graph of standard ONNX ops.
 import { isFloatType, tensorToNumbers, type Dim, type Graph, type Node } from '../graph/ir.js';
-import type { ShapeMap } from '../runtime/shapes.js';
-import { ScrubError } from '../errors.js';
+import type { ShapeMap } from '../core/tensor.js';
+import { BadInputError, ScrubError } from '../core/errors.js';
 import { GraphBuilder } from './builder.js';
 import { NON_DIFFERENTIABLE, type GradContext, type RuleRegistry } from './registry.js';
 
@@ -87,7 +87,7 @@ export function backward(spec: BackwardSpec): Map<string, string | null> {
       (m) =>
         `${m.op} (opset ${m.opset}) at ${m.nodes.slice(0, 3).join(', ')}${m.nodes.length > 3 ? ` and ${m.nodes.length - 3} more` : ''}`,
     );
-    throw new ScrubError(
+    throw new BadInputError(
       `${spec.source ?? 'model'}: no gradient rule for ${missing.length} op type(s) on the loss→parameter path: ${list.join('; ')}. ` +
         'Exclude the parameters behind them (--params) or re-export the model with supported ops.',
     );
@@ -137,7 +137,7 @@ export function backward(spec: BackwardSpec): Map<string, string | null> {
       grads = rule.grad(ctx);
     } catch (e) {
       if (e instanceof ScrubError) throw e;
-      throw new ScrubError(
+      throw new BadInputError(
         `${spec.source ?? 'model'}: gradient of ${node.opType} node ${node.name}: ${(e as Error).message}`,
       );
     }

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { evaluate } from '../api/evaluate.js';
-import { ScrubError } from '../errors.js';
+import { BadInputError } from '../core/errors.js';
 import type { EvalReport } from '../eval/run.js';
 import { describeFailures } from '../record/gates.js';
 import { seedOption, type Io } from './io.js';
@@ -24,7 +24,8 @@ export async function evalCommand(argv: string[], io: Io): Promise<number> {
     },
     allowPositionals: true,
   });
-  if (positionals.length !== 1 || !values.forget) throw new ScrubError(`expected MODEL and --forget; usage: ${USAGE}`);
+  if (positionals.length !== 1 || !values.forget)
+    throw new BadInputError(`expected MODEL and --forget; usage: ${USAGE}`);
   const report = await evaluate({
     ...commonOptions(values, io),
     model: positionals[0],

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ScrubError } from '../errors.js';
+import { BadInputError } from '../core/errors.js';
 import { fisher, mergeFisher } from '../api/fisher.js';
 import type { FisherReport } from '../api/report.js';
 import { batchSpan } from '../ssd/fisher-shard.js';
@@ -24,10 +24,10 @@ export async function fisherCommand(argv: string[], io: Io): Promise<number> {
     allowPositionals: true,
   });
   if (positionals.length !== 2 || !values.out)
-    throw new ScrubError(`expected MODEL, TRAIN and -o FILE; usage: ${USAGE}`);
+    throw new BadInputError(`expected MODEL, TRAIN and -o FILE; usage: ${USAGE}`);
   const method = methodSpec(values.method);
   if (!method)
-    throw new ScrubError(
+    throw new BadInputError(
       `--method ${values.method}: expected ssd (squared gradients of the cross-entropy) or lf-ssd (|gradients| of the logit norm, no labels needed).`,
     );
   const [model, train] = positionals;
@@ -54,7 +54,8 @@ async function mergeCommand(argv: string[], io: Io): Promise<number> {
     options: { out: { type: 'string', short: 'o' }, json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' } },
     allowPositionals: true,
   });
-  if (positionals.length === 0 || !values.out) throw new ScrubError(`expected the parts and -o FILE; usage: ${USAGE}`);
+  if (positionals.length === 0 || !values.out)
+    throw new BadInputError(`expected the parts and -o FILE; usage: ${USAGE}`);
   const r = await mergeFisher({ parts: positionals, out: values.out });
   if (values.json) io.out(JSON.stringify(r));
   else

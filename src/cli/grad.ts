@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadInputs, loadLabels } from '../data/arrays.js';
 import { encodeNpy } from '../data/npy.js';
-import { ScrubError } from '../errors.js';
+import { BadInputError } from '../core/errors.js';
 import { loadModel } from '../graph/load.js';
 import { GradientModel, meanGradient } from '../runtime/gradient.js';
 import { deviceOption, intOption, requireOne, type Io } from './io.js';
@@ -47,7 +47,8 @@ export async function gradCommand(argv: string[], io: Io): Promise<number> {
     allowPositionals: true,
   });
   const modelPath = requireOne(positionals, 'MODEL', USAGE);
-  if (!values.x || !values.y || !values.out) throw new ScrubError(`--x, --y and --out are required; usage: ${USAGE}`);
+  if (!values.x || !values.y || !values.out)
+    throw new BadInputError(`--x, --y and --out are required; usage: ${USAGE}`);
   const batch = intOption(values['batch-size'], 'batch-size', 256);
   const model = loadModel(modelPath);
   const gm = await GradientModel.open(model, {

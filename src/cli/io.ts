@@ -1,4 +1,4 @@
-import { ScrubError } from '../errors.js';
+import { BadInputError } from '../core/errors.js';
 
 export interface Io {
   out(line: string): void;
@@ -11,14 +11,14 @@ export const consoleIo: Io = {
 };
 
 export function requireOne(positionals: string[], what: string, usage: string): string {
-  if (positionals.length !== 1) throw new ScrubError(`expected one ${what}; usage: ${usage}`);
+  if (positionals.length !== 1) throw new BadInputError(`expected one ${what}; usage: ${usage}`);
   return positionals[0];
 }
 
 export function intOption(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new ScrubError(`--${name} ${value}: expected a positive integer.`);
+  if (!Number.isInteger(n) || n <= 0) throw new BadInputError(`--${name} ${value}: expected a positive integer.`);
   return n;
 }
 
@@ -27,11 +27,11 @@ export function seedOption(value: string | undefined): number {
   if (value === undefined) return 0;
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n > 0xffffffff)
-    throw new ScrubError(`--seed ${value}: expected an integer from 0 to 4294967295.`);
+    throw new BadInputError(`--seed ${value}: expected an integer from 0 to 4294967295.`);
   return n;
 }
 
 export function deviceOption(value: string | undefined): 'cpu' | 'cuda' | 'wasm' {
   if (value === undefined || value === 'cpu' || value === 'cuda' || value === 'wasm') return value ?? 'cpu';
-  throw new ScrubError(`--device ${value}: expected cpu, cuda or wasm.`);
+  throw new BadInputError(`--device ${value}: expected cpu, cuda or wasm.`);
 }

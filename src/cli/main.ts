@@ -1,5 +1,5 @@
-import { ScrubError } from '../errors.js';
-import { version } from '../version.js';
+import { BadInputError, ScrubError } from '../core/errors.js';
+import { version } from '../core/version.js';
 import { evalCommand } from './eval.js';
 import { fisherCommand } from './fisher.js';
 import { verifyCommand } from './verify.js';
@@ -70,7 +70,7 @@ export async function main(argv: string[], io: Io = consoleIo): Promise<number> 
         return 0;
       default:
         if (command.startsWith('-') || !/\.onnx$|[/\\]/.test(command))
-          throw new ScrubError(`unknown command ${command}; run scrub --help`);
+          throw new BadInputError(`unknown command ${command}; run scrub --help`);
         return await forgetCommand(argv, io);
     }
   } catch (e) {

@@ -1,5 +1,5 @@
 // Options shared by the commands that read data and run the model.
-import { ScrubError } from '../errors.js';
+import { BadInputError } from '../core/errors.js';
 import type { CommonOptions } from '../ssd/run.js';
 import { deviceOption, intOption, type Io } from './io.js';
 import { progressReporter } from './progress.js';
@@ -25,21 +25,21 @@ export function numberList(value: string | undefined, name: string): number[] | 
   if (value === undefined) return undefined;
   const list = value.split(',').map((s) => Number(s.trim()));
   if (list.length === 0 || list.some((v) => !Number.isFinite(v)))
-    throw new ScrubError(`--${name} ${value}: expected numbers separated by commas, one per channel.`);
+    throw new BadInputError(`--${name} ${value}: expected numbers separated by commas, one per channel.`);
   return list;
 }
 
 export function positiveNumber(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!(n > 0) || !Number.isFinite(n)) throw new ScrubError(`--${name} ${value}: expected a positive number.`);
+  if (!(n > 0) || !Number.isFinite(n)) throw new BadInputError(`--${name} ${value}: expected a positive number.`);
   return n;
 }
 
 export function commonOptions(v: DataValues, io: Io): CommonOptions {
   const bad = v['on-bad-input'];
   if (bad !== undefined && bad !== 'stop' && bad !== 'skip')
-    throw new ScrubError(`--on-bad-input ${bad}: expected stop or skip.`);
+    throw new BadInputError(`--on-bad-input ${bad}: expected stop or skip.`);
   return {
     params: v.params,
     device: deviceOption(v.device),

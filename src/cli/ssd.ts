@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { unlearn, UNLEARN_METHODS, type UnlearnMethod } from '../api/unlearn.js';
 import type { UnlearnReport } from '../api/report.js';
-import { ScrubError } from '../errors.js';
+import { BadInputError } from '../core/errors.js';
 import { describeFailures } from '../record/gates.js';
 import { methodSpec } from '../ssd/method.js';
 import { printGradTauSummary } from './gradtau.js';
@@ -32,10 +32,10 @@ export async function forgetCommand(argv: string[], io: Io): Promise<number> {
     },
     allowPositionals: true,
   });
-  if (positionals.length !== 2) throw new ScrubError(`expected MODEL and FORGET; usage: ${FORGET_USAGE}`);
+  if (positionals.length !== 2) throw new BadInputError(`expected MODEL and FORGET; usage: ${FORGET_USAGE}`);
   const method = values.method ?? 'ssd';
   if (!UNLEARN_METHODS.includes(method as UnlearnMethod))
-    throw new ScrubError(
+    throw new BadInputError(
       `--method ${values.method}: this scrub implements ssd, lf-ssd (label-free SSD, for a forget set without labels) and gradtau.`,
     );
   const report = await unlearn({

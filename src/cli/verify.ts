@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ScrubError } from '../errors.js';
+import { BadInputError } from '../core/errors.js';
 import { verify } from '../api/verify.js';
 import type { Io } from './io.js';
 
@@ -10,7 +10,7 @@ export async function verifyCommand(argv: string[], io: Io): Promise<number> {
     allowPositionals: true,
   });
   if (positionals.length !== 2)
-    throw new ScrubError('expected MODEL and RECORD; usage: scrub verify OUT.onnx OUT.record.json [--json]');
+    throw new BadInputError('expected MODEL and RECORD; usage: scrub verify OUT.onnx OUT.record.json [--json]');
   const v = await verify({ model: positionals[0], record: positionals[1] });
   if (values.json) io.out(JSON.stringify(v));
   else if (v.ok)

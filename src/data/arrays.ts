@@ -1,7 +1,7 @@
 // Inputs and labels from .npy files, converted to what the model takes.
-import { ScrubError } from '../errors.js';
+import { BadInputError } from '../core/errors.js';
 import { DataType, DTYPE_NAMES } from '../graph/ir.js';
-import type { HostTensor } from '../runtime/session.js';
+import type { HostTensor } from '../core/tensor.js';
 import { readNpy } from './npy.js';
 
 export interface Converted<T> {
@@ -25,24 +25,17 @@ export function loadInputs(path: string, dtype: number): Converted<HostTensor> {
         note: `${path}: int32 converted to int64`,
       };
   }
-  throw new ScrubError(
+  throw new BadInputError(
     `${path}: holds ${a.dtype}, the model's input takes ${DTYPE_NAMES[dtype]}. Save it as ${DTYPE_NAMES[dtype]}.`,
   );
 }
 
 export function loadLabels(path: string): BigInt64Array {
   const a = readNpy(path);
-  if (a.shape.length !== 1) throw new ScrubError(`${path}: labels must be a 1-D array, got shape [${a.shape}].`);
+  if (a.shape.length !== 1) throw new BadInputError(`${path}: labels must be a 1-D array, got shape [${a.shape}].`);
   if (a.dtype === 'int64') return a.data;
   if (a.dtype === 'int32' || a.dtype === 'uint8') return BigInt64Array.from(a.data as Int32Array, (v) => BigInt(v));
-  throw new ScrubError(`${path}: labels are ${a.dtype}; save them as int64 or int32 class indices.`);
+  throw new BadInputError(`${path}: labels are ${a.dtype}; save them as int64 or int32 class indices.`);
 }
 
-/** Rows [start, end) of a batch-first tensor, without copying. */
-export function rows(x: HostTensor, start: number, end: number): HostTensor {
-  const per = x.dims.slice(1).reduce((a, b) => a * b, 1);
-  return {
-    data: x.data.subarray(start * per, end * per) as HostTensor['data'],
-    dims: [end - start, ...x.dims.slice(1)],
-  };
-}
+export { rows } from '../core/tensor.js';

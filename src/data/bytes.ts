@@ -3,7 +3,7 @@
 import { createReadStream, openSync, readSync, closeSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
-import { ScrubError } from '../errors.js';
+import { BadInputError } from '../core/errors.js';
 
 export function isGzip(path: string): boolean {
   const fd = openSync(path, 'r');
@@ -40,7 +40,7 @@ export class ByteReader {
       try {
         r = await this.it.next();
       } catch (e) {
-        throw new ScrubError(
+        throw new BadInputError(
           `${this.path}: cannot read the file (${(e as Error).message}). Check that it is complete and not corrupted.`,
         );
       }

@@ -1,7 +1,7 @@
 // From stored example values to the model's input: shape matching, dtype, pixel scaling.
-import { ScrubError } from '../errors.js';
+import { BadInputError } from '../core/errors.js';
 import { DataType, DTYPE_NAMES } from '../graph/ir.js';
-import type { TensorData } from '../runtime/session.js';
+import type { TensorData } from '../core/tensor.js';
 
 /** The model input a dataset feeds: ONNX element type and dims (dim 0 the batch axis). */
 export interface InputSpec {
@@ -32,7 +32,7 @@ export function allocate(dtype: number, n: number): TensorData {
     case DataType.INT32:
       return new Int32Array(n);
   }
-  throw new ScrubError(
+  throw new BadInputError(
     `the model's input takes ${DTYPE_NAMES[dtype] ?? `type ${dtype}`}; scrub's data readers feed float32, float64, int64 or int32 inputs.`,
   );
 }
@@ -51,10 +51,10 @@ export function showDims(dims: readonly (number | string | null)[]): string {
 export function fitExample(shape: readonly number[], input: InputSpec, where: string): number[] {
   const model = input.dims.slice(1);
   if (input.dims.length === 0)
-    throw new ScrubError(`the model's input is a scalar; it cannot take batches of examples.`);
+    throw new BadInputError(`the model's input is a scalar; it cannot take batches of examples.`);
   const have = shape.reduce((a, b) => a * b, 1);
   const fail = (why: string): never => {
-    throw new ScrubError(
+    throw new BadInputError(
       `${where}: each example has shape [${shape}] (${have} values), which cannot fit the model's input ${showDims(input.dims)}: ${why}.`,
     );
   };
@@ -145,16 +145,16 @@ function pixelWriter(dtype: number, example: readonly number[], norm: Normalisat
     ['--std', std],
   ] as const) {
     if (v.length !== 1 && v.length !== channels)
-      throw new ScrubError(
+      throw new BadInputError(
         `${name} has ${v.length} values and the other ${channels}; give one value, or one per channel for both.`,
       );
     if (v.some((x) => !Number.isFinite(x)))
-      throw new ScrubError(`${name} ${v.join(',')}: every value must be a finite number.`);
+      throw new BadInputError(`${name} ${v.join(',')}: every value must be a finite number.`);
   }
   if (std.some((s) => s === 0))
-    throw new ScrubError(`--std ${std.join(',')}: a standard deviation of 0 divides by zero.`);
+    throw new BadInputError(`--std ${std.join(',')}: a standard deviation of 0 divides by zero.`);
   if (channels > 1 && (!geo || geo.c !== channels))
-    throw new ScrubError(
+    throw new BadInputError(
       `${where}: ${channels} --mean/--std values given, but the model's per-example input [${example}] does not have ${channels} channels. Give one value for all.`,
     );
   const f = dtype === DataType.FLOAT ? Math.fround : (x: number) => x;

@@ -22,9 +22,9 @@
 // decoding), so a pass holds a batch and a bounded read-ahead whatever the set's size.
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { ScrubError } from '../errors.js';
+import { BadInputError } from '../core/errors.js';
 import { DataType, DTYPE_NAMES } from '../graph/ir.js';
-import type { HostTensor } from '../runtime/session.js';
+import type { HostTensor } from '../core/tensor.js';
 import {
   allocate,
   fitExample,
@@ -114,7 +114,7 @@ export function splitSource(
 
 /** Splits a spec into its source and selection terms; a path that exists whole is never split. */
 export function splitSpec(spec: string): { source: string; terms: SelectionTerm[] } {
-  if (!spec) throw new ScrubError(`an empty data argument. Name a folder, .npy, IDX or .jsonl file.`);
+  if (!spec) throw new BadInputError(`an empty data argument. Name a folder, .npy, IDX or .jsonl file.`);
   if (existsSync(spec)) return { source: spec, terms: [] };
   const { source, terms } = splitSource(spec);
   return { source, terms: terms.map(parseTerm) };
@@ -125,11 +125,11 @@ async function openSource(path: string, opts: DatasetOptions, note: (m: string) 
   if (!existsSync(path) && path.includes(',')) {
     const [a, b, ...rest] = path.split(',');
     if (rest.length || !a || !b)
-      throw new ScrubError(`${path}: a pair is written INPUTS,LABELS (two paths and one comma).`);
-    for (const p of [a, b]) if (!existsSync(p)) throw new ScrubError(`${p}: no such file.`);
+      throw new BadInputError(`${path}: a pair is written INPUTS,LABELS (two paths and one comma).`);
+    for (const p of [a, b]) if (!existsSync(p)) throw new BadInputError(`${p}: no such file.`);
     return a.endsWith('.npy') ? openNpyPair(a, b) : await openIdx(a, b);
   }
-  if (!existsSync(path)) throw new ScrubError(`${path}: no such file or folder.`);
+  if (!existsSync(path)) throw new BadInputError(`${path}: no such file or folder.`);
   if (statSync(path).isDirectory()) {
     if (existsSync(join(path, 'x.npy')))
       return openNpyPair(join(path, 'x.npy'), existsSync(join(path, 'y.npy')) ? join(path, 'y.npy') : undefined);
@@ -144,7 +144,7 @@ async function openSource(path: string, opts: DatasetOptions, note: (m: string) 
   try {
     await readIdxHeader(path);
   } catch {
-    throw new ScrubError(
+    throw new BadInputError(
       `${path}: not a data format scrub reads. Give an image folder, x.npy + y.npy (a folder or a pair), an IDX file (*-images-idx3-ubyte[.gz]) or JSON Lines (.jsonl).`,
     );
   }
@@ -172,7 +172,7 @@ export async function openDataset(spec: string, opts: DatasetOptions): Promise<D
   const source = await openSource(path, opts, note);
   const image = source.format === 'images';
   if (image && !isFloatInput(dtype))
-    throw new ScrubError(`${path}: images need a float input, and the model's takes ${DTYPE_NAMES[dtype]}.`);
+    throw new BadInputError(`${path}: images need a float input, and the model's takes ${DTYPE_NAMES[dtype]}.`);
   if (opts.labels && !image) note(`--labels applies to image folders only; ignored for ${path}`);
   checkValueType(source, dtype, note);
   const exampleDims = fitExample(source.shape, opts.input, path);
@@ -201,7 +201,7 @@ export async function openDataset(spec: string, opts: DatasetOptions): Promise<D
     },
     async *batches(batchSize: number, positions?: { start: number; end: number }): AsyncGenerator<Batch> {
       if (!Number.isInteger(batchSize) || batchSize < 1)
-        throw new ScrubError(`batch size ${batchSize}: give a positive integer.`);
+        throw new BadInputError(`batch size ${batchSize}: give a positive integer.`);
       let x = allocate(dtype, batchSize * per);
       let y = new BigInt64Array(batchSize);
       let index: number[] = [];
@@ -214,7 +214,7 @@ export async function openDataset(spec: string, opts: DatasetOptions): Promise<D
             : (nonFinite(read.values, `${source.description}: example ${position}`) ?? read);
         if ('error' in ex) {
           if (stop)
-            throw new ScrubError(
+            throw new BadInputError(
               `${ex.error}. Fix or remove it, or pass --on-bad-input skip to leave such examples out.`,
             );
           if (!skippedAt.has(position)) {
@@ -255,7 +255,7 @@ function nonFinite(values: Values, what: string): { error: string } | undefined 
 
 function checkValueType(source: Source, dtype: number, note: (m: string) => void): void {
   if (!isFloatInput(dtype) && /^float/.test(source.stored))
-    throw new ScrubError(
+    throw new BadInputError(
       `${source.description}: holds ${source.stored}, the model's input takes ${DTYPE_NAMES[dtype]}. Save the inputs as integers.`,
     );
   if (dtype === DataType.FLOAT && source.stored === 'float64')
@@ -265,7 +265,7 @@ function checkValueType(source: Source, dtype: number, note: (m: string) => void
 /** Throws unless every label is a class of a model with `classes` outputs; `index` names positions. */
 /** Refuses a set without labels where `user` needs them; `name` is the set as the user named it, `remedy` what to do instead. */
 export function requireLabels(data: Pick<Dataset, 'labelled'>, name: string, user: string, remedy: string): void {
-  if (!data.labelled) throw new ScrubError(`${name}: has no labels, and ${user} needs them. ${remedy}`);
+  if (!data.labelled) throw new BadInputError(`${name}: has no labels, and ${user} needs them. ${remedy}`);
 }
 
 /** The batch as a label-free consumer sees it: every label NO_LABEL (digests then ignore the labels). */
@@ -277,7 +277,7 @@ export function checkLabelRange(y: BigInt64Array, classes: number, source: strin
   const top = BigInt(classes);
   for (let i = 0; i < y.length; i++)
     if (y[i] < 0n || y[i] >= top)
-      throw new ScrubError(
+      throw new BadInputError(
         `${source}: example ${index?.[i] ?? i} has label ${y[i]}, outside the model's ${classes} classes (0 to ${classes - 1}). Check that the data belongs to this model.`,
       );
 }

@@ -7,7 +7,7 @@
 //                 unchanged; one digest is its own root; no digests: SHA-256 of nothing.
 //                 Leaves are the (salted) example digests as they are, not hashed again.
 import { createHash, type Hash } from 'node:crypto';
-import type { TensorData } from '../runtime/session.js';
+import type { TensorData } from '../core/tensor.js';
 import type { Batch } from './dataset.js';
 
 const bytesOf = (a: TensorData) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);

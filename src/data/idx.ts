@@ -1,7 +1,7 @@
 // IDX files (MNIST, Fashion-MNIST, …), gzipped or not, streamed record by record.
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { ScrubError } from '../errors.js';
+import { BadInputError } from '../core/errors.js';
 import { ByteReader } from './bytes.js';
 import { toLabel, type Values } from './convert.js';
 import { runs, type Example, type Source } from './source.js';
@@ -25,16 +25,16 @@ export interface IdxHeader {
 }
 
 export async function readIdxHeader(path: string): Promise<IdxHeader> {
-  if (!existsSync(path)) throw new ScrubError(`${path}: no such file.`);
+  if (!existsSync(path)) throw new BadInputError(`${path}: no such file.`);
   const r = new ByteReader(path);
   try {
     const magic = await r.read(4);
     if (!magic || magic[0] !== 0 || magic[1] !== 0 || !TYPES[magic[2]] || magic[3] === 0)
-      throw new ScrubError(`${path}: not an IDX file (bad magic number). Pass MNIST-style *-idx3-ubyte[.gz] files.`);
+      throw new BadInputError(`${path}: not an IDX file (bad magic number). Pass MNIST-style *-idx3-ubyte[.gz] files.`);
     const type = magic[2];
     const rank = magic[3];
     const raw = await r.read(4 * rank);
-    if (!raw) throw new ScrubError(`${path}: truncated IDX header.`);
+    if (!raw) throw new BadInputError(`${path}: truncated IDX header.`);
     const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     const dims = Array.from({ length: rank }, (_, i) => dv.getUint32(4 * i, false));
     return { path, type, dims, offset: 4 + 4 * rank };
@@ -47,14 +47,16 @@ export async function readIdxHeader(path: string): Promise<IdxHeader> {
 export function pairedLabelsPath(images: string): string {
   const name = basename(images);
   if (!name.includes('images'))
-    throw new ScrubError(
+    throw new BadInputError(
       `${images}: cannot tell which file holds its labels (the name has no "images"). Pass IMAGES,LABELS.`,
     );
   const base = name.replace(/images/g, 'labels').replace(/idx\d+/g, 'idx1');
   const stem = base.replace(/\.gz$/, '');
   for (const candidate of [base, stem, `${stem}.gz`])
     if (existsSync(join(dirname(images), candidate))) return join(dirname(images), candidate);
-  throw new ScrubError(`${images}: no labels file beside it (looked for ${stem}[.gz]). Pass IMAGES,LABELS to name it.`);
+  throw new BadInputError(
+    `${images}: no labels file beside it (looked for ${stem}[.gz]). Pass IMAGES,LABELS to name it.`,
+  );
 }
 
 function decoder(h: IdxHeader): (b: Uint8Array) => Values {
@@ -75,17 +77,17 @@ function decoder(h: IdxHeader): (b: Uint8Array) => Values {
 export async function openIdx(imagesPath: string, labelsPath?: string): Promise<Source> {
   const images = await readIdxHeader(imagesPath);
   if (images.dims.length < 2)
-    throw new ScrubError(
+    throw new BadInputError(
       `${imagesPath}: a 1-D IDX file holds labels, not inputs. Pass the images file (e.g. *-images-idx3-ubyte.gz).`,
     );
   const labels = await readIdxHeader(labelsPath ?? pairedLabelsPath(imagesPath));
   if (labels.dims.length !== 1 || labels.type === 0x0d || labels.type === 0x0e)
-    throw new ScrubError(
+    throw new BadInputError(
       `${labels.path}: labels must be a 1-D integer IDX file (*-labels-idx1-ubyte), got ${TYPES[labels.type].name} [${labels.dims}].`,
     );
   const count = images.dims[0];
   if (labels.dims[0] !== count)
-    throw new ScrubError(
+    throw new BadInputError(
       `${imagesPath} holds ${count} examples but ${labels.path} holds ${labels.dims[0]} labels. Pass the matching pair as IMAGES,LABELS.`,
     );
   const shape = images.dims.slice(1);
@@ -105,7 +107,7 @@ export async function openIdx(imagesPath: string, labelsPath?: string): Promise<
       const xr = new ByteReader(imagesPath);
       const yr = new ByteReader(labels.path);
       const truncated = (i: number, r: ByteReader): never => {
-        throw new ScrubError(
+        throw new BadInputError(
           `${r.path}: the file ends before example ${i}, though its header says ${count}. The file is incomplete; download it again.`,
         );
       };

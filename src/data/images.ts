@@ -13,7 +13,7 @@
 // images at all is an error.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ScrubError } from '../errors.js';
+import { BadInputError } from '../core/errors.js';
 import { showDims, type Geometry } from './convert.js';
 import { NO_LABEL, type Example, type Source } from './source.js';
 import type { IndexSet } from './select.js';
@@ -41,15 +41,15 @@ export function readLabelsTxt(path: string): string[] {
   try {
     text = readFileSync(path, 'utf8');
   } catch {
-    throw new ScrubError(`${path}: cannot read the labels file. Pass a text file with one class name per line.`);
+    throw new BadInputError(`${path}: cannot read the labels file. Pass a text file with one class name per line.`);
   }
   const names = text.split(/\r?\n/).map((s) => s.trim());
   while (names.length && !names[names.length - 1]) names.pop();
-  if (!names.length) throw new ScrubError(`${path}: holds no class names. Write one class name per line.`);
+  if (!names.length) throw new BadInputError(`${path}: holds no class names. Write one class name per line.`);
   const seen = new Map<string, number>();
   names.forEach((n, i) => {
-    if (!n) throw new ScrubError(`${path}:${i + 1}: empty line; every line up to the last names a class.`);
-    if (seen.has(n)) throw new ScrubError(`${path}:${i + 1}: class "${n}" is already on line ${seen.get(n)! + 1}.`);
+    if (!n) throw new BadInputError(`${path}:${i + 1}: empty line; every line up to the last names a class.`);
+    if (seen.has(n)) throw new BadInputError(`${path}:${i + 1}: class "${n}" is already on line ${seen.get(n)! + 1}.`);
     seen.set(n, i);
   });
   return names;
@@ -98,7 +98,7 @@ interface Listing {
 
 export function listImageFolder(dir: string, opts: ImageFolderOptions): Listing {
   if (!existsSync(dir))
-    throw new ScrubError(`${dir}: no such folder. Pass a folder of class sub-folders, DIR/<class>/*.png.`);
+    throw new BadInputError(`${dir}: no such folder. Pass a folder of class sub-folders, DIR/<class>/*.png.`);
   const entries = readdirSync(dir, { withFileTypes: true });
   const loose = entries
     .filter((e) => (e.isFile() || (e.isSymbolicLink() && !isDir(join(dir, e.name)))) && isImage(e.name))
@@ -109,11 +109,11 @@ export function listImageFolder(dir: string, opts: ImageFolderOptions): Listing 
   if (loose.length && !folders.length)
     return listFlatFolder(dir, loose, entries.filter((e) => !e.isDirectory() && !loose.includes(e.name)).length, opts);
   if (loose.length)
-    throw new ScrubError(
+    throw new BadInputError(
       `${dir}: images must sit in class sub-folders DIR/<class>/, but ${loose[0]} is directly in it. Move each image into the folder of its class (or, for a set without labels, remove the sub-folders).`,
     );
   if (!folders.length)
-    throw new ScrubError(
+    throw new BadInputError(
       `${dir}: the folder is empty: no class sub-folders DIR/<class>/ with images in them (nor images directly in it, for a set without labels).`,
     );
   const names = opts.labels ? readLabelsTxt(opts.labels) : undefined;
@@ -123,18 +123,20 @@ export function listImageFolder(dir: string, opts: ImageFolderOptions): Listing 
     if (names) {
       label = names.indexOf(f);
       if (label < 0)
-        throw new ScrubError(
+        throw new BadInputError(
           `${join(dir, f)}: class "${f}" is not in ${opts.labels} (${names.length} classes: ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}). Add it, or fix the folder's name.`,
         );
     } else {
       if (!/^\d+$/.test(f))
-        throw new ScrubError(
+        throw new BadInputError(
           `${join(dir, f)}: the folder name "${f}" is not a class index. Name class folders 0, 1, 2, … or pass --labels labels.txt with one class name per line.`,
         );
       label = Number(f);
     }
     if (byLabel.has(label))
-      throw new ScrubError(`${dir}: folders "${byLabel.get(label)}" and "${f}" both are class ${label}. Merge them.`);
+      throw new BadInputError(
+        `${dir}: folders "${byLabel.get(label)}" and "${f}" both are class ${label}. Merge them.`,
+      );
     byLabel.set(label, f);
   }
   const files: string[] = [];
@@ -154,7 +156,7 @@ export function listImageFolder(dir: string, opts: ImageFolderOptions): Listing 
   }
   if (others) opts.note(`${dir}: ${others} files that are not ${IMAGE_EXTENSIONS.join(' ')} images ignored`);
   if (!files.length)
-    throw new ScrubError(`${dir}: no images in its class folders (looked for ${IMAGE_EXTENSIONS.join(' ')}).`);
+    throw new BadInputError(`${dir}: no images in its class folders (looked for ${IMAGE_EXTENSIONS.join(' ')}).`);
   return { files, labels: Int32Array.from(labels), classes };
 }
 
@@ -174,7 +176,9 @@ function loadSharp(): Promise<Sharp> {
       return s;
     },
     (e: Error) => {
-      throw new ScrubError(`image folders need the sharp package, which did not load (${e.message}). Run npm install.`);
+      throw new BadInputError(
+        `image folders need the sharp package, which did not load (${e.message}). Run npm install.`,
+      );
     },
   );
   return sharpModule;
@@ -244,7 +248,7 @@ export async function openImageFolder(
   opts: ImageFolderOptions,
 ): Promise<Source> {
   if (!geo || ![geo.c, geo.h, geo.w].every((d) => typeof d === 'number' && d > 0))
-    throw new ScrubError(
+    throw new BadInputError(
       `${dir}: the model's per-example input ${showDims(example)} is not a fixed-size image ([C,H,W] or [H,W,C] with C = 1 or 3), so images cannot be fitted to it.`,
     );
   const { files, labels, classes } = listImageFolder(dir, opts);

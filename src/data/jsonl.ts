@@ -3,7 +3,7 @@
 // row has no "y" is a set without labels: then no row may have one (and with one, every row must).
 import { createReadStream, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { ScrubError } from '../errors.js';
+import { BadInputError } from '../core/errors.js';
 import { toLabel } from './convert.js';
 import { NO_LABEL, type Example, type Source } from './source.js';
 import type { IndexSet } from './select.js';
@@ -90,15 +90,15 @@ const sameShape = (a: readonly number[], b: readonly number[]) =>
   a.length === b.length && a.every((v, i) => v === b[i]);
 
 export async function openJsonl(path: string, integers: boolean): Promise<Source> {
-  if (!existsSync(path)) throw new ScrubError(`${path}: no such file.`);
+  if (!existsSync(path)) throw new BadInputError(`${path}: no such file.`);
   const count = await countRows(path);
-  if (count === 0) throw new ScrubError(`${path}: holds no examples. Write one {"x": [...], "y": label} per line.`);
+  if (count === 0) throw new BadInputError(`${path}: holds no examples. Write one {"x": [...], "y": label} per line.`);
   let shape: number[] = [];
   let labelled = true;
   for await (const { text, line } of lines(path)) {
     const row = parseRow(text, integers, undefined);
     if (typeof row === 'string')
-      throw new ScrubError(`${path}:${line}: ${row}. The first row sets the shape of every example; fix it.`);
+      throw new BadInputError(`${path}:${line}: ${row}. The first row sets the shape of every example; fix it.`);
     shape = row.shape;
     labelled = row.label !== NO_LABEL;
     break;
@@ -129,7 +129,7 @@ export async function openJsonl(path: string, integers: boolean): Promise<Source
         else yield { values: row.values, label: row.label };
       }
       if (k + 1 < last)
-        throw new ScrubError(`${path}: has fewer rows than when it was opened; was it changed while being read?`);
+        throw new BadInputError(`${path}: has fewer rows than when it was opened; was it changed while being read?`);
     },
   };
 }

@@ -1,6 +1,6 @@
 // NumPy .npy files (format 1.0–3.0, little-endian, C order).
 import { readFileSync } from 'node:fs';
-import { ScrubError } from '../errors.js';
+import { BadInputError } from '../core/errors.js';
 
 export type NpyArray =
   | { dtype: 'float32'; data: Float32Array; shape: number[] }
@@ -30,7 +30,7 @@ export function readNpy(path: string): NpyArray {
   try {
     buf = readFileSync(path);
   } catch {
-    throw new ScrubError(`${path}: cannot read the file. Pass an existing .npy file.`);
+    throw new BadInputError(`${path}: cannot read the file. Pass an existing .npy file.`);
   }
   return parseNpy(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path);
 }
@@ -38,7 +38,7 @@ export function readNpy(path: string): NpyArray {
 export function parseNpy(bytes: Uint8Array, path = '.npy'): NpyArray {
   const magic = String.fromCharCode(...bytes.subarray(0, 6));
   if (magic !== '\x93NUMPY')
-    throw new ScrubError(`${path}: not a NumPy .npy file (bad magic). Save it with numpy.save.`);
+    throw new BadInputError(`${path}: not a NumPy .npy file (bad magic). Save it with numpy.save.`);
   const major = bytes[6];
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen = major === 1 ? dv.getUint16(8, true) : dv.getUint32(8, true);
@@ -47,11 +47,12 @@ export function parseNpy(bytes: Uint8Array, path = '.npy'): NpyArray {
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
   const fortran = /'fortran_order':\s*True/.test(header);
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (!descr || shapeText === undefined) throw new ScrubError(`${path}: unreadable .npy header.`);
+  if (!descr || shapeText === undefined) throw new BadInputError(`${path}: unreadable .npy header.`);
   if (fortran)
-    throw new ScrubError(`${path}: Fortran-ordered arrays are not supported; save with numpy.ascontiguousarray.`);
+    throw new BadInputError(`${path}: Fortran-ordered arrays are not supported; save with numpy.ascontiguousarray.`);
   const dtype = DESCR[descr];
-  if (!dtype) throw new ScrubError(`${path}: dtype ${descr} is not supported (float32, float64, int64, int32, uint8).`);
+  if (!dtype)
+    throw new BadInputError(`${path}: dtype ${descr} is not supported (float32, float64, int64, int32, uint8).`);
   const shape = shapeText
     .split(',')
     .map((s) => s.trim())
@@ -62,7 +63,9 @@ export function parseNpy(bytes: Uint8Array, path = '.npy'): NpyArray {
   const Ctor = CTOR[dtype];
   const need = count * Ctor.BYTES_PER_ELEMENT;
   if (bytes.length - offset < need)
-    throw new ScrubError(`${path}: truncated (${bytes.length - offset} data bytes, shape [${shape}] needs ${need}).`);
+    throw new BadInputError(
+      `${path}: truncated (${bytes.length - offset} data bytes, shape [${shape}] needs ${need}).`,
+    );
   const copy = new Uint8Array(need);
   copy.set(bytes.subarray(offset, offset + need));
   return { dtype, data: new Ctor(copy.buffer), shape } as NpyArray;

@@ -2,7 +2,7 @@
 // arrays never sit in memory whole (npy.ts reads whole small arrays).
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { ScrubError } from '../errors.js';
+import { BadInputError } from '../core/errors.js';
 import { toLabel, type Values } from './convert.js';
 import { NO_LABEL, runs, type Example, type Source } from './source.js';
 import type { IndexSet } from './select.js';
@@ -40,13 +40,13 @@ export interface NpyHeader {
 }
 
 export function readNpyHeader(path: string): NpyHeader {
-  if (!existsSync(path)) throw new ScrubError(`${path}: no such file.`);
+  if (!existsSync(path)) throw new BadInputError(`${path}: no such file.`);
   const fd = openSync(path, 'r');
   try {
     const pre = Buffer.alloc(12);
     readSync(fd, pre, 0, 12, 0);
     if (pre.toString('latin1', 0, 6) !== '\x93NUMPY')
-      throw new ScrubError(`${path}: not a NumPy .npy file (bad magic). Save it with numpy.save.`);
+      throw new BadInputError(`${path}: not a NumPy .npy file (bad magic). Save it with numpy.save.`);
     const major = pre[6];
     const len = major === 1 ? pre.readUInt16LE(8) : pre.readUInt32LE(8);
     const start = major === 1 ? 10 : 12;
@@ -55,12 +55,12 @@ export function readNpyHeader(path: string): NpyHeader {
     const header = head.toString('latin1');
     const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
     const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
-    if (!descr || shapeText === undefined) throw new ScrubError(`${path}: unreadable .npy header.`);
+    if (!descr || shapeText === undefined) throw new BadInputError(`${path}: unreadable .npy header.`);
     if (/'fortran_order':\s*True/.test(header))
-      throw new ScrubError(`${path}: Fortran-ordered arrays are not supported; save with numpy.ascontiguousarray.`);
+      throw new BadInputError(`${path}: Fortran-ordered arrays are not supported; save with numpy.ascontiguousarray.`);
     const type = DESCR[descr];
     if (!type)
-      throw new ScrubError(
+      throw new BadInputError(
         `${path}: dtype ${descr} is not supported (little-endian float32, float64, int64, int32, int16, int8, uint8).`,
       );
     const shape = shapeText
@@ -71,7 +71,8 @@ export function readNpyHeader(path: string): NpyHeader {
     const offset = start + len;
     const need = shape.reduce((a, b) => a * b, 1) * type.ctor.BYTES_PER_ELEMENT;
     const have = statSync(path).size - offset;
-    if (have < need) throw new ScrubError(`${path}: truncated (${have} data bytes, shape [${shape}] needs ${need}).`);
+    if (have < need)
+      throw new BadInputError(`${path}: truncated (${have} data bytes, shape [${shape}] needs ${need}).`);
     return { path, dtype: type.name, shape, itemSize: type.ctor.BYTES_PER_ELEMENT, offset };
   } finally {
     closeSync(fd);
@@ -83,12 +84,12 @@ export function pairedYPath(x: string): string {
   const name = basename(x);
   const y = name.replace(/(^|[^a-zA-Z0-9])x(?=[^a-zA-Z0-9])/, '$1y');
   if (y === name)
-    throw new ScrubError(
+    throw new BadInputError(
       `${x}: cannot tell which file holds its labels (name it x.npy, *_x.npy or x_*.npy, or pass X.npy,Y.npy).`,
     );
   const path = join(dirname(x), y);
   if (!existsSync(path))
-    throw new ScrubError(
+    throw new BadInputError(
       `${x}: no labels file ${path} beside it. Pass X.npy,Y.npy to name it (a set without labels is an x.npy with no y.npy beside it).`,
     );
   return path;
@@ -97,7 +98,7 @@ export function pairedYPath(x: string): string {
 function readFully(fd: number, into: Uint8Array, position: number): void {
   for (let got = 0; got < into.length;) {
     const n = readSync(fd, into, got, into.length - got, position + got);
-    if (n === 0) throw new ScrubError(`a .npy file ended early; was it changed while being read?`);
+    if (n === 0) throw new BadInputError(`a .npy file ended early; was it changed while being read?`);
     got += n;
   }
 }
@@ -111,15 +112,15 @@ export function openNpyPair(xPath: string, yPath?: string): Source {
   const x = readNpyHeader(xPath);
   const y = yPath === undefined ? undefined : readNpyHeader(yPath);
   if (x.shape.length < 1)
-    throw new ScrubError(`${xPath}: a 0-d array holds no examples; the first axis must index examples.`);
+    throw new BadInputError(`${xPath}: a 0-d array holds no examples; the first axis must index examples.`);
   const count = x.shape[0];
   if (y) {
     if (y.shape.length !== 1)
-      throw new ScrubError(`${yPath}: labels must be a 1-D array of class indices, got shape [${y.shape}].`);
+      throw new BadInputError(`${yPath}: labels must be a 1-D array of class indices, got shape [${y.shape}].`);
     if (y.dtype.startsWith('float'))
-      throw new ScrubError(`${yPath}: labels are ${y.dtype}; save them as int64 or int32 class indices.`);
+      throw new BadInputError(`${yPath}: labels are ${y.dtype}; save them as int64 or int32 class indices.`);
     if (y.shape[0] !== count)
-      throw new ScrubError(
+      throw new BadInputError(
         `${xPath} holds ${count} examples but ${yPath} holds ${y.shape[0]} labels. They must have the same length.`,
       );
   }

@@ -14,7 +14,7 @@
 //   train-images-idx3-ubyte.gz@forget.json                forget
 //   train-images-idx3-ubyte.gz@-5000:                     the last 5,000 (val)
 import { readFileSync } from 'node:fs';
-import { ScrubError } from '../errors.js';
+import { BadInputError } from '../core/errors.js';
 
 /** A set of indices held as sorted, disjoint half-open intervals [starts[i], ends[i]). */
 export class IndexSet {
@@ -124,7 +124,7 @@ export function parseTerm(text: string): SelectionTerm {
   const negate = text.startsWith('~');
   const body = negate ? text.slice(1) : text;
   if (!body)
-    throw new ScrubError(
+    throw new BadInputError(
       `selection term "${text}" is empty. Write A:B, N or FILE.json, with ~ in front for the complement.`,
     );
   const r = RANGE.exec(body);
@@ -157,7 +157,7 @@ export function resolveSelection(
     set = set.intersect(s);
   }
   if (set.size === 0)
-    throw new ScrubError(
+    throw new BadInputError(
       `${where}@${terms.map((t) => t.text).join('@')}: the selection is empty (the source has ${n} examples). Check the range or index list.`,
     );
   return set;
@@ -168,14 +168,14 @@ function rangeSet(t: SelectionTerm, n: number, where: string): IndexSet {
     if (v === undefined) return dflt;
     const abs = v < 0 ? n + v : v;
     if (abs < 0 || abs > n)
-      throw new ScrubError(
+      throw new BadInputError(
         `${where}: selection "${t.text}" is out of range: the source has ${n} examples (indices 0 to ${n - 1}).`,
       );
     return abs;
   };
   const start = bound(t.start, 0);
   const end = bound(t.end, n);
-  if (end <= start) throw new ScrubError(`${where}: selection "${t.text}" is an empty range. Write A:B with A < B.`);
+  if (end <= start) throw new BadInputError(`${where}: selection "${t.text}" is an empty range. Write A:B with A < B.`);
   return IndexSet.range(start, end);
 }
 
@@ -184,7 +184,7 @@ function fileSet(file: string, n: number, where: string, note: (m: string) => vo
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    throw new ScrubError(
+    throw new BadInputError(
       `${file}: no such selection file. A selection term is A:B, N or a JSON index-list file, with ~ in front for the complement.`,
     );
   }
@@ -192,19 +192,20 @@ function fileSet(file: string, n: number, where: string, note: (m: string) => vo
   try {
     list = JSON.parse(text);
   } catch (e) {
-    throw new ScrubError(
+    throw new BadInputError(
       `${file}: not valid JSON (${(e as Error).message}). Write a JSON list of example indices, e.g. [0, 5, 17].`,
     );
   }
-  if (!Array.isArray(list)) throw new ScrubError(`${file}: expected a JSON list of example indices, e.g. [0, 5, 17].`);
+  if (!Array.isArray(list))
+    throw new BadInputError(`${file}: expected a JSON list of example indices, e.g. [0, 5, 17].`);
   const idx = new Float64Array(list.length);
   let sorted = true;
   for (let i = 0; i < list.length; i++) {
     const v = list[i] as unknown;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
-      throw new ScrubError(`${file}: entry ${i} (${JSON.stringify(v)}) is not a non-negative integer index.`);
+      throw new BadInputError(`${file}: entry ${i} (${JSON.stringify(v)}) is not a non-negative integer index.`);
     if (v >= n)
-      throw new ScrubError(
+      throw new BadInputError(
         `${file}: index ${v} is out of range for ${where}, which has ${n} examples (indices 0 to ${n - 1}).`,
       );
     if (i && v <= idx[i - 1]) sorted = false;

@@ -1,5 +1,5 @@
 // scrub eval: forward passes over forget, retain and test for a model (and a retrained one).
-import { ScrubError } from '../errors.js';
+import { BadInputError } from '../core/errors.js';
 import { loadModel } from '../graph/load.js';
 import { ForwardModel } from '../runtime/forward.js';
 import { modelInputs } from '../runtime/gradient.js';
@@ -38,12 +38,12 @@ export async function describeModel(
   const model = loadModel(path);
   const inputs = modelInputs(model);
   if (inputs.length !== 1)
-    throw new ScrubError(`${path}: scrub handles models with one input; this one has ${inputs.length}.`);
+    throw new BadInputError(`${path}: scrub handles models with one input; this one has ${inputs.length}.`);
   const out = model.graph.outputs[0];
   let classes = typeof out.shape?.[1] === 'number' ? (out.shape[1] as number) : undefined;
   if (classes === undefined) classes = (await probeShapes(model)).get(out.name)?.dims[1] as number | undefined;
   if (out.shape?.length !== 2 || !classes)
-    throw new ScrubError(`${path}: output ${out.name} is not classifier logits [batch, classes].`);
+    throw new BadInputError(`${path}: output ${out.name} is not classifier logits [batch, classes].`);
   return { model, input: inputs[0], classes };
 }
 
@@ -65,7 +65,7 @@ export async function evaluateModels(
   for (const p of paths.slice(1)) {
     const r = await describeModel(p);
     if (JSON.stringify(r.input) !== JSON.stringify(main.input) || r.classes !== main.classes)
-      throw new ScrubError(
+      throw new BadInputError(
         `${p}: takes ${r.input.name} [${r.input.dims}] → ${r.classes} classes, ${paths[0]} takes ${main.input.name} [${main.input.dims}] → ${main.classes} classes; they must match.`,
       );
   }

@@ -1,7 +1,7 @@
 // ∇τ end to end: the sets, the checks the issue asks for (forget larger than retain, val
 // overlapping forget, divergence), the run, and the edited model staged and committed.
 import { exampleDigest, hex } from '../data/digest.js';
-import { ScrubError } from '../errors.js';
+import { BadInputError, DivergedError } from '../core/errors.js';
 import { loadModel } from '../graph/load.js';
 import { settle, stageModel, type ModelOutput } from '../graph/write.js';
 import { GradientModel, modelHash } from '../runtime/gradient.js';
@@ -51,14 +51,16 @@ export interface GradTauReport {
 export async function runGradTauUnlearning(o: GradTauUnlearnOptions): Promise<GradTauReport> {
   const t0 = performance.now();
   if (!o.retain)
-    throw new ScrubError('∇τ descends on the retain set: pass --retain DATA (the training data minus the forget set).');
+    throw new BadInputError(
+      '∇τ descends on the retain set: pass --retain DATA (the training data minus the forget set).',
+    );
   if (!o.val)
-    throw new ScrubError(
+    throw new BadInputError(
       '∇τ needs a held-out set the model never trained on: pass --val DATA. The ascent on the forget set stops at the loss of unseen data (L_val), so without it scrub cannot tell when the forget set looks unseen.',
     );
   const schedule = (o.schedule ?? 'default') as Schedule;
   if (!SCHEDULES.includes(schedule))
-    throw new ScrubError(
+    throw new BadInputError(
       `--schedule ${o.schedule}: expected default (targets from the held-out losses; see README) or reference (Trippa et al.'s schedule as published).`,
     );
   const seed = o.seed ?? 0;
@@ -72,14 +74,14 @@ export async function runGradTauUnlearning(o: GradTauUnlearnOptions): Promise<Gr
     const dopts = datasetOptions(gm, model, o);
     const load = async (spec: string, what: string) => {
       const ds = await openSet(spec, what, dopts);
-      if (!ds.labelled) throw new ScrubError(`${spec}: the ${what} set has no labels; ∇τ needs them.`);
+      if (!ds.labelled) throw new BadInputError(`${spec}: the ${what} set has no labels; ∇τ needs them.`);
       return loadExamples(ds, { signal: o.signal });
     };
     const forget = await load(o.forget, 'forget');
     const retain = await load(o.retain, 'retain');
     const val = await load(o.val, 'val');
     if (forget.count > retain.count)
-      throw new ScrubError(
+      throw new BadInputError(
         `${o.forget}: the forget set (${forget.count} examples) is larger than the retain set (${retain.count}); ∇τ's schedule assumes forgetting a minority. Retrain from scratch instead.`,
       );
     const overlap = countOverlap(forget, val);
@@ -108,17 +110,15 @@ export async function runGradTauUnlearning(o: GradTauUnlearnOptions): Promise<Gr
         signal: o.signal,
         onStep: (p) => {
           if (!Number.isFinite(p.lForget) || !Number.isFinite(p.lRetain))
-            throw new ScrubError(
+            throw new DivergedError(
               `∇τ diverged at epoch ${p.epoch}, step ${p.step}: the forget loss is ${p.lForget} and the retain loss ${p.lRetain}. The input model is untouched; nothing was written.`,
-              1,
             );
           o.onProgress?.('gradtau', p.done, p.total);
         },
         onEpoch: (e) => {
           if (e.lRetain > chance)
-            throw new ScrubError(
+            throw new DivergedError(
               `∇τ diverged at epoch ${e.epoch}: the mean retain loss ${e.lRetain.toFixed(3)} is above chance level (ln ${gm.classes} = ${chance.toFixed(3)}); retain accuracy has collapsed. The input model is untouched; nothing was written.`,
-              1,
             );
         },
       },

@@ -101,7 +101,8 @@ export interface Node {
 }
 
 /** A dimension: a size, a symbolic name, or unknown (null). */
-export type Dim = number | string | null;
+import type { Dim } from '../core/tensor.js';
+export type { Dim } from '../core/tensor.js';
 
 export interface ValueInfo {
   name: string;

@@ -1,14 +1,14 @@
 import { readFileSync, existsSync, statSync } from 'node:fs';
 import { dirname, resolve, isAbsolute, normalize, sep } from 'node:path';
-import { ScrubError } from '../errors.js';
+import { BadInputError } from '../core/errors.js';
 import { decodeModel } from './decode.js';
 import { WireError } from './wire.js';
 import { numElements, elementBytes, type Model, type Tensor } from './ir.js';
 
 /** Reads an ONNX model, with its external data, or says clearly why it cannot. */
 export function loadModel(path: string): Model {
-  if (!existsSync(path)) throw new ScrubError(`${path}: no such file. Pass the path of an .onnx model.`);
-  if (statSync(path).isDirectory()) throw new ScrubError(`${path}: is a directory, not an .onnx model file.`);
+  if (!existsSync(path)) throw new BadInputError(`${path}: no such file. Pass the path of an .onnx model.`);
+  if (statSync(path).isDirectory()) throw new BadInputError(`${path}: is a directory, not an .onnx model file.`);
   const bytes = new Uint8Array(readFileSync(path));
   return parseModel(bytes, path);
 }
@@ -19,10 +19,10 @@ export function parseModel(bytes: Uint8Array, path: string): Model {
     decoded = decodeModel(bytes);
   } catch (e) {
     const why = e instanceof WireError ? `${e.message} (the file is truncated or not protobuf)` : (e as Error).message;
-    throw new ScrubError(`${path}: not a readable ONNX model: ${why}. Re-export it with torch.onnx.export.`);
+    throw new BadInputError(`${path}: not a readable ONNX model: ${why}. Re-export it with torch.onnx.export.`);
   }
   if (decoded.irVersion === 0 || decoded.graph.nodes.length === 0 || decoded.graph.outputs.length === 0)
-    throw new ScrubError(
+    throw new BadInputError(
       `${path}: not an ONNX model (no IR version, nodes or outputs). Re-export it with torch.onnx.export.`,
     );
   const model: Model = { ...decoded, bytes, path };
@@ -40,20 +40,20 @@ function loadExternalData(model: Model): void {
     const loc = t.location;
     const full = resolve(base, loc.file);
     if (isAbsolute(loc.file) || !normalize(full).startsWith(base + sep))
-      throw new ScrubError(
+      throw new BadInputError(
         `${model.path}: tensor ${t.name} points outside the model's folder (${loc.file}); refusing to read it.`,
       );
     let data = files.get(full);
     if (!data) {
       if (!existsSync(full))
-        throw new ScrubError(
+        throw new BadInputError(
           `${model.path}: external data file ${loc.file} (tensor ${t.name}) is missing. Keep it beside the model.`,
         );
       data = new Uint8Array(readFileSync(full));
       files.set(full, data);
     }
     if (loc.offset + loc.length > data.length)
-      throw new ScrubError(
+      throw new BadInputError(
         `${model.path}: external data file ${loc.file} is truncated (tensor ${t.name} needs bytes up to ${loc.offset + loc.length}, file has ${data.length}).`,
       );
     t.bytes = data.subarray(loc.offset, loc.offset + loc.length);
@@ -74,7 +74,7 @@ function checkTensor(path: string, t: Tensor): void {
   }
   const want = numElements(t.dims) * size;
   if (t.bytes.length !== want)
-    throw new ScrubError(
+    throw new BadInputError(
       `${path}: tensor ${t.name} holds ${t.bytes.length} bytes, its shape [${t.dims}] needs ${want}. The file is damaged; re-export it.`,
     );
 }

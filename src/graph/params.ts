@@ -1,6 +1,6 @@
 // Trainable parameters of an exported model and their PyTorch names.
 import { attrInt, isFloatType, numElements, type Graph, type Model, type Node } from './ir.js';
-import { ScrubError } from '../errors.js';
+import { BadInputError } from '../core/errors.js';
 
 export interface Parameter {
   /** Initializer name in the ONNX file. */
@@ -58,11 +58,11 @@ export function selectParameters(params: Parameter[], pattern: string | undefine
   try {
     re = new RegExp(pattern);
   } catch (e) {
-    throw new ScrubError(`--params ${pattern}: not a valid regular expression (${(e as Error).message}).`);
+    throw new BadInputError(`--params ${pattern}: not a valid regular expression (${(e as Error).message}).`);
   }
   const chosen = params.filter((p) => re.test(p.name) || (p.torchName !== undefined && re.test(p.torchName)));
   if (chosen.length === 0)
-    throw new ScrubError(
+    throw new BadInputError(
       `${source}: no trainable parameter matches --params ${pattern}. Run \`scrub inspect\` to list them.`,
     );
   return chosen;

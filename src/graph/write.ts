@@ -4,7 +4,7 @@
 // the output and renamed into place, so a failure leaves nothing half-written.
 import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { ScrubError } from '../errors.js';
+import { BadInputError } from '../core/errors.js';
 import { DataType, numElements, type Model } from './ir.js';
 import { decodeStringEntry } from './decode.js';
 import { Reader, Writer, WireType } from './wire.js';
@@ -47,7 +47,7 @@ export function settle(staged: StagedModel, keepStaged: boolean | undefined): Mo
 export function stageModel(model: Model, out: string, replacements: ReadonlyMap<string, Float32Array>): StagedModel {
   const target = resolve(out);
   if (existsSync(target) && realpathSync(target) === realpathSync(resolve(model.path)))
-    throw new ScrubError(`${out}: refusing to overwrite the input model; choose another output path.`);
+    throw new BadInputError(`${out}: refusing to overwrite the input model; choose another output path.`);
   checkReplacements(model, replacements);
   const { bytes, data } = patchedFiles(model, target, replacements);
   const stage = join(dirname(target), `.${basename(target)}.scrub-tmp-${process.pid}`);
@@ -59,7 +59,7 @@ export function stageModel(model: Model, out: string, replacements: ReadonlyMap<
     for (const [name, d] of data) writeFileSync(join(stage, name), d);
   } catch (e) {
     rmSync(stage, { recursive: true, force: true });
-    throw new ScrubError(`${out}: could not write the model: ${(e as Error).message}`);
+    throw new BadInputError(`${out}: could not write the model: ${(e as Error).message}`);
   }
   const final = { model: target, dataFiles: names.slice(1).map((n) => join(dirname(target), n)) };
   return {
@@ -83,15 +83,15 @@ export function stageModel(model: Model, out: string, replacements: ReadonlyMap<
 function checkReplacements(model: Model, replacements: ReadonlyMap<string, Float32Array>): void {
   for (const [name, values] of replacements) {
     const t = model.graph.initializers.get(name);
-    if (!t) throw new ScrubError(`${model.path}: no initializer named ${name} to replace.`);
+    if (!t) throw new BadInputError(`${model.path}: no initializer named ${name} to replace.`);
     if (t.dataType !== DataType.FLOAT)
-      throw new ScrubError(`${model.path}: initializer ${name} is not float32; cannot replace it.`);
+      throw new BadInputError(`${model.path}: initializer ${name} is not float32; cannot replace it.`);
     if (values.length !== numElements(t.dims))
-      throw new ScrubError(
+      throw new BadInputError(
         `${model.path}: new value for ${name} has ${values.length} elements, the tensor [${t.dims}] has ${numElements(t.dims)}.`,
       );
     if (t.location.kind === 'typed')
-      throw new ScrubError(`${model.path}: initializer ${name} is stored in a form scrub cannot patch.`);
+      throw new BadInputError(`${model.path}: initializer ${name} is stored in a form scrub cannot patch.`);
   }
 }
 

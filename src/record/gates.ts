@@ -1,5 +1,5 @@
 // Acceptance gates for pipelines: --require 'forget_acc<=0.05' --require 'test_acc>=0.90'.
-import { ScrubError } from '../errors.js';
+import { BadInputError } from '../core/errors.js';
 import type { Metrics } from '../eval/evaluate.js';
 
 export interface Gate {
@@ -23,7 +23,7 @@ export interface Acceptance {
 export function parseGate(text: string): Gate {
   const m = /^\s*([a-z_][a-z0-9_]*)\s*(<=|>=)\s*(-?\d+(?:\.\d*)?(?:e-?\d+)?)\s*$/i.exec(text);
   if (!m)
-    throw new ScrubError(`--require '${text}': expected METRIC<=NUMBER or METRIC>=NUMBER, e.g. 'forget_acc<=0.05'.`);
+    throw new BadInputError(`--require '${text}': expected METRIC<=NUMBER or METRIC>=NUMBER, e.g. 'forget_acc<=0.05'.`);
   return { metric: m[1], op: m[2] as Gate['op'], value: Number(m[3]), text: text.trim() };
 }
 
@@ -31,7 +31,7 @@ export function parseGate(text: string): Gate {
 export function checkGateMetrics(gates: readonly Gate[], available: readonly string[], hint: string): void {
   for (const g of gates)
     if (!available.includes(g.metric))
-      throw new ScrubError(
+      throw new BadInputError(
         `--require '${g.text}': ${g.metric} is not computed by this run (${hint}); available: ${available.join(', ')}.`,
       );
 }

@@ -2,7 +2,7 @@
 // and how well. Hashes let `scrub verify` check the files and every tensor later.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { ScrubError } from '../errors.js';
+import { BadInputError } from '../core/errors.js';
 import { tensorToFloat32, type Model } from '../graph/ir.js';
 import type { Metrics } from '../eval/evaluate.js';
 import type { Acceptance } from './gates.js';
@@ -120,7 +120,7 @@ export function writeRecord(path: string, record: UnlearningRecord): void {
     renameSync(tmp, path);
   } catch (e) {
     if (existsSync(tmp)) unlinkSync(tmp);
-    throw new ScrubError(`${path}: could not write the record: ${(e as Error).message}`);
+    throw new BadInputError(`${path}: could not write the record: ${(e as Error).message}`);
   }
 }
 
@@ -129,16 +129,16 @@ export function readRecord(path: string): UnlearningRecord {
   try {
     text = readFileSync(path, 'utf8');
   } catch {
-    throw new ScrubError(`${path}: no such record file.`);
+    throw new BadInputError(`${path}: no such record file.`);
   }
   let r: UnlearningRecord;
   try {
     r = JSON.parse(text) as UnlearningRecord;
   } catch (e) {
-    throw new ScrubError(`${path}: the record does not parse as JSON (${(e as Error).message}); it is damaged.`);
+    throw new BadInputError(`${path}: the record does not parse as JSON (${(e as Error).message}); it is damaged.`);
   }
   if (r?.schema !== RECORD_SCHEMA)
-    throw new ScrubError(
+    throw new BadInputError(
       `${path}: not a scrub record (schema ${JSON.stringify(r?.schema)}, expected ${RECORD_SCHEMA}).`,
     );
   return r;

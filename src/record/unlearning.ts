@@ -11,7 +11,7 @@ import type { GradTauReport } from '../gradtau/unlearn.js';
 import { datasetOptions, type CommonOptions, type UnlearningReport } from '../ssd/run.js';
 import { modelInputs } from '../runtime/gradient.js';
 import { ortVersion } from '../runtime/session.js';
-import { version } from '../version.js';
+import { version } from '../core/version.js';
 import { judge, type Acceptance, type Gate } from './gates.js';
 import { ManifestBuilder } from './manifest.js';
 import {

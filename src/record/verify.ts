@@ -1,7 +1,7 @@
 // scrub verify: re-hash a model and its tensors and compare them with its record.
 import { sha256, readRecord, type UnlearningRecord } from './record.js';
 import { loadModel } from '../graph/load.js';
-import { ScrubError } from '../errors.js';
+import { BadInputError } from '../core/errors.js';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
@@ -15,7 +15,7 @@ export interface Verification {
 export function verify(modelPath: string, recordPath: string): Verification {
   const record = readRecord(recordPath);
   if (!record.output)
-    throw new ScrubError(
+    throw new BadInputError(
       `${recordPath}: this record describes no output model (an evaluation record, or a run whose gates failed and wrote no model); nothing to verify against ${modelPath}.`,
     );
   const problems: string[] = [];
@@ -23,7 +23,7 @@ export function verify(modelPath: string, recordPath: string): Verification {
   try {
     bytes = readFileSync(modelPath);
   } catch {
-    throw new ScrubError(`${modelPath}: no such model file.`);
+    throw new BadInputError(`${modelPath}: no such model file.`);
   }
   let files = 1;
   if (sha256(bytes) !== record.output.model.sha256)

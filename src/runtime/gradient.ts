@@ -17,10 +17,10 @@ import {
 import { differentiablePath } from '../autodiff/engine.js';
 import { LOSS_KINDS, type LossKind } from '../autodiff/loss.js';
 import { defaultRegistry } from '../autodiff/rules/index.js';
-import { ScrubError } from '../errors.js';
+import { BadInputError, ScrubError } from '../core/errors.js';
 import { DataType, DTYPE_NAMES, tensorToFloat32, type Dim, type Model } from '../graph/ir.js';
 import { discoverParameters, selectParameters, type Parameter } from '../graph/params.js';
-import { rows } from '../data/arrays.js';
+import { rows } from '../core/tensor.js';
 import { probeShapes, type ShapeMap } from './shapes.js';
 import { Session, type Device, type HostTensor } from './session.js';
 
@@ -278,7 +278,7 @@ export class GradientModel<L extends LossKind = 'cross-entropy'> {
     for (const p of this.params) {
       const w = weights?.get(p.name) ?? this.defaults.get(p.name)!;
       if (w.length !== this.defaults.get(p.name)!.length)
-        throw new ScrubError(
+        throw new BadInputError(
           `weights for ${p.name}: ${w.length} values, the parameter [${p.shape}] has ${this.defaults.get(p.name)!.length}.`,
         );
       feeds[p.name] = { data: w, dims: p.shape };
@@ -317,13 +317,13 @@ async function buildFor(
 ): Promise<{ bytes: Uint8Array; meta: CachedMeta }> {
   const inputs = modelInputs(model);
   if (inputs.length !== 1)
-    throw new ScrubError(
+    throw new BadInputError(
       `${model.path}: scrub handles models with one input; this one has ${inputs.length} (${inputs.map((i) => i.name).join(', ')}).`,
     );
   const shapes = await probeShapes(model);
   const all = findParameters(model, shapes);
   if (all.length === 0)
-    throw new ScrubError(
+    throw new BadInputError(
       `${model.path}: no trainable float parameters found (every float initializer is a constant or off the input→output path). Nothing to unlearn.`,
     );
   const params = selectParameters(all, pattern, model.path);
@@ -350,7 +350,7 @@ const ARRAY_DTYPE: Record<string, number> = {
 export function checkInput(source: string, spec: InputSpec, x: HostTensor): void {
   const dtype = ARRAY_DTYPE[x.data.constructor.name];
   if (dtype !== spec.dtype)
-    throw new ScrubError(
+    throw new BadInputError(
       `input ${spec.name} of ${source} takes ${DTYPE_NAMES[spec.dtype]}, got ${DTYPE_NAMES[dtype] ?? x.data.constructor.name}.`,
     );
   const bad =
@@ -358,17 +358,19 @@ export function checkInput(source: string, spec: InputSpec, x: HostTensor): void
     spec.dims.some((d, i) => typeof d === 'number' && d !== x.dims[i]) ||
     x.dims.some((d) => d <= 0);
   if (bad)
-    throw new ScrubError(
+    throw new BadInputError(
       `input ${spec.name} of ${source} takes shape [${spec.dims.map((d) => d ?? '?').join(', ')}], got [${x.dims.join(', ')}].`,
     );
 }
 
 export function checkLabels(source: string, labels: BigInt64Array, n: number, classes: number): void {
   if (labels.length !== n)
-    throw new ScrubError(`labels: ${labels.length} labels for ${n} inputs of ${source}; they must match one to one.`);
+    throw new BadInputError(
+      `labels: ${labels.length} labels for ${n} inputs of ${source}; they must match one to one.`,
+    );
   for (let i = 0; i < labels.length; i++)
     if (labels[i] < 0n || labels[i] >= BigInt(classes))
-      throw new ScrubError(
+      throw new BadInputError(
         `labels: label ${labels[i]} at index ${i} is outside the model's ${classes} classes (0..${classes - 1}).`,
       );
 }
@@ -391,7 +393,7 @@ export async function meanGradient(
 ): Promise<MeanGradient> {
   const n = x.dims[0];
   if (labels.length !== n)
-    throw new ScrubError(`labels: ${labels.length} labels for ${n} inputs; they must match one to one.`);
+    throw new BadInputError(`labels: ${labels.length} labels for ${n} inputs; they must match one to one.`);
   const acc = new Map(gm.params.map((p) => [p.name, new Float64Array(p.shape.reduce((a, b) => a * b, 1))]));
   let loss = 0;
   for (let s = 0; s < n; s += chunk) {

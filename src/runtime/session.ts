@@ -1,7 +1,7 @@
 // The only module that imports onnxruntime: onnxruntime-node (CPU, CUDA) and, on request,
 // onnxruntime-web's WebAssembly build, which runs in Node as in browsers.
 import * as ort from 'onnxruntime-node';
-import { ScrubError } from '../errors.js';
+import { BadInputError } from '../core/errors.js';
 
 export type Device = 'cpu' | 'cuda' | 'wasm';
 
@@ -26,14 +26,8 @@ export interface SessionOptions {
   threads?: number;
 }
 
-export type TensorData = Float32Array | BigInt64Array | Int32Array | Float64Array | Uint8Array;
-
-export interface HostTensor {
-  data: TensorData;
-  dims: readonly number[];
-}
-
-export type Feeds = Record<string, HostTensor>;
+import type { Feeds, HostTensor, TensorData } from '../core/tensor.js';
+export type { Feeds, HostTensor, TensorData } from '../core/tensor.js';
 
 const DTYPE_OF: Record<string, ort.Tensor.Type> = {
   Float32Array: 'float32',
@@ -112,11 +106,11 @@ async function createOrt(
   } catch (e) {
     const msg = (e as Error).message;
     if (device === 'cuda' && /cuda|provider|backend/i.test(msg))
-      throw new ScrubError(
+      throw new BadInputError(
         `--device cuda: ONNX Runtime's CUDA provider is not installed (${msg.split('\n')[0]}). ` +
           'On a machine with an NVIDIA GPU, CUDA 12 and cuDNN 9, reinstall with ' +
           '`npm install onnxruntime-node --onnxruntime-node-install=cuda12` (see README, "CUDA").',
       );
-    throw new ScrubError(`ONNX Runtime could not load the model: ${msg.split('\n')[0]}`);
+    throw new BadInputError(`ONNX Runtime could not load the model: ${msg.split('\n')[0]}`);
   }
 }

@@ -1,16 +1,12 @@
 // Shapes and element types of every value of a model, found by running it twice at different
 // sizes of its symbolic dimensions: a dimension that differs between the runs is dynamic (null).
 import { encodeModel } from '../graph/encode.js';
+import type { ShapeMap } from '../core/tensor.js';
 import { DataType, inlineInitializers, type Dim, type Model, type ValueInfo } from '../graph/ir.js';
 import { Session, type Feeds, type HostTensor } from './session.js';
-import { ScrubError } from '../errors.js';
+import { BadInputError } from '../core/errors.js';
 
-export interface ValueShape {
-  dtype: number;
-  dims: Dim[];
-}
-
-export type ShapeMap = Map<string, ValueShape>;
+export type { ShapeMap, ValueShape } from '../core/tensor.js';
 
 const ORT_TO_ONNX: Record<string, number> = {
   Float32Array: DataType.FLOAT,
@@ -65,7 +61,8 @@ function mergeDims(a: HostTensor, b: HostTensor): Dim[] {
 function probeFeeds(inputs: ValueInfo[], size: number): Feeds {
   const feeds: Feeds = {};
   for (const i of inputs) {
-    if (!i.shape) throw new ScrubError(`input ${i.name} has no declared shape; re-export the model with input shapes.`);
+    if (!i.shape)
+      throw new BadInputError(`input ${i.name} has no declared shape; re-export the model with input shapes.`);
     const dims = i.shape.map((d) => (typeof d === 'number' ? d : size));
     const n = dims.reduce((x, y) => x * y, 1);
     switch (i.elemType) {
@@ -85,7 +82,7 @@ function probeFeeds(inputs: ValueInfo[], size: number): Feeds {
         feeds[i.name] = { data: new Uint8Array(n).fill(1), dims };
         break;
       default:
-        throw new ScrubError(`input ${i.name}: unsupported element type ${i.elemType}`);
+        throw new BadInputError(`input ${i.name}: unsupported element type ${i.elemType}`);
     }
   }
   return feeds;

@@ -14,7 +14,7 @@
 // digest (data/digest.ts), so only the merge, holding them all, can compute it (fisher-merge.ts).
 // Its own magic keeps a part from being taken for a whole file, by this scrub or an older one.
 import { readFileSync, renameSync, writeFileSync, existsSync, unlinkSync } from 'node:fs';
-import { ScrubError } from '../errors.js';
+import { BadInputError } from '../core/errors.js';
 import type { ImportanceSums } from './importance.js';
 
 const MAGIC = 'SCRUBFI1';
@@ -143,7 +143,7 @@ function writeAtomic(path: string, bytes: Uint8Array): void {
     renameSync(tmp, path);
   } catch (e) {
     if (existsSync(tmp)) unlinkSync(tmp);
-    throw new ScrubError(`${path}: could not write the Fisher file: ${(e as Error).message}`);
+    throw new BadInputError(`${path}: could not write the Fisher file: ${(e as Error).message}`);
   }
 }
 
@@ -152,7 +152,7 @@ export function readFisher(path: string): FisherFile {
   const f = readFisherOrPart(path);
   if ('shard' in f.header) {
     const { index, of } = f.header.shard;
-    throw new ScrubError(
+    throw new BadInputError(
       `${path}: this is part ${index}/${of} of a sharded Fisher file, not a whole one; combine all ${of} parts with \`scrub fisher merge PART... -o FILE\` and use that.`,
     );
   }
@@ -163,7 +163,7 @@ export function readFisher(path: string): FisherFile {
 export function readFisherPart(path: string): FisherPart {
   const f = readFisherOrPart(path);
   if (!('shard' in f.header))
-    throw new ScrubError(
+    throw new BadInputError(
       `${path}: a whole Fisher file, not a part; \`scrub fisher merge\` takes the parts written by \`scrub fisher MODEL TRAIN --shard K/N -o FILE\`.`,
     );
   return f as FisherPart;
@@ -174,30 +174,31 @@ function readFisherOrPart(path: string): FisherFile | FisherPart {
   try {
     buf = readFileSync(path);
   } catch {
-    throw new ScrubError(`${path}: no such Fisher file. Make one with \`scrub fisher MODEL TRAIN -o ${path}\`.`);
+    throw new BadInputError(`${path}: no such Fisher file. Make one with \`scrub fisher MODEL TRAIN -o ${path}\`.`);
   }
   const magic = buf.subarray(0, 8).toString('latin1');
   if (buf.length < 12 || (magic !== MAGIC && magic !== PART_MAGIC))
-    throw new ScrubError(`${path}: not a scrub Fisher file. Make one with \`scrub fisher MODEL TRAIN -o FILE\`.`);
+    throw new BadInputError(`${path}: not a scrub Fisher file. Make one with \`scrub fisher MODEL TRAIN -o FILE\`.`);
   const len = buf.readUInt32LE(8);
   let header: FisherHeader | FisherPartHeader;
   try {
     header = JSON.parse(buf.subarray(12, 12 + len).toString('utf8')) as FisherHeader | FisherPartHeader;
   } catch {
-    throw new ScrubError(`${path}: the Fisher file's header is damaged; compute it again.`);
+    throw new BadInputError(`${path}: the Fisher file's header is damaged; compute it again.`);
   }
   if (header.version !== FISHER_VERSION)
-    throw new ScrubError(
+    throw new BadInputError(
       `${path}: Fisher file version ${header.version}; this scrub reads version ${FISHER_VERSION}. Compute it again.`,
     );
   const part = magic === PART_MAGIC;
   if (part !== 'shard' in header)
-    throw new ScrubError(`${path}: the Fisher file's header is damaged; compute it again.`);
+    throw new BadInputError(`${path}: the Fisher file's header is damaged; compute it again.`);
   let offset = Math.ceil((12 + len) / 8) * 8;
   const sums = new Map<string, Float64Array>();
   for (const p of header.params) {
     const n = p.shape.reduce((a, b) => a * b, 1);
-    if (offset + 8 * n > buf.length) throw new ScrubError(`${path}: the Fisher file is truncated; compute it again.`);
+    if (offset + 8 * n > buf.length)
+      throw new BadInputError(`${path}: the Fisher file is truncated; compute it again.`);
     const v = new Float64Array(n);
     new Uint8Array(v.buffer).set(buf.subarray(offset, offset + 8 * n));
     sums.set(p.name, v);
@@ -206,7 +207,7 @@ function readFisherOrPart(path: string): FisherFile | FisherPart {
   if (!('shard' in header)) return { header, sums };
   const [first, end] = header.shard.examples;
   if (buf.length !== offset + DIGEST_BYTES * (end - first))
-    throw new ScrubError(`${path}: the Fisher part is truncated; compute it again.`);
+    throw new BadInputError(`${path}: the Fisher part is truncated; compute it again.`);
   return { header, sums, exampleDigests: new Uint8Array(buf.subarray(offset)) };
 }
 
@@ -222,23 +223,23 @@ export function checkFisher(
   if (f.header.kind !== kind) {
     const have = KIND_TEXT[f.header.kind];
     const want = KIND_TEXT[kind];
-    throw new ScrubError(
+    throw new BadInputError(
       `${path}: this Fisher file holds ${have ? have.what : `"${f.header.kind}"`}, but --method ${want.method} compares ${want.what}. ` +
         `${have ? `Pass --method ${have.method} to use it, or compute` : 'Compute'} one with ${want.make}.`,
     );
   }
   if (f.header.model.sha256 !== modelSha)
-    throw new ScrubError(
+    throw new BadInputError(
       `${path}: this Fisher file belongs to another model (${f.header.model.source}, sha256 ${f.header.model.sha256.slice(0, 12)}…). Compute one for this model with \`scrub fisher\`.`,
     );
   const want = params.map((p) => `${p.name}[${p.shape}]`).join(',');
   const have = f.header.params.map((p) => `${p.name}[${p.shape}]`).join(',');
   if (want !== have)
-    throw new ScrubError(
+    throw new BadInputError(
       `${path}: the Fisher file covers other parameters than this run; compute it again with the same --params.`,
     );
   if (f.header.data.batchSize !== batchSize)
-    throw new ScrubError(
+    throw new BadInputError(
       `${path}: the Fisher file was computed with batch size ${f.header.data.batchSize}, this run uses ${batchSize}; pass --batch-size ${f.header.data.batchSize} or compute it again.`,
     );
 }

@@ -6,7 +6,7 @@
 // very digest the single pass computes.
 import { resolve } from 'node:path';
 import { SetDigest, hex } from '../data/digest.js';
-import { ScrubError } from '../errors.js';
+import { BadInputError, ScrubError } from '../core/errors.js';
 import { fisherFromSums, readFisherPart, type FisherFile, type FisherPart } from './fisher-file.js';
 import { batchSpan } from './fisher-shard.js';
 
@@ -19,11 +19,11 @@ interface Named {
 
 export function mergeFisherParts(paths: readonly string[]): FisherFile {
   if (paths.length === 0)
-    throw new ScrubError('fisher merge: no parts given; usage: scrub fisher merge PART... -o FILE');
+    throw new BadInputError('fisher merge: no parts given; usage: scrub fisher merge PART... -o FILE');
   const seen = new Map<string, string>();
   for (const p of paths) {
     const key = resolve(p);
-    if (seen.has(key)) throw new ScrubError(`${p}: given twice to fisher merge; give each part once.`);
+    if (seen.has(key)) throw new BadInputError(`${p}: given twice to fisher merge; give each part once.`);
     seen.set(key, p);
   }
   const parts: Named[] = paths.map((path) => ({ path, part: readFisherPart(path) }));
@@ -57,7 +57,7 @@ function sameOrigin(a: Named, b: Named): void {
   const x = a.part.header;
   const y = b.part.header;
   const refuse = (message: string) => {
-    throw new ScrubError(`${b.path}: ${message}. Nothing written.`);
+    throw new BadInputError(`${b.path}: ${message}. Nothing written.`);
   };
   if (y.kind !== x.kind)
     refuse(
@@ -89,14 +89,14 @@ function tile(parts: Named[]): Named[] {
     const s = part.header.shard;
     const key = `${s.index}/${s.of}`;
     if (byShard.has(key))
-      throw new ScrubError(
+      throw new BadInputError(
         `${path}: part ${key} again (also ${byShard.get(key)}); give each part once. Nothing written.`,
       );
     byShard.set(key, path);
     const [first, end] = s.batches;
     const examples = [Math.min(first * batchSize, count), Math.min(end * batchSize, count)];
     if (!(first <= end && end <= total) || s.examples[0] !== examples[0] || s.examples[1] !== examples[1])
-      throw new ScrubError(`${path}: the part's range is damaged; compute part ${key} again.`);
+      throw new BadInputError(`${path}: the part's range is damaged; compute part ${key} again.`);
   }
   const ordered = [...parts].sort(
     (a, b) =>
@@ -110,7 +110,7 @@ function tile(parts: Named[]): Named[] {
     if (end === first) continue; // an empty part (N above the batch count) covers nothing
     if (first > at) throw missing(parts, at, first, total);
     if (first < at)
-      throw new ScrubError(
+      throw new BadInputError(
         `${n.path} (part ${shardName(n)}, ${batchSpan([first, end])}) overlaps ${previous!.path} (part ${shardName(previous!)}, ${batchSpan(previous!.part.header.shard.batches)}) in ${batchSpan([first, Math.min(at, end)])}; give parts of one --shard K/N split, each once. Nothing written.`,
       );
     at = end;
@@ -132,7 +132,7 @@ function missing(parts: Named[], from: number, to: number, total: number): Scrub
     const absent = Array.from({ length: of }, (_, k) => k).filter((k) => !have.has(k));
     which = ` (missing: ${absent.map((k) => `part ${k}/${of}`).join(', ')})`;
   }
-  return new ScrubError(
+  return new BadInputError(
     `fisher merge: ${batchSpan([from, to])} of ${total} are in no part${which}; compute them with \`scrub fisher MODEL TRAIN --shard K/N\` and merge all parts. Nothing written.`,
   );
 }

@@ -1,7 +1,7 @@
 // Sharding the importance pass: shard K of N takes the K-th contiguous range of minibatches, so
 // that N parts computed anywhere add up, by `scrub fisher merge`, to the single-pass file.
 // With B minibatches, shard K covers [⌊K·B/N⌋, ⌊(K+1)·B/N⌋): every batch once, sizes within one.
-import { ScrubError } from '../errors.js';
+import { BadInputError } from '../core/errors.js';
 import type { FisherShard } from './fisher-file.js';
 
 /** K/N, 0-based as Kubernetes' JOB_COMPLETION_INDEX. */
@@ -15,13 +15,15 @@ export const SHARD_FORM =
 
 export function parseShard(text: string): ShardSpec {
   const m = /^(\d+)\/(\d+)$/.exec(text.trim());
-  if (!m) throw new ScrubError(`--shard ${text}: expected ${SHARD_FORM}.`);
+  if (!m) throw new BadInputError(`--shard ${text}: expected ${SHARD_FORM}.`);
   const index = Number(m[1]);
   const of = Number(m[2]);
   if (!Number.isSafeInteger(of) || of < 1)
-    throw new ScrubError(`--shard ${text}: N must be a positive number of parts; expected ${SHARD_FORM}.`);
+    throw new BadInputError(`--shard ${text}: N must be a positive number of parts; expected ${SHARD_FORM}.`);
   if (!Number.isSafeInteger(index) || index >= of)
-    throw new ScrubError(`--shard ${text}: K must be between 0 and ${of - 1} (K is 0-based); expected ${SHARD_FORM}.`);
+    throw new BadInputError(
+      `--shard ${text}: K must be between 0 and ${of - 1} (K is 0-based); expected ${SHARD_FORM}.`,
+    );
   return { index, of };
 }
 

@@ -10,14 +10,14 @@ import {
   type InputSpec,
 } from '../data/dataset.js';
 import { exampleDigests, hex, SetDigest } from '../data/digest.js';
-import { ScrubError } from '../errors.js';
+import { BadInputError } from '../core/errors.js';
 import { numElements, tensorToFloat32, type Model } from '../graph/ir.js';
 import { loadModel } from '../graph/load.js';
 import { settle, stageModel, type ModelOutput } from '../graph/write.js';
 import { ForwardModel } from '../runtime/forward.js';
 import { GradientModel, modelHash, type AnyGradientModel } from '../runtime/gradient.js';
 import type { Device } from '../runtime/session.js';
-import { version } from '../version.js';
+import { version } from '../core/version.js';
 import { dampen, SSD_DEFAULTS } from './dampen.js';
 import {
   checkFisher,
@@ -122,7 +122,7 @@ export function datasetOptions(gm: { inputs: readonly InputSpec[] }, model: Mode
 export async function openSet(spec: string, what: string, opts: DatasetOptions): Promise<Dataset> {
   const data = await openDataset(spec, opts);
   if (data.count === 0)
-    throw new ScrubError(
+    throw new BadInputError(
       `${spec}: the ${what} set is empty; nothing to ${what === 'forget' ? 'forget' : 'learn importance from'}.`,
     );
   return data;
@@ -144,14 +144,14 @@ async function runDampening(method: MethodSpec, o: SsdOptions): Promise<Unlearni
   const lambda = o.lambda ?? SSD_DEFAULTS.lambda;
   const batchSize = o.batchSize ?? SSD_BATCH;
   if (!(alpha > 0) || !(lambda > 0))
-    throw new ScrubError(`--alpha and --lambda must be positive numbers (got ${alpha}, ${lambda}).`);
+    throw new BadInputError(`--alpha and --lambda must be positive numbers (got ${alpha}, ${lambda}).`);
   const beside = o.model.replace(/(\.onnx)?$/, method.besideSuffix);
   if (!o.fisher && !o.train && existsSync(beside)) {
     o = { ...o, fisher: beside };
     o.onNote?.({ kind: 'note', message: `using the Fisher file beside the model: ${beside}` });
   }
   if (!o.fisher && !o.train)
-    throw new ScrubError(
+    throw new BadInputError(
       `${method.title} compares the forget set with the full training data: pass --fisher FILE (made once with \`scrub fisher MODEL TRAIN${method.fisherFlags} -o FILE\`) or --train DATA${method.name === 'lf-ssd' ? ' (labels not needed)' : ''}.`,
     );
   const model = loadModel(o.model);
@@ -206,7 +206,7 @@ async function runDampening(method: MethodSpec, o: SsdOptions): Promise<Unlearni
       onProgress: (d, t) => o.onProgress?.('forget', d, t),
     });
     if (forget.digest === full.digest)
-      throw new ScrubError(
+      throw new BadInputError(
         `${o.forget}: the forget set is the whole training set; ${method.title} would dampen by comparison with itself. Retrain from scratch instead, or forget a subset.`,
       );
 
@@ -283,7 +283,7 @@ async function checkFisherData(
     for (const d of exampleDigests(gm.loss === 'logit-norm' ? withoutLabels(batch) : batch)) digest.add(d);
   const d = f.header.data;
   if (digest.count !== d.count || hex(digest.digest()) !== d.digest)
-    throw new ScrubError(
+    throw new BadInputError(
       `${path}: this Fisher file was computed on another data set (${d.description}, ${d.count} examples) than --train ${train.description} (${digest.count} examples). Compute it again with \`scrub fisher\`.`,
     );
 }
@@ -336,7 +336,7 @@ export async function computeFisher(o: FisherPassOptions): Promise<FisherFile> {
 /** Shard K/N of the full-data importance: the sums over its range of minibatches (see fisher-shard.ts). */
 export async function computeFisherPart(o: FisherPassOptions & { shard: ShardSpec }): Promise<FisherPart> {
   if (o.onBadInput === 'skip')
-    throw new ScrubError(
+    throw new BadInputError(
       `--shard cannot be combined with --on-bad-input skip: a skipped example shifts every later minibatch, so the parts would not add up to the single pass. Fix or remove the bad examples instead.`,
     );
   const { header, sums, shard } = await importancePass(o, o.shard);

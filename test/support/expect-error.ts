@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { ScrubError } from '../../src/errors.js';
+import { ScrubError } from '../../src/core/errors.js';
 
 /** Awaits p, checks that it failed with a ScrubError whose message matches, returns the message. */
 export async function rejects(p: Promise<unknown>, pattern: RegExp): Promise<string> {
