@@ -11,8 +11,11 @@ import { miaLossSeedMean } from '../dist/eval/seeds.js';
 import { loadModel } from '../dist/graph/load.js';
 import { writeModel } from '../dist/graph/write.js';
 import { GradientModel } from '../dist/runtime/gradient.js';
-import { initialWeights, loadExamples, runGradTau } from '../dist/gradtau/run.js';
-import { runGradTauDefault } from '../dist/gradtau/default.js';
+import { initialWeights, loadExamples } from '../dist/context/index.js';
+import { runGradTau } from '../dist/methods/gradtau/run.js';
+import { runGradTauDefault } from '../dist/methods/gradtau/default.js';
+import { matched } from '../dist/methods/gradtau/matched-loss.js';
+import { runMethod } from './method.js';
 
 const FM = '/usr/share/datasets/fashion-mnist';
 const TRAIN = `${FM}/train-images-idx3-ubyte.gz`;
@@ -22,7 +25,8 @@ const NORM = { mean: [0.286], std: [0.353] };
 async function one(name, modelPath, scenario, schedule, fixtures, opts = {}) {
   const list = `${fixtures}/scenarios/${scenario}.json`;
   const model = loadModel(modelPath);
-  const gm = await GradientModel.open(model, { threads: 1, ...(schedule === 'default' ? { loss: 'matched' } : {}) });
+  if (schedule === 'finetune') return finetuneRow(name, modelPath, scenario, fixtures);
+  const gm = await GradientModel.open(model, { threads: 1, ...(schedule === 'default' ? { loss: matched } : {}) });
   try {
     const input = { dtype: gm.inputs[0].dtype, dims: gm.inputs[0].dims };
     const open = async (spec) => loadExamples(await openDataset(spec, { input, ...NORM, onNote: () => {} }));
@@ -38,6 +42,36 @@ async function one(name, modelPath, scenario, schedule, fixtures, opts = {}) {
     const res = await runner(gm, initialWeights(model, gm), sets, { timing, maxEpochs: opts.maxEpochs });
     const out = join(mkdtempSync(join(tmpdir(), 'scrub-bench-gt-')), `${name}.onnx`);
     writeModel(model, out, res.weights);
+    const measured = await measure(out, name, scenario, fixtures, opts);
+    return { load, run: res.seconds, steps: res.steps, epochs: res.schedule.epochs, timing, ...measured };
+  } finally {
+    await gm.release();
+  }
+}
+
+/** finetune (the baseline) through the method table: load and run together, no timing breakdown. */
+async function finetuneRow(name, modelPath, scenario, fixtures) {
+  const list = `${fixtures}/scenarios/${scenario}.json`;
+  const out = join(mkdtempSync(join(tmpdir(), 'scrub-bench-ft-')), `${name}.onnx`);
+  const t = performance.now();
+  const r = await runMethod('finetune', {
+    model: modelPath,
+    forget: `${TRAIN}@${list}`,
+    retain: `${TRAIN}@0:55000@~${list}`,
+    out,
+    threads: 1,
+    ...NORM,
+  });
+  const run = (performance.now() - t) / 1000;
+  const timing = { gradient: 0, optimizer: 0, data: 0, evaluation: 0 };
+  const measured = await measure(out, name, scenario, fixtures, {});
+  return { load: 0, run, steps: r.hyperparameters.steps, epochs: r.hyperparameters.epochs, timing, ...measured };
+}
+
+/** The edited model's metrics against the retrained one (mia_loss as the seed mean the tests use). */
+async function measure(out, name, scenario, fixtures, opts) {
+  const list = `${fixtures}/scenarios/${scenario}.json`;
+  {
     const retrain = `${fixtures}/oracle/retrain/${name}.${scenario}.onnx`;
     const hasRetrain = existsSync(retrain) && !opts.maxEpochs;
     const ev = opts.maxEpochs
@@ -61,16 +95,9 @@ async function one(name, modelPath, scenario, schedule, fixtures, opts = {}) {
       });
     const mia = ev ? { ours: await seedMean(out), retrain: hasRetrain ? await seedMean(retrain) : undefined } : {};
     return {
-      load,
-      run: res.seconds,
-      steps: res.steps,
-      epochs: res.schedule.epochs,
-      timing,
       metrics: ev && { ...ev.metrics.values, mia_loss: mia.ours },
       retrain: ev?.retrain && { ...ev.retrain.metrics.values, mia_loss: mia.retrain },
     };
-  } finally {
-    await gm.release();
   }
 }
 
@@ -91,7 +118,8 @@ export async function benchGradtau(root, report, models) {
     const scenarios = ['mlp', 'cnn'].includes(name) ? ['class0', 'random10', 'random30'] : ['class0'];
     for (const scenario of scenarios) {
       // vit and resnet18 have no reference ∇τ or retrained model in report.json: the default only
-      for (const schedule of ['mlp', 'cnn'].includes(name) ? ['reference', 'default'] : ['default']) {
+      // finetune: the baseline every paper reports, beside ∇τ's rows where a retrained model exists
+      for (const schedule of ['mlp', 'cnn'].includes(name) ? ['reference', 'default', 'finetune'] : ['default']) {
         // resnet18: a full run is hours on 2 cores; one epoch measured, the rest projected
         const projected = name === 'resnet18';
         const r = await one(name, path, scenario, schedule, fixtures, projected ? { maxEpochs: 1 } : {});
@@ -99,7 +127,7 @@ export async function benchGradtau(root, report, models) {
         const runSeconds = projected ? r.run * r.epochs : r.run;
         const total = r.load + runSeconds;
         const sum = r.timing.gradient + r.timing.optimizer + r.timing.data + r.timing.evaluation;
-        const pct = (k) => ((100 * r.timing[k]) / sum).toFixed(0).padStart(4);
+        const pct = (k) => (sum ? ((100 * r.timing[k]) / sum).toFixed(0) : '—').padStart(4);
         const m = r.metrics ?? {};
         const re = r.retrain ?? {};
         const accept =

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readFisher } from '../dist/ssd/fisher-file.js';
+import { readFisher } from '../dist/methods/table.js';
 
 const FM = '/usr/share/datasets/fashion-mnist';
 const ROUNDS = 2;

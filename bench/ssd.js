@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { openDataset } from '../dist/data/dataset.js';
 import { loadModel } from '../dist/graph/load.js';
 import { GradientModel } from '../dist/runtime/gradient.js';
-import { importanceSums } from '../dist/ssd/importance.js';
-import { writeFisher } from '../dist/ssd/fisher-file.js';
-import { computeFisher, runSsd } from '../dist/ssd/run.js';
+import { importanceSums } from '../dist/methods/ssd/importance.js';
+import { computeFisher, writeFisher } from '../dist/methods/table.js';
+import { runMethod } from './method.js';
 
 const FM = '/usr/share/datasets/fashion-mnist';
 const NORM = { mean: [0.286], std: [0.353] };
@@ -55,7 +55,7 @@ export async function benchSsd(root, shared, report) {
       const fisher = join(dir, `${name}.fisher`);
       writeFisher(fisher, f);
       const t1 = performance.now();
-      await runSsd({ model, forget, fisher, out: join(dir, `${name}.ssd.onnx`), ...NORM });
+      await runMethod('ssd', { model, forget, fisher, out: join(dir, `${name}.ssd.onnx`), ...NORM });
       r.request_seconds = (performance.now() - t1) / 1000;
       r.reference_seconds = r.full_seconds + r.request_seconds;
     }

@@ -1,8 +1,9 @@
 // scrub as a library: the engine the command line runs. Every function takes the command's
 // options as one object and resolves to the report that `--json` prints (schema/report.schema.json).
-// Nothing here prints or exits: progress comes through onProgress, notes through onNote, bad input
-// as a ScrubError (exitCode 2) and cancellation through `signal` (the run rejects with the
-// signal's reason and leaves no output behind).
+// Nothing here prints or exits: progress comes through onProgress, notes through onNote, errors as
+// ScrubError kinds (BadInputError, UnsupportedModelError, DivergedError, …: `kind` and the CLI's
+// `exitCode`), and cancellation through `signal` (the run rejects with the signal's reason and
+// leaves no output behind). The methods `unlearn` runs are the rows of METHODS.
 export { unlearn, UNLEARN_METHODS, type UnlearnMethod, type UnlearnOptions } from './api/unlearn.js';
 export { fisher, mergeFisher, type FisherOptions, type MergeFisherOptions } from './api/fisher.js';
 export { evaluate, type EvaluateOptions } from './api/evaluate.js';
@@ -21,8 +22,18 @@ export type {
   UnlearnReport,
   VerifyReport,
 } from './api/report.js';
-export type { Stage } from './ssd/run.js';
+export type { Stage } from './context/index.js';
 export type { DataNote } from './data/dataset.js';
 export type { Acceptance, GateResult } from './record/gates.js';
 export type { UnlearningRecord } from './record/record.js';
-export { ScrubError } from './core/errors.js';
+export {
+  BadInputError,
+  CancelledError,
+  DivergedError,
+  EXIT_CODES,
+  GateFailedError,
+  ScrubError,
+  UnsupportedModelError,
+  type ErrorKind,
+} from './core/errors.js';
+export { METHODS, type MethodOption, type UnlearningMethod } from './methods/table.js';

@@ -8,8 +8,10 @@ import { readNpy } from '../src/data/npy.js';
 import { openDataset, type Dataset, type DataNote, type DatasetOptions } from '../src/data/dataset.js';
 import { IndexSet } from '../src/data/select.js';
 import { rejects } from './support/expect-error.js';
+import { FASHION_MNIST as FM, withoutFashionMnist } from './support/datasets.js';
 
-const FM = '/usr/share/datasets/fashion-mnist';
+const noFashionMnist = withoutFashionMnist();
+
 const TRAIN = `${FM}/train-images-idx3-ubyte.gz`;
 const TEST = `${FM}/t10k-images-idx3-ubyte.gz`;
 const DATA = new URL('./fixtures/data/', import.meta.url).pathname;
@@ -44,23 +46,26 @@ async function collect(ds: Dataset, batchSize = 64) {
 const labelsOf = (file: string) => [...gunzipSync(readFileSync(file)).subarray(8)];
 
 describe('IDX', () => {
-  it('reads the gzipped test file, pairs its labels by name, and reproduces the fixtures batch', async () => {
-    const ds = await openDataset(TEST, opts({ mean: [0.286], std: [0.353] }));
-    expect(ds.count).toBe(10000);
-    expect(ds.exampleDims).toEqual([1, 28, 28]);
-    expect(ds.description).toContain('t10k-labels-idx1-ubyte.gz');
-    const it = ds.batches(64)[Symbol.asyncIterator]();
-    const first = (await it.next()).value!;
-    await it.return?.();
-    const x = readNpy(new URL('./fixtures/batch/x.npy', import.meta.url).pathname);
-    const y = readNpy(new URL('./fixtures/batch/y.npy', import.meta.url).pathname);
-    expect(first.x.dims).toEqual([64, 1, 28, 28]);
-    expect(Array.from(first.x.data as Float32Array)).toEqual(Array.from(x.data as Float32Array)); // bit for bit
-    expect(first.y).toEqual(y.data);
-    expect(first.index).toEqual([...Array(64).keys()]);
-  });
+  it.skipIf(noFashionMnist)(
+    'reads the gzipped test file, pairs its labels by name, and reproduces the fixtures batch',
+    async () => {
+      const ds = await openDataset(TEST, opts({ mean: [0.286], std: [0.353] }));
+      expect(ds.count).toBe(10000);
+      expect(ds.exampleDims).toEqual([1, 28, 28]);
+      expect(ds.description).toContain('t10k-labels-idx1-ubyte.gz');
+      const it = ds.batches(64)[Symbol.asyncIterator]();
+      const first = (await it.next()).value!;
+      await it.return?.();
+      const x = readNpy(new URL('./fixtures/batch/x.npy', import.meta.url).pathname);
+      const y = readNpy(new URL('./fixtures/batch/y.npy', import.meta.url).pathname);
+      expect(first.x.dims).toEqual([64, 1, 28, 28]);
+      expect(Array.from(first.x.data as Float32Array)).toEqual(Array.from(x.data as Float32Array)); // bit for bit
+      expect(first.y).toEqual(y.data);
+      expect(first.index).toEqual([...Array(64).keys()]);
+    },
+  );
 
-  it('reads a plain (not gzipped) file the same as the gzipped one', async () => {
+  it.skipIf(noFashionMnist)('reads a plain (not gzipped) file the same as the gzipped one', async () => {
     const plain = await collect(await openDataset(PLAIN, opts()), 30);
     const gz = await collect(await openDataset(`${TEST}@0:100`, opts()), 30);
     expect(plain.sizes).toEqual([30, 30, 30, 10]);
@@ -72,21 +77,27 @@ describe('IDX', () => {
     for (let i = 280; i < 308; i++) expect(plain.x[i]).toBe(Math.fround(raw[i] / 255));
   });
 
-  it('takes an explicit IMAGES,LABELS pair, and says when no labels file is beside the images', async () => {
-    const images = join(tmp, 'digits.idx3');
-    copyFileSync(PLAIN, images);
-    await rejects(openDataset(images, opts()), /digits\.idx3: cannot tell which file holds its labels.*IMAGES,LABELS/);
-    const lonely = join(tmp, 'lonely-images-idx3-ubyte');
-    copyFileSync(PLAIN, lonely);
-    await rejects(
-      openDataset(lonely, opts()),
-      /no labels file beside it \(looked for lonely-labels-idx1-ubyte\[\.gz\]\)/,
-    );
-    const ds = await openDataset(`${images},${DATA}t10k-100-labels-idx1-ubyte@10:20`, opts());
-    const got = await collect(ds);
-    expect(ds.count).toBe(10);
-    expect(got.y).toEqual(labelsOf(`${FM}/t10k-labels-idx1-ubyte.gz`).slice(10, 20));
-  });
+  it.skipIf(noFashionMnist)(
+    'takes an explicit IMAGES,LABELS pair, and says when no labels file is beside the images',
+    async () => {
+      const images = join(tmp, 'digits.idx3');
+      copyFileSync(PLAIN, images);
+      await rejects(
+        openDataset(images, opts()),
+        /digits\.idx3: cannot tell which file holds its labels.*IMAGES,LABELS/,
+      );
+      const lonely = join(tmp, 'lonely-images-idx3-ubyte');
+      copyFileSync(PLAIN, lonely);
+      await rejects(
+        openDataset(lonely, opts()),
+        /no labels file beside it \(looked for lonely-labels-idx1-ubyte\[\.gz\]\)/,
+      );
+      const ds = await openDataset(`${images},${DATA}t10k-100-labels-idx1-ubyte@10:20`, opts());
+      const got = await collect(ds);
+      expect(ds.count).toBe(10);
+      expect(got.y).toEqual(labelsOf(`${FM}/t10k-labels-idx1-ubyte.gz`).slice(10, 20));
+    },
+  );
 
   it('feeds a flat [batch, 784] input (same values, another shape)', async () => {
     const ds = await openDataset(`${PLAIN}@0:2`, { input: { dtype: 1, dims: [null, 784] } });
@@ -97,21 +108,24 @@ describe('IDX', () => {
 });
 
 describe('selections', () => {
-  const trainLabels = labelsOf(`${FM}/train-labels-idx1-ubyte.gz`);
+  const trainLabels = noFashionMnist ? [] : labelsOf(`${FM}/train-labels-idx1-ubyte.gz`);
 
-  it('0:55000 is the fixtures train set; with class0.json it is the class0 forget set (5,479, all class 0)', async () => {
-    expect((await openDataset(`${TRAIN}@0:55000`, opts())).count).toBe(55000);
-    const forget = await openDataset(`${TRAIN}@0:55000@${CLASS0}`, opts());
-    expect(forget.count).toBe(5479);
-    const got = await collect(forget, 1000);
-    expect(got.y.length).toBe(5479);
-    expect(got.y.every((v) => v === 0)).toBe(true);
-    expect(got.index).toEqual([...Array(5479).keys()]);
-    const list = JSON.parse(readFileSync(CLASS0, 'utf8')) as number[];
-    expect(list.filter((i) => trainLabels[i] === 0).length).toBe(5479);
-  });
+  it.skipIf(noFashionMnist)(
+    '0:55000 is the fixtures train set; with class0.json it is the class0 forget set (5,479, all class 0)',
+    async () => {
+      expect((await openDataset(`${TRAIN}@0:55000`, opts())).count).toBe(55000);
+      const forget = await openDataset(`${TRAIN}@0:55000@${CLASS0}`, opts());
+      expect(forget.count).toBe(5479);
+      const got = await collect(forget, 1000);
+      expect(got.y.length).toBe(5479);
+      expect(got.y.every((v) => v === 0)).toBe(true);
+      expect(got.index).toEqual([...Array(5479).keys()]);
+      const list = JSON.parse(readFileSync(CLASS0, 'utf8')) as number[];
+      expect(list.filter((i) => trainLabels[i] === 0).length).toBe(5479);
+    },
+  );
 
-  it('retain = first 55,000 minus the forget list, in ascending order', async () => {
+  it.skipIf(noFashionMnist)('retain = first 55,000 minus the forget list, in ascending order', async () => {
     const retain = await openDataset(`${TRAIN}@0:55000@~${CLASS0}`, opts());
     expect(retain.count).toBe(55000 - 5479);
     expect(retain.description).toMatch(/@0:55000@~.*class0\.json: 49521 of 60000 examples/);
@@ -122,7 +136,7 @@ describe('selections', () => {
     expect(got.y).toEqual(expected);
   });
 
-  it('ranges: negative bounds, open ends, a single index, a complemented range', async () => {
+  it.skipIf(noFashionMnist)('ranges: negative bounds, open ends, a single index, a complemented range', async () => {
     const last = await collect(await openDataset(`${TEST}@-3:`, opts()));
     const explicit = await collect(await openDataset(`${TEST}@9997:10000`, opts()));
     const complement = await collect(await openDataset(`${TEST}@~:9997`, opts()));
@@ -186,41 +200,47 @@ describe('selections', () => {
 });
 
 describe('IDX bad input', () => {
-  it('names a missing file, a file that is not IDX, a truncated file and a count mismatch', async () => {
-    await rejects(
-      openDataset(join(tmp, 'none-images-idx3-ubyte.gz'), opts()),
-      /none-images-idx3-ubyte\.gz: no such file or folder/,
-    );
-    const junk = join(tmp, 'junk.bin');
-    writeFileSync(junk, 'hello world, not a dataset');
-    await rejects(openDataset(junk, opts()), /junk\.bin: not a data format scrub reads/);
-    const bytes = readFileSync(PLAIN);
-    const cut = join(tmp, 'cut-images-idx3-ubyte');
-    writeFileSync(cut, bytes.subarray(0, 16 + 784 * 50 + 100));
-    copyFileSync(`${DATA}t10k-100-labels-idx1-ubyte`, join(tmp, 'cut-labels-idx1-ubyte'));
-    const ds = await openDataset(cut, opts());
-    expect(ds.count).toBe(100);
-    await rejects(collect(ds), /cut-images-idx3-ubyte: the file ends before example 50, though its header says 100/);
-    const short = join(tmp, 'short-labels-idx1-ubyte');
-    const lb = Buffer.from(readFileSync(`${DATA}t10k-100-labels-idx1-ubyte`).subarray(0, 8 + 99));
-    lb.writeUInt32BE(99, 4);
-    writeFileSync(short, lb);
-    await rejects(
-      openDataset(`${PLAIN},${short}`, opts()),
-      /holds 100 examples but .*short-labels-idx1-ubyte holds 99 labels/,
-    );
-    await rejects(openDataset(`${DATA}t10k-100-labels-idx1-ubyte`, opts()), /a 1-D IDX file holds labels, not inputs/);
-    const gz = readFileSync(TEST);
-    const cutGz = join(tmp, 'cutgz-images-idx3-ubyte.gz');
-    writeFileSync(cutGz, gz.subarray(0, gz.length >> 1));
-    copyFileSync(`${FM}/t10k-labels-idx1-ubyte.gz`, join(tmp, 'cutgz-labels-idx1-ubyte.gz'));
-    const half = await openDataset(cutGz, opts());
-    expect(half.count).toBe(10000);
-    await rejects(
-      collect(half, 1000),
-      /cutgz-images-idx3-ubyte\.gz: cannot read the file \(unexpected end of file\)\. Check that it is complete/,
-    );
-  });
+  it.skipIf(noFashionMnist)(
+    'names a missing file, a file that is not IDX, a truncated file and a count mismatch',
+    async () => {
+      await rejects(
+        openDataset(join(tmp, 'none-images-idx3-ubyte.gz'), opts()),
+        /none-images-idx3-ubyte\.gz: no such file or folder/,
+      );
+      const junk = join(tmp, 'junk.bin');
+      writeFileSync(junk, 'hello world, not a dataset');
+      await rejects(openDataset(junk, opts()), /junk\.bin: not a data format scrub reads/);
+      const bytes = readFileSync(PLAIN);
+      const cut = join(tmp, 'cut-images-idx3-ubyte');
+      writeFileSync(cut, bytes.subarray(0, 16 + 784 * 50 + 100));
+      copyFileSync(`${DATA}t10k-100-labels-idx1-ubyte`, join(tmp, 'cut-labels-idx1-ubyte'));
+      const ds = await openDataset(cut, opts());
+      expect(ds.count).toBe(100);
+      await rejects(collect(ds), /cut-images-idx3-ubyte: the file ends before example 50, though its header says 100/);
+      const short = join(tmp, 'short-labels-idx1-ubyte');
+      const lb = Buffer.from(readFileSync(`${DATA}t10k-100-labels-idx1-ubyte`).subarray(0, 8 + 99));
+      lb.writeUInt32BE(99, 4);
+      writeFileSync(short, lb);
+      await rejects(
+        openDataset(`${PLAIN},${short}`, opts()),
+        /holds 100 examples but .*short-labels-idx1-ubyte holds 99 labels/,
+      );
+      await rejects(
+        openDataset(`${DATA}t10k-100-labels-idx1-ubyte`, opts()),
+        /a 1-D IDX file holds labels, not inputs/,
+      );
+      const gz = readFileSync(TEST);
+      const cutGz = join(tmp, 'cutgz-images-idx3-ubyte.gz');
+      writeFileSync(cutGz, gz.subarray(0, gz.length >> 1));
+      copyFileSync(`${FM}/t10k-labels-idx1-ubyte.gz`, join(tmp, 'cutgz-labels-idx1-ubyte.gz'));
+      const half = await openDataset(cutGz, opts());
+      expect(half.count).toBe(10000);
+      await rejects(
+        collect(half, 1000),
+        /cutgz-images-idx3-ubyte\.gz: cannot read the file \(unexpected end of file\)\. Check that it is complete/,
+      );
+    },
+  );
 
   it('says when the images cannot fit the model input', async () => {
     await rejects(

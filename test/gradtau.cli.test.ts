@@ -6,8 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { encodeNpy, readNpy } from '../src/data/npy.js';
 import { FIXTURES } from './support/fixtures.js';
 import { run } from './support/cli.js';
+import { FASHION_MNIST as FM, withoutFashionMnist } from './support/datasets.js';
 
-const FM = '/usr/share/datasets/fashion-mnist';
+const noFashionMnist = withoutFashionMnist();
+
 const TRAIN = `${FM}/train-images-idx3-ubyte.gz`;
 const report = JSON.parse(readFileSync(`${FIXTURES}/report.json`, 'utf8'));
 const NORM = ['--mean', '0.286', '--std', '0.353'];
@@ -34,7 +36,7 @@ const REPRODUCED = [
   ['cnn', 'random30'],
 ];
 
-describe('∇τ reference schedule reproduces report.json', () => {
+describe.skipIf(noFashionMnist)('∇τ reference schedule reproduces report.json', () => {
   it.each(REPRODUCED)(
     '%s %s',
     async (name, scenario) => {
@@ -111,7 +113,7 @@ describe('∇τ bad input', () => {
       /larger than the retain set/,
     ],
   ];
-  it.each(cases)('%s', async (_, args, message) => {
+  it.skipIf(noFashionMnist).each(cases)('%s', async (_, args, message) => {
     const out = join(tmp(), 'o.onnx');
     const r = await run(...args, ...NORM, '-o', out, '--quiet');
     expect(r.code).toBe(2);
@@ -119,27 +121,31 @@ describe('∇τ bad input', () => {
     expect(existsSync(out)).toBe(false);
   });
 
-  it('warns when the val set overlaps the forget set, and says how many', async () => {
-    const out = join(tmp(), 'o.onnx');
-    const r = await run(
-      MLP,
-      `${TRAIN}@0:600`,
-      '--method',
-      'gradtau',
-      '--schedule',
-      'reference',
-      '--retain',
-      `${TRAIN}@600:2600`,
-      '--val',
-      `${TRAIN}@500:700`,
-      ...NORM,
-      '-o',
-      out,
-      '--quiet',
-    );
-    expect(r.code, r.err).toBe(0);
-    expect(r.err).toMatch(/note: 100 example\(s\) of --val .* are also in the forget set/);
-  }, 120_000);
+  it.skipIf(noFashionMnist)(
+    'warns when the val set overlaps the forget set, and says how many',
+    async () => {
+      const out = join(tmp(), 'o.onnx');
+      const r = await run(
+        MLP,
+        `${TRAIN}@0:600`,
+        '--method',
+        'gradtau',
+        '--schedule',
+        'reference',
+        '--retain',
+        `${TRAIN}@600:2600`,
+        '--val',
+        `${TRAIN}@500:700`,
+        ...NORM,
+        '-o',
+        out,
+        '--quiet',
+      );
+      expect(r.code, r.err).toBe(0);
+      expect(r.err).toMatch(/note: 100 example\(s\) of --val .* are also in the forget set/);
+    },
+    120_000,
+  );
 
   it.each(['default', 'reference'])(
     'a divergence (%s schedule): exit 1 naming the epoch and step, nothing written',

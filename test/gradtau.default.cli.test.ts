@@ -8,8 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { miaLossSeedMean } from '../src/eval/seeds.js';
 import { run } from './support/cli.js';
 import { FIXTURES } from './support/fixtures.js';
+import { FASHION_MNIST as FM, withoutFashionMnist } from './support/datasets.js';
 
-const FM = '/usr/share/datasets/fashion-mnist';
+const noFashionMnist = withoutFashionMnist();
+
 const TRAIN = `${FM}/train-images-idx3-ubyte.gz`;
 const TEST = `${FM}/t10k-images-idx3-ubyte.gz`;
 const report = JSON.parse(readFileSync(`${FIXTURES}/report.json`, 'utf8'));
@@ -30,7 +32,7 @@ const CASES = [
   ['cnn', 'random30'],
 ];
 
-describe('∇τ default schedule forgets as retraining would', () => {
+describe.skipIf(noFashionMnist)('∇τ default schedule forgets as retraining would', () => {
   it.each(CASES)(
     '%s %s',
     async (name, scenario) => {

@@ -1,11 +1,16 @@
 // ∇τ's default schedule: the targets (pure), the schedule, and the 'matched' loss's gradient.
 import { describe, expect, it } from 'vitest';
-import { lossLogOdds, MATCHED_LOSS_FLOOR } from '../src/autodiff/loss.js';
+import {
+  lossLogOdds,
+  matchedFeeds,
+  MATCHED_LOSS_FLOOR,
+  type MatchedBatch,
+} from '../src/methods/gradtau/matched-loss.js';
 import { tensorToFloat32 } from '../src/graph/ir.js';
 import { loadModel } from '../src/graph/load.js';
-import { GradientModel, type MatchedBatch } from '../src/runtime/gradient.js';
-import { DEFAULT_MIN_EPOCHS, defaultEpochSettings, defaultSchedule, gradTauSchedule } from '../src/gradtau/schedule.js';
-import { forgottenClasses, quantile, rankMatchedTargets, softTargetsWithout } from '../src/gradtau/targets.js';
+import { GradientModel } from '../src/runtime/gradient.js';
+import { DEFAULT_MIN_EPOCHS, defaultEpochSettings, defaultSchedule, gradTauSchedule } from '../src/methods/common/schedule.js';
+import { forgottenClasses, quantile, rankMatchedTargets, softTargetsWithout } from '../src/methods/gradtau/targets.js';
 import { batch, FIXTURES, relL2 } from './support/fixtures.js';
 
 describe('targets', () => {
@@ -106,7 +111,7 @@ describe("the 'matched' loss", () => {
     try {
       const { x, y } = batch();
       const m = mixed(y);
-      const r = await gm.runMatched(x, m);
+      const r = await gm.run(x, matchedFeeds(m));
       // the value, recomputed in float64 from the logits
       let expected = 0;
       for (let i = 0; i < y.length; i++) {
@@ -130,7 +135,7 @@ describe("the 'matched' loss", () => {
       for (const d of [g3.map((v) => v / gmax), w3.map((_, i) => Math.sin(i * 1.7 + 0.3))]) {
         const at = (s: number) => new Map([...base, ['fc3.weight', w3.map((v, i) => v + s * eps * d[i])]]);
         const numeric =
-          ((await gm.runMatched(x, m, at(1))).loss - (await gm.runMatched(x, m, at(-1))).loss) / (2 * eps);
+          ((await gm.run(x, matchedFeeds(m), at(1))).loss - (await gm.run(x, matchedFeeds(m), at(-1))).loss) / (2 * eps);
         let analytic = 0;
         g3.forEach((v, i) => (analytic += v * d[i]));
         // |loss| ≈ 10: its float32 rounding moves the quotient by about 2e-3
@@ -160,8 +165,8 @@ describe("the 'matched' loss", () => {
         asPlain.weights[i] =
           (m.matchWeights[i] * (l + Math.log(miss) - m.targetLogOdds[i]) * (1 + MATCHED_LOSS_FLOOR)) / miss;
       }
-      const viaPull = await gm.runMatched(x, pullOnly);
-      const viaPlain = await gm.runMatched(x, asPlain);
+      const viaPull = await gm.run(x, matchedFeeds(pullOnly));
+      const viaPlain = await gm.run(x, matchedFeeds(asPlain));
       for (const p of gm.params)
         expect(relL2(viaPull.grads.get(p.name)!, viaPlain.grads.get(p.name)!), p.name).toBeLessThan(1e-3);
     } finally {
@@ -174,7 +179,7 @@ describe("the 'matched' loss", () => {
     try {
       const { x, y } = batch();
       const m = mixed(y);
-      await expect(gm.runMatched(x, { ...m, targetLogOdds: new Float32Array(3) })).rejects.toThrow(
+      await expect(gm.run(x, matchedFeeds({ ...m, targetLogOdds: new Float32Array(3) }))).rejects.toThrow(
         /per-sample arrays of 64/,
       );
     } finally {

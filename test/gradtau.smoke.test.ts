@@ -1,24 +1,19 @@
 // ∇τ end to end on the fixture mlp with small sets: class 0 is forgotten, the other classes kept.
-import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { openDataset } from '../src/data/dataset.js';
 import { loadModel } from '../src/graph/load.js';
 import { GradientModel } from '../src/runtime/gradient.js';
-import {
-  evaluateSet,
-  initialWeights,
-  loadExamples,
-  Rng,
-  runGradTau,
-  type GradTauEpoch,
-  type GradTauStep,
-} from '../src/gradtau/run.js';
+import { initialWeights, loadExamples } from '../src/context/index.js';
+import { Rng } from '../src/core/rng.js';
+import { evaluateSet } from '../src/methods/common/training.js';
+import { runGradTau, type GradTauEpoch, type GradTauStep } from '../src/methods/gradtau/run.js';
 import { readFileSync } from 'node:fs';
-import { gather } from '../src/gradtau/run.js';
+import { gather } from '../src/context/index.js';
 import { FIXTURES } from './support/fixtures.js';
+import { FASHION_MNIST as FM, withoutFashionMnist } from './support/datasets.js';
 
-const TRAIN = '/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz';
-const hasData = existsSync(TRAIN);
+const TRAIN = `${FM}/train-images-idx3-ubyte.gz`;
+const hasData = !withoutFashionMnist();
 const CLASS0 = `${FIXTURES}/scenarios/class0.json`;
 const NORM = { mean: [0.286], std: [0.353] };
 

@@ -2,9 +2,9 @@
 // values) and the combined gradient of the objective.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { AdamW } from '../src/gradtau/adamw.js';
-import { combineGradient, combineGradients, objectiveCoefficients, objectiveValue } from '../src/gradtau/objective.js';
-import { epochPlan, gradTauSchedule } from '../src/gradtau/schedule.js';
+import { AdamW } from '../src/methods/common/adamw.js';
+import { combineGradient, combineGradients, objectiveCoefficients, objectiveValue } from '../src/methods/gradtau/objective.js';
+import { epochPlan, gradTauSchedule } from '../src/methods/common/schedule.js';
 import { FIXTURES } from './support/fixtures.js';
 
 interface ScheduleEntry {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accumulateAbs, accumulateSquares, dampen, meanOver } from '../src/ssd/dampen.js';
+import { accumulateAbs, accumulateSquares, dampen, meanOver } from '../src/methods/ssd/dampen.js';
 
 describe('SSD dampening on five numbers', () => {
   const w = Float32Array.from([1, -2, 3, 4, 0.5]);

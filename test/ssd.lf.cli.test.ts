@@ -8,13 +8,16 @@ import { openDataset } from '../src/data/dataset.js';
 import { loadModel } from '../src/graph/load.js';
 import { ForwardModel } from '../src/runtime/forward.js';
 import { modelInputs } from '../src/runtime/gradient.js';
-import { countCorrect } from '../src/ssd/importance.js';
+import { countCorrect } from '../src/eval/predictions.js';
 import { FIXTURES } from './support/fixtures.js';
 import { run } from './support/cli.js';
+import { FASHION_MNIST as FM, withoutFashionMnist } from './support/datasets.js';
+
+const noFashionMnist = withoutFashionMnist();
 
 const MODEL = 'models/cnn.onnx';
 const PNGS = 'models/forget/0';
-const TRAIN = '/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz@0:2048';
+const TRAIN = `${FM}/train-images-idx3-ubyte.gz@0:2048`;
 const NORM = ['--mean', '0.286', '--std', '0.353'];
 const tmp = () => mkdtempSync(join(tmpdir(), 'scrub-lf-'));
 
@@ -41,7 +44,7 @@ async function accuracyOnClass0(model: string, n: number): Promise<number> {
   return correct / data.count;
 }
 
-describe('scrub MODEL FLAT --method lf-ssd on the embedded default', () => {
+describe.skipIf(noFashionMnist)('scrub MODEL FLAT --method lf-ssd on the embedded default', () => {
   const dir = tmp();
   const fisher = join(dir, 'small.lf.fisher');
   const flat = flatFolder(dir, 64);

@@ -6,13 +6,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { IndexSet } from '../src/data/select.js';
-import { readFisher } from '../src/ssd/fisher-file.js';
-import { shardRange } from '../src/ssd/fisher-shard.js';
+import { readFisher } from '../src/methods/ssd/fisher-file.js';
+import { shardRange } from '../src/methods/ssd/fisher-shard.js';
 import { FIXTURES } from './support/fixtures.js';
 import { run } from './support/cli.js';
+import { FASHION_MNIST as FM, withoutFashionMnist } from './support/datasets.js';
+
+const noFashionMnist = withoutFashionMnist();
 
 const MODEL = `${FIXTURES}/models/cnn.onnx`;
-const IDX = '/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz';
+const IDX = `${FM}/train-images-idx3-ubyte.gz`;
 const TRAIN = `${IDX}@0:6000`;
 const FORGET = `${TRAIN}@${FIXTURES}/scenarios/class0.json`;
 const OPTS = ['--mean', '0.286', '--std', '0.353', '--threads', '1', '--quiet'];
@@ -79,7 +82,7 @@ describe('shard ranges', () => {
   });
 });
 
-describe('sharded and merged Fisher files give the single pass', () => {
+describe.skipIf(noFashionMnist)('sharded and merged Fisher files give the single pass', () => {
   const dir = tmp();
   const single = join(dir, 'single.fisher');
   let reference: { selected: number[]; model: Buffer };
@@ -120,7 +123,7 @@ describe('sharded and merged Fisher files give the single pass', () => {
   );
 });
 
-describe('shard and merge bad input: a clear error, exit 2, nothing written', () => {
+describe.skipIf(noFashionMnist)('shard and merge bad input: a clear error, exit 2, nothing written', () => {
   const dir = tmp();
   const small = `${IDX}@0:640`;
   let three: string[];

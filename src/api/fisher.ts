@@ -1,12 +1,18 @@
 import { BadInputError } from '../core/errors.js';
-import { writeFisher, writeFisherPart, type FisherHeader } from '../ssd/fisher-file.js';
-import { mergeFisherParts } from '../ssd/fisher-merge.js';
-import { parseShard } from '../ssd/fisher-shard.js';
-import { methodSpec } from '../ssd/method.js';
-import { computeFisher, computeFisherPart, type CommonOptions } from '../ssd/run.js';
+import type { CommonOptions } from '../context/index.js';
+import {
+  computeFisher,
+  computeFisherPart,
+  mergeFisherParts,
+  parseShard,
+  variantSpec,
+  writeFisher,
+  writeFisherPart,
+  type FisherHeader,
+} from '../methods/table.js';
 import { REPORT_SCHEMA, type FisherReport } from './report.js';
 
-export interface FisherOptions extends Omit<CommonOptions, 'keepStaged'> {
+export interface FisherOptions extends CommonOptions {
   model: string;
   train: string;
   /** The Fisher file (or, with `shard`, the part file) to write. */
@@ -33,7 +39,7 @@ function report(
 
 /** The full-data importance of a model over its training data, written once to a Fisher file (or one shard of it). */
 export async function fisher(o: FisherOptions): Promise<FisherReport> {
-  const method = methodSpec(o.method);
+  const method = variantSpec(o.method);
   if (!method)
     throw new BadInputError(
       `method ${o.method}: expected ssd (squared gradients of the cross-entropy) or lf-ssd (|gradients| of the logit norm, no labels needed).`,

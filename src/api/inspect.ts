@@ -1,4 +1,4 @@
-import { inspectModel } from '../inspect.js';
+import { inspectModel } from '../context/inspect.js';
 import { REPORT_SCHEMA, type InspectReport } from './report.js';
 
 export interface InspectOptions {

@@ -1,13 +1,18 @@
 // The reports the library returns and `--json` prints: one versioned schema, published as
 // schema/report.schema.json (every report names it in `schema` and says what it is in `kind`).
 import type { EvalReport } from '../eval/run.js';
-import type { GradTauReport } from '../gradtau/unlearn.js';
 import type { Acceptance } from '../record/gates.js';
 import type { UnlearningRecord } from '../record/record.js';
 import type { Verification } from '../record/verify.js';
-import type { FisherHeader, FisherShard } from '../ssd/fisher-file.js';
-import type { LfSsdReport, SsdReport } from '../ssd/run.js';
-import type { InspectReport as ModelDescription } from '../inspect.js';
+import type {
+  FinetuneReport,
+  FisherHeader,
+  FisherShard,
+  GradTauReport,
+  LfSsdReport,
+  SsdReport,
+} from '../methods/table.js';
+import type { InspectReport as ModelDescription } from '../context/inspect.js';
 
 export const REPORT_SCHEMA = 'scrub.report/1';
 
@@ -31,9 +36,14 @@ interface Judgement {
   acceptance: Acceptance;
 }
 
-type Unlearned<R> = Tagged<'unlearn'> & Omit<R, 'output'> & Judgement;
+type Unlearned<R> = Tagged<'unlearn'> & R & Judgement;
 
-export type UnlearnReport = Unlearned<SsdReport> | Unlearned<LfSsdReport> | Unlearned<GradTauReport>;
+/** The report of an unlearning run: the method's own section (its row in methods/table.ts) and the verdict. */
+export type UnlearnReport =
+  | Unlearned<SsdReport>
+  | Unlearned<LfSsdReport>
+  | Unlearned<GradTauReport>
+  | Unlearned<FinetuneReport>;
 
 /**
  * The Fisher file's header, its own `kind` renamed `fisherKind`; a part file's adds `shard` (and has

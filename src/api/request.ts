@@ -6,8 +6,9 @@ import { dirname, join, relative } from 'node:path';
 import { selectionOf } from '../data/dataset.js';
 import { BadInputError, ScrubError } from '../core/errors.js';
 import { describeModel } from '../eval/run.js';
-import type { CommonOptions } from '../ssd/run.js';
-import { availableMetrics, checkGateMetrics, parseGate } from '../record/gates.js';
+import type { CommonOptions } from '../context/index.js';
+import { methodOptions } from '../methods/table.js';
+import { availableMetrics, describeGateProblem, gateMetricProblems, parseGate } from '../record/gates.js';
 import type { IndexSet } from '../data/select.js';
 import { resolvePath, resolveSpec } from './paths.js';
 import { REPORT_SCHEMA, type RequestReport, type UnlearnReport } from './report.js';
@@ -26,14 +27,15 @@ export interface ErasureRequest {
   forget: RequestData;
   /** Named data sets: name → data spec. */
   datasets?: Record<string, string>;
+  /** A row of the method table (default ssd); its options (methods/table.ts) sit beside it. */
   method?: UnlearnMethod;
   fisher?: string;
   train?: RequestData;
   alpha?: number;
   lambda?: number;
+  schedule?: string;
   retain?: RequestData;
   val?: RequestData;
-  schedule?: string;
   seed?: number;
   test?: RequestData;
   retrain?: string;
@@ -101,18 +103,15 @@ export async function request(req: string | ErasureRequest, o: RequestOptions = 
   const method = r.method ?? 'ssd';
   const model = file('/model', r.model)!;
   const gates = r.gates.map(parseGate);
-  try {
-    checkGateMetrics(
-      gates,
-      availableMetrics({ retain: !!r.retain, test: !!r.test, retrain: !!r.retrain }),
-      'add retain/test/retrain to the request for more',
-    );
-  } catch (e) {
+  const [unjudgeable] = gateMetricProblems(
+    gates,
+    availableMetrics({ retain: !!r.retain, test: !!r.test, retrain: !!r.retrain }),
+  );
+  if (unjudgeable)
     fail(
-      `/gates/${gates.findIndex((g) => (e as Error).message.includes(`'${g.text}'`))}`,
-      (e as Error).message.replace(/^--require /, ''),
+      `/gates/${unjudgeable.index}`,
+      describeGateProblem(unjudgeable, 'add retain/test/retrain to the request for more'),
     );
-  }
 
   const temp = mkdtempSync(join(tmpdir(), 'scrub-request-'));
   try {
@@ -146,19 +145,25 @@ export async function request(req: string | ErasureRequest, o: RequestOptions = 
       return { spec: `${spec}@${list}`, name: `${d.dataset} ids (${d.ids.length} of ${named})` };
     };
     const forget = (await data('/forget', r.forget))!;
+    // each method option as its kind says: data specs and files resolved against the request's folder
+    const methodValues: Record<string, unknown> = {};
+    const fields = r as unknown as Record<string, unknown>;
+    for (const opt of methodOptions()) {
+      const v = fields[opt.key];
+      if (v === undefined) continue;
+      if (opt.kind === 'data') methodValues[opt.key] = (await data(`/${opt.key}`, v as RequestData))?.spec;
+      else if (opt.kind === 'file') methodValues[opt.key] = file(`/${opt.key}`, v as string);
+      else methodValues[opt.key] = v;
+    }
     const options: UnlearnOptions = {
       model,
       forget: forget.spec,
       forgetName: forget.name,
       method,
       out: r.out === undefined ? undefined : resolvePath(base, r.out),
-      fisher: file('/fisher', r.fisher),
-      train: (await data('/train', r.train))?.spec,
-      alpha: r.alpha,
-      lambda: r.lambda,
+      ...methodValues,
       retain: (await data('/retain', r.retain))?.spec,
       val: (await data('/val', r.val))?.spec,
-      schedule: r.schedule,
       seed: r.seed,
       test: (await data('/test', r.test))?.spec,
       retrain: file('/retrain', r.retrain),

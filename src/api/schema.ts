@@ -1,7 +1,20 @@
 // The published JSON Schemas (schema/*.schema.json, shipped in the package) and their validators.
+// Their method parts (the request's method options, the unlearn report's method sections) come from
+// the method table; `npm run schemas` writes them back into the files, and a test checks that the
+// files are up to date.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import {
+  DEFAULT_METHOD,
+  METHODS,
+  methodOptions,
+  methodsTaking,
+  type MethodOption,
+  type MethodReport,
+  type UnlearningMethod,
+} from '../methods/table.js';
+import { REPORT_SCHEMA } from './report.js';
 
 /** Absolute paths of the schema files (beside dist/ and src/ in the package). */
 export const reportSchemaPath = fileURLToPath(new URL('../../schema/report.schema.json', import.meta.url));
@@ -12,12 +25,82 @@ const validators = new Map<string, ValidateFunction>();
 function validator(path: string): ValidateFunction {
   let v = validators.get(path);
   if (!v) {
+    const schema = path === reportSchemaPath ? reportSchema() : requestSchema();
     v = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true }).compile(
-      JSON.parse(readFileSync(path, 'utf8')),
+      schema,
     );
     validators.set(path, v);
   }
   return v;
+}
+
+type Json = Record<string, unknown>;
+
+/**
+ * The report schema: schema/report.schema.json with its `unlearn` report made of one variant per row
+ * of the method table (the method's own fields from its `reportSchema`, around the fields every
+ * unlearning report has). The published file is this, written by `npm run schemas`.
+ */
+export function reportSchema(): Json {
+  const base = JSON.parse(readFileSync(reportSchemaPath, 'utf8')) as Json & { definitions: Json };
+  const variant = (m: UnlearningMethod<MethodReport>) => ({
+    type: 'object',
+    properties: {
+      schema: { const: REPORT_SCHEMA },
+      kind: { const: 'unlearn' },
+      method: { const: m.name },
+      ...m.reportSchema.properties,
+      output: { $ref: '#/definitions/output' },
+      record: { type: 'string' },
+      metrics: { $ref: '#/definitions/recordMetrics' },
+      acceptance: { $ref: '#/definitions/acceptance' },
+    },
+    required: ['schema', 'kind', 'method', ...m.reportSchema.required, 'output', 'record', 'metrics', 'acceptance'],
+    additionalProperties: false,
+  });
+  return { ...base, definitions: { ...base.definitions, unlearn: { oneOf: METHODS.map(variant) } } };
+}
+
+const DATA_SPEC = {
+  description:
+    'A data spec as the command line takes it (paths relative to the request file), or ids into a named data set.',
+  anyOf: [
+    { type: 'string', minLength: 1 },
+    {
+      type: 'object',
+      required: ['dataset'],
+      additionalProperties: false,
+      properties: {
+        dataset: { type: 'string', minLength: 1 },
+        ids: { type: 'array', minItems: 1, items: { type: 'integer', minimum: 0 } },
+      },
+    },
+  ],
+};
+
+/** The request schema of one method option, by its kind. */
+function optionSchema(o: MethodOption): Json {
+  const description = `${o.help}${o.default === undefined ? '' : ` (default ${o.default})`}; ${methodsTaking(o.key).join(', ')}.`;
+  if (o.kind === 'data') return { ...DATA_SPEC, description: `${DATA_SPEC.description} ${description}` };
+  if (o.kind === 'positive') return { type: 'number', exclusiveMinimum: 0, description };
+  if (o.kind === 'choice') return { enum: [...o.choices!], description };
+  return { type: 'string', minLength: 1, description };
+}
+
+/**
+ * The request schema: schema/request.schema.json with `method` naming the method table's rows and
+ * one property per method option (methods/table.ts). The published file is this (`npm run schemas`).
+ */
+export function requestSchema(): Json {
+  const base = JSON.parse(readFileSync(requestSchemaPath, 'utf8')) as Json & { properties: Json };
+  const properties: Json = {};
+  for (const [key, value] of Object.entries(base.properties)) {
+    if (key === 'method')
+      properties.method = { enum: METHODS.map((m) => m.name), description: `Default ${DEFAULT_METHOD}.` };
+    else if (!methodOptions().some((o) => o.key === key)) properties[key] = value;
+    if (key === 'method') for (const o of methodOptions()) properties[o.key] = optionSchema(o);
+  }
+  return { ...base, properties };
 }
 
 /** One line per problem, each naming the field by its JSON pointer and saying why. */

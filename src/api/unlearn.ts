@@ -1,43 +1,49 @@
 // The main job: edit a model so that it forgets a set, judge the edited model against the gates
 // while it is still staged, and commit it only when they pass. A rejected model is never written;
-// its record is, as OUT.rejected.record.json, for the audit trail.
+// its record is, as OUT.rejected.record.json, for the audit trail. The method is a row of the method
+// table: open the run context, run the method, stage its weights, judge the gates, commit.
 import { BadInputError } from '../core/errors.js';
-import { runGradTauUnlearning } from '../gradtau/unlearn.js';
-import type { StagedModel } from '../graph/write.js';
+import { RunContext, type CommonOptions } from '../context/index.js';
+import { METHOD_NAMES, methodNamed, type MethodReport } from '../methods/table.js';
 import { availableMetrics, checkGateMetrics, parseGate } from '../record/gates.js';
 import { recordPathFor, writeRecord } from '../record/record.js';
-import { dampeningSubject, gradtauSubject, judgeUnlearning, type RecordSubject } from '../record/unlearning.js';
-import { runLfSsd, runSsd, type CommonOptions } from '../ssd/run.js';
+import { judgeUnlearning, type RecordSubject } from '../record/unlearning.js';
 import { REPORT_SCHEMA, type UnlearnReport } from './report.js';
 
-export type UnlearnMethod = 'ssd' | 'lf-ssd' | 'gradtau';
-export const UNLEARN_METHODS: readonly UnlearnMethod[] = ['ssd', 'lf-ssd', 'gradtau'];
+/** The methods `unlearn` runs: the method table's names ('ssd', 'lf-ssd', 'gradtau', 'finetune'). */
+export type UnlearnMethod = string;
+export const UNLEARN_METHODS: readonly string[] = METHOD_NAMES;
 
-export interface UnlearnOptions extends Omit<CommonOptions, 'keepStaged'> {
+export interface UnlearnOptions extends CommonOptions {
   model: string;
   /** The forget set: a data spec, as the command line takes it. */
   forget: string;
   /** How the report and the record name the forget set (default: the spec). */
   forgetName?: string;
-  /** Default ssd. */
+  /** A row of the method table; default ssd. */
   method?: UnlearnMethod;
   /** The edited model (default MODEL.unlearned.onnx); its record goes beside it. */
   out?: string;
-  // SSD and LF-SSD
-  fisher?: string;
-  train?: string;
-  alpha?: number;
-  lambda?: number;
-  // ∇τ (retain is also evaluated for the record under every method)
+  /** The retain set: trained on by ∇τ and finetune, evaluated for the record under every method. */
   retain?: string;
+  /** A held-out set (∇τ's L_val). */
   val?: string;
-  schedule?: string;
+  /** Seed of every random draw: the methods' batch order and the attacks' splits (default 0). */
   seed?: number;
   // the record's evaluation
   test?: string;
   retrain?: string;
   /** Acceptance gates, as `--require`: 'forget_acc<=0.05', 'test_acc>=0.9'. */
   require?: readonly string[];
+  // SSD and LF-SSD (methods/ssd)
+  fisher?: string;
+  train?: string;
+  alpha?: number;
+  lambda?: number;
+  // ∇τ (methods/gradtau)
+  schedule?: string;
+  /** Any other method's options, by the keys its row declares. */
+  [option: string]: unknown;
 }
 
 /** The rejected run's record: beside where the model would have gone, never over an accepted model's record. */
@@ -45,58 +51,63 @@ export function rejectedRecordPathFor(modelPath: string): string {
   return modelPath.replace(/(\.onnx)?$/, '.rejected.record.json');
 }
 
+/**
+ * Runs a method of the table on a model and a forget set, evaluates the edited model (staged) for the
+ * record, judges the gates and writes the model and its record only when they pass. Rejects with a
+ * BadInputError for bad options or data (before any long pass where it can tell), UnsupportedModelError
+ * for a model scrub cannot differentiate, DivergedError when training blows up, and the signal's reason
+ * when aborted; nothing is left half-written in any case.
+ */
 export async function unlearn(o: UnlearnOptions): Promise<UnlearnReport> {
-  const method = o.method ?? 'ssd';
-  if (!UNLEARN_METHODS.includes(method))
-    throw new BadInputError(
-      `method ${method}: this scrub implements ssd, lf-ssd (label-free SSD, for a forget set without labels) and gradtau.`,
-    );
+  const method = methodNamed(o.method);
   const gates = (o.require ?? []).map(parseGate);
-  const hint = method === 'gradtau' ? 'add --test/--retrain for more' : 'add --retain/--test/--retrain for more';
-  checkGateMetrics(gates, availableMetrics({ retain: !!o.retain, test: !!o.test, retrain: !!o.retrain }), hint);
+  const given = { retain: !!o.retain, test: !!o.test, retrain: !!o.retrain };
+  const missing = (['retain', 'test', 'retrain'] as const).filter((s) => !given[s]).map((s) => `--${s}`);
+  checkGateMetrics(gates, availableMetrics(given), missing.length ? `add ${missing.join('/')} for more` : '');
   const seed = o.seed ?? 0;
   if (!Number.isInteger(seed) || seed < 0) throw new BadInputError(`seed ${seed}: expected a non-negative integer.`);
   o.signal?.throwIfAborted();
 
-  const run = { ...o, keepStaged: true };
-  let subject: RecordSubject;
-  let report: Omit<UnlearnReport, 'schema' | 'kind' | 'output' | 'record' | 'metrics' | 'acceptance'>;
-  if (method === 'gradtau') {
-    const r = await runGradTauUnlearning(run);
-    [subject, report] = [gradtauSubject(r), r];
-  } else {
-    const r = await (method === 'lf-ssd' ? runLfSsd : runSsd)(run);
-    [subject, report] = [dampeningSubject(r), r];
-  }
-  const staged = subject.output.staged as StagedModel;
+  const ctx = RunContext.open(o);
   try {
-    if (o.forgetName) subject = { ...subject, forget: { ...subject.forget, name: o.forgetName } };
+    const run = await method.run(ctx, { ...o, seed });
+    ctx.throwIfAborted();
+    const staged = ctx.stage(run.weights);
+    const report: MethodReport = await run.finish(staged);
+    const forgetName = o.forgetName;
+    const subject: RecordSubject = {
+      model: report.model,
+      output: { path: staged.final.model, dataFiles: staged.final.dataFiles, staged },
+      forget: { source: report.forget.source, labelled: report.forget.labelled, name: forgetName },
+      parameters: report.parameters,
+      method: method.record(report),
+      seconds: report.seconds,
+    };
     const { record, acceptance } = await judgeUnlearning(subject, { ...o, seed, gates });
-    o.signal?.throwIfAborted();
+    ctx.throwIfAborted();
     const accepted = acceptance.verdict !== 'rejected';
     let recordPath: string;
     if (accepted) {
-      staged.commit();
+      ctx.commit();
       recordPath = recordPathFor(staged.final.model);
       writeRecord(recordPath, record);
     } else {
-      staged.abort();
+      ctx.abort();
       recordPath = rejectedRecordPathFor(staged.final.model);
       writeRecord(recordPath, { ...record, output: undefined });
     }
-    const { staged: _, ...where } = subject.output;
     return {
       schema: REPORT_SCHEMA,
       kind: 'unlearn',
       ...report,
-      ...(o.forgetName ? { forget: { ...report.forget, source: o.forgetName } } : {}),
-      output: { ...where, written: accepted },
+      ...(forgetName ? { forget: { ...report.forget, source: forgetName } } : {}),
+      output: { path: staged.final.model, dataFiles: staged.final.dataFiles, written: accepted },
       record: recordPath,
       metrics: record.metrics,
       acceptance,
     } as UnlearnReport;
   } finally {
     // after commit() the stage is gone; on any failure (an abort included) nothing is left of it
-    staged.abort();
+    await ctx.release();
   }
 }

@@ -1,33 +1,28 @@
 // The gradient artifact: one self-contained ONNX model, forward + loss + backward, taking the
-// model's inputs (and, for the cross-entropy, the labels) and returning the loss, per-sample
-// losses, logits and one gradient per parameter. Parameters are graph inputs whose initializers are their defaults,
-// so new values can be fed at every step without rebuilding it.
+// model's inputs and the loss's own inputs (losses/registry.ts: labels for the cross-entropy) and
+// returning the loss, per-sample losses, logits and one gradient per parameter. Parameters are graph
+// inputs fed at every run, so new values need no rebuild.
 import { encodeModel } from '../graph/encode.js';
 import { DataType, inlineInitializers, type Graph, type Model, type Tensor, type ValueInfo } from '../graph/ir.js';
 import type { Parameter } from '../graph/params.js';
 import type { ShapeMap } from '../core/tensor.js';
-import { BadInputError } from '../core/errors.js';
+import { UnsupportedModelError } from '../core/errors.js';
+import { classifierClasses } from '../graph/head.js';
 import { GraphBuilder } from './builder.js';
 import { backward } from './engine.js';
-import { crossEntropy, logitNorm, matched, type LossKind } from './loss.js';
+import { crossEntropy, lossDefinition, lossInputName, type LossDefinition } from './losses/index.js';
 import type { RuleRegistry } from './registry.js';
 
-export const LABELS = 'scrub/labels';
-/** The 'matched' loss's inputs: soft targets [N, C], and per-sample weights, match weights and target log-odds [N]. */
-export const MATCHED_INPUTS = {
-  targets: 'scrub/targets',
-  weights: 'scrub/weights',
-  matchWeights: 'scrub/match_weights',
-  targetLogOdds: 'scrub/target_log_odds',
-} as const;
+/** The graph input of the labels of a loss that takes them (the cross-entropy's). */
+export const LABELS = lossInputName('labels');
 export const LOSS = 'scrub/loss';
 export const PER_SAMPLE_LOSS = 'scrub/per_sample_loss';
 export const gradName = (param: string) => `scrub/grad/${param}`;
 export const squaredGradName = (param: string) => `scrub/grad2/${param}`;
 
 export interface ArtifactOptions {
-  /** Default 'cross-entropy'; 'logit-norm' takes no labels input; 'matched' takes MATCHED_INPUTS. */
-  loss?: LossKind;
+  /** The loss appended after the logits: a registered name or a definition (losses/); default 'cross-entropy'. */
+  loss?: string | LossDefinition;
   /** Also output the elementwise squares of the gradients. */
   squared?: boolean;
   /** Parameters as required inputs, fed at every run (default true); false bakes the current values in. */
@@ -52,28 +47,19 @@ export function buildArtifact(
   const g = model.graph;
   const source = model.path;
   const logits = g.outputs[0].name;
-  const ls = shapes.get(logits)?.dims;
-  if (!ls || ls.length !== 2 || typeof ls[1] !== 'number')
-    throw new BadInputError(
-      `${source}: output ${logits} has shape [${ls ?? '?'}]; scrub needs classifier logits [batch, classes].`,
-    );
-  if (shapes.get(logits)!.dtype !== DataType.FLOAT)
-    throw new BadInputError(`${source}: output ${logits} is not float32 logits.`);
-  const classes = ls[1];
+  const ls = shapes.get(logits)!.dims;
+  const classes = classifierClasses(source, logits, shapes.get(logits));
   const opset = model.opsetImports.get('') ?? 1;
   if (opset < 11)
-    throw new BadInputError(
-      `${source}: opset ${opset} is too old; re-export with opset 11 or newer (torch.onnx.export(..., opset_version=17)).`,
+    throw new UnsupportedModelError(
+      `${source}: opset ${opset} is too old; re-export with opset 11 or newer ` +
+        '(torch.onnx.export(..., opset_version=17)).',
     );
 
   const b = new GraphBuilder(opset);
-  const kind = opts.loss ?? 'cross-entropy';
-  const loss =
-    kind === 'logit-norm'
-      ? logitNorm(b, logits)
-      : kind === 'matched'
-        ? matched(b, logits, MATCHED_INPUTS)
-        : crossEntropy(b, logits, LABELS, classes);
+  const def = typeof opts.loss === 'string' ? lossDefinition(opts.loss) : (opts.loss ?? crossEntropy);
+  const lossInputs = new Map(def.inputs.map((i) => [i.key, lossInputName(i.key)]));
+  const loss = def.build(b, logits, Object.fromEntries(lossInputs), classes);
   const grads = backward({
     graph: g,
     opsets: model.opsetImports,
@@ -125,18 +111,16 @@ export function buildArtifact(
 
   const batch = ls[0] ?? 'batch';
   // the loss's own inputs sit between the model's data inputs and the parameters
-  const lossInputs: ValueInfo[] = [];
-  if (kind === 'cross-entropy') lossInputs.push({ name: LABELS, elemType: DataType.INT64, shape: [batch] });
-  if (kind === 'matched') {
-    lossInputs.push({ name: MATCHED_INPUTS.targets, elemType: DataType.FLOAT, shape: [batch, classes] });
-    for (const name of [MATCHED_INPUTS.weights, MATCHED_INPUTS.matchWeights, MATCHED_INPUTS.targetLogOdds])
-      lossInputs.push({ name, elemType: DataType.FLOAT, shape: [batch] });
-  }
+  const lossValueInfos: ValueInfo[] = def.inputs.map((i) => ({
+    name: lossInputName(i.key),
+    elemType: i.dtype === 'int64' ? DataType.INT64 : DataType.FLOAT,
+    shape: i.shape === 'batch' ? [batch] : [batch, classes],
+  }));
   const fed = feedParameters(g, (opts.paramsAsInputs ?? true) ? params : []);
   const bytes = encodeLike(model, {
     name: 'scrub_gradient',
     nodes: [...g.nodes, ...b.nodes],
-    inputs: [...fed.dataInputs, ...lossInputs, ...fed.paramInputs],
+    inputs: [...fed.dataInputs, ...lossValueInfos, ...fed.paramInputs],
     outputs,
     initializers: new Map([...fed.initializers, ...b.initializers]),
     valueInfo: new Map(),

@@ -1,5 +1,5 @@
 // Emits ONNX nodes and constants with deterministic names. Gradient rules write through it.
-import { DataType, type Attr, type Node, type Tensor } from '../graph/ir.js';
+import { DataType, type Attr, type Dim, type Node, type Tensor } from '../graph/ir.js';
 
 export type AttrInput = Attr | number | number[] | string;
 
@@ -105,6 +105,26 @@ export class GraphBuilder {
   split(x: string, axis: number, sizes: number[]): string[] {
     if (this.opset >= 13) return this.emit('Split', [x, this.i64(sizes)], { axis }, sizes.length);
     return this.emit('Split', [x], { axis, split: sizes }, sizes.length);
+  }
+
+  /**
+   * The adjoint of numpy broadcasting: sums grad (shaped `from`) down to `toShape`, the shape of value
+   * `to`, whose run-time shape a Reshape reads where toShape is not static. Returns grad when no axis
+   * was broadcast.
+   */
+  reduceTo(grad: string, from: readonly Dim[], to: string, toShape: readonly Dim[]): string {
+    const lead = from.length - toShape.length;
+    if (lead < 0) throw new Error(`cannot reduce rank ${from.length} to rank ${toShape.length}`);
+    const axes: number[] = [];
+    for (let k = 0; k < from.length; k++) {
+      if (k < lead) axes.push(k);
+      else if (toShape[k - lead] === 1 && from[k] !== 1) axes.push(k);
+    }
+    if (axes.length === 0) return grad;
+    const summed = this.reduce('ReduceSum', grad, axes, true);
+    if (lead === 0) return summed;
+    if (toShape.every((d) => typeof d === 'number')) return this.op('Reshape', [summed, this.i64(toShape as number[])]);
+    return this.op('Reshape', [summed, this.shapeOf(to)]);
   }
 
   /** Dynamic shape of x as a 1-D int64 tensor. */

@@ -1,9 +1,10 @@
 // Reverse-mode differentiation over the IR: emits a backward graph of standard ONNX ops.
 import { isFloatType, tensorToNumbers, type Dim, type Graph, type Node } from '../graph/ir.js';
 import type { ShapeMap } from '../core/tensor.js';
-import { BadInputError, ScrubError } from '../core/errors.js';
+import { ScrubError, UnsupportedModelError } from '../core/errors.js';
 import { GraphBuilder } from './builder.js';
-import { NON_DIFFERENTIABLE, type GradContext, type RuleRegistry } from './registry.js';
+import { broadcastsInput, type GradContext, type GradRule, type RuleRegistry } from './registry.js';
+import { defaultRegistry } from './rules/index.js';
 
 export interface BackwardSpec {
   graph: Graph;
@@ -25,23 +26,40 @@ export interface PathInfo {
   requiresGrad: Set<string>;
 }
 
-/** Nodes that lie on a differentiable path from wrt to the seeds. */
+/** The registry that says which ops carry gradient, and the model's opset of each domain. */
+export interface RuleSource {
+  registry: RuleRegistry;
+  opsets: ReadonlyMap<string, number>;
+}
+
+let shared: RuleRegistry | undefined;
+
+/**
+ * Nodes that lie on a differentiable path from wrt to the seeds. The registry's noGradient entries stop
+ * the path (Shape, comparisons, Floor, ...); without `rules`, the default registry at the newest opsets
+ * decides, for callers that need only the path's extent (parameter discovery, inspection).
+ */
 export function differentiablePath(
   graph: Graph,
   shapes: ShapeMap,
   wrt: readonly string[],
   seedValues: Iterable<string>,
+  rules?: RuleSource,
 ): PathInfo {
+  const registry = rules?.registry ?? (shared ??= defaultRegistry());
+  const carries = graph.nodes.map((n) =>
+    registry.carriesGradient(n.domain, n.opType, rules ? (rules.opsets.get(n.domain) ?? 0) : Infinity),
+  );
   const requiresGrad = new Set(wrt);
-  for (const n of graph.nodes) {
-    if (NON_DIFFERENTIABLE.has(n.opType)) continue;
-    if (!n.inputs.some((i) => i && requiresGrad.has(i))) continue;
+  graph.nodes.forEach((n, k) => {
+    if (!carries[k] || !n.inputs.some((i) => i && requiresGrad.has(i))) return;
     for (const o of n.outputs) if (o && isFloatType(shapes.get(o)?.dtype ?? 1)) requiresGrad.add(o);
-  }
+  });
   const reaches = new Set(seedValues);
   const onPath: number[] = [];
   for (let k = graph.nodes.length - 1; k >= 0; k--) {
     const n = graph.nodes[k];
+    if (!carries[k]) continue;
     if (!n.outputs.some((o) => reaches.has(o) && requiresGrad.has(o))) continue;
     if (!n.inputs.some((i) => i && requiresGrad.has(i))) continue;
     onPath.push(k);
@@ -56,7 +74,7 @@ export interface MissingRule {
   nodes: string[];
 }
 
-/** Op types on the path that have no gradient rule, with the nodes where they occur. */
+/** Op types on the path that have no entry in the registry, with the nodes where they occur. */
 export function missingRules(
   graph: Graph,
   opsets: ReadonlyMap<string, number>,
@@ -66,7 +84,6 @@ export function missingRules(
   const missing = new Map<string, MissingRule>();
   for (const k of path.nodes) {
     const n = graph.nodes[k];
-    if (NON_DIFFERENTIABLE.has(n.opType)) continue;
     const opset = opsets.get(n.domain) ?? 0;
     if (registry.find(n.domain, n.opType, opset)) continue;
     const op = `${n.domain ? n.domain + '.' : ''}${n.opType}`;
@@ -77,19 +94,22 @@ export function missingRules(
   return [...missing.values()];
 }
 
-/** Emits the backward pass into spec.b; returns the gradient name for each wrt value (null when zero). */
+/**
+ * Emits the backward pass into spec.b; returns the gradient name for each wrt value (null when zero).
+ * Throws UnsupportedModelError naming every op on the path without a gradient rule.
+ */
 export function backward(spec: BackwardSpec): Map<string, string | null> {
   const { graph, shapes, registry, b } = spec;
-  const path = differentiablePath(graph, shapes, spec.wrt, spec.seeds.keys());
+  const path = differentiablePath(graph, shapes, spec.wrt, spec.seeds.keys(), spec);
   const missing = missingRules(graph, spec.opsets, registry, path);
   if (missing.length > 0) {
-    const list = missing.map(
-      (m) =>
-        `${m.op} (opset ${m.opset}) at ${m.nodes.slice(0, 3).join(', ')}${m.nodes.length > 3 ? ` and ${m.nodes.length - 3} more` : ''}`,
-    );
-    throw new BadInputError(
-      `${spec.source ?? 'model'}: no gradient rule for ${missing.length} op type(s) on the loss→parameter path: ${list.join('; ')}. ` +
-        'Exclude the parameters behind them (--params) or re-export the model with supported ops.',
+    const list = missing.map((m) => {
+      const more = m.nodes.length > 3 ? ` and ${m.nodes.length - 3} more` : '';
+      return `${m.op} (opset ${m.opset}) at ${m.nodes.slice(0, 3).join(', ')}${more}`;
+    });
+    throw new UnsupportedModelError(
+      `${spec.source ?? 'model'}: no gradient rule for ${missing.length} op type(s) on the loss→parameter path: ` +
+        `${list.join('; ')}. Exclude the parameters behind them (--params) or re-export the model with supported ops.`,
     );
   }
 
@@ -114,11 +134,11 @@ export function backward(spec: BackwardSpec): Map<string, string | null> {
 
   for (let p = path.nodes.length - 1; p >= 0; p--) {
     const node = graph.nodes[path.nodes[p]];
-    if (NON_DIFFERENTIABLE.has(node.opType)) continue;
     const dys = node.outputs.map((o) => (o ? gradOf(o) : null));
     if (dys.every((d) => d === null)) continue;
     const opset = spec.opsets.get(node.domain) ?? 0;
-    const rule = registry.find(node.domain, node.opType, opset)!;
+    // On the path, so the op carries gradient, and missingRules found its rule.
+    const rule = registry.find(node.domain, node.opType, opset) as GradRule;
     const ctx: GradContext = {
       node,
       opset,
@@ -130,14 +150,19 @@ export function backward(spec: BackwardSpec): Map<string, string | null> {
       shape: shapeOf,
       dtype: (name) => shapes.get(name)?.dtype ?? 0,
       constant: (name) => constants.get(name),
-      reduceTo: (grad, from, to) => reduceTo(b, grad, from, to, shapeOf(to)),
+      reduceTo: (grad, from, to) => b.reduceTo(grad, from, to, shapeOf(to)),
     };
     let grads: (string | null | undefined)[];
     try {
       grads = rule.grad(ctx);
+      // Gradients in the broadcast output's shape, summed down to their inputs'.
+      grads = grads.map((g, i) =>
+        g && ctx.needs(i) && broadcastsInput(rule, i) ? ctx.reduceTo(g, shapeOf(node.outputs[0]), node.inputs[i]) : g,
+      );
     } catch (e) {
       if (e instanceof ScrubError) throw e;
-      throw new BadInputError(
+      // a rule refuses a form of its op it cannot differentiate exactly (an attribute, an opset)
+      throw new UnsupportedModelError(
         `${spec.source ?? 'model'}: gradient of ${node.opType} node ${node.name}: ${(e as Error).message}`,
       );
     }
@@ -147,22 +172,6 @@ export function backward(spec: BackwardSpec): Map<string, string | null> {
     });
   }
   return new Map(spec.wrt.map((w) => [w, gradOf(w)]));
-}
-
-/** The adjoint of numpy broadcasting: sums grad (shaped `from`) down to `toShape`. */
-export function reduceTo(b: GraphBuilder, grad: string, from: Dim[], to: string, toShape: Dim[]): string {
-  const lead = from.length - toShape.length;
-  if (lead < 0) throw new Error(`cannot reduce rank ${from.length} to rank ${toShape.length}`);
-  const axes: number[] = [];
-  for (let k = 0; k < from.length; k++) {
-    if (k < lead) axes.push(k);
-    else if (toShape[k - lead] === 1 && from[k] !== 1) axes.push(k);
-  }
-  if (axes.length === 0) return grad;
-  const summed = b.reduce('ReduceSum', grad, axes, true);
-  if (lead === 0) return summed;
-  if (toShape.every((d) => typeof d === 'number')) return b.op('Reshape', [summed, b.i64(toShape as number[])]);
-  return b.op('Reshape', [summed, b.shapeOf(to)]);
 }
 
 /** Values of initializers and Constant nodes, read lazily, for rules that read axes, pads or indices. */

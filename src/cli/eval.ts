@@ -2,12 +2,13 @@ import { parseArgs } from 'node:util';
 import { evaluate } from '../api/evaluate.js';
 import { BadInputError } from '../core/errors.js';
 import type { EvalReport } from '../eval/run.js';
-import { describeFailures } from '../record/gates.js';
+import { gateFailure } from '../record/gates.js';
 import { seedOption, type Io } from './io.js';
 import { commonOptions, DATA_OPTIONS } from './options.js';
 
 const USAGE =
-  'scrub eval MODEL --forget F [--retain R] [--test T] [--retrain M] [--seed S] [--require GATE]... [-o RECORD] [--json]';
+  'scrub eval MODEL --forget F [--retain R] [--test T] [--retrain M] [--seed S] [--require GATE]... ' +
+  '[-o RECORD] [--json]';
 
 export async function evalCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -40,8 +41,9 @@ export async function evalCommand(argv: string[], io: Io): Promise<number> {
   const { acceptance, record: recordPath } = report;
   if (values.json) io.out(JSON.stringify(report));
   else printReport(report, recordPath, io);
-  for (const f of describeFailures(acceptance)) io.err(`gate failed: ${f}`);
-  return acceptance.verdict === 'rejected' ? 1 : 0;
+  const rejected = gateFailure(acceptance, ` (record ${recordPath})`);
+  if (rejected) throw rejected;
+  return 0;
 }
 
 function printReport(r: EvalReport, recordPath: string, io: Io): void {

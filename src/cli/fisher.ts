@@ -2,8 +2,7 @@ import { parseArgs } from 'node:util';
 import { BadInputError } from '../core/errors.js';
 import { fisher, mergeFisher } from '../api/fisher.js';
 import type { FisherReport } from '../api/report.js';
-import { batchSpan } from '../ssd/fisher-shard.js';
-import { methodSpec } from '../ssd/method.js';
+import { batchSpan, variantSpec } from '../methods/table.js';
 import { commonOptions, DATA_OPTIONS } from './options.js';
 import type { Io } from './io.js';
 
@@ -25,7 +24,7 @@ export async function fisherCommand(argv: string[], io: Io): Promise<number> {
   });
   if (positionals.length !== 2 || !values.out)
     throw new BadInputError(`expected MODEL, TRAIN and -o FILE; usage: ${USAGE}`);
-  const method = methodSpec(values.method);
+  const method = variantSpec(values.method);
   if (!method)
     throw new BadInputError(
       `--method ${values.method}: expected ssd (squared gradients of the cross-entropy) or lf-ssd (|gradients| of the logit norm, no labels needed).`,

@@ -8,7 +8,8 @@ import { deviceOption, intOption, requireOne, type Io } from './io.js';
 import { writeFilesAtomically } from './output.js';
 
 const USAGE =
-  'scrub grad MODEL --x X.npy --y Y.npy --out DIR [--params REGEX] [--batch-size N] [--threads N] [--device cpu|cuda|wasm] [--json]';
+  'scrub grad MODEL --x X.npy --y Y.npy --out DIR [--params REGEX] [--batch-size N] [--threads N] ' +
+  '[--device cpu|cuda|wasm] [--json]';
 
 export interface GradSummary {
   model: string;
@@ -78,11 +79,13 @@ export async function gradCommand(argv: string[], io: Io): Promise<number> {
       summary.parameters.push({ ...p, l2: Math.sqrt(sq), head: Array.from(g.subarray(0, 8)), file });
     }
     files.set('summary.json', JSON.stringify(summary, null, 1) + '\n');
+    io.signal?.throwIfAborted();
     writeFilesAtomically(values.out, files);
     if (values.json) io.out(JSON.stringify(summary));
     else {
       io.out(
-        `loss ${summary.loss.toPrecision(8)} over ${summary.count} examples; ${summary.parameters.length} gradients written to ${values.out}/`,
+        `loss ${summary.loss.toPrecision(8)} over ${summary.count} examples; ` +
+          `${summary.parameters.length} gradients written to ${values.out}/`,
       );
       for (const p of summary.parameters)
         io.out(`  ${(p.torchName ?? p.name).padEnd(36)} [${p.shape.join(', ')}]  l2 ${p.l2.toExponential(4)}`);

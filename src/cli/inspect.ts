@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 import { inspect } from '../api/inspect.js';
+import type { InspectReport } from '../api/report.js';
+import { UnsupportedModelError } from '../core/errors.js';
 import type { Dim } from '../graph/ir.js';
 import { requireOne, type Io } from './io.js';
 
@@ -12,11 +14,12 @@ export async function inspectCommand(argv: string[], io: Io): Promise<number> {
   const report = await inspect({ model: requireOne(positionals, 'MODEL', 'scrub inspect MODEL [--json]') });
   if (values.json) {
     io.out(JSON.stringify(report, null, 2));
-    return 0;
+    return differentiable(report);
   }
   const dims = (s: Dim[]) => `[${s.map((d) => d ?? '?').join(', ')}]`;
   io.out(
-    `model       ${report.model} (ONNX IR ${report.irVersion}, opset ${report.opset}, ${report.producer || 'unknown producer'})`,
+    `model       ${report.model} (ONNX IR ${report.irVersion}, opset ${report.opset}, ` +
+      `${report.producer || 'unknown producer'})`,
   );
   for (const i of report.inputs) io.out(`input       ${i.name} ${i.dtype} ${dims(i.shape)}`);
   for (const o of report.outputs) io.out(`output      ${o.name} ${o.dtype} ${dims(o.shape)}`);
@@ -40,5 +43,14 @@ export async function inspectCommand(argv: string[], io: Io): Promise<number> {
   else
     for (const m of report.missingRules)
       io.out(`gradients   NO RULE for ${m.op} (opset ${m.opset}) at ${m.nodes.join(', ')}`);
-  return report.differentiable ? 0 : 1;
+  return differentiable(report);
+}
+
+/** 0 when scrub can differentiate the model; else the report is printed and this is an unsupported model (3). */
+function differentiable(r: InspectReport): number {
+  if (r.differentiable) return 0;
+  throw new UnsupportedModelError(
+    `${r.model}: no gradient rule for ${r.missingRules.map((m) => `${m.op} (opset ${m.opset})`).join(', ')}; ` +
+      'scrub cannot unlearn the parameters behind them. Exclude them (--params) or re-export with supported ops.',
+  );
 }

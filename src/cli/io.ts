@@ -3,6 +3,8 @@ import { BadInputError } from '../core/errors.js';
 export interface Io {
   out(line: string): void;
   err(line: string): void;
+  /** Cancels the command (Ctrl-C): it stops at its next check and writes nothing. */
+  signal?: AbortSignal;
 }
 
 export const consoleIo: Io = {

@@ -1,24 +1,24 @@
-import { BadInputError, ScrubError } from '../core/errors.js';
+import { BadInputError } from '../core/errors.js';
 import { version } from '../core/version.js';
 import { evalCommand } from './eval.js';
 import { fisherCommand } from './fisher.js';
 import { verifyCommand } from './verify.js';
 import { gradCommand } from './grad.js';
-import { forgetCommand, FORGET_USAGE } from './ssd.js';
+import { forgetCommand, FORGET_USAGE, methodsHelp } from './forget.js';
 import { inspectCommand } from './inspect.js';
 import { requestCommand, REQUEST_USAGE } from './request.js';
+import { cancellable, exitFor } from './exit.js';
 import { consoleIo, type Io } from './io.js';
 
 const HELP = `scrub: make a deployed ONNX model forget data
 
 usage:
   ${FORGET_USAGE}
-                                               forget: edit the weights with SSD, write OUT
-                                               (default MODEL.unlearned.onnx); lf-ssd needs no
-                                               labels (importance from the logits' norm)
-  scrub MODEL FORGET --method gradtau --retain R --val V [--schedule default|reference] [--seed S] [...]
-                                               ∇τ: ascent on the forget set, descent on the retain
-                                               set, targets from the held-out set V; for random subsets
+                                               forget: edit the weights with the method, write OUT
+                                               (default MODEL.unlearned.onnx) and its record; --retain,
+                                               --test and --retrain add metrics to the record
+methods (--method NAME):
+${methodsHelp(6).join('\n')}
   ${REQUEST_USAGE}
                                                an erasure request (model, forget set, method, gates):
                                                writes the edited model only if every gate passes
@@ -41,10 +41,18 @@ SPEC@~list.json (complement), e.g. train-images-idx3-ubyte.gz@0:55000@~forget.js
 Pixels become (p/255 - mean)/std: --mean/--std per channel, else the model's scrub.mean/scrub.std
 metadata, else 0 and 1.
 
-exit codes: 0 success, 1 failure (a gate failed: no model written; an op without a gradient rule), 2 bad input`;
+exit codes: 0 success, 1 the run finished but its result was not accepted (a gate failed: no model written;
+∇τ diverged; verify found a mismatch), 2 bad input, 3 unsupported model (scrub cannot compute it exactly;
+the line says what to do), 130 cancelled (Ctrl-C; nothing written)`;
 
+/**
+ * Runs one command; resolves to its exit code (src/cli/exit.ts). Ctrl-C cancels it: it stops at its
+ * next check, writes nothing and exits 130 (a second Ctrl-C exits at once); so does `io.signal`.
+ */
 export async function main(argv: string[], io: Io = consoleIo): Promise<number> {
   const [command, ...rest] = argv;
+  const cancellation = cancellable(io);
+  io = cancellation.io;
   try {
     switch (command) {
       case 'inspect':
@@ -74,14 +82,10 @@ export async function main(argv: string[], io: Io = consoleIo): Promise<number> 
         return await forgetCommand(argv, io);
     }
   } catch (e) {
-    if (e instanceof ScrubError) {
-      io.err(`scrub: ${e.message}`);
-      return e.exitCode;
-    }
-    if (e instanceof TypeError && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.err(`scrub: ${e.message}`);
-      return 2;
-    }
-    throw e;
+    const exit = exitFor(e);
+    io.err(exit.line);
+    return exit.code;
+  } finally {
+    cancellation.dispose();
   }
 }

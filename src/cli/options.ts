@@ -1,6 +1,6 @@
 // Options shared by the commands that read data and run the model.
 import { BadInputError } from '../core/errors.js';
-import type { CommonOptions } from '../ssd/run.js';
+import type { CommonOptions } from '../context/index.js';
 import { deviceOption, intOption, type Io } from './io.js';
 import { progressReporter } from './progress.js';
 
@@ -51,5 +51,6 @@ export function commonOptions(v: DataValues, io: Io): CommonOptions {
     onBadInput: bad as 'stop' | 'skip' | undefined,
     onNote: (n) => io.err(`${n.kind === 'skip' ? 'skipped' : 'note'}: ${n.message}`),
     onProgress: progressReporter(io, !v.quiet && !v.json),
+    signal: io.signal,
   };
 }

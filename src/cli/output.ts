@@ -1,20 +1,12 @@
 // Writes a set of files into a folder so that a failure leaves nothing half-written.
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { writeFilesAtomic } from '../core/atomic.js';
+import { BadInputError } from '../core/errors.js';
 
+/** writeFilesAtomic, with a failure (an unwritable folder, a full disk) reported as bad input naming `dir`. */
 export function writeFilesAtomically(dir: string, files: ReadonlyMap<string, Uint8Array | string>): void {
-  const target = resolve(dir);
-  const tmp = join(dirname(target), `.${target.split('/').pop()}.tmp-${process.pid}`);
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
   try {
-    for (const [name, data] of files) writeFileSync(join(tmp, name), data);
-    if (!existsSync(target)) {
-      renameSync(tmp, target);
-      return;
-    }
-    for (const name of files.keys()) renameSync(join(tmp, name), join(target, name));
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
+    writeFilesAtomic(dir, files);
+  } catch (e) {
+    throw new BadInputError(`${dir}: could not write the files: ${(e as Error).message}`);
   }
 }

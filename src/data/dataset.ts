@@ -22,7 +22,8 @@
 // decoding), so a pass holds a batch and a bounded read-ahead whatever the set's size.
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { BadInputError } from '../core/errors.js';
+import { BadInputError, ScrubError } from '../core/errors.js';
+import { checkLabels } from '../core/labels.js';
 import { DataType, DTYPE_NAMES } from '../graph/ir.js';
 import type { HostTensor } from '../core/tensor.js';
 import {
@@ -60,7 +61,10 @@ export interface DatasetOptions {
   std?: readonly number[];
   /** labels.txt for image folders: one class name per line, line i = class i. */
   labels?: string;
-  /** An example that cannot be read (undecodable image, bad JSON Lines row, negative label): stop (default) or leave it out. */
+  /**
+   * An example that cannot be read (undecodable image, bad JSON Lines row, negative label): stop
+   * (default) or leave it out.
+   */
   onBadInput?: 'stop' | 'skip';
   /** Notes and skips; default: printed to stderr. Each skip is reported once per dataset. */
   onNote?: (note: DataNote) => void;
@@ -121,6 +125,18 @@ export function splitSpec(spec: string): { source: string; terms: SelectionTerm[
 }
 
 async function openSource(path: string, opts: DatasetOptions, note: (m: string) => void): Promise<Source> {
+  try {
+    return await openSourceAt(path, opts, note);
+  } catch (e) {
+    // a file that exists but cannot be read (permissions, a folder where a file belongs) is bad input too
+    const code = (e as { code?: unknown }).code;
+    if (e instanceof Error && !(e instanceof ScrubError) && typeof code === 'string' && /^E[A-Z]+$/.test(code))
+      throw new BadInputError(`${path}: cannot be read (${e.message}).`);
+    throw e;
+  }
+}
+
+async function openSourceAt(path: string, opts: DatasetOptions, note: (m: string) => void): Promise<Source> {
   const example = opts.input.dims.slice(1);
   if (!existsSync(path) && path.includes(',')) {
     const [a, b, ...rest] = path.split(',');
@@ -145,7 +161,8 @@ async function openSource(path: string, opts: DatasetOptions, note: (m: string) 
     await readIdxHeader(path);
   } catch {
     throw new BadInputError(
-      `${path}: not a data format scrub reads. Give an image folder, x.npy + y.npy (a folder or a pair), an IDX file (*-images-idx3-ubyte[.gz]) or JSON Lines (.jsonl).`,
+      `${path}: not a data format scrub reads. Give an image folder, x.npy + y.npy (a folder or a pair), ` +
+        'an IDX file (*-images-idx3-ubyte[.gz]) or JSON Lines (.jsonl).',
     );
   }
   return openIdx(path);
@@ -256,14 +273,17 @@ function nonFinite(values: Values, what: string): { error: string } | undefined 
 function checkValueType(source: Source, dtype: number, note: (m: string) => void): void {
   if (!isFloatInput(dtype) && /^float/.test(source.stored))
     throw new BadInputError(
-      `${source.description}: holds ${source.stored}, the model's input takes ${DTYPE_NAMES[dtype]}. Save the inputs as integers.`,
+      `${source.description}: holds ${source.stored}, the model's input takes ${DTYPE_NAMES[dtype]}. ` +
+        'Save the inputs as integers.',
     );
   if (dtype === DataType.FLOAT && source.stored === 'float64')
     note(`${source.description}: float64 values converted to float32`);
 }
 
-/** Throws unless every label is a class of a model with `classes` outputs; `index` names positions. */
-/** Refuses a set without labels where `user` needs them; `name` is the set as the user named it, `remedy` what to do instead. */
+/**
+ * Refuses a set without labels where `user` needs them; `name` is the set as the user named it,
+ * `remedy` what to do instead.
+ */
 export function requireLabels(data: Pick<Dataset, 'labelled'>, name: string, user: string, remedy: string): void {
   if (!data.labelled) throw new BadInputError(`${name}: has no labels, and ${user} needs them. ${remedy}`);
 }
@@ -273,11 +293,7 @@ export function withoutLabels(batch: Batch): Batch {
   return batch.labelled ? { ...batch, y: new BigInt64Array(batch.y.length).fill(NO_LABEL), labelled: false } : batch;
 }
 
+/** Throws unless every label is a class of a model with `classes` outputs; `index` names positions. */
 export function checkLabelRange(y: BigInt64Array, classes: number, source: string, index?: readonly number[]): void {
-  const top = BigInt(classes);
-  for (let i = 0; i < y.length; i++)
-    if (y[i] < 0n || y[i] >= top)
-      throw new BadInputError(
-        `${source}: example ${index?.[i] ?? i} has label ${y[i]}, outside the model's ${classes} classes (0 to ${classes - 1}). Check that the data belongs to this model.`,
-      );
+  checkLabels(source, y, y.length, classes, index);
 }

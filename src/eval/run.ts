@@ -1,10 +1,10 @@
 // scrub eval: forward passes over forget, retain and test for a model (and a retrained one).
-import { BadInputError } from '../core/errors.js';
+import { BadInputError, UnsupportedModelError } from '../core/errors.js';
 import { loadModel } from '../graph/load.js';
 import { ForwardModel } from '../runtime/forward.js';
 import { modelInputs } from '../runtime/gradient.js';
 import { probeShapes } from '../runtime/shapes.js';
-import { datasetOptions, openSet, type CommonOptions } from '../ssd/run.js';
+import { datasetOptions, openSet, type CommonOptions } from '../context/index.js';
 import type { Batch } from '../data/dataset.js';
 import type { Model } from '../graph/ir.js';
 import { computeMetrics, gaps, type Metrics } from './evaluate.js';
@@ -38,12 +38,17 @@ export async function describeModel(
   const model = loadModel(path);
   const inputs = modelInputs(model);
   if (inputs.length !== 1)
-    throw new BadInputError(`${path}: scrub handles models with one input; this one has ${inputs.length}.`);
+    throw new UnsupportedModelError(
+      `${path}: scrub handles models with one input; this one has ${inputs.length}. ` +
+        'Export a model that takes one tensor.',
+    );
   const out = model.graph.outputs[0];
   let classes = typeof out.shape?.[1] === 'number' ? (out.shape[1] as number) : undefined;
   if (classes === undefined) classes = (await probeShapes(model)).get(out.name)?.dims[1] as number | undefined;
   if (out.shape?.length !== 2 || !classes)
-    throw new BadInputError(`${path}: output ${out.name} is not classifier logits [batch, classes].`);
+    throw new UnsupportedModelError(
+      `${path}: output ${out.name} is not classifier logits [batch, classes]. Export the model with its logits first.`,
+    );
   return { model, input: inputs[0], classes };
 }
 
@@ -66,7 +71,8 @@ export async function evaluateModels(
     const r = await describeModel(p);
     if (JSON.stringify(r.input) !== JSON.stringify(main.input) || r.classes !== main.classes)
       throw new BadInputError(
-        `${p}: takes ${r.input.name} [${r.input.dims}] → ${r.classes} classes, ${paths[0]} takes ${main.input.name} [${main.input.dims}] → ${main.classes} classes; they must match.`,
+        `${p}: takes ${r.input.name} [${r.input.dims}] → ${r.classes} classes, ` +
+          `${paths[0]} takes ${main.input.name} [${main.input.dims}] → ${main.classes} classes; they must match.`,
       );
   }
   const dopts = datasetOptions({ inputs: [main.input] }, main.model, o);

@@ -1,55 +1,16 @@
-// Seeded randomness and sklearn's StratifiedShuffleSplit (1.2). The random stream is our own
-// (xoshiro128** seeded through splitmix32), not numpy's: the same seed gives the same splits here
+// Seeded randomness and sklearn's StratifiedShuffleSplit (1.2). The random stream is scrub's own
+// (core/rng.ts: xoshiro128** seeded through splitmix32), not numpy's: the same seed gives the same splits here
 // every time, but not the splits sklearn draws. The per-class counts follow sklearn's rules exactly;
 // only its random tie-breaks (which class gets a leftover sample) and the members drawn differ.
+import { Rng } from '../core/rng.js';
 import { type Computed, notComputable } from './result.js';
 
-export interface Prng {
-  /** Uniform integer in [0, 2^32). */
-  nextUint32(): number;
-  /** Uniform integer in [0, n), n ≤ 2^32, without modulo bias. */
-  nextBelow(n: number): number;
-  /** Uniform double in [0, 1) with 53 random bits. */
-  nextFloat(): number;
-}
+/** The draws the splits and subsamples use: core/rng.ts's generator. */
+export type Prng = Pick<Rng, 'nextUint32' | 'nextBelow' | 'nextFloat'>;
 
-/** xoshiro128** (Blackman & Vigna) with its state filled by splitmix32 from `seed` (a safe integer). */
+/** scrub's seeded generator (core/rng.ts) for `seed` (a safe integer). */
 export function createPrng(seed: number): Prng {
-  if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be a safe integer, got ${seed}`);
-  const lo = seed >>> 0;
-  const hi = Math.floor(seed / 2 ** 32) >>> 0;
-  const mix = splitmix32((lo ^ Math.imul(hi, 0x85ebca6b)) | 0);
-  let s0 = mix();
-  let s1 = mix();
-  let s2 = mix();
-  let s3 = mix();
-  if ((s0 | s1 | s2 | s3) === 0) s0 = 1; // the all-zero state is a fixed point
-  const nextUint32 = (): number => {
-    const result = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
-    const t = s1 << 9;
-    s2 ^= s0;
-    s3 ^= s1;
-    s1 ^= s2;
-    s0 ^= s3;
-    s2 ^= t;
-    s3 = rotl(s3, 11);
-    return result;
-  };
-  return {
-    nextUint32,
-    nextBelow(n: number): number {
-      if (!Number.isInteger(n) || n < 1 || n > 2 ** 32)
-        throw new RangeError(`nextBelow needs an integer in [1, 2^32], got ${n}`);
-      const limit = 2 ** 32 - (2 ** 32 % n);
-      for (;;) {
-        const r = nextUint32();
-        if (r < limit) return r % n;
-      }
-    },
-    nextFloat(): number {
-      return ((nextUint32() >>> 5) * 2 ** 26 + (nextUint32() >>> 6)) / 2 ** 53;
-    },
-  };
+  return new Rng(seed);
 }
 
 /** A uniformly random permutation of 0..n-1 (Fisher–Yates). */
@@ -172,19 +133,4 @@ export function approximateMode(classCounts: readonly number[], draws: number, r
   return floored;
 }
 
-function rotl(x: number, k: number): number {
-  return (x << k) | (x >>> (32 - k));
-}
 
-/** splitmix32 (a 32-bit variant of Steele, Lea & Flood's SplitMix), to spread a seed over the state. */
-function splitmix32(a: number): () => number {
-  return () => {
-    a = (a + 0x9e3779b9) | 0;
-    let t = a ^ (a >>> 16);
-    t = Math.imul(t, 0x21f0aaad);
-    t ^= t >>> 15;
-    t = Math.imul(t, 0x735a2d97);
-    t ^= t >>> 15;
-    return t >>> 0;
-  };
-}

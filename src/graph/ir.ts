@@ -1,4 +1,5 @@
 // The in-memory form of an ONNX model that scrub works on.
+import { UnsupportedModelError } from '../core/errors.js';
 
 export const DataType = {
   FLOAT: 1,
@@ -52,7 +53,11 @@ const ELEMENT_BYTES: Record<number, number> = {
 
 export function elementBytes(dataType: number): number {
   const b = ELEMENT_BYTES[dataType];
-  if (b === undefined) throw new Error(`unsupported tensor data type ${DTYPE_NAMES[dataType] ?? dataType}`);
+  if (b === undefined)
+    throw new UnsupportedModelError(
+      `tensor data type ${DTYPE_NAMES[dataType] ?? dataType} is not one scrub reads (float, integer, bool); ` +
+        're-export without it.',
+    );
   return b;
 }
 
@@ -151,7 +156,10 @@ export function tensorToFloat32(t: Tensor): Float32Array {
     new Uint8Array(src.buffer).set(t.bytes.subarray(0, n * 8));
     return Float32Array.from(src);
   }
-  throw new Error(`tensor ${t.name} is ${DTYPE_NAMES[t.dataType]}, not float`);
+  throw new UnsupportedModelError(
+    `tensor ${t.name} is ${DTYPE_NAMES[t.dataType]}; scrub edits float32 and float64 parameters. ` +
+      'Export the model in float32.',
+  );
 }
 
 export function tensorToNumbers(t: Tensor): number[] {
@@ -180,7 +188,7 @@ export function tensorToNumbers(t: Tensor): number[] {
         out.push(dv.getInt8(i));
         break;
       default:
-        throw new Error(`tensor ${t.name}: cannot read ${DTYPE_NAMES[t.dataType]} values`);
+        throw new UnsupportedModelError(`tensor ${t.name}: cannot read ${DTYPE_NAMES[t.dataType]} values`);
     }
   }
   return out;

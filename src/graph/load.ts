@@ -1,6 +1,6 @@
 import { readFileSync, existsSync, statSync } from 'node:fs';
 import { dirname, resolve, isAbsolute, normalize, sep } from 'node:path';
-import { BadInputError } from '../core/errors.js';
+import { BadInputError, UnsupportedModelError } from '../core/errors.js';
 import { decodeModel } from './decode.js';
 import { WireError } from './wire.js';
 import { numElements, elementBytes, type Model, type Tensor } from './ir.js';
@@ -9,7 +9,12 @@ import { numElements, elementBytes, type Model, type Tensor } from './ir.js';
 export function loadModel(path: string): Model {
   if (!existsSync(path)) throw new BadInputError(`${path}: no such file. Pass the path of an .onnx model.`);
   if (statSync(path).isDirectory()) throw new BadInputError(`${path}: is a directory, not an .onnx model file.`);
-  const bytes = new Uint8Array(readFileSync(path));
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(path));
+  } catch (e) {
+    throw new BadInputError(`${path}: cannot read the model (${(e as Error).message}).`);
+  }
   return parseModel(bytes, path);
 }
 
@@ -18,6 +23,7 @@ export function parseModel(bytes: Uint8Array, path: string): Model {
   try {
     decoded = decodeModel(bytes);
   } catch (e) {
+    if (e instanceof UnsupportedModelError) throw new UnsupportedModelError(`${path}: ${e.message}`);
     const why = e instanceof WireError ? `${e.message} (the file is truncated or not protobuf)` : (e as Error).message;
     throw new BadInputError(`${path}: not a readable ONNX model: ${why}. Re-export it with torch.onnx.export.`);
   }
@@ -54,7 +60,8 @@ function loadExternalData(model: Model): void {
     }
     if (loc.offset + loc.length > data.length)
       throw new BadInputError(
-        `${model.path}: external data file ${loc.file} is truncated (tensor ${t.name} needs bytes up to ${loc.offset + loc.length}, file has ${data.length}).`,
+        `${model.path}: external data file ${loc.file} is truncated ` +
+          `(tensor ${t.name} needs bytes up to ${loc.offset + loc.length}, file has ${data.length}).`,
       );
     t.bytes = data.subarray(loc.offset, loc.offset + loc.length);
   }
@@ -75,6 +82,7 @@ function checkTensor(path: string, t: Tensor): void {
   const want = numElements(t.dims) * size;
   if (t.bytes.length !== want)
     throw new BadInputError(
-      `${path}: tensor ${t.name} holds ${t.bytes.length} bytes, its shape [${t.dims}] needs ${want}. The file is damaged; re-export it.`,
+      `${path}: tensor ${t.name} holds ${t.bytes.length} bytes, its shape [${t.dims}] needs ${want}. ` +
+        'The file is damaged; re-export it.',
     );
 }

@@ -4,7 +4,7 @@
 // the output and renamed into place, so a failure leaves nothing half-written.
 import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { BadInputError } from '../core/errors.js';
+import { BadInputError, UnsupportedModelError } from '../core/errors.js';
 import { DataType, numElements, type Model } from './ir.js';
 import { decodeStringEntry } from './decode.js';
 import { Reader, Writer, WireType } from './wire.js';
@@ -85,13 +85,19 @@ function checkReplacements(model: Model, replacements: ReadonlyMap<string, Float
     const t = model.graph.initializers.get(name);
     if (!t) throw new BadInputError(`${model.path}: no initializer named ${name} to replace.`);
     if (t.dataType !== DataType.FLOAT)
-      throw new BadInputError(`${model.path}: initializer ${name} is not float32; cannot replace it.`);
+      throw new UnsupportedModelError(
+        `${model.path}: initializer ${name} is not float32; scrub cannot write it. Export the model in float32.`,
+      );
     if (values.length !== numElements(t.dims))
       throw new BadInputError(
-        `${model.path}: new value for ${name} has ${values.length} elements, the tensor [${t.dims}] has ${numElements(t.dims)}.`,
+        `${model.path}: new value for ${name} has ${values.length} elements, ` +
+          `the tensor [${t.dims}] has ${numElements(t.dims)}.`,
       );
     if (t.location.kind === 'typed')
-      throw new BadInputError(`${model.path}: initializer ${name} is stored in a form scrub cannot patch.`);
+      throw new UnsupportedModelError(
+        `${model.path}: initializer ${name} is stored in a form scrub cannot patch (typed fields); ` +
+          're-export the model with raw tensor data (the default of torch.onnx.export).',
+      );
   }
 }
 

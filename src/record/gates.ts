@@ -1,5 +1,5 @@
 // Acceptance gates for pipelines: --require 'forget_acc<=0.05' --require 'test_acc>=0.90'.
-import { BadInputError } from '../core/errors.js';
+import { BadInputError, GateFailedError, type FailedGate } from '../core/errors.js';
 import type { Metrics } from '../eval/evaluate.js';
 
 export interface Gate {
@@ -27,13 +27,33 @@ export function parseGate(text: string): Gate {
   return { metric: m[1], op: m[2] as Gate['op'], value: Number(m[3]), text: text.trim() };
 }
 
-/** Checks that every gate names a metric this run can compute (before any work is done). */
+/** A gate this run cannot judge: `index` is its position in the list given, `why` says what is wrong. */
+export interface GateProblem {
+  index: number;
+  gate: Gate;
+  /** The metrics this run computes. */
+  available: readonly string[];
+  why: string;
+}
+
+/** The gates that name a metric this run cannot compute (checked before any work is done); [] when none. */
+export function gateMetricProblems(gates: readonly Gate[], available: readonly string[]): GateProblem[] {
+  return gates.flatMap((gate, index) =>
+    available.includes(gate.metric)
+      ? []
+      : [{ index, gate, available, why: `${gate.metric} is not computed by this run` }],
+  );
+}
+
+/** One problem as a sentence: `'mia<=0.1': mia is not computed by this run (HINT); available: …`. */
+export function describeGateProblem(p: GateProblem, hint: string): string {
+  return `'${p.gate.text}': ${p.why} (${hint}); available: ${p.available.join(', ')}.`;
+}
+
+/** Throws a BadInputError naming the first gate that names a metric this run cannot compute. */
 export function checkGateMetrics(gates: readonly Gate[], available: readonly string[], hint: string): void {
-  for (const g of gates)
-    if (!available.includes(g.metric))
-      throw new BadInputError(
-        `--require '${g.text}': ${g.metric} is not computed by this run (${hint}); available: ${available.join(', ')}.`,
-      );
+  const [first] = gateMetricProblems(gates, available);
+  if (first) throw new BadInputError(`--require ${describeGateProblem(first, hint)}`);
 }
 
 export function judge(gates: readonly Gate[], metrics: Metrics): Acceptance {
@@ -48,14 +68,29 @@ export function judge(gates: readonly Gate[], metrics: Metrics): Acceptance {
   };
 }
 
-export function describeFailures(a: Acceptance): string[] {
+/** The gates that did not pass, as structured data. */
+export function failedGates(a: Acceptance): FailedGate[] {
   return a.gates
     .filter((g) => !g.passed)
-    .map((g) =>
-      g.actual === undefined
-        ? `${g.text}: ${g.metric} could not be computed (${g.reason})`
-        : `${g.text}: ${g.metric} is ${g.actual.toFixed(4)}`,
-    );
+    .map((g) => ({ text: g.text, metric: g.metric, actual: g.actual, reason: g.reason }));
+}
+
+export function describeFailures(a: Acceptance): string[] {
+  return failedGates(a).map((g) =>
+    g.actual === undefined
+      ? `${g.text}: ${g.metric} could not be computed (${g.reason})`
+      : `${g.text}: ${g.metric} is ${g.actual.toFixed(4)}`,
+  );
+}
+
+/**
+ * The error a command line raises for a rejected run (exit 1), or undefined when it was not
+ * rejected: one line, `gate failed: GATE: METRIC is VALUE; …` and then `then` (what happened to
+ * the output, e.g. "; no model written").
+ */
+export function gateFailure(a: Acceptance, then = ''): GateFailedError | undefined {
+  if (a.verdict !== 'rejected') return undefined;
+  return new GateFailedError(`gate failed: ${describeFailures(a).join('; ')}${then}`, failedGates(a));
 }
 
 /** The metrics a run computes, given which sets it has. */

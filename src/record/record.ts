@@ -1,7 +1,8 @@
 // The unlearning record: an auditable JSON trace of what was removed, from which model, how,
 // and how well. Hashes let `scrub verify` check the files and every tensor later.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../core/atomic.js';
 import { BadInputError } from '../core/errors.js';
 import { tensorToFloat32, type Model } from '../graph/ir.js';
 import type { Metrics } from '../eval/evaluate.js';
@@ -10,9 +11,9 @@ import type { Acceptance } from './gates.js';
 export const RECORD_SCHEMA = 'scrub.record/1';
 
 export const GUARANTEE =
-  'Approximate unlearning: the model was edited so that it behaves, on the measures above, more like a model never trained on the ' +
-  'forget set. This was evaluated empirically; it is not a formal (certified or differential-privacy) guarantee that no information ' +
-  'about the forget set remains in the weights.';
+  'Approximate unlearning: the model was edited so that it behaves, on the measures above, more like a model ' +
+  'never trained on the forget set. This was evaluated empirically; it is not a formal (certified or ' +
+  'differential-privacy) guarantee that no information about the forget set remains in the weights.';
 
 export interface TensorChange {
   name: string;
@@ -114,12 +115,9 @@ export function peakRss(): number {
 }
 
 export function writeRecord(path: string, record: UnlearningRecord): void {
-  const tmp = `${path}.tmp-${process.pid}`;
   try {
-    writeFileSync(tmp, JSON.stringify(record, null, 1) + '\n');
-    renameSync(tmp, path);
+    writeFileAtomic(path, JSON.stringify(record, null, 1) + '\n');
   } catch (e) {
-    if (existsSync(tmp)) unlinkSync(tmp);
     throw new BadInputError(`${path}: could not write the record: ${(e as Error).message}`);
   }
 }

@@ -7,8 +7,7 @@ import { evaluateModels } from '../eval/run.js';
 import type { Metrics } from '../eval/evaluate.js';
 import { loadModel } from '../graph/load.js';
 import type { ModelOutput } from '../graph/write.js';
-import type { GradTauReport } from '../gradtau/unlearn.js';
-import { datasetOptions, type CommonOptions, type UnlearningReport } from '../ssd/run.js';
+import { datasetOptions, type CommonOptions } from '../context/index.js';
 import { modelInputs } from '../runtime/gradient.js';
 import { ortVersion } from '../runtime/session.js';
 import { version } from '../core/version.js';
@@ -43,46 +42,6 @@ export interface RecordSubject {
   parameters: readonly { name: string; torchName?: string }[];
   method: NonNullable<UnlearningRecord['method']>;
   seconds: number;
-}
-
-export function dampeningSubject(r: UnlearningReport): RecordSubject {
-  return {
-    model: r.model,
-    output: r.output,
-    forget: r.forget,
-    parameters: r.parameters,
-    method: {
-      name: r.method,
-      hyperparameters: { alpha: r.hyperparameters.alpha, lambda: r.hyperparameters.lambda },
-      batchSize: r.hyperparameters.batchSize,
-      details: { fullImportance: r.full, selected: r.selected, elements: r.elements, forgetDigest: r.forget.digest },
-    },
-    seconds: r.seconds,
-  };
-}
-
-export function gradtauSubject(r: GradTauReport): RecordSubject {
-  return {
-    model: r.model,
-    output: r.output,
-    forget: r.forget,
-    parameters: r.parameters,
-    method: {
-      name: 'gradtau',
-      hyperparameters: {
-        schedule: r.schedule,
-        epochs: r.hyperparameters.epochs,
-        alpha0: r.hyperparameters.alpha0,
-        lr: r.hyperparameters.lr,
-        weightDecay: r.hyperparameters.weightDecay,
-        retainBatch: r.hyperparameters.retainBatch,
-      },
-      batchSize: r.hyperparameters.batch,
-      seed: r.hyperparameters.seed,
-      details: { retain: r.retain, val: r.val, steps: r.steps, trace: r.trace },
-    },
-    seconds: r.seconds,
-  };
 }
 
 export interface Judged {

@@ -1,38 +1,47 @@
-// Gradients of a model's loss (mean cross-entropy, or LF-SSD's mean squared logit norm) with respect
-// to its parameters, on ONNX Runtime.
+// Gradients of a model's loss with respect to its parameters, on ONNX Runtime. The loss is an entry
+// of the loss registry (autodiff/losses): the mean cross-entropy by default, LF-SSD's logit norm, or
+// a method's own (∇τ's 'matched'); one `run(inputs, lossFeeds)` serves them all.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import {
   buildArtifact,
   buildForwardArtifact,
   gradName,
-  LABELS,
   LOSS,
-  MATCHED_INPUTS,
   PER_SAMPLE_LOSS,
   squaredGradName,
 } from '../autodiff/artifact.js';
 import { differentiablePath } from '../autodiff/engine.js';
-import { LOSS_KINDS, type LossKind } from '../autodiff/loss.js';
+import {
+  lossDefinition,
+  lossesTaking,
+  lossInputName,
+  type LossDefinition,
+  type LossFeeds,
+} from '../autodiff/losses/index.js';
 import { defaultRegistry } from '../autodiff/rules/index.js';
-import { BadInputError, ScrubError } from '../core/errors.js';
+import { writeFileAtomic } from '../core/atomic.js';
+import { BadInputError, UnsupportedModelError } from '../core/errors.js';
+import { checkLabels } from '../core/labels.js';
+import { rows, type Feeds } from '../core/tensor.js';
 import { DataType, DTYPE_NAMES, tensorToFloat32, type Dim, type Model } from '../graph/ir.js';
 import { discoverParameters, selectParameters, type Parameter } from '../graph/params.js';
-import { rows } from '../core/tensor.js';
 import { probeShapes, type ShapeMap } from './shapes.js';
 import { Session, type Device, type HostTensor } from './session.js';
 
+export type { LossFeeds } from '../autodiff/losses/index.js';
+
 /** Bumped whenever the artifact's layout changes. */
-export const ARTIFACT_VERSION = 1;
+export const ARTIFACT_VERSION = 2;
 
 let engineFingerprint: string | undefined;
 /** SHA-256 of the autodiff code that builds artifacts: a cache never outlives the rules that made it. */
 function fingerprint(): string {
   if (engineFingerprint) return engineFingerprint;
   const h = createHash('sha256');
-  const dirs = [new URL('../autodiff/', import.meta.url), new URL('../autodiff/rules/', import.meta.url)];
+  const dirs = ['../autodiff/', '../autodiff/rules/', '../autodiff/losses/'].map((d) => new URL(d, import.meta.url));
   for (const dir of dirs)
     for (const f of readdirSync(dir)
       .filter((n) => /\.(js|ts)$/.test(n))
@@ -42,11 +51,9 @@ function fingerprint(): string {
   return engineFingerprint;
 }
 
-export type { LossKind } from '../autodiff/loss.js';
-
-export interface GradientOptions<L extends LossKind = LossKind> {
-  /** Default 'cross-entropy' (call `run` with labels); 'logit-norm' takes none (call `runLabelFree`). */
-  loss?: L;
+export interface GradientOptions {
+  /** The loss: a registered name or a definition (autodiff/losses). Default 'cross-entropy'. */
+  loss?: string | LossDefinition;
   device?: Device;
   threads?: number;
   /** Regular expression over ONNX or PyTorch names choosing the parameters. */
@@ -72,7 +79,7 @@ export interface InputSpec {
 
 interface CachedMeta {
   version: number;
-  loss: LossKind;
+  loss: string;
   params: Parameter[];
   logits: string;
   classes: number;
@@ -102,20 +109,16 @@ export function modelInputs(model: Model): InputSpec[] {
     .map((i) => ({ name: i.name, dtype: i.elemType, dims: i.shape ?? [] }));
 }
 
-/** Either kind; `loss` tells them apart (and narrows the type). */
-export type AnyGradientModel = GradientModel<'cross-entropy'> | GradientModel<'logit-norm'>;
-
-/** A batch of the 'matched' loss (autodiff/loss.ts): soft targets [N·C] row-major, and w, v, g [N]. */
-export interface MatchedBatch {
-  targets: Float32Array;
-  weights: Float32Array;
-  matchWeights: Float32Array;
-  targetLogOdds: Float32Array;
-}
-
-export class GradientModel<L extends LossKind = 'cross-entropy'> {
+/**
+ * A model's gradient artifact (forward, loss, backward) open on ONNX Runtime, with a forward-only
+ * session for the logits of new weights. Inputs are batch-first; parameters are float32 and fed at
+ * every run (`weights` replaces any of them for one call).
+ */
+export class GradientModel {
   private constructor(
-    readonly loss: L,
+    /** The loss this artifact computes (its registry name). */
+    readonly loss: string,
+    readonly lossDefinition: LossDefinition,
     private readonly session: Session,
     readonly params: Parameter[],
     readonly inputs: InputSpec[],
@@ -131,23 +134,23 @@ export class GradientModel<L extends LossKind = 'cross-entropy'> {
 
   private forward?: Promise<Session>;
 
-  static open(model: Model, opts?: GradientOptions<'cross-entropy'>): Promise<GradientModel<'cross-entropy'>>;
-  static open(
-    model: Model,
-    opts: GradientOptions<'logit-norm'> & { loss: 'logit-norm' },
-  ): Promise<GradientModel<'logit-norm'>>;
-  static open(model: Model, opts: GradientOptions<'matched'> & { loss: 'matched' }): Promise<GradientModel<'matched'>>;
-  static open(model: Model, opts: GradientOptions): Promise<AnyGradientModel>;
-  static async open(model: Model, opts: GradientOptions = {}): Promise<AnyGradientModel | GradientModel<'matched'>> {
-    const loss = opts.loss ?? 'cross-entropy';
-    if (!LOSS_KINDS.includes(loss)) throw new Error(`unknown loss ${loss}; expected ${LOSS_KINDS.join(' or ')}`);
+  /**
+   * Builds (or reads from the cache) the gradient artifact of `model` for a loss and opens it.
+   * Throws UnsupportedModelError for a model scrub cannot differentiate (an op without a rule, an
+   * output that is not logits), BadInputError for a `params` pattern that selects nothing.
+   */
+  static async open(model: Model, opts: GradientOptions = {}): Promise<GradientModel> {
+    const def = typeof opts.loss === 'object' ? opts.loss : lossDefinition(opts.loss ?? 'cross-entropy');
     const squared = opts.squared ?? false;
     const cacheDir =
       opts.cache === false
         ? undefined
         : (opts.cache ?? process.env.SCRUB_CACHE_DIR ?? join(homedir(), '.cache', 'scrub'));
+    // a loss defined outside autodiff/ (a method's own) is keyed by its code too
+    const lossCode = createHash('sha256').update(def.build.toString()).digest('hex');
     const key = createHash('sha256')
-      .update(`${modelHash(model)}|${opts.params ?? ''}|${squared}|${loss}|${ARTIFACT_VERSION}|${fingerprint()}`)
+      .update(`${modelHash(model)}|${opts.params ?? ''}|${squared}|${def.name}|${lossCode}|${ARTIFACT_VERSION}|`)
+      .update(fingerprint())
       .digest('hex')
       .slice(0, 32);
     let bytes: Uint8Array | undefined;
@@ -156,20 +159,20 @@ export class GradientModel<L extends LossKind = 'cross-entropy'> {
       try {
         meta = JSON.parse(readFileSync(join(cacheDir, `${key}.json`), 'utf8')) as CachedMeta;
         bytes = new Uint8Array(readFileSync(join(cacheDir, `${key}.onnx`)));
-        if (meta.version !== ARTIFACT_VERSION || meta.loss !== loss) bytes = meta = undefined;
+        if (meta.version !== ARTIFACT_VERSION || meta.loss !== def.name) bytes = meta = undefined;
       } catch {
         bytes = meta = undefined;
       }
     }
     if (!bytes || !meta) {
-      const built = await buildFor(model, opts.params, squared, loss);
+      const built = await buildFor(model, opts.params, squared, def);
       bytes = built.bytes;
       meta = built.meta;
       if (cacheDir) {
         try {
           mkdirSync(cacheDir, { recursive: true });
-          writeAtomic(join(cacheDir, `${key}.onnx`), bytes);
-          writeAtomic(join(cacheDir, `${key}.json`), new TextEncoder().encode(JSON.stringify(meta)));
+          writeFileAtomic(join(cacheDir, `${key}.onnx`), bytes);
+          writeFileAtomic(join(cacheDir, `${key}.json`), JSON.stringify(meta));
         } catch {
           // An unwritable cache only costs a rebuild next time.
         }
@@ -180,95 +183,93 @@ export class GradientModel<L extends LossKind = 'cross-entropy'> {
     const defaults = new Map(m.params.map((p) => [p.name, tensorToFloat32(model.graph.initializers.get(p.name)!)]));
     const openForward = () =>
       Session.create(buildForwardArtifact(model, m.params), { device: opts.device, threads: opts.threads });
-    const make = <K extends LossKind>(k: K) =>
-      new GradientModel(
-        k,
-        session,
-        m.params,
-        m.inputs,
-        m.classes,
-        m.logits,
-        squared,
-        model.path,
-        defaults,
-        openForward,
-      );
-    return loss === 'logit-norm' ? make('logit-norm') : loss === 'matched' ? make('matched') : make('cross-entropy');
+    return new GradientModel(
+      def.name,
+      def,
+      session,
+      m.params,
+      m.inputs,
+      m.classes,
+      m.logits,
+      squared,
+      model.path,
+      defaults,
+      openForward,
+    );
   }
 
-  /** Throws a ScrubError when a batch does not fit the model (shape, dtype, label range). */
+  /** Throws a BadInputError when a batch does not fit the model (shape, dtype, label range). */
   checkBatch(x: HostTensor, labels: BigInt64Array): void {
     checkInput(this.source, this.inputs[0], x);
     checkLabels(this.source, labels, x.dims[0], this.classes);
   }
 
-  /** Cross-entropy loss and gradients for one batch; `weights` replaces parameter values for this call. */
+  /**
+   * The loss, per-example losses [N], logits [N·C] and gradients (float32, one per parameter, in the
+   * parameter's shape) of one batch.
+   * - `inputs`: the model's inputs by name, or the tensor of a one-input model ([N, ...], its dtype).
+   * - `lossFeeds`: the loss's per-batch inputs by key (float32 or int64, [N] or [N, C] as the loss
+   *   declares), or, for a loss whose one input is `labels`, the int64 labels [N] alone.
+   * - `weights`: parameter values for this call (default: the model's own), float32 by name.
+   * Throws BadInputError for inputs or feeds that do not fit, naming the input and what it takes.
+   */
   async run(
-    this: GradientModel<'cross-entropy'>,
-    x: HostTensor,
-    labels: BigInt64Array,
+    inputs: HostTensor | Feeds,
+    lossFeeds: LossFeeds | BigInt64Array = {},
     weights?: ReadonlyMap<string, Float32Array>,
   ): Promise<GradientResult> {
-    this.expect('cross-entropy', 'run');
-    this.checkBatch(x, labels);
-    return this.execute({ [this.inputs[0].name]: x, [LABELS]: { data: labels, dims: [labels.length] } }, weights);
-  }
-
-  /** Logit-norm loss and gradients for one batch (no labels); `weights` as for `run`. */
-  async runLabelFree(
-    this: GradientModel<'logit-norm'>,
-    x: HostTensor,
-    weights?: ReadonlyMap<string, Float32Array>,
-  ): Promise<GradientResult> {
-    this.expect('logit-norm', 'runLabelFree');
-    checkInput(this.source, this.inputs[0], x);
-    return this.execute({ [this.inputs[0].name]: x }, weights);
-  }
-
-  /** The 'matched' loss and its gradients for one batch; `weights` as for `run`. */
-  async runMatched(
-    this: GradientModel<'matched'>,
-    x: HostTensor,
-    m: MatchedBatch,
-    weights?: ReadonlyMap<string, Float32Array>,
-  ): Promise<GradientResult> {
-    this.expect('matched', 'runMatched');
-    checkInput(this.source, this.inputs[0], x);
-    const n = x.dims[0];
-    if (
-      m.targets.length !== n * this.classes ||
-      [m.weights, m.matchWeights, m.targetLogOdds].some((a) => a.length !== n)
-    )
-      throw new Error(
-        `GradientModel.runMatched: a batch of ${n} needs targets of ${n}×${this.classes} and per-sample arrays of ${n}`,
+    const feeds = this.modelFeeds(inputs);
+    const n = feeds[this.inputs[0].name].dims[0];
+    const given: LossFeeds = lossFeeds instanceof BigInt64Array ? { labels: lossFeeds } : lossFeeds;
+    const def = this.lossDefinition;
+    const keys = def.inputs.map((i) => i.key);
+    if (Object.keys(given).some((k) => !keys.includes(k)) || keys.some((k) => !(k in given))) {
+      const fits = lossesTaking(Object.keys(given)).map((f) => `'${f}'`);
+      const what = Object.keys(given).length ? `loss feeds [${Object.keys(given).join(', ')}]` : 'no loss feeds';
+      throw new BadInputError(
+        `GradientModel.run with ${what} needs a model opened with loss ${fits.join(' or ') || 'taking them'}; ` +
+          `this one computes '${this.loss}', which takes [${keys.join(', ')}].`,
       );
-    return this.execute(
-      {
-        [this.inputs[0].name]: x,
-        [MATCHED_INPUTS.targets]: { data: m.targets, dims: [n, this.classes] },
-        [MATCHED_INPUTS.weights]: { data: m.weights, dims: [n] },
-        [MATCHED_INPUTS.matchWeights]: { data: m.matchWeights, dims: [n] },
-        [MATCHED_INPUTS.targetLogOdds]: { data: m.targetLogOdds, dims: [n] },
-      },
-      weights,
-    );
-  }
-
-  // A cast can defeat the `this` types above; the artifact's inputs cannot be fed the other way.
-  private expect(loss: LossKind, method: string): void {
-    if (this.loss !== loss)
-      throw new Error(
-        `GradientModel.${method} needs a model opened with loss '${loss}'; this one computes '${this.loss}'.`,
-      );
+    }
+    // the loss's own check first, in its words (a label range, its arrays' sizes), then the shapes
+    def.check?.(given, n, this.classes, this.source);
+    for (const i of def.inputs) {
+      const data = given[i.key];
+      const dims = i.shape === 'batch' ? [n] : [n, this.classes];
+      const want = i.dtype === 'int64' ? BigInt64Array : Float32Array;
+      if (!(data instanceof want) || data.length !== dims.reduce((a, b) => a * b, 1))
+        throw new BadInputError(
+          `loss ${def.name}: ${i.key} for a batch of ${n} must be ${i.dtype} [${dims.join(', ')}], ` +
+            `got ${data.constructor.name} of ${data.length}.`,
+        );
+      feeds[lossInputName(i.key)] = { data, dims };
+    }
+    return this.execute(feeds, weights);
   }
 
   /** Logits [N·classes] of `weights` (default: the model's own) for one batch: a forward pass only. */
-  async logits(x: HostTensor, weights?: ReadonlyMap<string, Float32Array>): Promise<Float32Array> {
-    checkInput(this.source, this.inputs[0], x);
+  async logits(inputs: HostTensor | Feeds, weights?: ReadonlyMap<string, Float32Array>): Promise<Float32Array> {
+    const feeds = this.modelFeeds(inputs);
     this.forward ??= this.openForward();
     const session = await this.forward;
-    const out = await session.run(this.withWeights({ [this.inputs[0].name]: x }, weights));
+    const out = await session.run(this.withWeights(feeds, weights));
     return out[session.outputNames[0]].data as Float32Array;
+  }
+
+  /** The model's inputs as feeds, each checked against its spec. */
+  private modelFeeds(inputs: HostTensor | Feeds): Record<string, HostTensor> {
+    const byName: Feeds = isTensor(inputs) ? { [this.inputs[0].name]: inputs } : inputs;
+    const feeds: Record<string, HostTensor> = {};
+    for (const spec of this.inputs) {
+      const x = byName[spec.name];
+      if (!x)
+        throw new BadInputError(
+          `${this.source} takes inputs ${this.inputs.map((i) => i.name).join(', ')}; ${spec.name} was not given.`,
+        );
+      checkInput(this.source, spec, x);
+      feeds[spec.name] = x;
+    }
+    return feeds;
   }
 
   private withWeights(
@@ -277,10 +278,9 @@ export class GradientModel<L extends LossKind = 'cross-entropy'> {
   ): Record<string, HostTensor> {
     for (const p of this.params) {
       const w = weights?.get(p.name) ?? this.defaults.get(p.name)!;
-      if (w.length !== this.defaults.get(p.name)!.length)
-        throw new BadInputError(
-          `weights for ${p.name}: ${w.length} values, the parameter [${p.shape}] has ${this.defaults.get(p.name)!.length}.`,
-        );
+      const want = this.defaults.get(p.name)!.length;
+      if (w.length !== want)
+        throw new BadInputError(`weights for ${p.name}: ${w.length} values, the parameter [${p.shape}] has ${want}.`);
       feeds[p.name] = { data: w, dims: p.shape };
     }
     return feeds;
@@ -309,35 +309,33 @@ export class GradientModel<L extends LossKind = 'cross-entropy'> {
   }
 }
 
+function isTensor(x: HostTensor | Feeds): x is HostTensor {
+  return ArrayBuffer.isView((x as HostTensor).data) && Array.isArray((x as HostTensor).dims);
+}
+
 async function buildFor(
   model: Model,
   pattern: string | undefined,
   squared: boolean,
-  loss: LossKind,
+  loss: LossDefinition,
 ): Promise<{ bytes: Uint8Array; meta: CachedMeta }> {
   const inputs = modelInputs(model);
   if (inputs.length !== 1)
-    throw new BadInputError(
-      `${model.path}: scrub handles models with one input; this one has ${inputs.length} (${inputs.map((i) => i.name).join(', ')}).`,
+    throw new UnsupportedModelError(
+      `${model.path}: scrub handles models with one input; this one has ${inputs.length} ` +
+        `(${inputs.map((i) => i.name).join(', ')}).`,
     );
   const shapes = await probeShapes(model);
   const all = findParameters(model, shapes);
   if (all.length === 0)
-    throw new BadInputError(
-      `${model.path}: no trainable float parameters found (every float initializer is a constant or off the input→output path). Nothing to unlearn.`,
+    throw new UnsupportedModelError(
+      `${model.path}: no trainable float parameters found (every float initializer is a constant or off the ` +
+        'input→output path). Nothing to unlearn.',
     );
   const params = selectParameters(all, pattern, model.path);
   const artifact = buildArtifact(model, shapes, params, defaultRegistry(), { squared, loss });
-  return {
-    bytes: artifact.bytes,
-    meta: { version: ARTIFACT_VERSION, loss, params, logits: artifact.logits, classes: artifact.classes, inputs },
-  };
-}
-
-function writeAtomic(path: string, bytes: Uint8Array): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, bytes);
-  renameSync(tmp, path);
+  const meta = { version: ARTIFACT_VERSION, loss: loss.name, params, logits: artifact.logits, classes: artifact.classes };
+  return { bytes: artifact.bytes, meta: { ...meta, inputs } };
 }
 
 const ARRAY_DTYPE: Record<string, number> = {
@@ -361,18 +359,6 @@ export function checkInput(source: string, spec: InputSpec, x: HostTensor): void
     throw new BadInputError(
       `input ${spec.name} of ${source} takes shape [${spec.dims.map((d) => d ?? '?').join(', ')}], got [${x.dims.join(', ')}].`,
     );
-}
-
-export function checkLabels(source: string, labels: BigInt64Array, n: number, classes: number): void {
-  if (labels.length !== n)
-    throw new BadInputError(
-      `labels: ${labels.length} labels for ${n} inputs of ${source}; they must match one to one.`,
-    );
-  for (let i = 0; i < labels.length; i++)
-    if (labels[i] < 0n || labels[i] >= BigInt(classes))
-      throw new BadInputError(
-        `labels: label ${labels[i]} at index ${i} is outside the model's ${classes} classes (0..${classes - 1}).`,
-      );
 }
 
 export interface MeanGradient {

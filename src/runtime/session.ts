@@ -1,7 +1,7 @@
 // The only module that imports onnxruntime: onnxruntime-node (CPU, CUDA) and, on request,
 // onnxruntime-web's WebAssembly build, which runs in Node as in browsers.
 import * as ort from 'onnxruntime-node';
-import { BadInputError } from '../core/errors.js';
+import { BadInputError, UnsupportedModelError } from '../core/errors.js';
 
 export type Device = 'cpu' | 'cuda' | 'wasm';
 
@@ -24,6 +24,8 @@ ort.env.logLevel = 'fatal';
 export interface SessionOptions {
   device?: Device;
   threads?: number;
+  /** The model as the user named it, for messages (default: the path, or "the model"). */
+  source?: string;
 }
 
 import type { Feeds, HostTensor, TensorData } from '../core/tensor.js';
@@ -48,14 +50,16 @@ export class Session {
     private readonly session: ort.InferenceSession,
     private readonly lib: Ort,
     readonly device: Device,
+    private readonly source: string,
   ) {}
 
   /** A model as bytes, or a file path (external data then resolves beside it). */
   static async create(model: Uint8Array | string, opts: SessionOptions = {}): Promise<Session> {
     const device = opts.device ?? 'cpu';
     const lib = await backend(device);
-    const session = await createOrt(lib, model, device, opts.threads);
-    return new Session(session, lib, device);
+    const source = opts.source ?? (typeof model === 'string' ? model : 'the model');
+    const session = await createOrt(lib, model, device, source, opts.threads);
+    return new Session(session, lib, device, source);
   }
 
   get inputNames(): readonly string[] {
@@ -72,7 +76,17 @@ export class Session {
       const type = DTYPE_OF[t.data.constructor.name];
       ortFeeds[name] = new this.lib.Tensor(type, t.data as never, t.dims as number[]);
     }
-    const result = outputs ? await this.session.run(ortFeeds, outputs as string[]) : await this.session.run(ortFeeds);
+    let result: ort.InferenceSession.ReturnType;
+    try {
+      result = outputs ? await this.session.run(ortFeeds, outputs as string[]) : await this.session.run(ortFeeds);
+    } catch (e) {
+      // inputs are checked against the model's declared shape and type before they get here
+      throw new UnsupportedModelError(
+        `${this.source}: ONNX Runtime could not run it (${firstLine(e)}). If it runs at its export batch size ` +
+          'only, re-export it with a dynamic batch axis (torch.onnx.export dynamic_axes).',
+        { cause: e },
+      );
+    }
     const out: Record<string, HostTensor> = {};
     for (const [name, t] of Object.entries(result)) out[name] = { data: t.data as TensorData, dims: t.dims };
     return out;
@@ -87,6 +101,7 @@ async function createOrt(
   lib: Ort,
   model: Uint8Array | string,
   device: Device,
+  source: string,
   threads?: number,
 ): Promise<ort.InferenceSession> {
   const options: ort.InferenceSession.SessionOptions = {
@@ -104,13 +119,20 @@ async function createOrt(
       ? lib.InferenceSession.create(model, options)
       : lib.InferenceSession.create(model, options));
   } catch (e) {
-    const msg = (e as Error).message;
+    const msg = firstLine(e);
     if (device === 'cuda' && /cuda|provider|backend/i.test(msg))
       throw new BadInputError(
-        `--device cuda: ONNX Runtime's CUDA provider is not installed (${msg.split('\n')[0]}). ` +
+        `--device cuda: ONNX Runtime's CUDA provider is not installed (${msg}). ` +
           'On a machine with an NVIDIA GPU, CUDA 12 and cuDNN 9, reinstall with ' +
           '`npm install onnxruntime-node --onnxruntime-node-install=cuda12` (see README, "CUDA").',
       );
-    throw new BadInputError(`ONNX Runtime could not load the model: ${msg.split('\n')[0]}`);
+    throw new UnsupportedModelError(
+      `${source}: ONNX Runtime could not load it (${msg}). Re-export it with ops and an opset ONNX Runtime ` +
+        `${ortVersion(device)} runs (check with \`scrub inspect\`).`,
+    );
   }
+}
+
+function firstLine(e: unknown): string {
+  return String(e instanceof Error ? e.message : e).split('\n')[0];
 }

@@ -2,9 +2,9 @@
 // sizes of its symbolic dimensions: a dimension that differs between the runs is dynamic (null).
 import { encodeModel } from '../graph/encode.js';
 import type { ShapeMap } from '../core/tensor.js';
-import { DataType, inlineInitializers, type Dim, type Model, type ValueInfo } from '../graph/ir.js';
+import { DataType, DTYPE_NAMES, inlineInitializers, type Dim, type Model, type ValueInfo } from '../graph/ir.js';
 import { Session, type Feeds, type HostTensor } from './session.js';
-import { BadInputError } from '../core/errors.js';
+import { UnsupportedModelError } from '../core/errors.js';
 
 export type { ShapeMap, ValueShape } from '../core/tensor.js';
 
@@ -35,10 +35,11 @@ export async function probeShapes(model: Model): Promise<ShapeMap> {
     opsetImports: model.opsetImports,
     graph: { ...g, outputs, initializers: inlineInitializers(g) },
   });
-  const session = await Session.create(bytes, { threads: 1 });
+  const feeds = [2, 3].map((size) => probeFeeds(model.path, realInputs, size));
+  const session = await Session.create(bytes, { threads: 1, source: model.path });
   try {
-    const a = await session.run(probeFeeds(realInputs, 2));
-    const b = await session.run(probeFeeds(realInputs, 3));
+    const a = await probe(session, feeds[0], model.path);
+    const b = await probe(session, feeds[1], model.path);
     const shapes: ShapeMap = new Map();
     for (const i of realInputs)
       shapes.set(i.name, { dtype: i.elemType, dims: i.shape!.map((d) => (typeof d === 'number' ? d : null)) });
@@ -58,11 +59,26 @@ function mergeDims(a: HostTensor, b: HostTensor): Dim[] {
   return a.dims.map((d, i) => (d === b.dims[i] ? d : null));
 }
 
-function probeFeeds(inputs: ValueInfo[], size: number): Feeds {
+/** One run on made-up inputs; a model that fails on them cannot be probed (fixed sizes inside it). */
+async function probe(session: Session, feeds: Feeds, path: string): Promise<Record<string, HostTensor>> {
+  try {
+    return await session.run(feeds);
+  } catch (e) {
+    const why = ((e as Error).cause as Error | undefined)?.message ?? (e as Error).message;
+    throw new UnsupportedModelError(
+      `${path}: its shapes cannot be probed: it does not run with its symbolic dimensions set to 2 and 3 ` +
+        `(${why.split('\n')[0]}). Re-export it with dynamic axes only where sizes may vary.`,
+    );
+  }
+}
+
+function probeFeeds(path: string, inputs: ValueInfo[], size: number): Feeds {
   const feeds: Feeds = {};
   for (const i of inputs) {
     if (!i.shape)
-      throw new BadInputError(`input ${i.name} has no declared shape; re-export the model with input shapes.`);
+      throw new UnsupportedModelError(
+        `${path}: input ${i.name} has no declared shape; re-export the model with input shapes.`,
+      );
     const dims = i.shape.map((d) => (typeof d === 'number' ? d : size));
     const n = dims.reduce((x, y) => x * y, 1);
     switch (i.elemType) {
@@ -82,7 +98,10 @@ function probeFeeds(inputs: ValueInfo[], size: number): Feeds {
         feeds[i.name] = { data: new Uint8Array(n).fill(1), dims };
         break;
       default:
-        throw new BadInputError(`input ${i.name}: unsupported element type ${i.elemType}`);
+        throw new UnsupportedModelError(
+          `${path}: input ${i.name} is ${DTYPE_NAMES[i.elemType] ?? i.elemType}; scrub feeds float32, int64, int32 ` +
+            'or bool inputs. Re-export the model with one of them.',
+        );
     }
   }
   return feeds;

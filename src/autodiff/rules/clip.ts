@@ -1,7 +1,7 @@
 // PyTorch's clamp_backward: the gradient passes where min <= X <= max.
 import { attrFloat } from '../../graph/ir.js';
 import type { GradRule } from '../registry.js';
-import { keepWhere, scalarLike } from './elementwise.js';
+import { keepWhere, scalarLike } from './elementwise-util.js';
 
 /** Clip-6: min and max are attributes (absent: unbounded). */
 export const clip6: GradRule = {

@@ -1,8 +1,8 @@
+// dY cut back into the inputs' extents along the axis.
 import { attrInt } from '../../graph/ir.js';
 import type { GradRule } from '../registry.js';
 import { normAxis, sliceConst } from './shape-util.js';
 
-// dY cut back into the inputs' extents along the axis.
 export const concat: GradRule = {
   opType: 'Concat',
   since: 1,

@@ -74,7 +74,8 @@ export function checkPoolSize(ctx: GradContext, win: Window, spatial: number[], 
   if (bad)
     throw new Error(
       `ONNX shape inference and ONNX Runtime may disagree on the output size [${out}] of this ${ctx.node.opType} ` +
-        '(ceil_mode with a window starting past the input, or SAME_* padding with dilations or ceil_mode); its gradient is not supported',
+        '(ceil_mode with a window starting past the input, or SAME_* padding with dilations or ceil_mode); ' +
+        'its gradient is not supported',
     );
 }
 

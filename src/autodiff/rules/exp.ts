@@ -1,3 +1,4 @@
-import { unaryRule } from './elementwise.js';
+// Y = exp(X): dX = dY·Y, reusing the forward output.
+import { unaryRule } from './elementwise-util.js';
 
 export const exp = unaryRule('Exp', 6, (ctx, dy, x, y) => ctx.b.op('Mul', [dy, y]));

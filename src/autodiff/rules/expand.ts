@@ -1,3 +1,4 @@
+// Expand broadcasts X to a shape: dX is dY summed down to X's shape (broadcasting's adjoint).
 import type { GradRule } from '../registry.js';
 
 export const expand: GradRule = {

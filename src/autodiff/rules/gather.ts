@@ -38,7 +38,8 @@ export const gather: GradRule = {
     if (!unique) {
       if (ctx.opset < 16)
         throw new Error(
-          `the gradient of Gather with ${values ? 'repeated' : 'run-time'} indices sums the repeats with ScatterND reduction='add', which needs opset 16; the model is at opset ${ctx.opset}`,
+          `the gradient of Gather with ${values ? 'repeated' : 'run-time'} indices sums the repeats with ScatterND ` +
+            `reduction='add', which needs opset 16; the model is at opset ${ctx.opset}`,
         );
       reduction = 'add';
     } else if (ctx.opset < 11)

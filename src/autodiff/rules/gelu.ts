@@ -1,7 +1,7 @@
 // Gelu-20. Exact: Y = X·Φ(X), dY/dX = Φ(X) + X·φ(X). Tanh form: Y = ½X(1+tanh u), u = k(X + cX³).
 import { attrString } from '../../graph/ir.js';
 import type { GradContext } from '../registry.js';
-import { scalarLike, unaryRule } from './elementwise.js';
+import { scalarLike, unaryRule } from './elementwise-util.js';
 
 export const gelu = unaryRule('Gelu', 20, (ctx, dy, x) => {
   const approximate = attrString(ctx.node, 'approximate', 'none');

@@ -1,4 +1,5 @@
-// Y = alpha·A'·B' + beta·C, A' = transA ? Aᵀ : A, B' = transB ? Bᵀ : B.
+// Y = alpha·A'·B' + beta·C, A' = transA ? Aᵀ : A, B' = transB ? Bᵀ : B; C broadcasts to Y's shape, and
+// the engine sums dC = beta·dY back down to it.
 import { attrFloat, attrInt } from '../../graph/ir.js';
 import { float } from '../builder.js';
 import type { GradRule } from '../registry.js';
@@ -6,6 +7,7 @@ import type { GradRule } from '../registry.js';
 export const gemm: GradRule = {
   opType: 'Gemm',
   since: 11,
+  broadcast: [2],
   grad(ctx) {
     const { b, node } = ctx;
     const alpha = attrFloat(node, 'alpha', 1);
@@ -30,11 +32,7 @@ export const gemm: GradRule = {
         : ta === 0
           ? gemm(dy, a, 1, 0)
           : gemm(dy, a, 1, 1);
-    let dc: string | null = null;
-    if (c && ctx.needs(2)) {
-      dc = ctx.reduceTo(dy, ctx.shape(ctx.y(0)), c);
-      if (beta !== 1) dc = b.op('Mul', [dc, b.scalar(beta, ctx.dtype(c))]);
-    }
+    const dc = !c || !ctx.needs(2) ? null : beta === 1 ? dy : b.op('Mul', [dy, b.scalar(beta, ctx.dtype(c))]);
     return [da, db, dc];
   },
 };

@@ -1,3 +1,4 @@
-import { unaryRule } from './elementwise.js';
+// Identity passes dY through unchanged.
+import { unaryRule } from './elementwise-util.js';
 
 export const identity = unaryRule('Identity', 1, (ctx, dy) => dy);

@@ -1,5 +1,6 @@
 // Y = x̂·Scale + B, x̂ = (X − mean)·invstd over axes axis..rank-1.
-// dX = invstd·(g − mean(g) − x̂·mean(g·x̂)), g = dY·Scale.
+// dX = invstd·(g − mean(g) − x̂·mean(g·x̂)), g = dY·Scale; dScale = dY·x̂ and dB = dY, which the engine
+// sums down to the shapes Scale and B broadcast from.
 import { attrFloat, attrInt, DataType, type Attr } from '../../graph/ir.js';
 import { float } from '../builder.js';
 import type { GradContext, GradRule } from '../registry.js';
@@ -34,6 +35,7 @@ function normalized(ctx: GradContext, axis: number): { xhat: string; invstd: str
 export const layerNormalization: GradRule = {
   opType: 'LayerNormalization',
   since: 17,
+  broadcast: [1, 2],
   grad(ctx) {
     const { b, node } = ctx;
     if (ctx.dy(1) || ctx.dy(2))
@@ -44,7 +46,6 @@ export const layerNormalization: GradRule = {
     const a = axis < 0 ? axis + rank : axis;
     const axes = Array.from({ length: rank - a }, (_, k) => a + k);
     const dy = ctx.dy(0)!;
-    const ys = ctx.shape(ctx.y(0));
     const { xhat, invstd } = normalized(ctx, a);
 
     let dx: string | null = null;
@@ -54,8 +55,8 @@ export const layerNormalization: GradRule = {
       const m2 = b.reduce('ReduceMean', b.op('Mul', [g, xhat]), axes, true);
       dx = b.op('Mul', [b.op('Sub', [b.op('Sub', [g, m1]), b.op('Mul', [xhat, m2])]), invstd]);
     }
-    const dscale = ctx.needs(1) ? ctx.reduceTo(b.op('Mul', [dy, xhat]), ys, scale) : null;
-    const dbias = bias && ctx.needs(2) ? ctx.reduceTo(dy, ys, bias) : null;
+    const dscale = ctx.needs(1) ? b.op('Mul', [dy, xhat]) : null;
+    const dbias = bias && ctx.needs(2) ? dy : null;
     return [dx, dscale, dbias];
   },
 };

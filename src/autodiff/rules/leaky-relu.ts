@@ -1,7 +1,7 @@
-import { DataType, attrFloat } from '../../graph/ir.js';
-import { scalarLike, unaryRule } from './elementwise.js';
-
 // PyTorch's leaky_relu_backward: dY where X > 0, alpha·dY elsewhere.
+import { DataType, attrFloat } from '../../graph/ir.js';
+import { scalarLike, unaryRule } from './elementwise-util.js';
+
 export const leakyRelu = unaryRule('LeakyRelu', 6, (ctx, dy, x) => {
   const { b } = ctx;
   const alpha = attrFloat(ctx.node, 'alpha', 0.01);

@@ -10,7 +10,7 @@ function logSoftmaxBack(ctx: GradContext, coerced: boolean): string {
 }
 
 /** Input coerced to 2-D at axis (default 1). */
-export const logSoftmax: GradRule = {
+export const logSoftmax1: GradRule = {
   opType: 'LogSoftmax',
   since: 1,
   grad: (ctx) => [logSoftmaxBack(ctx, true)],

@@ -1,6 +1,5 @@
 // numpy matmul: batched, broadcasting, 1-D operands promoted and demoted.
 import type { Dim } from '../../graph/ir.js';
-import { reduceTo } from '../engine.js';
 import type { GradContext, GradRule } from '../registry.js';
 
 interface Shaped {
@@ -35,7 +34,7 @@ export const matmul: GradRule = {
 
 /** Sums broadcast batch axes away, then undoes a 1-D promotion. */
 function backTo(ctx: GradContext, g: Shaped, promoted: Shaped, original: string): string {
-  const summed = reduceTo(ctx.b, g.name, g.dims, promoted.name, promoted.dims);
+  const summed = ctx.b.reduceTo(g.name, g.dims, promoted.name, promoted.dims);
   const orig = ctx.shape(original);
   if (orig.length === promoted.dims.length) return summed;
   return ctx.b.op('Reshape', [summed, ctx.b.i64(orig.map((d) => (typeof d === 'number' ? d : -1)))]);

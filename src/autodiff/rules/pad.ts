@@ -29,7 +29,8 @@ export const pad2: GradRule = {
     const g = staticGrad(ctx, mode, pads, axes);
     if (!g)
       throw new Error(
-        `the gradient of a ${mode} Pad over an axis of run-time size needs opset 16; the model is at opset ${ctx.opset}`,
+        `the gradient of a ${mode} Pad over an axis of run-time size needs opset 16; ` +
+          `the model is at opset ${ctx.opset}`,
       );
     return [g];
   },
@@ -60,7 +61,8 @@ export const pad11: GradRule = {
     if (!dx) {
       if (ctx.opset < 16)
         throw new Error(
-          `the gradient of a ${mode} Pad with run-time pads or sizes, or cropping, needs ScatterElements reduction='add' (opset 16); the model is at opset ${ctx.opset}`,
+          `the gradient of a ${mode} Pad with run-time pads or sizes, or cropping, needs ScatterElements ` +
+            `reduction='add' (opset 16); the model is at opset ${ctx.opset}`,
         );
       // Pad the element positions the same way; every padded cell sends its dY to the position it copied.
       const positions = b.op('Pad', [flatIndices(b, x, dims), ctx.x(1), ...axesInput], { mode });

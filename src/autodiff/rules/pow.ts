@@ -1,22 +1,19 @@
-// Y = A^B. dA = dY·B·A^(B−1); dB = dY·Y·ln(A).
+// Y = A^B. dA = dY·B·A^(B−1); dB = dY·Y·ln(A); the engine sums each down to its input's shape.
 import { DataType, isFloatType } from '../../graph/ir.js';
 import type { GradContext, GradRule } from '../registry.js';
-import { keepWhere, scalarLike, unbroadcast } from './elementwise.js';
+import { keepWhere, scalarLike } from './elementwise-util.js';
 
 export const pow: GradRule = {
   opType: 'Pow',
   since: 7,
+  broadcast: true,
   grad(ctx) {
     const [a, e] = [ctx.x(0), ctx.x(1)];
-    const da = ctx.needs(0) ? unbroadcastOrNull(ctx, gradBase(ctx, a, e), 0) : null;
-    const de = ctx.needs(1) ? unbroadcast(ctx, gradExponent(ctx, a, e), 1) : null;
+    const da = ctx.needs(0) ? gradBase(ctx, a, e) : null;
+    const de = ctx.needs(1) ? gradExponent(ctx, a, e) : null;
     return [da, de];
   },
 };
-
-function unbroadcastOrNull(ctx: GradContext, g: string | null, i: number): string | null {
-  return g === null ? null : unbroadcast(ctx, g, i);
-}
 
 function gradBase(ctx: GradContext, a: string, e: string): string | null {
   const { b } = ctx;

@@ -1,8 +1,9 @@
+// dX is dY put back on the reduced axes and spread over X's shape, divided by the count reduced.
 import type { GradRule } from '../registry.js';
 import { reduceBack } from './norm-util.js';
 
 /** Axes as an attribute (opsets 1-17). */
-export const reduceMean: GradRule = {
+export const reduceMean1: GradRule = {
   opType: 'ReduceMean',
   since: 1,
   grad: (ctx) => [reduceBack(ctx, true, false)],

@@ -1,8 +1,9 @@
+// dX is dY put back on the reduced axes and spread over X's shape.
 import type { GradRule } from '../registry.js';
 import { reduceBack } from './norm-util.js';
 
 /** Axes as an attribute (opsets 1-12). */
-export const reduceSum: GradRule = {
+export const reduceSum1: GradRule = {
   opType: 'ReduceSum',
   since: 1,
   grad: (ctx) => [reduceBack(ctx, false, false)],

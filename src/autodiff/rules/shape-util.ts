@@ -1,8 +1,8 @@
 // Shared by the shape and data-movement rules: opset-aware Pad/Slice forms, zeros of a run-time
-// shape, and scatter into flat element positions.
+// shape, scatter into flat element positions, and the rule of ops that only reshape.
 import { DataType, elementBytes, type Attr, type Dim } from '../../graph/ir.js';
 import type { GraphBuilder } from '../builder.js';
-import type { GradContext } from '../registry.js';
+import type { GradContext, GradRule } from '../registry.js';
 
 /** INT64_MIN is exact as a JS number (INT64_MAX is not): the end of a slice that runs down to index 0. */
 export const INT64_MIN = -(2 ** 63);
@@ -128,4 +128,18 @@ export function scatterFlat(
 export function constInput(ctx: GradContext, i: number): number[] | undefined {
   const name = ctx.x(i);
   return name ? ctx.constant(name) : [];
+}
+
+/** The rule of an op that only changes the shape (Reshape, Flatten, Squeeze, ...): dX is dY in X's shape. */
+export function reshapeBack(opType: string, since: number): GradRule {
+  return {
+    opType,
+    since,
+    grad(ctx) {
+      const x = ctx.x(0);
+      const shape = ctx.shape(x);
+      const target = shape.every((d) => typeof d === 'number') ? ctx.b.i64(shape as number[]) : ctx.b.shapeOf(x);
+      return [ctx.b.op('Reshape', [ctx.dy(0)!, target])];
+    },
+  };
 }

@@ -11,7 +11,7 @@ function softmaxBack(ctx: GradContext, coerced: boolean): string {
 }
 
 /** Input coerced to 2-D at axis (default 1). */
-export const softmax: GradRule = {
+export const softmax1: GradRule = {
   opType: 'Softmax',
   since: 1,
   grad: (ctx) => [softmaxBack(ctx, true)],

@@ -1,9 +1,9 @@
+// dX is the dY's concatenated back; how the sizes were given (attribute, input, num_outputs) does
+// not matter, since each dY has its output's shape.
 import { attrInt } from '../../graph/ir.js';
 import type { GradRule } from '../registry.js';
 import { floatType, normAxis, zerosLike } from './shape-util.js';
 
-// dX is the dY's concatenated back; how the sizes were given (attribute, input, num_outputs) does
-// not matter, since each dY has its output's shape.
 export const split: GradRule = {
   opType: 'Split',
   since: 1,

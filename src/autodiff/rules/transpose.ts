@@ -1,3 +1,4 @@
+// dX is dY transposed by the inverse permutation.
 import { attrInts } from '../../graph/ir.js';
 import type { GradRule } from '../registry.js';
 

@@ -1,11 +1,11 @@
 // What a model is: opset, ops, trainable parameters and whether every op has a gradient rule.
-import { differentiablePath, missingRules, type MissingRule } from './autodiff/engine.js';
-import { defaultRegistry } from './autodiff/rules/index.js';
-import { DTYPE_NAMES, numElements, type Dim } from './graph/ir.js';
-import { loadModel } from './graph/load.js';
-import type { Parameter } from './graph/params.js';
-import { findParameters } from './runtime/gradient.js';
-import { probeShapes } from './runtime/shapes.js';
+import { differentiablePath, missingRules, type MissingRule } from '../autodiff/engine.js';
+import { defaultRegistry } from '../autodiff/rules/index.js';
+import { DTYPE_NAMES, numElements, type Dim } from '../graph/ir.js';
+import { loadModel } from '../graph/load.js';
+import type { Parameter } from '../graph/params.js';
+import { findParameters } from '../runtime/gradient.js';
+import { probeShapes } from '../runtime/shapes.js';
 
 export interface InspectReport {
   model: string;

@@ -3,20 +3,20 @@
 //   ssd     g² of the mean cross-entropy: the diagonal Fisher (Foster et al., AAAI 2024); needs labels
 //   lf-ssd  |g| of the mean squared L2 norm of the logits (Foster et al., "Loss-Free Machine
 //           Unlearning", 2024); needs no labels
-import type { LossKind } from '../autodiff/loss.js';
 import { accumulateAbs, accumulateSquares } from './dampen.js';
 import type { FisherKind } from './fisher-file.js';
 
-export type Method = 'ssd' | 'lf-ssd';
+export type Variant = 'ssd' | 'lf-ssd';
 
 /** What to do with a set without labels where SSD would need them. */
 export const NO_LABELS_REMEDY = 'Use --method lf-ssd, which needs none.';
 
-export interface MethodSpec {
-  name: Method;
+export interface VariantSpec {
+  name: Variant;
   /** For people: 'SSD', 'LF-SSD'. */
   title: string;
-  loss: LossKind;
+  /** The loss whose gradient the importance is taken of (autodiff/losses). */
+  loss: 'cross-entropy' | 'logit-norm';
   accumulate: (acc: Float64Array, g: Float32Array) => void;
   fisherKind: FisherKind;
   /** The Fisher file looked for beside MODEL.onnx when neither --fisher nor --train is given. */
@@ -25,7 +25,7 @@ export interface MethodSpec {
   fisherFlags: string;
 }
 
-export const METHODS: Readonly<Record<Method, MethodSpec>> = {
+export const VARIANTS: Readonly<Record<Variant, VariantSpec>> = {
   ssd: {
     name: 'ssd',
     title: 'SSD',
@@ -46,12 +46,12 @@ export const METHODS: Readonly<Record<Method, MethodSpec>> = {
   },
 };
 
-/** The method of a --method value; undefined means SSD. */
-export function methodSpec(name: string | undefined): MethodSpec | undefined {
-  return Object.hasOwn(METHODS, name ?? 'ssd') ? METHODS[(name ?? 'ssd') as Method] : undefined;
+/** The variant of a --method value; undefined means SSD. */
+export function variantSpec(name: string | undefined): VariantSpec | undefined {
+  return Object.hasOwn(VARIANTS, name ?? 'ssd') ? VARIANTS[(name ?? 'ssd') as Variant] : undefined;
 }
 
-/** The method whose importance a gradient model of this loss computes. */
-export function methodOfLoss(loss: LossKind): MethodSpec {
-  return loss === 'logit-norm' ? METHODS['lf-ssd'] : METHODS.ssd;
+/** The variant whose importance a gradient model of this loss computes. */
+export function variantOfLoss(loss: string): VariantSpec {
+  return loss === 'logit-norm' ? VARIANTS['lf-ssd'] : VARIANTS.ssd;
 }

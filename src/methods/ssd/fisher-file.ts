@@ -13,8 +13,9 @@
 // digest of each of its examples in order: the set's digest is a running hash over every example
 // digest (data/digest.ts), so only the merge, holding them all, can compute it (fisher-merge.ts).
 // Its own magic keeps a part from being taken for a whole file, by this scrub or an older one.
-import { readFileSync, renameSync, writeFileSync, existsSync, unlinkSync } from 'node:fs';
-import { BadInputError } from '../core/errors.js';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../../core/atomic.js';
+import { BadInputError } from '../../core/errors.js';
 import type { ImportanceSums } from './importance.js';
 
 const MAGIC = 'SCRUBFI1';
@@ -137,12 +138,9 @@ function encode(
 }
 
 function writeAtomic(path: string, bytes: Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
   try {
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, path);
+    writeFileAtomic(path, bytes);
   } catch (e) {
-    if (existsSync(tmp)) unlinkSync(tmp);
     throw new BadInputError(`${path}: could not write the Fisher file: ${(e as Error).message}`);
   }
 }

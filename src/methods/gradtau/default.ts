@@ -8,28 +8,20 @@
 // One run per step feeds the forget batch and the retain batch together (the 'matched' loss):
 //   J = α·mean_F[(G(ℓᵢ) − G(tᵢ))², or the soft cross-entropy] + (1 − α)·mean_R ℓⱼ,  G(ℓ) = ln(e^ℓ − 1)
 // (for forgotten classes the trace's forget loss is that soft cross-entropy).
-import { lossLogOdds } from '../autodiff/loss.js';
-import type { GradientModel, MatchedBatch } from '../runtime/gradient.js';
-import { AdamW } from './adamw.js';
-import {
-  BatchDrawer,
-  Rng,
-  setOutputs,
-  timed,
-  type ExampleSet,
-  type GradTauEpoch,
-  type GradTauOptions,
-  type GradTauResult,
-} from './run.js';
-import { defaultEpochSettings, defaultSchedule, GRADTAU_BATCH } from './schedule.js';
+import type { ExampleSet } from '../../context/index.js';
+import { Rng } from '../../core/rng.js';
+import type { GradientModel } from '../../runtime/gradient.js';
+import { AdamW } from '../common/adamw.js';
+import { BatchDrawer, setOutputs, timed } from '../common/training.js';
+import { lossLogOdds, matched, matchedFeeds, type MatchedBatch } from './matched-loss.js';
+import type { GradTauEpoch, GradTauOptions, GradTauResult } from './run.js';
+import { defaultEpochSettings, defaultSchedule, GRADTAU_BATCH } from '../common/schedule.js';
 import { forgottenClasses, rankMatchedTargets, softTargetsWithout } from './targets.js';
 
 export interface DefaultRunInfo {
   /** Classes with forget examples and no retain examples. */
   forgottenClasses: number[];
 }
-
-type Matched = GradientModel<'matched'>;
 
 function oneHot(y: ArrayLike<bigint>, classes: number): Float32Array {
   const out = new Float32Array(y.length * classes);
@@ -38,12 +30,13 @@ function oneHot(y: ArrayLike<bigint>, classes: number): Float32Array {
 }
 
 export async function runGradTauDefault(
-  gm: Matched,
+  gm: GradientModel,
   initial: ReadonlyMap<string, Float32Array>,
   sets: { forget: ExampleSet; retain: ExampleSet; val: ExampleSet },
   opts: GradTauOptions = {},
 ): Promise<GradTauResult & DefaultRunInfo> {
   const { forget, retain, val } = sets;
+  if (gm.loss !== matched.name) throw new Error(`runGradTauDefault needs a model opened with loss '${matched.name}'`);
   if (val.count < 1) throw new Error('gradtau: the validation set is empty');
   const C = gm.classes;
   const batch = GRADTAU_BATCH;
@@ -121,7 +114,7 @@ export async function runGradTauDefault(
         }
       });
       const r = await timed(opts.timing, 'gradient', () =>
-        gm.runMatched({ data: x, dims: [n, ...forget.exampleDims] }, m, weights),
+        gm.run({ data: x, dims: [n, ...forget.exampleDims] }, matchedFeeds(m), weights),
       );
       await timed(opts.timing, 'optimizer', () => opt.update(weights, r.grads, s.lr));
       let lf = 0;

@@ -2,11 +2,11 @@
 // function of the gradient of the minibatch's mean loss, summed in float64 — g² of the
 // cross-entropy for SSD, |g| of the logit norm for LF-SSD (method.ts). The sums and the batch count
 // are kept apart (mean = sum / batches) so that shards of a pass add up exactly.
-import { checkLabelRange, requireLabels, withoutLabels, type Batch, type Dataset } from '../data/dataset.js';
-import { exampleDigests, hex, SetDigest } from '../data/digest.js';
-import { argmax } from '../eval/metrics.js';
-import type { AnyGradientModel, GradientResult } from '../runtime/gradient.js';
-import { methodOfLoss, NO_LABELS_REMEDY } from './method.js';
+import { checkLabelRange, requireLabels, withoutLabels, type Batch, type Dataset } from '../../data/dataset.js';
+import { exampleDigests, hex, SetDigest } from '../../data/digest.js';
+import { countCorrect, topClasses } from '../../eval/predictions.js';
+import type { GradientModel, GradientResult } from '../../runtime/gradient.js';
+import { NO_LABELS_REMEDY, variantOfLoss } from './variants.js';
 
 export interface ImportanceSums {
   /** Σ over minibatches of the elementwise importance, per parameter. */
@@ -35,13 +35,13 @@ export interface PassOptions {
 }
 
 export async function importanceSums(
-  gm: AnyGradientModel,
+  gm: GradientModel,
   data: Dataset,
   batchSize: number,
   opts: PassOptions = {},
 ): Promise<ImportanceSums> {
   const t0 = performance.now();
-  const method = methodOfLoss(gm.loss);
+  const method = variantOfLoss(gm.loss);
   if (gm.loss === 'cross-entropy') requireLabels(data, data.description, 'SSD', NO_LABELS_REMEDY);
   const sums = new Map(gm.params.map((p) => [p.name, new Float64Array(p.shape.reduce((a, b) => a * b, 1))]));
   const digest = new SetDigest();
@@ -77,8 +77,9 @@ export async function importanceSums(
   };
 }
 
-function gradientsOf(gm: AnyGradientModel, batch: Batch, source: string): Promise<GradientResult> {
-  if (gm.loss === 'logit-norm') return gm.runLabelFree(batch.x);
+function gradientsOf(gm: GradientModel, batch: Batch, source: string): Promise<GradientResult> {
+  // the loss takes the labels or nothing (SSD's cross-entropy, LF-SSD's logit norm)
+  if (gm.lossDefinition.inputs.length === 0) return gm.run(batch.x);
   checkLabelRange(batch.y, gm.classes, source, batch.index);
   return gm.run(batch.x, batch.y);
 }
@@ -88,17 +89,4 @@ export function importanceMeans(s: Pick<ImportanceSums, 'sums' | 'batches'>): Ma
   return new Map([...s.sums].map(([k, v]) => [k, v.map((x) => x / s.batches)]));
 }
 
-/** The top-1 class of each row of logits [n, classes] (torch.argmax's rules: see eval/metrics). */
-export function topClasses(logits: Float32Array, classes: number): Int32Array {
-  return argmax({ data: logits, dims: [logits.length / classes, classes] });
-}
-
-/** Examples whose top-1 class is their label; 0 for a batch without labels. */
-export function countCorrect(logits: Float32Array, batch: Batch, classes: number): number {
-  if (batch.labelled === false) return 0;
-  let correct = 0;
-  topClasses(logits, classes).forEach((c, i) => {
-    if (BigInt(c) === batch.y[i]) correct++;
-  });
-  return correct;
-}
+export { countCorrect, topClasses } from '../../eval/predictions.js';

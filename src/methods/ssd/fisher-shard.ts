@@ -1,7 +1,7 @@
 // Sharding the importance pass: shard K of N takes the K-th contiguous range of minibatches, so
 // that N parts computed anywhere add up, by `scrub fisher merge`, to the single-pass file.
 // With B minibatches, shard K covers [⌊K·B/N⌋, ⌊(K+1)·B/N⌋): every batch once, sizes within one.
-import { BadInputError } from '../core/errors.js';
+import { BadInputError } from '../../core/errors.js';
 import type { FisherShard } from './fisher-file.js';
 
 /** K/N, 0-based as Kubernetes' JOB_COMPLETION_INDEX. */

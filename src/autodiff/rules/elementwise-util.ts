@@ -7,11 +7,6 @@ export function scalarLike(ctx: GradContext, value: number, like: string): strin
   return ctx.b.scalar(value, ctx.dtype(like) || DataType.FLOAT);
 }
 
-/** Gradient g (shaped like output 0) summed down to forward input i. */
-export function unbroadcast(ctx: GradContext, g: string, i: number): string {
-  return ctx.reduceTo(g, ctx.shape(ctx.y(0)), ctx.x(i));
-}
-
 /** g where cond holds, 0 elsewhere; Where is opset 9+, so older graphs multiply by the mask. */
 export function keepWhere(ctx: GradContext, cond: string, g: string): string {
   const { b } = ctx;

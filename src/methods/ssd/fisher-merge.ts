@@ -5,8 +5,8 @@
 // and the set's digest is the running hash over the parts' example digests, in range order: the
 // very digest the single pass computes.
 import { resolve } from 'node:path';
-import { SetDigest, hex } from '../data/digest.js';
-import { BadInputError, ScrubError } from '../core/errors.js';
+import { SetDigest, hex } from '../../data/digest.js';
+import { BadInputError, ScrubError } from '../../core/errors.js';
 import { fisherFromSums, readFisherPart, type FisherFile, type FisherPart } from './fisher-file.js';
 import { batchSpan } from './fisher-shard.js';
 

@@ -1,0 +1,15 @@
+// The built-in losses, registered on import. Methods register their own (∇τ's 'matched' loss lives
+// beside ∇τ, in src/methods/gradtau/matched-loss.ts).
+export { crossEntropy } from './cross-entropy.js';
+export { logitNorm } from './logit-norm.js';
+export {
+  lossDefinition,
+  lossInputName,
+  lossesTaking,
+  registerLoss,
+  registeredLosses,
+  type LossDefinition,
+  type LossFeeds,
+  type LossInput,
+  type LossValues,
+} from './registry.js';

@@ -1,0 +1,55 @@
+// The command line's one place that turns an error into an exit code and the line it prints.
+import { EXIT_CODES, isCancellation, ScrubError } from '../core/errors.js';
+import type { Io } from './io.js';
+
+export interface Exit {
+  code: number;
+  /** The one line for stderr. */
+  line: string;
+}
+
+/** The line a cancelled run prints (its exit code is EXIT_CODES.cancelled, 130). */
+export const CANCELLED_LINE = 'scrub: cancelled; nothing was written.';
+
+/**
+ * The exit code and stderr line for an error a command raised: a ScrubError's kind (EXIT_CODES),
+ * an option node's parseArgs refused (2), an abort (130). Anything else is a bug, rethrown with its
+ * stack.
+ */
+export function exitFor(e: unknown): Exit {
+  if (isCancellation(e)) return { code: EXIT_CODES.cancelled, line: CANCELLED_LINE };
+  if (e instanceof ScrubError) return { code: EXIT_CODES[e.kind], line: `scrub: ${oneLine(e.message)}` };
+  if (e instanceof TypeError && String((e as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS'))
+    return { code: EXIT_CODES['bad-input'], line: `scrub: ${oneLine(e.message)}` };
+  throw e;
+}
+
+function oneLine(message: string): string {
+  return message.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/**
+ * The command's Io with a signal that Ctrl-C (SIGINT) and `io.signal` abort: the first Ctrl-C
+ * cancels (the command stops at its next check and exits 130), a second exits at once. `dispose`
+ * removes the handlers when the command is done.
+ */
+export function cancellable(io: Io): { io: Io; dispose(): void } {
+  const controller = new AbortController();
+  const outer = io.signal;
+  const forward = () => controller.abort();
+  if (outer?.aborted) forward();
+  else outer?.addEventListener('abort', forward, { once: true });
+  const onSigint = () => {
+    if (!controller.signal.aborted) return controller.abort();
+    io.err('scrub: interrupted.');
+    process.exit(EXIT_CODES.cancelled);
+  };
+  process.on('SIGINT', onSigint);
+  return {
+    io: { ...io, signal: controller.signal },
+    dispose() {
+      process.off('SIGINT', onSigint);
+      outer?.removeEventListener('abort', forward);
+    },
+  };
+}

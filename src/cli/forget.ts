@@ -1,0 +1,105 @@
+// The main command, `scrub MODEL FORGET [--method NAME] ...`: its flags, usage and summary come from
+// the method table (src/methods/table.ts); the run itself is the library's unlearn().
+import { parseArgs } from 'node:util';
+import { unlearn } from '../api/unlearn.js';
+import { BadInputError } from '../core/errors.js';
+import { DEFAULT_METHOD, methodNamed, methodOptions, METHODS, type MethodOption } from '../methods/table.js';
+import { describeFailures } from '../record/gates.js';
+import { commonOptions, DATA_OPTIONS, positiveNumber } from './options.js';
+import { seedOption, type Io } from './io.js';
+
+const UNLEARN_FLAGS = {
+  method: { type: 'string' },
+  out: { type: 'string', short: 'o' },
+  retain: { type: 'string' },
+  val: { type: 'string' },
+  test: { type: 'string' },
+  retrain: { type: 'string' },
+  seed: { type: 'string' },
+  require: { type: 'string', multiple: true },
+} as const;
+
+function optionUsage(o: MethodOption): string {
+  return `[--${o.flag} ${o.kind === 'choice' ? o.choices!.join('|') : o.arg}]`;
+}
+
+export const FORGET_USAGE =
+  `scrub MODEL FORGET [--method ${METHODS.map((m) => m.name).join('|')}] ` +
+  `${methodOptions().map(optionUsage).join(' ')} [--retain R] [--val V] [--test T] [--retrain M] [--seed S] ` +
+  '[--require GATE]... [-o OUT] [--json]';
+
+/** The help lines of every method: its usage and what it does (the method table's words). */
+export function methodsHelp(indent: number): string[] {
+  const lines: string[] = [];
+  for (const m of METHODS) {
+    const sets = Object.entries(m.sets)
+      .filter(([, need]) => need === 'required')
+      .map(([set]) => `--${set} ${set === 'retain' ? 'R' : 'V'}`);
+    const usage = [`scrub MODEL FORGET --method ${m.name}`, ...sets, ...m.options.map(optionUsage)];
+    lines.push(`  ${usage.join(' ')}${m.name === DEFAULT_METHOD ? '   (the default)' : ''}`);
+    lines.push(...wrap(`${m.title}: ${m.summary}`, 100 - indent).map((l) => `${' '.repeat(indent)}${l}`));
+    for (const o of m.options)
+      lines.push(
+        ...wrap(`--${o.flag}: ${o.help}${o.default === undefined ? '' : ` (default ${o.default})`}`, 96 - indent).map(
+          (l, i) => `${' '.repeat(indent + (i ? 4 : 2))}${l}`,
+        ),
+      );
+  }
+  return lines;
+}
+
+function wrap(text: string, width: number): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) out.push(line);
+  return out;
+}
+
+function methodValue(o: MethodOption, value: string | undefined): unknown {
+  if (value === undefined) return undefined;
+  if (o.kind === 'positive') return positiveNumber(value, o.flag);
+  return value;
+}
+
+export async function forgetCommand(argv: string[], io: Io): Promise<number> {
+  const methodFlags = Object.fromEntries(methodOptions().map((o) => [o.flag, { type: 'string' as const }]));
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { ...DATA_OPTIONS, ...UNLEARN_FLAGS, ...methodFlags },
+    allowPositionals: true,
+  });
+  if (positionals.length !== 2) throw new BadInputError(`expected MODEL and FORGET; usage: ${FORGET_USAGE}`);
+  const v = values as Record<string, string | undefined>;
+  const method = methodNamed(values.method);
+  const report = await unlearn({
+    ...commonOptions(values, io),
+    model: positionals[0],
+    forget: positionals[1],
+    method: method.name,
+    out: values.out,
+    ...Object.fromEntries(methodOptions().map((o) => [o.key, methodValue(o, v[o.flag])])),
+    retain: values.retain,
+    val: values.val,
+    seed: values.seed === undefined ? undefined : seedOption(values.seed),
+    test: values.test,
+    retrain: values.retrain,
+    require: values.require,
+  });
+  if (values.json) io.out(JSON.stringify(report));
+  else {
+    for (const line of method.summaryLines(report)) io.out(line);
+    const files = report.output.dataFiles.length ? ` (+ ${report.output.dataFiles.join(', ')})` : '';
+    if (report.output.written)
+      io.out(`  wrote            ${report.output.path}${files} in ${report.seconds.toFixed(1)} s`);
+    else io.out(`  not written      ${report.output.path}: a gate failed`);
+    io.out(`  record           ${report.record} (verdict: ${report.acceptance.verdict})`);
+  }
+  for (const f of describeFailures(report.acceptance)) io.err(`gate failed: ${f}`);
+  return report.acceptance.verdict === 'rejected' ? 1 : 0;
+}

@@ -1,0 +1,72 @@
+// The options every command that reads data and runs the model shares, and the helpers that turn
+// them into data-set options. Used by the run context, eval, the methods, the API and the CLI.
+import { BadInputError } from '../core/errors.js';
+import { openDataset, type Dataset, type DatasetOptions, type InputSpec } from '../data/dataset.js';
+import type { Model } from '../graph/ir.js';
+import type { Device } from '../runtime/session.js';
+
+/**
+ * The passes that report progress: 'full' (the importance pass over the training data), 'forget',
+ * 'retain', 'test', 'evaluate' (forward passes of an edited model), and a method's training loop
+ * under the method's name ('gradtau', 'finetune').
+ */
+export type Stage = string;
+
+export interface CommonOptions {
+  /** Regular expression over ONNX or PyTorch names choosing the parameters (default: all). */
+  params?: string;
+  device?: Device;
+  threads?: number;
+  /** Minibatch of the importance passes (SSD's 64 by default). */
+  batchSize?: number;
+  /** Per-channel normalisation of image pixels (default: the model's scrub.mean/scrub.std metadata). */
+  mean?: number[];
+  std?: number[];
+  /** labels.txt: class names of an image folder, in class-index order. */
+  labels?: string;
+  onBadInput?: 'stop' | 'skip';
+  onNote?: DatasetOptions['onNote'];
+  onProgress?: (stage: Stage, done: number, total: number) => void;
+  /** Aborting rejects the run with the signal's reason and leaves nothing behind. */
+  signal?: AbortSignal;
+}
+
+/** Per-channel normalisation: explicit options, else the model's metadata (scrub.mean/scrub.std). */
+export function normalisation(model: Model, mean?: number[], std?: number[]): { mean?: number[]; std?: number[] } {
+  const parse = (key: string) => {
+    const v = model.metadata.get(key);
+    return v === undefined ? undefined : v.split(',').map(Number);
+  };
+  return { mean: mean ?? parse('scrub.mean'), std: std ?? parse('scrub.std') };
+}
+
+/** The data-set options of a model whose inputs are `inputs` (its first is the one scrub feeds). */
+export function datasetOptions(
+  gm: { inputs: readonly InputSpec[] },
+  model: Model,
+  o: CommonOptions,
+): DatasetOptions {
+  const input = gm.inputs[0];
+  return {
+    input: { dtype: input.dtype, dims: input.dims },
+    ...normalisation(model, o.mean, o.std),
+    labels: o.labels,
+    onBadInput: o.onBadInput,
+    onNote: o.onNote,
+  };
+}
+
+/** Opens a data spec and refuses an empty set (BadInputError naming the spec and its role). */
+export async function openSet(spec: string, what: string, opts: DatasetOptions): Promise<Dataset> {
+  const data = await openDataset(spec, opts);
+  if (data.count === 0)
+    throw new BadInputError(
+      `${spec}: the ${what} set is empty; nothing to ${what === 'forget' ? 'forget' : `use as the ${what} set`}.`,
+    );
+  return data;
+}
+
+/** Where an edited model goes when no output is named: MODEL.unlearned.onnx beside the input. */
+export function defaultOutputPath(model: string): string {
+  return model.replace(/(\.onnx)?$/, '.unlearned.onnx');
+}

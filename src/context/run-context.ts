@@ -1,0 +1,140 @@
+// The run context: what every unlearning run opens once and hands to its method. It loads the
+// model, opens gradient models (one per loss, on the chosen device), opens and loads data sets,
+// reports progress and notes, carries cancellation, and owns staging and commit of the edited
+// model: a method returns new weights; the context stages them beside the output, and only the
+// caller (after the gates) commits. Whatever is still staged when the context is released is removed.
+import type { LossDefinition } from '../autodiff/losses/index.js';
+import { BadInputError } from '../core/errors.js';
+import type { Dataset, DatasetOptions } from '../data/dataset.js';
+import type { Model } from '../graph/ir.js';
+import { loadModel } from '../graph/load.js';
+import { stageModel, type StagedModel } from '../graph/write.js';
+import { GradientModel, modelHash, modelInputs } from '../runtime/gradient.js';
+import { loadExamples, type ExampleSet } from './examples.js';
+import { datasetOptions, defaultOutputPath, openSet, type CommonOptions, type Stage } from './options.js';
+
+export interface RunContextOptions extends CommonOptions {
+  /** The input model (.onnx). */
+  model: string;
+  /** The edited model (default MODEL.unlearned.onnx). */
+  out?: string;
+}
+
+export class RunContext {
+  /** The input model, loaded once. */
+  readonly model: Model;
+  /** SHA-256 of the model file and its external data. */
+  readonly sha256: string;
+  /** Where the edited model goes. */
+  readonly out: string;
+  readonly dataOptions: DatasetOptions;
+  private readonly gradients = new Map<string, Promise<GradientModel>>();
+  private readonly sets = new Map<string, Promise<Dataset>>();
+  private readonly loaded = new Map<string, Promise<ExampleSet>>();
+  private staged?: StagedModel;
+
+  private constructor(readonly options: RunContextOptions) {
+    this.model = loadModel(options.model);
+    this.sha256 = modelHash(this.model);
+    this.out = options.out ?? defaultOutputPath(options.model);
+    this.dataOptions = datasetOptions({ inputs: modelInputs(this.model) }, this.model, options);
+  }
+
+  /** Loads the model (BadInputError for a file that is not a readable ONNX model). */
+  static open(o: RunContextOptions): RunContext {
+    return new RunContext(o);
+  }
+
+  /** The input model's path, as given. */
+  get modelPath(): string {
+    return this.options.model;
+  }
+
+  get signal(): AbortSignal | undefined {
+    return this.options.signal;
+  }
+
+  /** Rejects with the signal's reason once the run is aborted. */
+  throwIfAborted(): void {
+    this.options.signal?.throwIfAborted();
+  }
+
+  progress(stage: Stage, done: number, total: number): void {
+    this.options.onProgress?.(stage, done, total);
+  }
+
+  /** A note for the user (printed on stderr by the CLI). */
+  note(message: string): void {
+    this.options.onNote?.({ kind: 'note', message });
+  }
+
+  /**
+   * The gradient model of `loss` (a registered name or a definition), opened once per loss with the
+   * run's parameters, device and threads. See GradientModel.open for what it throws.
+   */
+  gradientModel(loss: string | LossDefinition = 'cross-entropy'): Promise<GradientModel> {
+    const name = typeof loss === 'string' ? loss : loss.name;
+    let gm = this.gradients.get(name);
+    if (!gm) {
+      const { params, device, threads } = this.options;
+      gm = GradientModel.open(this.model, { loss, params, device, threads });
+      this.gradients.set(name, gm);
+    }
+    return gm;
+  }
+
+  /** A data set of the run, opened once per spec; an empty one is refused naming its role (`what`). */
+  openSet(spec: string, what: string): Promise<Dataset> {
+    let ds = this.sets.get(spec);
+    if (!ds) {
+      ds = openSet(spec, what, this.dataOptions);
+      this.sets.set(spec, ds);
+    }
+    return ds;
+  }
+
+  /** A labelled float32 data set read into memory, once per spec (BadInputError, naming `user`, without labels). */
+  loadSet(spec: string, what: string, user = 'this method'): Promise<ExampleSet> {
+    let set = this.loaded.get(spec);
+    if (!set) {
+      set = this.openSet(spec, what).then((ds) => {
+        if (!ds.labelled) throw new BadInputError(`${spec}: the ${what} set has no labels; ${user} needs them.`);
+        return loadExamples(ds, { signal: this.signal });
+      });
+      this.loaded.set(spec, set);
+    }
+    return set;
+  }
+
+  /**
+   * Writes the model with `weights` replacing its initializers into a staging folder beside the
+   * output and returns it; `commit()` moves it into place. One model is staged at a time.
+   */
+  stage(weights: ReadonlyMap<string, Float32Array>): StagedModel {
+    this.staged?.abort();
+    this.staged = stageModel(this.model, this.out, weights);
+    return this.staged;
+  }
+
+  /** Moves the staged model into place; returns where its files went. */
+  commit(): { model: string; dataFiles: string[] } {
+    if (!this.staged) throw new Error('RunContext.commit: nothing is staged');
+    const written = this.staged.commit();
+    this.staged = undefined;
+    return written;
+  }
+
+  /** Removes the staged model, if any. */
+  abort(): void {
+    this.staged?.abort();
+    this.staged = undefined;
+  }
+
+  /** Releases the gradient models and removes anything still staged. */
+  async release(): Promise<void> {
+    this.abort();
+    const opened = await Promise.allSettled(this.gradients.values());
+    for (const r of opened) if (r.status === 'fulfilled') await r.value.release();
+    this.gradients.clear();
+  }
+}

@@ -1,0 +1,25 @@
+// The one check that a batch's labels fit a classifier: one label per input, each a class index.
+import { BadInputError } from './errors.js';
+
+/**
+ * Throws a BadInputError unless `labels` holds exactly `n` labels, each in 0 … classes − 1.
+ * `source` names the data (or the model) in the message; `index`, when given, maps a label's
+ * position in this batch to the example's position in its data set, so the message names that.
+ */
+export function checkLabels(
+  source: string,
+  labels: BigInt64Array,
+  n: number,
+  classes: number,
+  index?: readonly number[],
+): void {
+  if (labels.length !== n)
+    throw new BadInputError(`${source}: ${labels.length} labels for ${n} inputs; they must match one to one.`);
+  const top = BigInt(classes);
+  for (let i = 0; i < labels.length; i++)
+    if (labels[i] < 0n || labels[i] >= top)
+      throw new BadInputError(
+        `${source}: example ${index?.[i] ?? i} has label ${labels[i]}, outside the model's ${classes} classes ` +
+          `(0 to ${classes - 1}). Check that the data belongs to this model.`,
+      );
+}

@@ -1,0 +1,242 @@
+// Fine-tuning on the retain set: the baseline every unlearning paper reports (e.g. Golatkar et al.
+// 2020; Kurmanji et al. 2023, "finetune"). Plain descent on the mean cross-entropy of retain
+// minibatches, nothing done with the forget set beyond sizing the schedule, so that the forget set is
+// forgotten only as far as catastrophic forgetting takes it. Settings are the ∇τ reference's
+// (Trippa et al. 2024; common/schedule.ts): AdamW (β 0.9/0.999, ε 1e-8, weight decay 0.01) at
+// lr 1e-3·(1 − 0.9·e/E) in epoch e, retain batches of 256 drawn in the reference's order, and as many
+// steps as the reference makes: E epochs of ⌈|forget| / 256⌉ steps, each with one retain batch.
+import { BadInputError, DivergedError } from '../../core/errors.js';
+import { gather, initialWeights, type RunContext } from '../../context/index.js';
+import { Rng } from '../../core/rng.js';
+import { AdamW } from '../common/adamw.js';
+import { GRADTAU_BATCH, gradTauSchedule, lrAt } from '../common/schedule.js';
+import { BatchDrawer, evaluateSet } from '../common/training.js';
+import type { MethodInputs, MethodRun, UnlearningMethod } from '../types.js';
+
+export interface FinetuneEpoch {
+  epoch: number;
+  lr: number;
+  /** Mean over the epoch's steps of the retain batch loss. */
+  lRetain: number;
+  steps: number;
+  seconds: number;
+}
+
+export interface FinetuneReport {
+  method: 'finetune';
+  model: { path: string; sha256: string };
+  forget: { source: string; count: number; labelled: true };
+  retain: { source: string; count: number };
+  hyperparameters: {
+    epochs: number;
+    steps: number;
+    lr: number;
+    lrSchedule: string;
+    weightDecay: number;
+    beta1: number;
+    beta2: number;
+    eps: number;
+    batch: number;
+    /** Passes over the retain set: steps · batch / |retain|. */
+    retainPasses: number;
+    seed: number;
+  };
+  trace: FinetuneEpoch[];
+  /** Mean cross-entropy on the whole retain set, before and after. */
+  retainLoss: { before: number; after: number };
+  forgetAccuracy: { before: number; after: number };
+  retainAccuracy: { before: number; after: number };
+  parameters: { name: string; torchName?: string }[];
+  seconds: number;
+}
+
+async function runFinetune(ctx: RunContext, o: MethodInputs): Promise<MethodRun<FinetuneReport>> {
+  const t0 = performance.now();
+  if (!o.retain)
+    throw new BadInputError(
+      'finetune descends on the retain set: pass --retain DATA (the training data minus the forget set).',
+    );
+  const gm = await ctx.gradientModel('cross-entropy');
+  const forget = await ctx.loadSet(o.forget, 'forget', 'finetune');
+  const retain = await ctx.loadSet(o.retain, 'retain', 'finetune');
+  const schedule = gradTauSchedule(forget.count, retain.count, GRADTAU_BATCH);
+  const steps = schedule.epochs * schedule.forgetBatches;
+  const w0 = initialWeights(ctx.model, gm);
+  const before = { forget: await evaluateSet(gm, forget, w0), retain: await evaluateSet(gm, retain, w0) };
+  const weights = new Map([...w0].map(([k, v]) => [k, v.slice()]));
+  const opt = new AdamW();
+  const draw = new BatchDrawer(new Rng(o.seed), forget.count, retain.count, schedule.batch);
+  const trace: FinetuneEpoch[] = [];
+  let done = 0;
+  for (let epoch = 0; epoch < schedule.epochs; epoch++) {
+    const e0 = performance.now();
+    const lr = lrAt(schedule, epoch);
+    draw.newEpoch();
+    let sum = 0;
+    for (let b = 0; b < schedule.forgetBatches; b++) {
+      ctx.throwIfAborted();
+      const batch = gather(retain, draw.next(b).retain);
+      const r = await gm.run(batch.x, batch.y, weights);
+      if (!Number.isFinite(r.loss))
+        throw new DivergedError(
+          `finetune diverged at epoch ${epoch}, step ${b + 1}: the retain loss is ${r.loss}. The input model is ` +
+            'untouched; nothing was written.',
+        );
+      opt.update(weights, r.grads, lr);
+      sum += r.loss;
+      ctx.progress('finetune', ++done, steps);
+    }
+    trace.push({
+      epoch,
+      lr,
+      lRetain: sum / schedule.forgetBatches,
+      steps: schedule.forgetBatches,
+      seconds: (performance.now() - e0) / 1000,
+    });
+  }
+  const after = { forget: await evaluateSet(gm, forget, weights), retain: await evaluateSet(gm, retain, weights) };
+  const report: FinetuneReport = {
+    method: 'finetune',
+    model: { path: ctx.modelPath, sha256: ctx.sha256 },
+    forget: { source: o.forget, count: forget.count, labelled: true },
+    retain: { source: o.retain, count: retain.count },
+    hyperparameters: {
+      epochs: schedule.epochs,
+      steps,
+      lr: 1e-3,
+      lrSchedule: '1e-3·(1 − 0.9·epoch/epochs)',
+      weightDecay: opt.weightDecay,
+      beta1: opt.beta1,
+      beta2: opt.beta2,
+      eps: opt.eps,
+      batch: schedule.batch,
+      retainPasses: (steps * Math.min(schedule.batch, retain.count)) / retain.count,
+      seed: o.seed,
+    },
+    trace,
+    retainLoss: { before: before.retain.loss, after: after.retain.loss },
+    forgetAccuracy: { before: before.forget.accuracy, after: after.forget.accuracy },
+    retainAccuracy: { before: before.retain.accuracy, after: after.retain.accuracy },
+    parameters: gm.params.map((p) => ({ name: p.name, torchName: p.torchName })),
+    seconds: 0,
+  };
+  return { weights, finish: () => ({ ...report, seconds: (performance.now() - t0) / 1000 }) };
+}
+
+const beforeAfter = {
+  type: 'object',
+  properties: { before: { type: 'number' }, after: { type: 'number' } },
+  required: ['before', 'after'],
+  additionalProperties: false,
+};
+const count = { type: 'integer', minimum: 0 };
+const FINETUNE_PROPERTIES: Record<string, unknown> = {
+  model: { $ref: '#/definitions/model' },
+  forget: {
+    type: 'object',
+    properties: { source: { type: 'string' }, count, labelled: { const: true } },
+    required: ['source', 'count', 'labelled'],
+    additionalProperties: false,
+  },
+  retain: {
+    type: 'object',
+    properties: { source: { type: 'string' }, count },
+    required: ['source', 'count'],
+    additionalProperties: false,
+  },
+  hyperparameters: {
+    type: 'object',
+    properties: {
+      epochs: count,
+      steps: count,
+      lr: { type: 'number' },
+      lrSchedule: { type: 'string' },
+      weightDecay: { type: 'number' },
+      beta1: { type: 'number' },
+      beta2: { type: 'number' },
+      eps: { type: 'number' },
+      batch: count,
+      retainPasses: { type: 'number' },
+      seed: count,
+    },
+    required: [
+      'epochs',
+      'steps',
+      'lr',
+      'lrSchedule',
+      'weightDecay',
+      'beta1',
+      'beta2',
+      'eps',
+      'batch',
+      'retainPasses',
+      'seed',
+    ],
+    additionalProperties: false,
+  },
+  trace: {
+    type: 'array',
+    items: {
+      type: 'object',
+      properties: {
+        epoch: count,
+        lr: { type: 'number' },
+        lRetain: { type: 'number' },
+        steps: count,
+        seconds: { type: 'number' },
+      },
+      required: ['epoch', 'lr', 'lRetain', 'steps', 'seconds'],
+      additionalProperties: false,
+    },
+  },
+  retainLoss: beforeAfter,
+  forgetAccuracy: beforeAfter,
+  retainAccuracy: beforeAfter,
+  parameters: {
+    type: 'array',
+    items: {
+      type: 'object',
+      properties: { name: { type: 'string' }, torchName: { type: 'string' } },
+      required: ['name'],
+      additionalProperties: false,
+    },
+  },
+  seconds: { type: 'number' },
+};
+
+/** Fine-tuning on the retain set (the baseline of the unlearning literature). */
+export const finetune: UnlearningMethod<FinetuneReport> = {
+  name: 'finetune',
+  title: 'finetune',
+  summary:
+    "the baseline: descent on the retain set only (AdamW, batch 256, the ∇τ reference's learning rate and " +
+    'step count); forgets only what training on the rest overwrites.',
+  options: [],
+  sets: { retain: 'required' },
+  run: runFinetune,
+  record: (r) => {
+    const { batch, seed, ...hyperparameters } = r.hyperparameters;
+    return {
+      name: 'finetune',
+      hyperparameters,
+      batchSize: batch,
+      seed,
+      details: { retain: r.retain, retainLoss: r.retainLoss, trace: r.trace },
+    };
+  },
+  summaryLines(r) {
+    const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+    const n = (v: number) => v.toLocaleString('en-US');
+    const h = r.hyperparameters;
+    return [
+      `finetune (${h.epochs} epochs, ${h.steps} steps of ${h.batch}, ${h.retainPasses.toFixed(2)} passes over the ` +
+        `retain set) on ${r.model.path}`,
+      `  forget set       ${r.forget.source}: ${n(r.forget.count)} examples`,
+      `  retain set       ${n(r.retain.count)} examples`,
+      `  retain loss      ${r.retainLoss.before.toFixed(4)} → ${r.retainLoss.after.toFixed(4)}`,
+      `  forget accuracy  ${pct(r.forgetAccuracy.before)} → ${pct(r.forgetAccuracy.after)}`,
+      `  retain accuracy  ${pct(r.retainAccuracy.before)} → ${pct(r.retainAccuracy.after)}`,
+    ];
+  },
+  reportSchema: { properties: FINETUNE_PROPERTIES, required: Object.keys(FINETUNE_PROPERTIES) },
+};

@@ -1,0 +1,392 @@
+// ∇τ's row of the method table (Trippa et al. 2024): the sets and the checks (forget larger than
+// retain, val overlapping forget, divergence), the run on the context with either schedule, its
+// record section and its summary.
+import type { ExampleSet, RunContext } from '../../context/index.js';
+import { BadInputError, DivergedError } from '../../core/errors.js';
+import { exampleDigest, hex } from '../../data/digest.js';
+import { initialWeights } from '../../context/index.js';
+import { evaluateSet } from '../common/training.js';
+import type { MethodInputs, MethodRun, UnlearningMethod } from '../types.js';
+import { runGradTauDefault } from './default.js';
+import { matched } from './matched-loss.js';
+import { runGradTau, type GradTauEpoch } from './run.js';
+import { forgottenClasses } from './targets.js';
+
+export type Schedule = 'default' | 'reference';
+export const SCHEDULES: readonly Schedule[] = ['default', 'reference'];
+
+export interface GradTauReport {
+  method: 'gradtau';
+  schedule: Schedule;
+  model: { path: string; sha256: string };
+  forget: { source: string; count: number; labelled: true };
+  retain: { source: string; count: number };
+  val: { source: string; count: number; overlapWithForget: number };
+  hyperparameters: {
+    epochs: number;
+    alpha0: number;
+    lr: number;
+    weightDecay: number;
+    batch: number;
+    retainBatch: number;
+    seed: number;
+  };
+  trace: GradTauEpoch[];
+  steps: number;
+  forgetAccuracy: { before: number; after: number };
+  retainAccuracy: { before: number; after: number };
+  parameters: { name: string; torchName?: string }[];
+  seconds: number;
+}
+
+/**
+ * ∇τ on `ctx`: adaptive gradient ascent on the forget set and descent on the retain set, stopped by
+ * the held-out set's loss. Throws BadInputError without --retain/--val, for an unknown schedule, a
+ * forget set larger than the retain set or unlabelled sets; DivergedError when the losses blow up.
+ */
+async function runGradTauMethod(
+  ctx: RunContext,
+  o: MethodInputs & { schedule?: string },
+): Promise<MethodRun<GradTauReport>> {
+  const t0 = performance.now();
+  if (!o.retain)
+    throw new BadInputError(
+      '∇τ descends on the retain set: pass --retain DATA (the training data minus the forget set).',
+    );
+  if (!o.val)
+    throw new BadInputError(
+      '∇τ needs a held-out set the model never trained on: pass --val DATA. The ascent on the forget set stops at ' +
+        'the loss of unseen data (L_val), so without it scrub cannot tell when the forget set looks unseen.',
+    );
+  const schedule = (o.schedule ?? 'default') as Schedule;
+  if (!SCHEDULES.includes(schedule))
+    throw new BadInputError(
+      `--schedule ${o.schedule}: expected default (targets from the held-out losses; see README) or reference ` +
+        "(Trippa et al.'s schedule as published).",
+    );
+  const seed = o.seed;
+  const gm = await ctx.gradientModel(schedule === 'default' ? matched : 'cross-entropy');
+  const forget = await ctx.loadSet(o.forget, 'forget', '∇τ');
+  const retain = await ctx.loadSet(o.retain, 'retain', '∇τ');
+  const val = await ctx.loadSet(o.val, 'val', '∇τ');
+  if (forget.count > retain.count)
+    throw new BadInputError(
+      `${o.forget}: the forget set (${forget.count} examples) is larger than the retain set (${retain.count}); ` +
+        "∇τ's schedule assumes forgetting a minority. Retrain from scratch instead.",
+    );
+  const overlap = countOverlap(forget, val);
+  if (overlap > 0)
+    ctx.note(
+      `${overlap} example(s) of --val ${o.val} are also in the forget set: L_val (and the default schedule's ` +
+        "held-out targets) are then lower than unseen data's, and ∇τ forgets less. Use a held-out set disjoint " +
+        'from the training data.',
+    );
+
+  const removed = schedule === 'default' ? forgottenClasses(forget.y, retain.y, gm.classes) : [];
+  if (removed.length)
+    ctx.note(
+      `class(es) ${removed.join(', ')} of the forget set have no retain examples: ∇τ forgets them as classes ` +
+        "(their examples are steered to the model's other classes).",
+    );
+
+  const w0 = initialWeights(ctx.model, gm);
+  const before = { forget: await evaluateSet(gm, forget, w0), retain: await evaluateSet(gm, retain, w0) };
+  const chance = Math.log(gm.classes);
+  const run = schedule === 'default' ? runGradTauDefault : runGradTau;
+  const result = await run(
+    gm,
+    w0,
+    { forget, retain, val },
+    {
+      seed,
+      signal: ctx.signal,
+      onStep: (p) => {
+        if (!Number.isFinite(p.lForget) || !Number.isFinite(p.lRetain))
+          throw new DivergedError(
+            `∇τ diverged at epoch ${p.epoch}, step ${p.step}: the forget loss is ${p.lForget} and the retain loss ` +
+              `${p.lRetain}. The input model is untouched; nothing was written.`,
+          );
+        ctx.progress('gradtau', p.done, p.total);
+      },
+      onEpoch: (e) => {
+        if (e.lRetain > chance)
+          throw new DivergedError(
+            `∇τ diverged at epoch ${e.epoch}: the mean retain loss ${e.lRetain.toFixed(3)} is above chance level ` +
+              `(ln ${gm.classes} = ${chance.toFixed(3)}); retain accuracy has collapsed. The input model is ` +
+              'untouched; nothing was written.',
+          );
+      },
+    },
+  );
+  const after = {
+    forget: await evaluateSet(gm, forget, result.weights),
+    retain: await evaluateSet(gm, retain, result.weights),
+  };
+  const s = result.schedule;
+  const report: GradTauReport = {
+    method: 'gradtau',
+    schedule,
+    model: { path: ctx.modelPath, sha256: ctx.sha256 },
+    forget: { source: o.forget, count: forget.count, labelled: true },
+    retain: { source: o.retain, count: retain.count },
+    val: { source: o.val, count: val.count, overlapWithForget: overlap },
+    hyperparameters: {
+      epochs: s.epochs,
+      alpha0: s.alpha0,
+      lr: 1e-3,
+      weightDecay: 0.01,
+      batch: s.batch,
+      retainBatch: s.retainBatch,
+      seed,
+    },
+    trace: result.trace,
+    steps: result.steps,
+    forgetAccuracy: { before: before.forget.accuracy, after: after.forget.accuracy },
+    retainAccuracy: { before: before.retain.accuracy, after: after.retain.accuracy },
+    parameters: gm.params.map((p) => ({ name: p.name, torchName: p.torchName })),
+    seconds: 0,
+  };
+  return { weights: result.weights, finish: () => ({ ...report, seconds: (performance.now() - t0) / 1000 }) };
+}
+
+function digests(set: ExampleSet): Set<string> {
+  const per = set.x.length / Math.max(1, set.count);
+  const out = new Set<string>();
+  for (let i = 0; i < set.count; i++) out.add(hex(exampleDigest(set.x.subarray(i * per, (i + 1) * per), set.y[i])));
+  return out;
+}
+
+function countOverlap(forget: ExampleSet, val: ExampleSet): number {
+  const f = digests(forget);
+  let n = 0;
+  for (const d of digests(val)) if (f.has(d)) n++;
+  return n;
+}
+
+const GRADTAU_PROPERTIES: Record<string, unknown> = {
+  schedule: {
+    enum: ['default', 'reference'],
+  },
+  model: {
+    $ref: '#/definitions/model',
+  },
+  forget: {
+    type: 'object',
+    properties: {
+      source: {
+        type: 'string',
+      },
+      count: {
+        type: 'integer',
+        minimum: 0,
+      },
+      labelled: {
+        const: true,
+      },
+    },
+    required: ['source', 'count', 'labelled'],
+    additionalProperties: false,
+  },
+  retain: {
+    type: 'object',
+    properties: {
+      source: {
+        type: 'string',
+      },
+      count: {
+        type: 'integer',
+        minimum: 0,
+      },
+    },
+    required: ['source', 'count'],
+    additionalProperties: false,
+  },
+  val: {
+    type: 'object',
+    properties: {
+      source: {
+        type: 'string',
+      },
+      count: {
+        type: 'integer',
+        minimum: 0,
+      },
+      overlapWithForget: {
+        type: 'integer',
+        minimum: 0,
+      },
+    },
+    required: ['source', 'count', 'overlapWithForget'],
+    additionalProperties: false,
+  },
+  hyperparameters: {
+    type: 'object',
+    properties: {
+      epochs: {
+        type: 'integer',
+        minimum: 0,
+      },
+      alpha0: {
+        type: 'number',
+      },
+      lr: {
+        type: 'number',
+      },
+      weightDecay: {
+        type: 'number',
+      },
+      batch: {
+        type: 'integer',
+        minimum: 0,
+      },
+      seed: {
+        type: 'integer',
+        minimum: 0,
+      },
+      retainBatch: {
+        type: 'integer',
+        minimum: 1,
+        description:
+          'Retain examples per step (\u2207\u03c4): the forget batch, less where the default schedule adds epochs.',
+      },
+    },
+    required: ['batch', 'seed'],
+  },
+  trace: {
+    type: 'array',
+    items: {
+      type: 'object',
+      properties: {
+        epoch: {
+          type: 'integer',
+          minimum: 0,
+        },
+        alpha: {
+          type: 'number',
+        },
+        lr: {
+          type: 'number',
+        },
+        lVal: {
+          type: 'number',
+        },
+        lForget: {
+          type: 'number',
+        },
+        lRetain: {
+          type: 'number',
+        },
+        objective: {
+          type: 'number',
+        },
+        activeSteps: {
+          type: 'integer',
+          minimum: 0,
+        },
+        steps: {
+          type: 'integer',
+          minimum: 0,
+        },
+      },
+      required: ['epoch', 'lForget', 'lRetain', 'steps'],
+    },
+  },
+  steps: {
+    type: 'integer',
+    minimum: 0,
+  },
+  forgetAccuracy: {
+    type: 'object',
+    properties: {
+      before: {
+        type: 'number',
+      },
+      after: {
+        type: 'number',
+      },
+    },
+    required: ['before', 'after'],
+    additionalProperties: false,
+  },
+  retainAccuracy: {
+    type: 'object',
+    properties: {
+      before: {
+        type: 'number',
+      },
+      after: {
+        type: 'number',
+      },
+    },
+    required: ['before', 'after'],
+    additionalProperties: false,
+  },
+  parameters: {
+    type: 'array',
+    items: {
+      type: 'object',
+      properties: {
+        name: {
+          type: 'string',
+        },
+        torchName: {
+          type: 'string',
+        },
+      },
+      required: ['name'],
+      additionalProperties: false,
+    },
+  },
+  seconds: {
+    type: 'number',
+  },
+};
+
+/** ∇τ (Trippa et al. 2024): for random subsets; needs --retain and a held-out --val. */
+export const gradtau: UnlearningMethod<GradTauReport> = {
+  name: 'gradtau',
+  title: '∇τ',
+  summary:
+    'ascent on the forget set, descent on the retain set, stopped by the held-out set V; forgets random ' +
+    'subsets as well as classes.',
+  options: [
+    {
+      key: 'schedule',
+      flag: 'schedule',
+      kind: 'choice',
+      arg: 'S',
+      choices: SCHEDULES,
+      default: 'default',
+      help: "default (per-example targets from the held-out losses) or reference (Trippa et al.'s schedule)",
+    },
+  ],
+  sets: { retain: 'required', val: 'required' },
+  run: (ctx, o) => runGradTauMethod(ctx, o as MethodInputs & { schedule?: string }),
+  record: (r) => ({
+    name: 'gradtau',
+    hyperparameters: {
+      schedule: r.schedule,
+      epochs: r.hyperparameters.epochs,
+      alpha0: r.hyperparameters.alpha0,
+      lr: r.hyperparameters.lr,
+      weightDecay: r.hyperparameters.weightDecay,
+      retainBatch: r.hyperparameters.retainBatch,
+    },
+    batchSize: r.hyperparameters.batch,
+    seed: r.hyperparameters.seed,
+    details: { retain: r.retain, val: r.val, steps: r.steps, trace: r.trace },
+  }),
+  summaryLines(r) {
+    const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+    const n = (v: number) => v.toLocaleString('en-US');
+    const h = r.hyperparameters;
+    return [
+      `∇τ (${r.schedule} schedule: ${h.epochs} epochs, α0 ${h.alpha0.toFixed(4)}, ${r.steps} steps) on ${r.model.path}`,
+      `  forget set       ${r.forget.source}: ${n(r.forget.count)} examples`,
+      `  retain / val     ${n(r.retain.count)} / ${n(r.val.count)} examples`,
+      `  forget accuracy  ${pct(r.forgetAccuracy.before)} → ${pct(r.forgetAccuracy.after)}`,
+      `  retain accuracy  ${pct(r.retainAccuracy.before)} → ${pct(r.retainAccuracy.after)}`,
+    ];
+  },
+  reportSchema: { properties: GRADTAU_PROPERTIES, required: Object.keys(GRADTAU_PROPERTIES) },
+};

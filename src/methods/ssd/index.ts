@@ -1,0 +1,243 @@
+// The dampening methods' rows of the method table: SSD and LF-SSD (variants.ts), their options,
+// their record section and their summary. Also the importance tools behind `scrub fisher`.
+import type { MethodOption, ReportSection, UnlearningMethod } from '../types.js';
+import { runDampening, type DampeningOptions, type DampeningReport } from './run.js';
+import { VARIANTS, type VariantSpec } from './variants.js';
+
+export { computeFisher, computeFisherPart, SSD_BATCH, type FisherPassOptions } from './run.js';
+export type { DampeningOptions, DampeningReport, LfSsdReport, SsdReport, SsdParameterReport } from './run.js';
+export { readFisher, writeFisher, writeFisherPart, type FisherHeader, type FisherShard } from './fisher-file.js';
+export { mergeFisherParts } from './fisher-merge.js';
+export { batchSpan, parseShard } from './fisher-shard.js';
+export { variantSpec, VARIANTS, type Variant } from './variants.js';
+
+const OPTIONS: readonly MethodOption[] = [
+  {
+    key: 'fisher',
+    flag: 'fisher',
+    kind: 'file',
+    arg: 'FILE',
+    help: 'the full-data importance, made once with `scrub fisher` (default: MODEL.fisher beside the model)',
+  },
+  {
+    key: 'train',
+    flag: 'train',
+    kind: 'data',
+    arg: 'DATA',
+    help: 'the training data, for an importance pass instead of a Fisher file',
+  },
+  { key: 'alpha', flag: 'alpha', kind: 'positive', arg: 'A', default: 10, help: 'selection threshold α' },
+  { key: 'lambda', flag: 'lambda', kind: 'positive', arg: 'L', default: 1, help: 'dampening constant λ' },
+];
+
+const SSD_PROPERTIES: Record<string, unknown> = {
+  model: {
+    $ref: '#/definitions/model',
+  },
+  hyperparameters: {
+    type: 'object',
+    properties: {
+      alpha: {
+        type: 'number',
+      },
+      lambda: {
+        type: 'number',
+      },
+      batchSize: {
+        type: 'integer',
+        minimum: 0,
+      },
+    },
+    required: ['alpha', 'lambda', 'batchSize'],
+    additionalProperties: false,
+  },
+  full: {
+    type: 'object',
+    properties: {
+      source: {
+        enum: ['fisher', 'train'],
+      },
+      path: {
+        type: 'string',
+      },
+      count: {
+        type: 'integer',
+        minimum: 0,
+      },
+      batches: {
+        type: 'integer',
+        minimum: 0,
+      },
+      digest: {
+        type: 'string',
+      },
+      seconds: {
+        type: 'number',
+      },
+    },
+    required: ['source', 'path', 'count', 'batches', 'digest', 'seconds'],
+    additionalProperties: false,
+  },
+  forget: {
+    type: 'object',
+    properties: {
+      source: {
+        type: 'string',
+      },
+      count: {
+        type: 'integer',
+        minimum: 0,
+      },
+      labelled: {
+        type: 'boolean',
+      },
+      batches: {
+        type: 'integer',
+        minimum: 0,
+      },
+      digest: {
+        type: 'string',
+      },
+      seconds: {
+        type: 'number',
+      },
+    },
+    required: ['source', 'count', 'labelled', 'batches', 'digest', 'seconds'],
+    additionalProperties: false,
+  },
+  parameters: {
+    type: 'array',
+    items: {
+      type: 'object',
+      properties: {
+        name: {
+          type: 'string',
+        },
+        torchName: {
+          type: 'string',
+        },
+        transposed: {
+          type: 'boolean',
+        },
+        shape: {
+          type: 'array',
+          items: {
+            type: 'integer',
+            minimum: 0,
+          },
+        },
+        elements: {
+          type: 'integer',
+          minimum: 0,
+        },
+        selected: {
+          type: 'integer',
+          minimum: 0,
+        },
+      },
+      required: ['name', 'transposed', 'shape', 'elements', 'selected'],
+      additionalProperties: false,
+    },
+  },
+  selected: {
+    type: 'integer',
+    minimum: 0,
+  },
+  elements: {
+    type: 'integer',
+    minimum: 0,
+  },
+  forgetAccuracy: {
+    type: 'object',
+    properties: {
+      before: {
+        type: 'number',
+      },
+      after: {
+        type: 'number',
+      },
+    },
+    required: ['before', 'after'],
+    additionalProperties: false,
+  },
+  forgetPredictionsChanged: {
+    type: 'number',
+  },
+  seconds: {
+    type: 'number',
+  },
+};
+
+function reportSection(variant: VariantSpec): ReportSection {
+  const properties =
+    variant.name === 'lf-ssd'
+      ? {
+          ...SSD_PROPERTIES,
+          forgetAccuracy: {
+            anyOf: [
+              {
+                type: 'object',
+                properties: { before: { type: 'number' }, after: { type: 'number' } },
+                required: ['before', 'after'],
+                additionalProperties: false,
+              },
+              { type: 'null' },
+            ],
+          },
+        }
+      : SSD_PROPERTIES;
+  return { properties, required: Object.keys(properties) };
+}
+
+function summaryLines(r: DampeningReport): string[] {
+  const n = (v: number) => v.toLocaleString('en-US');
+  const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+  const lines = [
+    `${VARIANTS[r.method].title} (α ${r.hyperparameters.alpha}, λ ${r.hyperparameters.lambda}) on ${r.model.path}`,
+    `  forget set       ${r.forget.source}: ${n(r.forget.count)} examples${r.forget.labelled ? '' : ', no labels'}`,
+    `  full importance  ${r.full.source === 'fisher' ? 'Fisher file' : 'train set'} ${r.full.path}: ` +
+      `${n(r.full.count)} examples`,
+    `  selected         ${n(r.selected)} of ${n(r.elements)} parameters ` +
+      `(${((100 * r.selected) / r.elements).toFixed(3)}%)`,
+  ];
+  const width = Math.max(...r.parameters.map((p) => (p.torchName ?? p.name).length));
+  for (const p of r.parameters)
+    if (p.selected > 0)
+      lines.push(`    ${(p.torchName ?? p.name).padEnd(width)}  [${p.shape.join(', ')}]  ${n(p.selected)}`);
+  if (r.forgetAccuracy)
+    lines.push(`  forget accuracy  ${pct(r.forgetAccuracy.before)} → ${pct(r.forgetAccuracy.after)}`);
+  lines.push(`  predictions      ${pct(r.forgetPredictionsChanged)} of the forget set's changed class`);
+  return lines;
+}
+
+function dampeningMethod(variant: VariantSpec, summary: string): UnlearningMethod<DampeningReport> {
+  return {
+    name: variant.name,
+    title: variant.title,
+    summary,
+    options: OPTIONS,
+    sets: {},
+    run: (ctx, o) => runDampening(variant, ctx, o as typeof o & DampeningOptions),
+    record: (r) => ({
+      name: r.method,
+      hyperparameters: { alpha: r.hyperparameters.alpha, lambda: r.hyperparameters.lambda },
+      batchSize: r.hyperparameters.batchSize,
+      details: { fullImportance: r.full, selected: r.selected, elements: r.elements, forgetDigest: r.forget.digest },
+    }),
+    summaryLines,
+    reportSchema: reportSection(variant),
+  };
+}
+
+/** SSD (Foster et al., AAAI 2024): dampens the weights far more important to the forget set than to all data. */
+export const ssd = dampeningMethod(
+  VARIANTS.ssd,
+  'Selective Synaptic Dampening: dampens the weights much more important to the forget set than to the ' +
+    'training data (squared gradients of the cross-entropy); one pass over the forget set; needs labels.',
+);
+
+/** LF-SSD (Foster et al., 2024): SSD with the importance of the logits' norm; needs no labels. */
+export const lfSsd = dampeningMethod(
+  VARIANTS['lf-ssd'],
+  "label-free SSD: the importance of the logits' squared norm instead of the loss; for a forget set without labels.",
+);

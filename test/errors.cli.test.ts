@@ -1,0 +1,245 @@
+// One case per error kind: its exit code and its one line on stderr (`scrub: …`), through the
+// command line where that is cheap, and the kind → code table of src/cli/exit.ts directly.
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { unlearn } from '../src/api/unlearn.js';
+import { CANCELLED_LINE, exitFor } from '../src/cli/exit.js';
+import { main } from '../src/cli/main.js';
+import {
+  BadInputError,
+  CancelledError,
+  DivergedError,
+  EXIT_CODES,
+  GateFailedError,
+  isCancellation,
+  UnsupportedModelError,
+  type ScrubError,
+} from '../src/core/errors.js';
+import { encodeNpy, readNpy } from '../src/data/npy.js';
+import { encodeModel } from '../src/graph/encode.js';
+import { DataType, type Graph } from '../src/graph/ir.js';
+import { FIXTURES } from './support/fixtures.js';
+import { run } from './support/cli.js';
+
+const MODEL = 'models/cnn.onnx';
+const FORGET = 'models/forget';
+const MLP = `${FIXTURES}/models/mlp.onnx`;
+const tmp = () => mkdtempSync(join(tmpdir(), 'scrub-errors-'));
+
+/** The contract of every failing run: its code, and exactly one line on stderr, `scrub: …`. */
+function expectExit(r: { code: number; err: string }, code: number, message: RegExp): void {
+  expect(r.code, r.err).toBe(code);
+  expect(r.err.split('\n'), r.err).toHaveLength(1);
+  expect(r.err).toMatch(/^scrub: \S/);
+  expect(r.err).toMatch(message);
+}
+
+/** A one-node-chain model file: input [batch, 4] → MatMul w [4, 3] → `op` → logits [batch, 3]. */
+function tinyModel(dir: string, name: string, op: { type: string; domain?: string }, inputs = 1): string {
+  const w = new Float32Array(12).map((_, i) => (i - 6) / 10);
+  const extra = inputs > 1 ? [{ name: 'other', elemType: DataType.FLOAT, shape: ['batch', 4] }] : [];
+  const graph: Graph = {
+    name: 'g',
+    nodes: [
+      { name: 'mm', opType: 'MatMul', domain: '', inputs: ['input', 'w'], outputs: ['h'], attrs: {} },
+      { name: 'op', opType: op.type, domain: op.domain ?? '', inputs: ['h'], outputs: ['logits'], attrs: {} },
+    ],
+    inputs: [{ name: 'input', elemType: DataType.FLOAT, shape: ['batch', 4] }, ...extra],
+    outputs: [{ name: 'logits', elemType: DataType.FLOAT, shape: ['batch', 3] }],
+    initializers: new Map([
+      [
+        'w',
+        {
+          name: 'w',
+          dataType: DataType.FLOAT,
+          dims: [4, 3],
+          bytes: new Uint8Array(w.buffer),
+          location: { kind: 'typed' },
+        },
+      ],
+    ]),
+    valueInfo: new Map(),
+  };
+  const opsets = new Map([['', 17]]);
+  if (op.domain) opsets.set(op.domain, 1);
+  const path = join(dir, name);
+  writeFileSync(path, encodeModel({ opsetImports: opsets, graph }));
+  return path;
+}
+
+/** x.npy [2, 4] and y.npy [2] beside the tiny models. */
+function tinyData(dir: string): { x: string; y: string } {
+  const x = join(dir, 'x.npy');
+  const y = join(dir, 'y.npy');
+  writeFileSync(
+    x,
+    encodeNpy(
+      Float32Array.from({ length: 8 }, (_, i) => i / 8),
+      [2, 4],
+    ),
+  );
+  writeFileSync(y, encodeNpy(BigInt64Array.from([0n, 2n]), [2]));
+  return { x, y };
+}
+
+describe('src/cli/exit.ts: each kind → its exit code and one line', () => {
+  const kinds: [string, ScrubError, number][] = [
+    ['bad input', new BadInputError('x.npy: no such file.'), 2],
+    ['unsupported model', new UnsupportedModelError('m.onnx: no gradient rule for Sin (opset 17).'), 3],
+    ['gate failed', new GateFailedError('gate failed: forget_acc<=0: forget_acc is 0.9000', []), 1],
+    ['diverged', new DivergedError('∇τ diverged at epoch 0, step 1.'), 1],
+  ];
+  it.each(kinds)('%s', (_, e, code) => {
+    expect(exitFor(e)).toEqual({ code, line: `scrub: ${e.message}` });
+    expect(e.exitCode).toBe(code);
+    expect(EXIT_CODES[e.kind]).toBe(code);
+  });
+
+  it('cancelled: an AbortSignal reason or a CancelledError is 130, with one fixed line', () => {
+    const reason = AbortSignal.abort().reason as unknown;
+    expect(isCancellation(reason)).toBe(true);
+    expect(exitFor(reason)).toEqual({ code: 130, line: CANCELLED_LINE });
+    expect(exitFor(new CancelledError('stopped'))).toEqual({ code: 130, line: CANCELLED_LINE });
+    expect(CANCELLED_LINE).toBe('scrub: cancelled; nothing was written.');
+  });
+
+  it("node's parseArgs refusals are bad input (2)", () => {
+    const e = Object.assign(new TypeError("Unknown option '--bogus'"), { code: 'ERR_PARSE_ARGS_UNKNOWN_OPTION' });
+    expect(exitFor(e)).toEqual({ code: 2, line: "scrub: Unknown option '--bogus'" });
+  });
+
+  it('a message is printed on one line; anything that is not a kind is a bug, rethrown', () => {
+    expect(exitFor(new BadInputError('a\n  b')).line).toBe('scrub: a b');
+    const bug = new Error('internal');
+    expect(() => exitFor(bug)).toThrow(bug);
+    expect(() => exitFor(new TypeError('x is undefined'))).toThrow(TypeError);
+  });
+});
+
+describe('each kind through the command line', () => {
+  const dir = tmp();
+  const data = tinyData(dir);
+
+  it('bad input (2): a forget folder that does not exist', async () => {
+    const out = join(tmp(), 'o.onnx');
+    const r = await run(MODEL, join(dir, 'no-such-forget'), '-o', out, '--quiet');
+    expectExit(r, 2, /no-such-forget: no such file or folder/);
+  });
+
+  it('bad input (2): an option parseArgs does not know', async () => {
+    expectExit(await run('eval', MODEL, '--bogus'), 2, /--bogus/);
+  });
+
+  it('unsupported model (3): an op without a gradient rule (scrub grad)', async () => {
+    const model = tinyModel(dir, 'sin.onnx', { type: 'Sin' });
+    const out = join(tmp(), 'g');
+    const r = await run('grad', model, '--x', data.x, '--y', data.y, '--out', out);
+    expectExit(r, 3, /sin\.onnx: .*Sin/);
+    expect(readdirSync(join(out, '..'))).toEqual([]);
+  });
+
+  it('unsupported model (3): an op ONNX Runtime cannot run (scrub grad)', async () => {
+    const model = tinyModel(dir, 'custom.onnx', { type: 'Frobnicate', domain: 'com.example' });
+    const r = await run('grad', model, '--x', data.x, '--y', data.y, '--out', join(tmp(), 'g'));
+    expectExit(r, 3, /custom\.onnx: ONNX Runtime could not load it/);
+  });
+
+  it('unsupported model (3): a model with two inputs (scrub eval)', async () => {
+    const model = tinyModel(dir, 'two.onnx', { type: 'Relu' }, 2);
+    const r = await run('eval', model, '--forget', `${data.x},${data.y}`, '-o', join(tmp(), 'r.json'));
+    expectExit(r, 3, /two\.onnx: scrub handles models with one input; this one has 2/);
+  });
+
+  it('gate failed (1): scrub eval with a gate the model cannot meet; the record is written', async () => {
+    const rec = join(tmp(), 'eval.json');
+    const r = await run('eval', MODEL, '--forget', FORGET, '--require', 'forget_acc<=0', '-o', rec, '--quiet');
+    expectExit(r, 1, /^scrub: gate failed: forget_acc<=0: forget_acc is 0\.\d+ \(record .*eval\.json\)$/);
+    expect(readdirSync(join(rec, '..'))).toEqual(['eval.json']);
+  });
+
+  it('diverged (1): ∇τ on inputs that overflow the logits; nothing is written', async () => {
+    const out = tmp();
+    const x = readNpy(`${FIXTURES}/batch/x.npy`);
+    const y = readNpy(`${FIXTURES}/batch/y.npy`);
+    const per = 28 * 28;
+    const write = (name: string, a: number, b: number, poison = false) => {
+      const xs = (x.data as Float32Array).slice(a * per, b * per);
+      if (poison) xs.fill(3e38, 0, per);
+      writeFileSync(join(dir, `${name}.x.npy`), encodeNpy(xs, [b - a, 1, 28, 28]));
+      writeFileSync(join(dir, `${name}.y.npy`), encodeNpy((y.data as BigInt64Array).slice(a, b), [b - a]));
+      return `${join(dir, `${name}.x.npy`)},${join(dir, `${name}.y.npy`)}`;
+    };
+    const r = await run(
+      MLP,
+      write('forget', 0, 16, true),
+      '--method',
+      'gradtau',
+      '--schedule',
+      'reference',
+      '--retain',
+      write('retain', 16, 48),
+      '--val',
+      write('val', 48, 64),
+      '--mean',
+      '0.286',
+      '--std',
+      '0.353',
+      '-o',
+      join(out, 'o.onnx'),
+      '--quiet',
+    );
+    expectExit(r, 1, /∇τ diverged at epoch 0, step 1: .*nothing was written\./);
+    expect(readdirSync(out)).toEqual([]);
+  });
+
+  it('cancelled (130): Ctrl-C during the main command; nothing is written', async () => {
+    const out = tmp();
+    const err: string[] = [];
+    const before = new Set(process.listeners('SIGINT'));
+    const running = main([MODEL, FORGET, '-o', join(out, 'o.onnx'), '--quiet'], {
+      out: () => {},
+      err: (l) => err.push(l),
+    });
+    // the command line's own handler, as a real SIGINT would call it (without signalling the test runner)
+    const handler = process.listeners('SIGINT').find((l) => !before.has(l));
+    expect(handler).toBeDefined();
+    handler!('SIGINT');
+    expectExit({ code: await running, err: err.join('\n') }, 130, /^scrub: cancelled; nothing was written\.$/);
+    expect(readdirSync(out)).toEqual([]);
+    expect(process.listeners('SIGINT')).toHaveLength(before.size);
+  });
+
+  it('cancelled (130): an aborted io.signal', async () => {
+    const out = tmp();
+    const err: string[] = [];
+    const code = await main(['eval', MODEL, '--forget', FORGET, '-o', join(out, 'r.json')], {
+      out: () => {},
+      err: (l) => err.push(l),
+      signal: AbortSignal.abort(),
+    });
+    expectExit({ code, err: err.join('\n') }, 130, /^scrub: cancelled; nothing was written\.$/);
+    expect(readdirSync(out)).toEqual([]);
+  });
+});
+
+describe('cancelled, in the library', () => {
+  it('aborting mid-run rejects with the abort and leaves nothing behind', async () => {
+    const out = tmp();
+    const controller = new AbortController();
+    const e = await unlearn({
+      model: MODEL,
+      forget: FORGET,
+      out: join(out, 'o.onnx'),
+      onProgress: () => controller.abort(),
+      signal: controller.signal,
+    }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(controller.signal.aborted).toBe(true);
+    expect(isCancellation(e)).toBe(true);
+    expect(readdirSync(out)).toEqual([]);
+  });
+});
