@@ -25,7 +25,8 @@ export async function benchEval(root, grad = {}) {
     const fwd = grad[name]?.threads1?.forward_samples_per_s;
     out[name].forward_samples_per_s = fwd;
     console.log(
-      `  ${name.padEnd(5)} ${secs.toFixed(1)} s, ${(65000 / secs).toFixed(0)} samples/s (data decoding, forward, metrics)${fwd ? `; forward alone at batch 64: ${fwd.toFixed(0)}/s` : ''}`,
+      `  ${name.padEnd(5)} ${secs.toFixed(1)} s, ${(65000 / secs).toFixed(0)} samples/s ` +
+        `(data decoding, forward, metrics)${fwd ? `; forward alone at batch 64: ${fwd.toFixed(0)}/s` : ''}`,
     );
   }
   return out;

@@ -112,7 +112,9 @@ export async function benchGradtau(root, report, models) {
     '\n∇τ per scenario, 1 thread: seconds (load + run), steps, where the run went, metrics against the retrained model',
   );
   console.log(
-    'model scenario  schedule   load    run  steps | grad  optim  data  eval (%) | forget acc (retrain)  test acc (retrain)  mia_loss (retrain)  js_to_retrain (ref) | PyTorch ∇τ  retrain  ∇τ/retrain | accept',
+    'model scenario  schedule   load    run  steps | grad  optim  data  eval (%) | ' +
+      'forget acc (retrain)  test acc (retrain)  mia_loss (retrain)  js_to_retrain (ref) | ' +
+      'PyTorch ∇τ  retrain  ∇τ/retrain | accept',
   );
   for (const [name, path] of models) {
     const scenarios = ['mlp', 'cnn'].includes(name) ? ['class0', 'random10', 'random30'] : ['class0'];
@@ -146,13 +148,21 @@ export async function benchGradtau(root, report, models) {
           retrain_seconds: ref.retrain_seconds,
         };
         console.log(
-          `${name.padEnd(5)} ${scenario.padEnd(9)} ${schedule.padEnd(9)} ${r.load.toFixed(1).padStart(5)} ${runSeconds.toFixed(1).padStart(6)}${projected ? '*' : ' '} ${String(r.steps * (projected ? r.epochs : 1)).padStart(5)} | ${pct('gradient')} ${pct('optimizer')} ${pct('data')} ${pct('evaluation')}   | ${f3(m.forget_acc)} (${f3(re.forget_acc)})     ${f3(m.test_acc)} (${f3(re.test_acc)})    ${f3(m.mia_loss)} (${f3(re.mia_loss)})   ${f4(m.js_to_retrain)} (${f4(ref.gradtau?.js_to_retrain)}) | ${String(ref.gradtau_seconds ?? '—').padStart(10)} ${String(ref.retrain_seconds ?? '—').padStart(8)} ${ref.retrain_seconds ? (total / ref.retrain_seconds).toFixed(2).padStart(10) : '         —'} | ${accept}`,
+          `${name.padEnd(5)} ${scenario.padEnd(9)} ${schedule.padEnd(9)} ${r.load.toFixed(1).padStart(5)} ` +
+            `${runSeconds.toFixed(1).padStart(6)}${projected ? '*' : ' '} ` +
+            `${String(r.steps * (projected ? r.epochs : 1)).padStart(5)} | ` +
+            `${pct('gradient')} ${pct('optimizer')} ${pct('data')} ${pct('evaluation')}   | ` +
+            `${f3(m.forget_acc)} (${f3(re.forget_acc)})     ${f3(m.test_acc)} (${f3(re.test_acc)})    ` +
+            `${f3(m.mia_loss)} (${f3(re.mia_loss)})   ${f4(m.js_to_retrain)} (${f4(ref.gradtau?.js_to_retrain)}) | ` +
+            `${String(ref.gradtau_seconds ?? '—').padStart(10)} ${String(ref.retrain_seconds ?? '—').padStart(8)} ` +
+            `${ref.retrain_seconds ? (total / ref.retrain_seconds).toFixed(2).padStart(10) : '         —'} | ${accept}`,
         );
       }
     }
   }
   console.log(
-    '* projected from one epoch. mia_loss: the mean over evaluation seeds 0–4 (one seed moves by ±0.03 on class0), as in the tests.',
+    '* projected from one epoch. mia_loss: the mean over evaluation seeds 0–4 ' +
+      '(one seed moves by ±0.03 on class0), as in the tests.',
   );
   return out;
 }

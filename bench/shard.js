@@ -84,18 +84,22 @@ export async function benchShard(root) {
           r.max_relative_difference = Math.max(r.max_relative_difference, Math.abs(m[i] - s[i]) / Math.abs(s[i]));
     }
     console.log(
-      `\nimportance pass on cnn, 55,000 examples, sharded: wall-clock seconds, best of ${ROUNDS} (processes, model load included)`,
+      `\nimportance pass on cnn, 55,000 examples, sharded: wall-clock seconds, best of ${ROUNDS} ` +
+        '(processes, model load included)',
     );
     console.log(`1 process, 1 thread          ${r.single_threads1_s.toFixed(1)}`);
     console.log(`1 process, 2 threads         ${r.single_threads2_s.toFixed(1)}`);
     console.log(
-      `2 shards in parallel, 1 thread each  ${r.shards2_s.toFixed(1)}  + merge ${r.merge_s.toFixed(2)}  = ${r.sharded_total_s.toFixed(1)}`,
+      `2 shards in parallel, 1 thread each  ${r.shards2_s.toFixed(1)}  + merge ${r.merge_s.toFixed(2)}  ` +
+        `= ${r.sharded_total_s.toFixed(1)}`,
     );
     console.log(
-      `ratio: ${r.speedup_vs_threads1.toFixed(2)}x vs 1 process with 1 thread, ${r.speedup_vs_threads2.toFixed(2)}x vs 1 process with 2 threads`,
+      `ratio: ${r.speedup_vs_threads1.toFixed(2)}x vs 1 process with 1 thread, ` +
+        `${r.speedup_vs_threads2.toFixed(2)}x vs 1 process with 2 threads`,
     );
     console.log(
-      `merged vs single pass: header ${r.same_header ? 'identical' : 'DIFFERENT'}, sums within ${r.max_relative_difference.toExponential(1)} relative`,
+      `merged vs single pass: header ${r.same_header ? 'identical' : 'DIFFERENT'}, ` +
+        `sums within ${r.max_relative_difference.toExponential(1)} relative`,
     );
     return r;
   } finally {

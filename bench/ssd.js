@@ -1,7 +1,7 @@
 // SSD in npm run bench: per request with a cached Fisher file vs the reference procedure (full-data
 // plus forget-set pass), importance-pass throughput next to PyTorch's, and the importance pass's
 // peak memory on resnet18 as the set grows.
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDataset } from '../dist/data/dataset.js';
@@ -25,7 +25,8 @@ export async function benchSsd(root, shared, report) {
     '\nSSD class0 per request: cached Fisher file vs the reference procedure (full-data + forget-set pass), seconds',
   );
   console.log(
-    'model      full pass  importance/s  torch grad/s | request (Fisher)  reference procedure  ratio | PyTorch: full  forget',
+    'model      full pass  importance/s  torch grad/s | request (Fisher)  reference procedure  ratio | ' +
+      'PyTorch: full  forget',
   );
   for (const name of ['cnn', 'vit', 'resnet18']) {
     const model = name === 'resnet18' ? `${shared}/models/resnet18.onnx` : `${fixtures}/models/${name}.onnx`;
@@ -45,7 +46,8 @@ export async function benchSsd(root, shared, report) {
       r.importance_per_s = s.count / s.seconds;
       r.full_seconds = 55000 / r.importance_per_s;
       r.projected = true;
-      r.request_seconds = 5479 / r.importance_per_s; // the forget-set pass; the check of the edited model is forward-only
+      // the forget-set pass; the check of the edited model is forward-only
+      r.request_seconds = 5479 / r.importance_per_s;
       r.reference_seconds = r.full_seconds + r.request_seconds;
     } else {
       const t0 = performance.now();
@@ -104,7 +106,8 @@ async function importanceMemory(model, train) {
   }
   await gm.release();
   console.log(
-    `importance pass on resnet18, peak RSS: ${rows.map((r) => `${r.examples} examples ${r.peak_rss_mb.toFixed(0)} MB`).join(', ')}`,
+    `importance pass on resnet18, peak RSS: ` +
+      rows.map((r) => `${r.examples} examples ${r.peak_rss_mb.toFixed(0)} MB`).join(', '),
   );
   return rows;
 }

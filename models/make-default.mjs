@@ -12,7 +12,13 @@ const FM = '/usr/share/datasets/fashion-mnist';
 const src = readFileSync('test/fixtures/models/cnn.onnx');
 // metadata_props (ModelProto field 14) appended: a protobuf reader takes fields in any order
 const w = new Writer();
-for (const [key, value] of [['scrub.mean', '0.286'], ['scrub.std', '0.353'], ['scrub.classes', 'T-shirt/top,Trouser,Pullover,Dress,Coat,Sandal,Shirt,Sneaker,Bag,Ankle boot']])
+const classes = 'T-shirt/top,Trouser,Pullover,Dress,Coat,Sandal,Shirt,Sneaker,Bag,Ankle boot';
+const metadata = [
+  ['scrub.mean', '0.286'],
+  ['scrub.std', '0.353'],
+  ['scrub.classes', classes],
+];
+for (const [key, value] of metadata)
   w.message(14, (e) => {
     e.string(1, key);
     e.string(2, value);
@@ -31,4 +37,7 @@ for (let i = 0; i < 55000 && n < 256; i++) {
     .toFile(`models/forget/0/train-${String(i).padStart(5, '0')}.png`);
   n++;
 }
-execFileSync(process.execPath, ['scrub.js', 'fisher', 'models/cnn.onnx', `${FM}/train-images-idx3-ubyte.gz@0:55000`, '-o', 'models/cnn.fisher'], { stdio: 'inherit' });
+const train = `${FM}/train-images-idx3-ubyte.gz@0:55000`;
+execFileSync(process.execPath, ['scrub.js', 'fisher', 'models/cnn.onnx', train, '-o', 'models/cnn.fisher'], {
+  stdio: 'inherit',
+});

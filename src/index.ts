@@ -34,6 +34,7 @@ export {
   GateFailedError,
   ScrubError,
   UnsupportedModelError,
+  isCancellation,
   type ErrorKind,
 } from './core/errors.js';
 export { METHODS, type MethodOption, type UnlearningMethod } from './methods/table.js';

@@ -1,6 +1,6 @@
 // The library API: the same engine and the same report as the command line, cancellation that
 // leaves nothing behind, and reports that conform to the published schema.
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -238,7 +238,9 @@ describe('the other functions, their reports and the schema', () => {
     },
   );
 
-  it('fisher with shard, and mergeFisher: the single pass header, schema-valid reports, the --json of the CLI', async () => {
+  const shardTitle =
+    'fisher with shard, and mergeFisher: the single pass header, ' + 'schema-valid reports, the --json of the CLI';
+  it(shardTitle, async () => {
     const dir = tmp();
     cpSync('models/forget', join(dir, 'train'), { recursive: true });
     const train = join(dir, 'train');

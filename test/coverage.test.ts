@@ -23,6 +23,7 @@ describe('gradient rule coverage', () => {
       shapes,
       params.map((p) => p.name),
       [model.graph.outputs[0].name],
+      { registry: defaultRegistry(), opsets: model.opsetImports },
     );
     expect(missingRules(model.graph, model.opsetImports, defaultRegistry(), path_)).toEqual([]);
   });
@@ -37,6 +38,7 @@ describe('gradient rule coverage', () => {
       shapes,
       params.map((p) => p.name),
       ['logits'],
+      { registry: defaultRegistry(), opsets: model.opsetImports },
     );
     const missing = missingRules(model.graph, model.opsetImports, new RuleRegistry(), path);
     expect(missing.map((m) => m.op).sort()).toEqual(['Conv', 'Flatten', 'Gemm', 'MaxPool', 'Relu']);

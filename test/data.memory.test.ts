@@ -25,9 +25,8 @@ it.skipIf(noFashionMnist)('a pass over the 60,000-example train file keeps RSS g
   }
   const seconds = (performance.now() - t0) / 1000;
   const growth = (peak - start) / 2 ** 20;
-  console.log(
-    `60,000 examples in ${seconds.toFixed(2)} s; RSS ${(start / 2 ** 20).toFixed(0)} MB at start, peak +${growth.toFixed(1)} MB`,
-  );
+  const startMb = (start / 2 ** 20).toFixed(0);
+  console.log(`60,000 examples in ${seconds.toFixed(2)} s; RSS ${startMb} MB at start, peak +${growth.toFixed(1)} MB`);
   expect(seen).toBe(60000);
   expect(perClass).toEqual(new Array(10).fill(6000));
   expect(growth).toBeLessThan(100);

@@ -124,7 +124,7 @@ describe('each kind through the command line', () => {
 
   it('bad input (2): a forget folder that does not exist', async () => {
     const out = join(tmp(), 'o.onnx');
-    const r = await run(MODEL, join(dir, 'no-such-forget'), '-o', out, '--quiet');
+    const r = await run(MODEL, join(dir, 'no-such-forget'), '--fisher', 'models/cnn.fisher', '-o', out, '--quiet');
     expectExit(r, 2, /no-such-forget: no such file or folder/);
   });
 
@@ -182,10 +182,6 @@ describe('each kind through the command line', () => {
       write('retain', 16, 48),
       '--val',
       write('val', 48, 64),
-      '--mean',
-      '0.286',
-      '--std',
-      '0.353',
       '-o',
       join(out, 'o.onnx'),
       '--quiet',
@@ -198,7 +194,7 @@ describe('each kind through the command line', () => {
     const out = tmp();
     const err: string[] = [];
     const before = new Set(process.listeners('SIGINT'));
-    const running = main([MODEL, FORGET, '-o', join(out, 'o.onnx'), '--quiet'], {
+    const running = main([MODEL, FORGET, '--fisher', 'models/cnn.fisher', '-o', join(out, 'o.onnx'), '--quiet'], {
       out: () => {},
       err: (l) => err.push(l),
     });

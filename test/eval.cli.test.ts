@@ -15,7 +15,6 @@ import { describe, expect, it } from 'vitest';
 import { encodeModel } from '../src/graph/encode.js';
 import { DataType } from '../src/graph/ir.js';
 import { loadModel } from '../src/graph/load.js';
-import { FIXTURES } from './support/fixtures.js';
 import { run } from './support/cli.js';
 import { FASHION_MNIST as FM, withoutFashionMnist } from './support/datasets.js';
 

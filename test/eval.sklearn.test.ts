@@ -148,7 +148,8 @@ describe('mia_loss against sklearn', () => {
       });
     }
 
-    it(`${c.name}: the mean over ${seeds} seeds within 0.01 of sklearn's (${c.acrossSeeds.mean.toFixed(4)}), a similar spread`, () => {
+    const theirMean = c.acrossSeeds.mean.toFixed(4);
+    it(`${c.name}: the mean over ${seeds} seeds within 0.01 of sklearn's (${theirMean}), a similar spread`, () => {
       const { mean, std } = run();
       expect(Math.abs(mean - c.acrossSeeds.mean)).toBeLessThanOrEqual(0.01);
       expect(std).toBeLessThanOrEqual(2 * c.acrossSeeds.std + 0.002);

@@ -76,7 +76,8 @@ describe('approximateMode (sklearn.utils._approximate_mode)', () => {
 describe('stratifiedShuffleSplits against sklearn', () => {
   for (const c of cases) {
     const [a, b] = c.counts;
-    it(`classes of ${a} and ${b}: ${c.sklearnError ? 'not computable, as sklearn raises' : 'per-class test counts sklearn can draw'}`, () => {
+    const outcome = c.sklearnError ? 'not computable, as sklearn raises' : 'per-class test counts sklearn can draw';
+    it(`classes of ${a} and ${b}: ${outcome}`, () => {
       const labels = Float64Array.from({ length: a + b }, (_, i) => (i < a ? 0 : 1));
       const r = stratifiedShuffleSplits(labels, createPrng(a * 7 + b));
       if (c.sklearnError) {

@@ -81,7 +81,11 @@ describe.skipIf(noFashionMnist)('∇τ default schedule forgets as retraining wo
       const ours = await miaLossMean(out, forget, unseenClass);
       const theirs = await miaLossMean(retrain, forget, unseenClass);
       console.log(
-        `${name} ${scenario}: forget_acc ${after.forget_acc.toFixed(4)} (retrain ${re.forget_acc.toFixed(4)}), test_acc ${after.test_acc.toFixed(4)} (${re.test_acc.toFixed(4)}), mia_loss 5-seed ${ours.toFixed(4)} (${theirs.toFixed(4)}), js_to_retrain ${after.js_to_retrain.toFixed(4)} (reference ∇τ ${ref.js_to_retrain}), ${j.seconds.toFixed(1)} s`,
+        `${name} ${scenario}: forget_acc ${after.forget_acc.toFixed(4)} (retrain ${re.forget_acc.toFixed(4)}), ` +
+          `test_acc ${after.test_acc.toFixed(4)} (${re.test_acc.toFixed(4)}), ` +
+          `mia_loss 5-seed ${ours.toFixed(4)} (${theirs.toFixed(4)}), ` +
+          `js_to_retrain ${after.js_to_retrain.toFixed(4)} (reference ∇τ ${ref.js_to_retrain}), ` +
+          `${j.seconds.toFixed(1)} s`,
       );
       expect(Math.abs(ours - theirs), `mia_loss (mean of 5 seeds) ${ours} vs retrain ${theirs}`).toBeLessThanOrEqual(
         0.03,

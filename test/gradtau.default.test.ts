@@ -9,7 +9,12 @@ import {
 import { tensorToFloat32 } from '../src/graph/ir.js';
 import { loadModel } from '../src/graph/load.js';
 import { GradientModel } from '../src/runtime/gradient.js';
-import { DEFAULT_MIN_EPOCHS, defaultEpochSettings, defaultSchedule, gradTauSchedule } from '../src/methods/common/schedule.js';
+import {
+  DEFAULT_MIN_EPOCHS,
+  defaultEpochSettings,
+  defaultSchedule,
+  gradTauSchedule,
+} from '../src/methods/common/schedule.js';
 import { forgottenClasses, quantile, rankMatchedTargets, softTargetsWithout } from '../src/methods/gradtau/targets.js';
 import { batch, FIXTURES, relL2 } from './support/fixtures.js';
 
@@ -105,7 +110,10 @@ describe("the 'matched' loss", () => {
     return m;
   }
 
-  it('computes Σ w·ℓ + ½·v·(G(ℓ) − g)² from the logits; its gradient matches central differences and the chain rule', async () => {
+  const matchedTitle =
+    'computes Σ w·ℓ + ½·v·(G(ℓ) − g)² from the logits; ' +
+    'its gradient matches central differences and the chain rule';
+  it(matchedTitle, async () => {
     const model = loadModel(`${FIXTURES}/models/mlp.onnx`);
     const gm = await GradientModel.open(model, { cache: false, loss: 'matched' });
     try {
@@ -134,8 +142,9 @@ describe("the 'matched' loss", () => {
       const w3 = base.get('fc3.weight')!;
       for (const d of [g3.map((v) => v / gmax), w3.map((_, i) => Math.sin(i * 1.7 + 0.3))]) {
         const at = (s: number) => new Map([...base, ['fc3.weight', w3.map((v, i) => v + s * eps * d[i])]]);
-        const numeric =
-          ((await gm.run(x, matchedFeeds(m), at(1))).loss - (await gm.run(x, matchedFeeds(m), at(-1))).loss) / (2 * eps);
+        const plus = (await gm.run(x, matchedFeeds(m), at(1))).loss;
+        const minus = (await gm.run(x, matchedFeeds(m), at(-1))).loss;
+        const numeric = (plus - minus) / (2 * eps);
         let analytic = 0;
         g3.forEach((v, i) => (analytic += v * d[i]));
         // |loss| ≈ 10: its float32 rounding moves the quotient by about 2e-3

@@ -47,9 +47,8 @@ describe('scrub request', () => {
     expect(validateReport(report)).toEqual([]);
     expect(report.verdict).toBe('rejected');
     const actual = report.report.metrics.after.values.forget_acc;
-    expect(report.line).toBe(
-      `rejected: forget_acc ${actual.toFixed(4)} > 0.001; no model written (record ${join(dir, 'v2.rejected.record.json')})`,
-    );
+    const record = join(dir, 'v2.rejected.record.json');
+    expect(report.line).toBe(`rejected: forget_acc ${actual.toFixed(4)} > 0.001; no model written (record ${record})`);
     expect(r.err).toMatch(/gate failed: forget_acc<=0.001/);
     expect(existsSync(join(dir, 'v2.onnx'))).toBe(false);
     expect(readdirSync(dir).filter((f) => f.startsWith('v2') || f.startsWith('.'))).toEqual([

@@ -12,7 +12,8 @@ import { probeShapes } from '../src/runtime/shapes.js';
 import { Session, type Feeds } from '../src/runtime/session.js';
 
 const pos: CaseInput = { shape: [2, 3, 4], init: 'positive' };
-// Bases in [1, 2) for tensor exponents in (−0.9, 0.9): nearer 0, A^B curves so hard that the central difference at eps 1e-2 is off by ~2%.
+// Bases in [1, 2) for tensor exponents in (−0.9, 0.9): nearer 0, A^B curves so hard that the central
+// difference at eps 1e-2 is off by ~2%.
 const base: CaseInput = { shape: [2, 3, 4], init: (i) => 1 + ((i * 7) % 24) / 24 };
 // Multiples of 0.1 offset by 0.05: at least 0.05 from any bound on the 0.1 grid.
 const grid = (i: number) => -1.15 + 0.1 * ((i * 7) % 24);

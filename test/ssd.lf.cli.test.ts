@@ -159,6 +159,18 @@ describe('LF-SSD and SSD refuse what does not fit: a clear error, exit 2, no mod
     expect((await run('fisher', MODEL, 'models/forget', '--method', 'lf-ssd', '-o', lfFisher, '--quiet')).code).toBe(0);
   });
 
+  const ssdFisherForLfSsd = new RegExp(
+    /cnn\.fisher: this Fisher file holds SSD importance \(squared gradients of the cross-entropy\), /.source +
+      /but --method lf-ssd compares LF-SSD importance .*scrub fisher MODEL TRAIN --method lf-ssd -o FILE/.source,
+  );
+  const lfSsdFisherForSsd = new RegExp(
+    /forget\.lf\.fisher: this Fisher file holds LF-SSD importance .*, /.source +
+      /but --method ssd compares SSD importance .*Pass --method lf-ssd to use it/.source,
+  );
+  const noFullDataImportance = new RegExp(
+    /LF-SSD compares the forget set with the full training data: /.source +
+      /pass --fisher FILE \(made once with `scrub fisher MODEL TRAIN --method lf-ssd -o FILE`\) or --train DATA/.source,
+  );
   const cases: [string, () => string[], RegExp][] = [
     [
       'SSD on a forget set without labels',
@@ -173,18 +185,10 @@ describe('LF-SSD and SSD refuse what does not fit: a clear error, exit 2, no mod
     [
       'an SSD Fisher file for LF-SSD',
       () => [MODEL, flat, '--method', 'lf-ssd', '--fisher', 'models/cnn.fisher'],
-      /cnn\.fisher: this Fisher file holds SSD importance \(squared gradients of the cross-entropy\), but --method lf-ssd compares LF-SSD importance .*scrub fisher MODEL TRAIN --method lf-ssd -o FILE/,
+      ssdFisherForLfSsd,
     ],
-    [
-      'an LF-SSD Fisher file for SSD',
-      () => [MODEL, 'models/forget@0:8', '--fisher', lfFisher],
-      /forget\.lf\.fisher: this Fisher file holds LF-SSD importance .*, but --method ssd compares SSD importance .*Pass --method lf-ssd to use it/,
-    ],
-    [
-      'no full-data importance for LF-SSD',
-      () => [MODEL, flat, '--method', 'lf-ssd'],
-      /LF-SSD compares the forget set with the full training data: pass --fisher FILE \(made once with `scrub fisher MODEL TRAIN --method lf-ssd -o FILE`\) or --train DATA/,
-    ],
+    ['an LF-SSD Fisher file for SSD', () => [MODEL, 'models/forget@0:8', '--fisher', lfFisher], lfSsdFisherForSsd],
+    ['no full-data importance for LF-SSD', () => [MODEL, flat, '--method', 'lf-ssd'], noFullDataImportance],
     [
       'a forget set that is the whole train set, labelled there and not here',
       () => [MODEL, flatAll(dir), '--method', 'lf-ssd', '--fisher', lfFisher],

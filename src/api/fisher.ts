@@ -18,7 +18,10 @@ export interface FisherOptions extends CommonOptions {
   /** The Fisher file (or, with `shard`, the part file) to write. */
   out: string;
   method?: 'ssd' | 'lf-ssd';
-  /** 'K/N' (K 0-based): compute only the K-th of N contiguous ranges of minibatches, into a part file for mergeFisher. */
+  /**
+   * 'K/N' (K 0-based): compute only the K-th of N contiguous ranges of minibatches, into a part file for
+   * mergeFisher.
+   */
   shard?: string;
 }
 
@@ -42,7 +45,8 @@ export async function fisher(o: FisherOptions): Promise<FisherReport> {
   const method = variantSpec(o.method);
   if (!method)
     throw new BadInputError(
-      `method ${o.method}: expected ssd (squared gradients of the cross-entropy) or lf-ssd (|gradients| of the logit norm, no labels needed).`,
+      `method ${o.method}: expected ssd (squared gradients of the cross-entropy) or ` +
+        'lf-ssd (|gradients| of the logit norm, no labels needed).',
     );
   if (o.shard !== undefined) {
     const part = await computeFisherPart({ ...o, method: method.name, shard: parseShard(o.shard) });
@@ -56,7 +60,10 @@ export async function fisher(o: FisherOptions): Promise<FisherReport> {
   return report(o.out, f.header);
 }
 
-/** Adds the parts of a sharded pass into the file the single pass writes; refuses gaps, overlaps and mismatched parts. */
+/**
+ * Adds the parts of a sharded pass into the file the single pass writes; refuses gaps, overlaps and mismatched
+ * parts.
+ */
 export async function mergeFisher(o: MergeFisherOptions): Promise<FisherReport> {
   const f = mergeFisherParts(o.parts);
   writeFisher(o.out, f);

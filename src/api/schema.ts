@@ -80,7 +80,8 @@ const DATA_SPEC = {
 
 /** The request schema of one method option, by its kind. */
 function optionSchema(o: MethodOption): Json {
-  const description = `${o.help}${o.default === undefined ? '' : ` (default ${o.default})`}; ${methodsTaking(o.key).join(', ')}.`;
+  const byDefault = o.default === undefined ? '' : ` (default ${o.default})`;
+  const description = `${o.help}${byDefault}; ${methodsTaking(o.key).join(', ')}.`;
   if (o.kind === 'data') return { ...DATA_SPEC, description: `${DATA_SPEC.description} ${description}` };
   if (o.kind === 'positive') return { type: 'number', exclusiveMinimum: 0, description };
   if (o.kind === 'choice') return { enum: [...o.choices!], description };
@@ -127,7 +128,8 @@ export function describeErrors(errors: readonly ErrorObject[]): string[] {
       );
     else if (e.keyword === 'enum')
       out.push(
-        `${at}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`,
+        `${at}: must be one of ` +
+          (e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', '),
       );
     else if (e.keyword === 'const')
       out.push(`${at}: must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`);

@@ -4,7 +4,6 @@ import type { ShapeMap } from '../core/tensor.js';
 import { ScrubError, UnsupportedModelError } from '../core/errors.js';
 import { GraphBuilder } from './builder.js';
 import { broadcastsInput, type GradContext, type GradRule, type RuleRegistry } from './registry.js';
-import { defaultRegistry } from './rules/index.js';
 
 export interface BackwardSpec {
   graph: Graph;
@@ -32,8 +31,6 @@ export interface RuleSource {
   opsets: ReadonlyMap<string, number>;
 }
 
-let shared: RuleRegistry | undefined;
-
 /**
  * Nodes that lie on a differentiable path from wrt to the seeds. The registry's noGradient entries stop
  * the path (Shape, comparisons, Floor, ...); without `rules`, the default registry at the newest opsets
@@ -44,11 +41,10 @@ export function differentiablePath(
   shapes: ShapeMap,
   wrt: readonly string[],
   seedValues: Iterable<string>,
-  rules?: RuleSource,
+  rules: RuleSource,
 ): PathInfo {
-  const registry = rules?.registry ?? (shared ??= defaultRegistry());
   const carries = graph.nodes.map((n) =>
-    registry.carriesGradient(n.domain, n.opType, rules ? (rules.opsets.get(n.domain) ?? 0) : Infinity),
+    rules.registry.carriesGradient(n.domain, n.opType, rules.opsets.get(n.domain) ?? 0),
   );
   const requiresGrad = new Set(wrt);
   graph.nodes.forEach((n, k) => {

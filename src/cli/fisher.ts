@@ -7,7 +7,8 @@ import { commonOptions, DATA_OPTIONS } from './options.js';
 import type { Io } from './io.js';
 
 const USAGE =
-  'scrub fisher MODEL TRAIN -o FILE [--shard K/N] [--method ssd|lf-ssd] [--batch-size N] [--params REGEX] [--mean M] [--std S] [--threads N] [--json], ' +
+  'scrub fisher MODEL TRAIN -o FILE [--shard K/N] [--method ssd|lf-ssd] [--batch-size N] [--params REGEX] ' +
+  '[--mean M] [--std S] [--threads N] [--json], ' +
   'or scrub fisher merge PART... -o FILE [--json] (PART: written with --shard K/N, K 0-based from 0 to N-1)';
 
 export async function fisherCommand(argv: string[], io: Io): Promise<number> {
@@ -27,7 +28,8 @@ export async function fisherCommand(argv: string[], io: Io): Promise<number> {
   const method = variantSpec(values.method);
   if (!method)
     throw new BadInputError(
-      `--method ${values.method}: expected ssd (squared gradients of the cross-entropy) or lf-ssd (|gradients| of the logit norm, no labels needed).`,
+      `--method ${values.method}: expected ssd (squared gradients of the cross-entropy) or ` +
+        'lf-ssd (|gradients| of the logit norm, no labels needed).',
     );
   const [model, train] = positionals;
   const r = await fisher({
@@ -41,7 +43,9 @@ export async function fisherCommand(argv: string[], io: Io): Promise<number> {
   if (values.json) io.out(JSON.stringify(r));
   else if (r.shard)
     io.out(
-      `wrote ${values.out}: part ${r.shard.index}/${r.shard.of} of the ${method.title} importance over ${describe(r)}, ${batchSpan(r.shard.batches)}; merge all ${r.shard.of} parts with \`scrub fisher merge\``,
+      `wrote ${values.out}: part ${r.shard.index}/${r.shard.of} of the ${method.title} importance ` +
+        `over ${describe(r)}, ${batchSpan(r.shard.batches)}; ` +
+        `merge all ${r.shard.of} parts with \`scrub fisher merge\``,
     );
   else io.out(`wrote ${values.out}: ${method.title} importance of ${r.params.length} parameters over ${describe(r)}`);
   return 0;
@@ -59,7 +63,8 @@ async function mergeCommand(argv: string[], io: Io): Promise<number> {
   if (values.json) io.out(JSON.stringify(r));
   else
     io.out(
-      `wrote ${values.out}: ${positionals.length} parts merged, the importance of ${r.params.length} parameters over ${describe(r)}`,
+      `wrote ${values.out}: ${positionals.length} parts merged, ` +
+        `the importance of ${r.params.length} parameters over ${describe(r)}`,
     );
   return 0;
 }

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { unlearn } from '../api/unlearn.js';
 import { BadInputError } from '../core/errors.js';
 import { DEFAULT_METHOD, methodNamed, methodOptions, METHODS, type MethodOption } from '../methods/table.js';
-import { describeFailures } from '../record/gates.js';
+import { gateFailure } from '../record/gates.js';
 import { commonOptions, DATA_OPTIONS, positiveNumber } from './options.js';
 import { seedOption, type Io } from './io.js';
 
@@ -100,6 +100,8 @@ export async function forgetCommand(argv: string[], io: Io): Promise<number> {
     else io.out(`  not written      ${report.output.path}: a gate failed`);
     io.out(`  record           ${report.record} (verdict: ${report.acceptance.verdict})`);
   }
-  for (const f of describeFailures(report.acceptance)) io.err(`gate failed: ${f}`);
-  return report.acceptance.verdict === 'rejected' ? 1 : 0;
+  // a failed gate: the summary above, then one `scrub:` line (exit 1, src/cli/exit.ts)
+  const failure = gateFailure(report.acceptance, `; no model written (record ${report.record})`);
+  if (failure) throw failure;
+  return 0;
 }

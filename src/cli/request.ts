@@ -1,8 +1,9 @@
 // scrub request REQUEST.json: an erasure request, answered with the edited model, its record and
-// one verdict line. Exit 0 accepted, 1 a gate failed (no model written), 2 bad input.
+// one verdict line. Exit codes as every command's (src/cli/exit.ts): 0 accepted, 1 a gate failed (no
+// model written; the verdict line, then one `scrub: gate failed …` line), 2 bad input (nothing written).
 import { parseArgs } from 'node:util';
 import { request } from '../api/request.js';
-import { describeFailures } from '../record/gates.js';
+import { gateFailure } from '../record/gates.js';
 import { requireOne, type Io } from './io.js';
 import { progressReporter } from './progress.js';
 
@@ -18,8 +19,10 @@ export async function requestCommand(argv: string[], io: Io): Promise<number> {
   const r = await request(path, {
     onNote: (n) => io.err(`${n.kind === 'skip' ? 'skipped' : 'note'}: ${n.message}`),
     onProgress: progressReporter(io, !values.quiet && !values.json),
+    signal: io.signal,
   });
   io.out(values.json ? JSON.stringify(r) : r.line);
-  for (const f of describeFailures(r.report.acceptance)) io.err(`gate failed: ${f}`);
-  return r.verdict === 'rejected' ? 1 : 0;
+  const failure = gateFailure(r.report.acceptance, `; no model written (record ${r.report.record})`);
+  if (failure) throw failure;
+  return 0;
 }

@@ -36,6 +36,7 @@ export async function inspectModel(path: string): Promise<InspectReport> {
       shapes,
       params.map((p) => p.name),
       seeds,
+      { registry: defaultRegistry(), opsets: model.opsetImports },
     ),
   );
   const ops: Record<string, number> = {};

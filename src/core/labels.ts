@@ -3,8 +3,9 @@ import { BadInputError } from './errors.js';
 
 /**
  * Throws a BadInputError unless `labels` holds exactly `n` labels, each in 0 … classes − 1.
- * `source` names the data (or the model) in the message; `index`, when given, maps a label's
- * position in this batch to the example's position in its data set, so the message names that.
+ * `source` names the data (or the model) in the message. `index`, when given, maps a label's
+ * position in this batch to the example's position in its data set, and the message names that
+ * example; without it the message names the label's index in `labels`.
  */
 export function checkLabels(
   source: string,
@@ -17,9 +18,13 @@ export function checkLabels(
     throw new BadInputError(`${source}: ${labels.length} labels for ${n} inputs; they must match one to one.`);
   const top = BigInt(classes);
   for (let i = 0; i < labels.length; i++)
-    if (labels[i] < 0n || labels[i] >= top)
+    if (labels[i] < 0n || labels[i] >= top) {
+      const which = index
+        ? `example ${index[i]} has label ${labels[i]}, outside`
+        : `label ${labels[i]} at index ${i} is outside`;
       throw new BadInputError(
-        `${source}: example ${index?.[i] ?? i} has label ${labels[i]}, outside the model's ${classes} classes ` +
-          `(0 to ${classes - 1}). Check that the data belongs to this model.`,
+        `${source}: ${which} the model's ${classes} classes (0 to ${classes - 1}). ` +
+          'Check that the data belongs to this model.',
       );
+    }
 }

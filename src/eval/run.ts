@@ -1,5 +1,6 @@
 // scrub eval: forward passes over forget, retain and test for a model (and a retrained one).
 import { BadInputError, UnsupportedModelError } from '../core/errors.js';
+import { classifierClasses } from '../graph/head.js';
 import { loadModel } from '../graph/load.js';
 import { ForwardModel } from '../runtime/forward.js';
 import { modelInputs } from '../runtime/gradient.js';
@@ -43,12 +44,10 @@ export async function describeModel(
         'Export a model that takes one tensor.',
     );
   const out = model.graph.outputs[0];
-  let classes = typeof out.shape?.[1] === 'number' ? (out.shape[1] as number) : undefined;
-  if (classes === undefined) classes = (await probeShapes(model)).get(out.name)?.dims[1] as number | undefined;
-  if (out.shape?.length !== 2 || !classes)
-    throw new UnsupportedModelError(
-      `${path}: output ${out.name} is not classifier logits [batch, classes]. Export the model with its logits first.`,
-    );
+  // the declared shape when it says [batch, C], else the probed one
+  const declared = out.shape?.length === 2 && typeof out.shape[1] === 'number';
+  const shape = declared ? { dtype: out.elemType, dims: out.shape! } : (await probeShapes(model)).get(out.name);
+  const classes = classifierClasses(path, out.name, shape);
   return { model, input: inputs[0], classes };
 }
 

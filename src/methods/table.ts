@@ -23,11 +23,20 @@ export const METHOD_NAMES: readonly string[] = METHODS.map((m) => m.name);
 /** The row of `name` (default SSD); a BadInputError lists the methods. */
 export function methodNamed(name: string | undefined): UnlearningMethod<MethodReport> {
   const m = METHODS.find((x) => x.name === (name ?? DEFAULT_METHOD));
-  if (!m)
-    throw new BadInputError(
-      `method ${name}: this scrub implements ${METHODS.map((x) => `${x.name} (${x.summary.split(':')[0]})`).join(', ')}.`,
-    );
+  if (!m) throw new BadInputError(`--method ${name}: this scrub implements ${methodList()}.`);
   return m;
+}
+
+/** 'ssd, lf-ssd (label-free SSD, …) and gradtau, and the baseline finetune': the table in words. */
+export function methodList(): string {
+  const words = (ms: readonly UnlearningMethod<MethodReport>[]) => {
+    const names = ms.map((m) => (m.brief ? `${m.name} (${m.brief})` : m.name));
+    return names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names.at(-1)}` : (names[0] ?? '');
+  };
+  const baselines = METHODS.filter((m) => m.baseline);
+  const plural = baselines.length > 1 ? 's' : '';
+  const methods = words(METHODS.filter((m) => !m.baseline));
+  return `${methods}${baselines.length ? `, and the baseline${plural} ${words(baselines)}` : ''}`;
 }
 
 /** Every method option once (methods may share one, e.g. SSD and LF-SSD), in table order. */

@@ -80,6 +80,10 @@ export interface UnlearningMethod<R extends MethodReport = MethodReport> {
   title: string;
   /** One or two sentences for --help: what it does and when to use it. */
   summary: string;
+  /** A few words where methods are listed by name, e.g. 'label-free SSD, for a forget set without labels'. */
+  brief?: string;
+  /** A baseline the literature compares with, rather than an unlearning method to use. */
+  baseline?: boolean;
   options: readonly MethodOption[];
   sets: MethodSets;
   /** Runs the method; throws BadInputError for unusable sets or options (before any long pass). */

@@ -96,7 +96,10 @@ export function modelHash(model: Model): string {
 export function findParameters(model: Model, shapes: ShapeMap): Parameter[] {
   return discoverParameters(model, (graph, candidates) => {
     const outs = graph.outputs.map((o) => o.name);
-    const path = differentiablePath(graph, shapes, candidates, outs);
+    const path = differentiablePath(graph, shapes, candidates, outs, {
+      registry: defaultRegistry(),
+      opsets: model.opsetImports,
+    });
     const used = new Set(path.nodes.flatMap((k) => graph.nodes[k].inputs));
     return new Set(candidates.filter((c) => used.has(c)));
   });
@@ -328,13 +331,19 @@ async function buildFor(
   const shapes = await probeShapes(model);
   const all = findParameters(model, shapes);
   if (all.length === 0)
-    throw new UnsupportedModelError(
+    throw new BadInputError(
       `${model.path}: no trainable float parameters found (every float initializer is a constant or off the ` +
         'input→output path). Nothing to unlearn.',
     );
   const params = selectParameters(all, pattern, model.path);
   const artifact = buildArtifact(model, shapes, params, defaultRegistry(), { squared, loss });
-  const meta = { version: ARTIFACT_VERSION, loss: loss.name, params, logits: artifact.logits, classes: artifact.classes };
+  const meta = {
+    version: ARTIFACT_VERSION,
+    loss: loss.name,
+    params,
+    logits: artifact.logits,
+    classes: artifact.classes,
+  };
   return { bytes: artifact.bytes, meta: { ...meta, inputs } };
 }
 
@@ -349,7 +358,8 @@ export function checkInput(source: string, spec: InputSpec, x: HostTensor): void
   const dtype = ARRAY_DTYPE[x.data.constructor.name];
   if (dtype !== spec.dtype)
     throw new BadInputError(
-      `input ${spec.name} of ${source} takes ${DTYPE_NAMES[spec.dtype]}, got ${DTYPE_NAMES[dtype] ?? x.data.constructor.name}.`,
+      `input ${spec.name} of ${source} takes ${DTYPE_NAMES[spec.dtype]}, ` +
+        `got ${DTYPE_NAMES[dtype] ?? x.data.constructor.name}.`,
     );
   const bad =
     x.dims.length !== spec.dims.length ||
@@ -357,7 +367,8 @@ export function checkInput(source: string, spec: InputSpec, x: HostTensor): void
     x.dims.some((d) => d <= 0);
   if (bad)
     throw new BadInputError(
-      `input ${spec.name} of ${source} takes shape [${spec.dims.map((d) => d ?? '?').join(', ')}], got [${x.dims.join(', ')}].`,
+      `input ${spec.name} of ${source} takes shape [${spec.dims.map((d) => d ?? '?').join(', ')}], ` +
+        `got [${x.dims.join(', ')}].`,
     );
 }
 

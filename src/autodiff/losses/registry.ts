@@ -73,6 +73,12 @@ export function registeredLosses(): LossDefinition[] {
 export function lossesTaking(keys: readonly string[]): string[] {
   const want = [...keys].sort().join(',');
   return registeredLosses()
-    .filter((l) => l.inputs.map((i) => i.key).sort().join(',') === want)
+    .filter(
+      (l) =>
+        l.inputs
+          .map((i) => i.key)
+          .sort()
+          .join(',') === want,
+    )
     .map((l) => l.name);
 }

@@ -10,7 +10,7 @@ export const pow: GradRule = {
   grad(ctx) {
     const [a, e] = [ctx.x(0), ctx.x(1)];
     const da = ctx.needs(0) ? gradBase(ctx, a, e) : null;
-    const de = ctx.needs(1) ? gradExponent(ctx, a, e) : null;
+    const de = ctx.needs(1) ? gradExponent(ctx, a) : null;
     return [da, de];
   },
 };
@@ -35,7 +35,7 @@ function gradBase(ctx: GradContext, a: string, e: string): string | null {
   return b.op('Mul', [dy, b.op('Mul', [p, ef])]);
 }
 
-function gradExponent(ctx: GradContext, a: string, e: string): string {
+function gradExponent(ctx: GradContext, a: string): string {
   const { b } = ctx;
   const g = b.op('Mul', [ctx.dy(0)!, b.op('Mul', [ctx.y(0), b.op('Log', [a])])]);
   // PyTorch zeroes it where A = 0 and B >= 0 (there Y·ln A is 0·(−inf)); Equal on floats is opset 11+.

@@ -211,6 +211,7 @@ export const finetune: UnlearningMethod<FinetuneReport> = {
   summary:
     "the baseline: descent on the retain set only (AdamW, batch 256, the ∇τ reference's learning rate and " +
     'step count); forgets only what training on the rest overwrites.',
+  baseline: true,
   options: [],
   sets: { retain: 'required' },
   run: runFinetune,

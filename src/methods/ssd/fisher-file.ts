@@ -23,7 +23,8 @@ const PART_MAGIC = 'SCRUBFP1';
 const DIGEST_BYTES = 32;
 export const FISHER_VERSION = 1;
 
-export type FisherKind = 'ssd-importance' | 'lf-ssd-importance';
+import type { FisherKind } from './variants.js';
+export type { FisherKind } from './variants.js';
 
 /** The loss each kind differentiates, as the header names it. */
 export const FISHER_LOSS = {
@@ -151,7 +152,8 @@ export function readFisher(path: string): FisherFile {
   if ('shard' in f.header) {
     const { index, of } = f.header.shard;
     throw new BadInputError(
-      `${path}: this is part ${index}/${of} of a sharded Fisher file, not a whole one; combine all ${of} parts with \`scrub fisher merge PART... -o FILE\` and use that.`,
+      `${path}: this is part ${index}/${of} of a sharded Fisher file, not a whole one; ` +
+        `combine all ${of} parts with \`scrub fisher merge PART... -o FILE\` and use that.`,
     );
   }
   return f as FisherFile;
@@ -162,7 +164,8 @@ export function readFisherPart(path: string): FisherPart {
   const f = readFisherOrPart(path);
   if (!('shard' in f.header))
     throw new BadInputError(
-      `${path}: a whole Fisher file, not a part; \`scrub fisher merge\` takes the parts written by \`scrub fisher MODEL TRAIN --shard K/N -o FILE\`.`,
+      `${path}: a whole Fisher file, not a part; \`scrub fisher merge\` takes the parts written by ` +
+        '`scrub fisher MODEL TRAIN --shard K/N -o FILE`.',
     );
   return f as FisherPart;
 }
@@ -222,13 +225,16 @@ export function checkFisher(
     const have = KIND_TEXT[f.header.kind];
     const want = KIND_TEXT[kind];
     throw new BadInputError(
-      `${path}: this Fisher file holds ${have ? have.what : `"${f.header.kind}"`}, but --method ${want.method} compares ${want.what}. ` +
+      `${path}: this Fisher file holds ${have ? have.what : `"${f.header.kind}"`}, ` +
+        `but --method ${want.method} compares ${want.what}. ` +
         `${have ? `Pass --method ${have.method} to use it, or compute` : 'Compute'} one with ${want.make}.`,
     );
   }
   if (f.header.model.sha256 !== modelSha)
     throw new BadInputError(
-      `${path}: this Fisher file belongs to another model (${f.header.model.source}, sha256 ${f.header.model.sha256.slice(0, 12)}…). Compute one for this model with \`scrub fisher\`.`,
+      `${path}: this Fisher file belongs to another model ` +
+        `(${f.header.model.source}, sha256 ${f.header.model.sha256.slice(0, 12)}…). ` +
+        'Compute one for this model with `scrub fisher`.',
     );
   const want = params.map((p) => `${p.name}[${p.shape}]`).join(',');
   const have = f.header.params.map((p) => `${p.name}[${p.shape}]`).join(',');
@@ -238,6 +244,7 @@ export function checkFisher(
     );
   if (f.header.data.batchSize !== batchSize)
     throw new BadInputError(
-      `${path}: the Fisher file was computed with batch size ${f.header.data.batchSize}, this run uses ${batchSize}; pass --batch-size ${f.header.data.batchSize} or compute it again.`,
+      `${path}: the Fisher file was computed with batch size ${f.header.data.batchSize}, ` +
+        `this run uses ${batchSize}; pass --batch-size ${f.header.data.batchSize} or compute it again.`,
     );
 }

@@ -61,11 +61,14 @@ function sameOrigin(a: Named, b: Named): void {
   };
   if (y.kind !== x.kind)
     refuse(
-      `holds ${y.kind}, ${a.path} holds ${x.kind}: parts of different methods; compute every part with the same --method`,
+      `holds ${y.kind}, ${a.path} holds ${x.kind}: parts of different methods; ` +
+        'compute every part with the same --method',
     );
   if (y.model.sha256 !== x.model.sha256)
     refuse(
-      `computed for another model than ${a.path} (${y.model.source}, sha256 ${y.model.sha256.slice(0, 12)}…; ${x.model.source}, sha256 ${x.model.sha256.slice(0, 12)}…); compute every part for the same model`,
+      `computed for another model than ${a.path} ` +
+        `(${y.model.source}, sha256 ${y.model.sha256.slice(0, 12)}…; ` +
+        `${x.model.source}, sha256 ${x.model.sha256.slice(0, 12)}…); compute every part for the same model`,
     );
   const list = (h: typeof x) => h.params.map((p) => `${p.name}[${p.shape}]`).join(',');
   if (list(y) !== list(x)) refuse(`covers other parameters than ${a.path}; compute every part with the same --params`);
@@ -75,7 +78,8 @@ function sameOrigin(a: Named, b: Named): void {
     );
   if (y.data.description !== x.data.description || y.data.count !== x.data.count || y.data.batches !== x.data.batches)
     refuse(
-      `computed on other data than ${a.path} (${y.data.description}; ${x.data.description}); compute every part on the same data set, named the same way`,
+      `computed on other data than ${a.path} (${y.data.description}; ${x.data.description}); ` +
+        'compute every part on the same data set, named the same way',
     );
   if (y.createdBy !== x.createdBy)
     refuse(`made by ${y.createdBy}, ${a.path} by ${x.createdBy}; compute every part with the same scrub version`);
@@ -111,7 +115,10 @@ function tile(parts: Named[]): Named[] {
     if (first > at) throw missing(parts, at, first, total);
     if (first < at)
       throw new BadInputError(
-        `${n.path} (part ${shardName(n)}, ${batchSpan([first, end])}) overlaps ${previous!.path} (part ${shardName(previous!)}, ${batchSpan(previous!.part.header.shard.batches)}) in ${batchSpan([first, Math.min(at, end)])}; give parts of one --shard K/N split, each once. Nothing written.`,
+        `${n.path} (part ${shardName(n)}, ${batchSpan([first, end])}) overlaps ${previous!.path} ` +
+          `(part ${shardName(previous!)}, ${batchSpan(previous!.part.header.shard.batches)}) ` +
+          `in ${batchSpan([first, Math.min(at, end)])}; ` +
+          'give parts of one --shard K/N split, each once. Nothing written.',
       );
     at = end;
     previous = n;
@@ -133,6 +140,7 @@ function missing(parts: Named[], from: number, to: number, total: number): Scrub
     which = ` (missing: ${absent.map((k) => `part ${k}/${of}`).join(', ')})`;
   }
   return new BadInputError(
-    `fisher merge: ${batchSpan([from, to])} of ${total} are in no part${which}; compute them with \`scrub fisher MODEL TRAIN --shard K/N\` and merge all parts. Nothing written.`,
+    `fisher merge: ${batchSpan([from, to])} of ${total} are in no part${which}; ` +
+      'compute them with `scrub fisher MODEL TRAIN --shard K/N` and merge all parts. Nothing written.',
   );
 }

@@ -210,11 +210,12 @@ function summaryLines(r: DampeningReport): string[] {
   return lines;
 }
 
-function dampeningMethod(variant: VariantSpec, summary: string): UnlearningMethod<DampeningReport> {
+function dampeningMethod(variant: VariantSpec, summary: string, brief?: string): UnlearningMethod<DampeningReport> {
   return {
     name: variant.name,
     title: variant.title,
     summary,
+    brief,
     options: OPTIONS,
     sets: {},
     run: (ctx, o) => runDampening(variant, ctx, o as typeof o & DampeningOptions),
@@ -240,4 +241,5 @@ export const ssd = dampeningMethod(
 export const lfSsd = dampeningMethod(
   VARIANTS['lf-ssd'],
   "label-free SSD: the importance of the logits' squared norm instead of the loss; for a forget set without labels.",
+  'label-free SSD, for a forget set without labels',
 );

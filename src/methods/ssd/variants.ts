@@ -4,9 +4,11 @@
 //   lf-ssd  |g| of the mean squared L2 norm of the logits (Foster et al., "Loss-Free Machine
 //           Unlearning", 2024); needs no labels
 import { accumulateAbs, accumulateSquares } from './dampen.js';
-import type { FisherKind } from './fisher-file.js';
 
 export type Variant = 'ssd' | 'lf-ssd';
+
+/** The kind of importance a Fisher file holds (fisher-file.ts): one per variant. */
+export type FisherKind = 'ssd-importance' | 'lf-ssd-importance';
 
 /** What to do with a set without labels where SSD would need them. */
 export const NO_LABELS_REMEDY = 'Use --method lf-ssd, which needs none.';
