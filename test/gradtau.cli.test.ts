@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeNpy, readNpy } from '../src/data/npy.js';
 import { FIXTURES } from './support/fixtures.js';
+import { miaLossSeedMean } from '../src/eval/seeds.js';
 import { run } from './support/cli.js';
 import { FASHION_MNIST as FM, withoutFashionMnist } from './support/datasets.js';
 
@@ -67,9 +68,19 @@ describe.skipIf(noFashionMnist)('∇τ reference schedule reproduces report.json
       const after = j.metrics.after.values;
       for (const k of ['forget_acc', 'retain_acc', 'test_acc'])
         expect(Math.abs(after[k] - ref.gradtau[k]), `${k}: ${after[k]} vs ${ref.gradtau[k]}`).toBeLessThanOrEqual(0.02);
+      // mia_loss as the mean over evaluation seeds 0–4 (src/eval/seeds.ts), as the default schedule's
+      // acceptance compares it: one seed moves it by ±0.03 on class0 for the same model (mlp class0
+      // here: 0.5415 at seed 0 against a 5-seed mean of 0.525), and the fixtures' spec leaves seeds
+      // and shuffles out. The tolerance stays 0.03.
+      const miaLoss = await miaLossSeedMean(out, s.forget, {
+        test: s.test,
+        unseenClass: scenario === 'class0' ? 0 : undefined,
+        mean: [0.286],
+        std: [0.353],
+      });
       expect(
-        Math.abs(after.mia_loss - ref.gradtau.mia_loss),
-        `mia_loss ${after.mia_loss} vs ${ref.gradtau.mia_loss}`,
+        Math.abs(miaLoss - ref.gradtau.mia_loss),
+        `mia_loss (5-seed mean) ${miaLoss} vs ${ref.gradtau.mia_loss}`,
       ).toBeLessThanOrEqual(0.03);
       expect((await run('verify', out, out.replace(/\.onnx$/, '.record.json'))).code).toBe(0);
     },

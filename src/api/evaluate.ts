@@ -1,9 +1,7 @@
 import { evaluate as evaluateModel, type EvalOptions } from '../eval/run.js';
 import { availableMetrics, checkGateMetrics, judge, parseGate } from '../record/gates.js';
 import { ManifestBuilder } from '../record/manifest.js';
-import { fileHash, GUARANTEE, peakRss, RECORD_SCHEMA, writeRecord, type UnlearningRecord } from '../record/record.js';
-import { ortVersion } from '../runtime/session.js';
-import { version } from '../core/version.js';
+import { fileHash, GUARANTEE, peakRss, recordHeader, writeRecord, type UnlearningRecord } from '../record/record.js';
 import { REPORT_SCHEMA, type EvaluateReport } from './report.js';
 
 export interface EvaluateOptions extends EvalOptions {
@@ -28,14 +26,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateReport> {
   const acceptance = judge(gates, report.metrics);
   const recordPath = o.out ?? o.model.replace(/(\.onnx)?$/, '.eval.record.json');
   const record: UnlearningRecord = {
-    schema: RECORD_SCHEMA,
-    createdAt: new Date().toISOString(),
-    software: {
-      scrub: version(),
-      node: process.version,
-      onnxruntime: ortVersion(o.device),
-      executionProvider: o.device ?? 'cpu',
-    },
+    ...recordHeader(o.device),
     input: { model: fileHash(o.model), dataFiles: [] },
     changes: [],
     forgetSet: manifest.build(o.forget),

@@ -40,10 +40,7 @@ type Unlearned<R> = Tagged<'unlearn'> & R & Judgement;
 
 /** The report of an unlearning run: the method's own section (its row in methods/table.ts) and the verdict. */
 export type UnlearnReport =
-  | Unlearned<SsdReport>
-  | Unlearned<LfSsdReport>
-  | Unlearned<GradTauReport>
-  | Unlearned<FinetuneReport>;
+  Unlearned<SsdReport> | Unlearned<LfSsdReport> | Unlearned<GradTauReport> | Unlearned<FinetuneReport>;
 
 /**
  * The Fisher file's header, its own `kind` renamed `fisherKind`; a part file's adds `shard` (and has

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { selectionOf } from '../data/dataset.js';
-import { BadInputError, ScrubError } from '../core/errors.js';
+import { BadInputError } from '../core/errors.js';
 import { describeModel } from '../eval/run.js';
 import type { CommonOptions } from '../context/index.js';
 import { methodOptions } from '../methods/table.js';
@@ -51,7 +51,10 @@ export interface ErasureRequest {
 }
 
 export interface RequestOptions extends Pick<CommonOptions, 'onProgress' | 'onNote' | 'signal'> {
-  /** The folder a request object's paths are relative to (default: the request file's folder, or the working directory). */
+  /**
+   * The folder a request object's paths are relative to (default: the request file's folder, or the working
+   * directory).
+   */
   baseDir?: string;
 }
 
@@ -125,7 +128,8 @@ export async function request(req: string | ErasureRequest, o: RequestOptions = 
       if (named === undefined)
         fail(
           `${pointer}/dataset`,
-          `no data set named ${JSON.stringify(d.dataset)} in /datasets${r.datasets ? ` (it names ${Object.keys(r.datasets).join(', ')})` : ''}.`,
+          `no data set named ${JSON.stringify(d.dataset)} in /datasets` +
+            `${r.datasets ? ` (it names ${Object.keys(r.datasets).join(', ')})` : ''}.`,
         );
       const spec = resolveSpec(base, named!);
       if (!d.ids) return { spec, name: `${d.dataset} (${spec})` };
@@ -138,7 +142,9 @@ export async function request(req: string | ErasureRequest, o: RequestOptions = 
       if (missing.length)
         fail(
           `${pointer}/ids`,
-          `${missing.length} id(s) not in data set ${JSON.stringify(d.dataset)} (${named}: ${set.size} of the source's ${count} examples): ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''}.`,
+          `${missing.length} id(s) not in data set ${JSON.stringify(d.dataset)} ` +
+            `(${named}: ${set.size} of the source's ${count} examples): ` +
+            `${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''}.`,
         );
       const list = join(temp, `${pointer.slice(1)}.ids.json`);
       writeFileSync(list, JSON.stringify(d.ids));
@@ -194,11 +200,16 @@ export async function request(req: string | ErasureRequest, o: RequestOptions = 
   }
 }
 
-/** `accepted: OUT.onnx (record OUT.record.json)` or `rejected: forget_acc 0.3100 > 0.05; no model written (record …)`. */
+/**
+ * `accepted: OUT.onnx (record OUT.record.json)` or
+ * `rejected: forget_acc 0.3100 > 0.05; no model written (record …)`.
+ */
 export function verdictLine(r: UnlearnReport): string {
   const show = (p: string) => (relative(process.cwd(), p).startsWith('..') ? p : relative(process.cwd(), p));
-  if (r.output.written)
-    return `${r.acceptance.verdict === 'no gates' ? 'written (no gates)' : 'accepted'}: ${show(r.output.path)} (record ${show(r.record)})`;
+  if (r.output.written) {
+    const verdict = r.acceptance.verdict === 'no gates' ? 'written (no gates)' : 'accepted';
+    return `${verdict}: ${show(r.output.path)} (record ${show(r.record)})`;
+  }
   const failed = r.acceptance.gates
     .filter((g) => !g.passed)
     .map((g) =>

@@ -17,7 +17,8 @@ export function progressReporter(io: Io, enabled: boolean): (stage: string, done
     if (!started.has(stage)) started.set(stage, now);
     const secs = (now - started.get(stage)!) / 1000;
     const rate = secs > 0 ? `, ${Math.round(done / secs).toLocaleString('en-US')}/s` : '';
-    const line = `${LABELS[stage] ?? stage}: ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} (${Math.floor((100 * done) / total)}%${rate})`;
+    const counts = `${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')}`;
+    const line = `${LABELS[stage] ?? stage}: ${counts} (${Math.floor((100 * done) / total)}%${rate})`;
     if (tty) {
       process.stderr.write(`\r${line}${done >= total ? '\n' : ''}`);
       return;

@@ -15,7 +15,8 @@ export async function verifyCommand(argv: string[], io: Io): Promise<number> {
   if (values.json) io.out(JSON.stringify(v));
   else if (v.ok)
     io.out(
-      `verified: ${v.checked.files} file(s) and ${v.checked.tensors} tensors match ${positionals[1]} (verdict: ${v.verdict})`,
+      `verified: ${v.checked.files} file(s) and ${v.checked.tensors} tensors match ${positionals[1]} ` +
+        `(verdict: ${v.verdict})`,
     );
   else for (const p of v.problems) io.out(`MISMATCH ${p}`);
   return v.ok ? 0 : 1;

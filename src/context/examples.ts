@@ -69,10 +69,7 @@ export function headOf(set: ExampleSet, n: number): ExampleSet {
 }
 
 /** Copies of the model's values of the parameters `gm` differentiates: the starting weights. */
-export function initialWeights(
-  model: Model,
-  gm: { params: readonly { name: string }[] },
-): Map<string, Float32Array> {
+export function initialWeights(model: Model, gm: { params: readonly { name: string }[] }): Map<string, Float32Array> {
   return new Map(
     gm.params.map((p) => {
       const t = model.graph.initializers.get(p.name);

@@ -41,11 +41,7 @@ export function normalisation(model: Model, mean?: number[], std?: number[]): { 
 }
 
 /** The data-set options of a model whose inputs are `inputs` (its first is the one scrub feeds). */
-export function datasetOptions(
-  gm: { inputs: readonly InputSpec[] },
-  model: Model,
-  o: CommonOptions,
-): DatasetOptions {
+export function datasetOptions(gm: { inputs: readonly InputSpec[] }, model: Model, o: CommonOptions): DatasetOptions {
   const input = gm.inputs[0];
   return {
     input: { dtype: input.dtype, dims: input.dims },

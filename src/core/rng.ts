@@ -1,7 +1,8 @@
 // scrub's one source of seeded randomness: xoshiro128** (Blackman & Vigna) with its 128-bit state
-// filled by splitmix32 (MurmurHash3's finaliser as the mix) from the seed. Every seeded draw (∇τ's batch order, the attacks' splits and
-// subsamples) comes from here, so a seed means the same stream everywhere. It is not numpy's or
-// PyTorch's stream: the same seed gives the same draws here every time, not the references' draws.
+// filled by splitmix32 (MurmurHash3's finaliser as the mix) from the seed. Every seeded draw (∇τ's batch
+// order, the attacks' splits and subsamples) comes from here, so a seed means the same stream everywhere.
+// It is not numpy's or PyTorch's stream: the same seed gives the same draws here every time, not the
+// references' draws.
 
 /** A seeded generator; `seed` is any safe integer (the command line takes 0 … 2³² − 1). */
 export class Rng {

@@ -33,7 +33,8 @@ export function allocate(dtype: number, n: number): TensorData {
       return new Int32Array(n);
   }
   throw new BadInputError(
-    `the model's input takes ${DTYPE_NAMES[dtype] ?? `type ${dtype}`}; scrub's data readers feed float32, float64, int64 or int32 inputs.`,
+    `the model's input takes ${DTYPE_NAMES[dtype] ?? `type ${dtype}`}; ` +
+      `scrub's data readers feed float32, float64, int64 or int32 inputs.`,
   );
 }
 
@@ -55,7 +56,8 @@ export function fitExample(shape: readonly number[], input: InputSpec, where: st
   const have = shape.reduce((a, b) => a * b, 1);
   const fail = (why: string): never => {
     throw new BadInputError(
-      `${where}: each example has shape [${shape}] (${have} values), which cannot fit the model's input ${showDims(input.dims)}: ${why}.`,
+      `${where}: each example has shape [${shape}] (${have} values), ` +
+        `which cannot fit the model's input ${showDims(input.dims)}: ${why}.`,
     );
   };
   const open = model.filter((d) => !fixed(d)).length;
@@ -155,7 +157,8 @@ function pixelWriter(dtype: number, example: readonly number[], norm: Normalisat
     throw new BadInputError(`--std ${std.join(',')}: a standard deviation of 0 divides by zero.`);
   if (channels > 1 && (!geo || geo.c !== channels))
     throw new BadInputError(
-      `${where}: ${channels} --mean/--std values given, but the model's per-example input [${example}] does not have ${channels} channels. Give one value for all.`,
+      `${where}: ${channels} --mean/--std values given, but the model's per-example input [${example}] ` +
+        `does not have ${channels} channels. Give one value for all.`,
     );
   const f = dtype === DataType.FLOAT ? Math.fround : (x: number) => x;
   const luts = Array.from({ length: channels }, (_, c) => {

@@ -83,12 +83,14 @@ export async function openIdx(imagesPath: string, labelsPath?: string): Promise<
   const labels = await readIdxHeader(labelsPath ?? pairedLabelsPath(imagesPath));
   if (labels.dims.length !== 1 || labels.type === 0x0d || labels.type === 0x0e)
     throw new BadInputError(
-      `${labels.path}: labels must be a 1-D integer IDX file (*-labels-idx1-ubyte), got ${TYPES[labels.type].name} [${labels.dims}].`,
+      `${labels.path}: labels must be a 1-D integer IDX file (*-labels-idx1-ubyte), ` +
+        `got ${TYPES[labels.type].name} [${labels.dims}].`,
     );
   const count = images.dims[0];
   if (labels.dims[0] !== count)
     throw new BadInputError(
-      `${imagesPath} holds ${count} examples but ${labels.path} holds ${labels.dims[0]} labels. Pass the matching pair as IMAGES,LABELS.`,
+      `${imagesPath} holds ${count} examples but ${labels.path} holds ${labels.dims[0]} labels. ` +
+        `Pass the matching pair as IMAGES,LABELS.`,
     );
   const shape = images.dims.slice(1);
   const xBytes = shape.reduce((a, b) => a * b, 1) * TYPES[images.type].size;
@@ -108,7 +110,8 @@ export async function openIdx(imagesPath: string, labelsPath?: string): Promise<
       const yr = new ByteReader(labels.path);
       const truncated = (i: number, r: ByteReader): never => {
         throw new BadInputError(
-          `${r.path}: the file ends before example ${i}, though its header says ${count}. The file is incomplete; download it again.`,
+          `${r.path}: the file ends before example ${i}, though its header says ${count}. ` +
+            `The file is incomplete; download it again.`,
         );
       };
       try {

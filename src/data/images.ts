@@ -110,11 +110,14 @@ export function listImageFolder(dir: string, opts: ImageFolderOptions): Listing 
     return listFlatFolder(dir, loose, entries.filter((e) => !e.isDirectory() && !loose.includes(e.name)).length, opts);
   if (loose.length)
     throw new BadInputError(
-      `${dir}: images must sit in class sub-folders DIR/<class>/, but ${loose[0]} is directly in it. Move each image into the folder of its class (or, for a set without labels, remove the sub-folders).`,
+      `${dir}: images must sit in class sub-folders DIR/<class>/, but ${loose[0]} is directly in it. ` +
+        `Move each image into the folder of its class ` +
+        `(or, for a set without labels, remove the sub-folders).`,
     );
   if (!folders.length)
     throw new BadInputError(
-      `${dir}: the folder is empty: no class sub-folders DIR/<class>/ with images in them (nor images directly in it, for a set without labels).`,
+      `${dir}: the folder is empty: no class sub-folders DIR/<class>/ with images in them ` +
+        `(nor images directly in it, for a set without labels).`,
     );
   const names = opts.labels ? readLabelsTxt(opts.labels) : undefined;
   const byLabel = new Map<number, string>();
@@ -124,12 +127,15 @@ export function listImageFolder(dir: string, opts: ImageFolderOptions): Listing 
       label = names.indexOf(f);
       if (label < 0)
         throw new BadInputError(
-          `${join(dir, f)}: class "${f}" is not in ${opts.labels} (${names.length} classes: ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}). Add it, or fix the folder's name.`,
+          `${join(dir, f)}: class "${f}" is not in ${opts.labels} ` +
+            `(${names.length} classes: ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}). ` +
+            `Add it, or fix the folder's name.`,
         );
     } else {
       if (!/^\d+$/.test(f))
         throw new BadInputError(
-          `${join(dir, f)}: the folder name "${f}" is not a class index. Name class folders 0, 1, 2, … or pass --labels labels.txt with one class name per line.`,
+          `${join(dir, f)}: the folder name "${f}" is not a class index. ` +
+            `Name class folders 0, 1, 2, … or pass --labels labels.txt with one class name per line.`,
         );
       label = Number(f);
     }
@@ -249,7 +255,8 @@ export async function openImageFolder(
 ): Promise<Source> {
   if (!geo || ![geo.c, geo.h, geo.w].every((d) => typeof d === 'number' && d > 0))
     throw new BadInputError(
-      `${dir}: the model's per-example input ${showDims(example)} is not a fixed-size image ([C,H,W] or [H,W,C] with C = 1 or 3), so images cannot be fitted to it.`,
+      `${dir}: the model's per-example input ${showDims(example)} is not a fixed-size image ` +
+        `([C,H,W] or [H,W,C] with C = 1 or 3), so images cannot be fitted to it.`,
     );
   const { files, labels, classes } = listImageFolder(dir, opts);
   await loadSharp();

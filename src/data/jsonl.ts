@@ -124,7 +124,9 @@ export async function openJsonl(path: string, integers: boolean): Promise<Source
         if (typeof row === 'string') yield { error: `${path}:${line}: ${row}` };
         else if (!sameShape(row.shape, shape))
           yield {
-            error: `${path}:${line}: "x" has shape [${row.shape}], the first row [${shape}]; rows of different sizes cannot form a batch (pad them to one length)`,
+            error:
+              `${path}:${line}: "x" has shape [${row.shape}], the first row [${shape}]; ` +
+              `rows of different sizes cannot form a batch (pad them to one length)`,
           };
         else yield { values: row.values, label: row.label };
       }

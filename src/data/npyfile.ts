@@ -90,7 +90,8 @@ export function pairedYPath(x: string): string {
   const path = join(dirname(x), y);
   if (!existsSync(path))
     throw new BadInputError(
-      `${x}: no labels file ${path} beside it. Pass X.npy,Y.npy to name it (a set without labels is an x.npy with no y.npy beside it).`,
+      `${x}: no labels file ${path} beside it. Pass X.npy,Y.npy to name it ` +
+        `(a set without labels is an x.npy with no y.npy beside it).`,
     );
   return path;
 }

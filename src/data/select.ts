@@ -158,7 +158,8 @@ export function resolveSelection(
   }
   if (set.size === 0)
     throw new BadInputError(
-      `${where}@${terms.map((t) => t.text).join('@')}: the selection is empty (the source has ${n} examples). Check the range or index list.`,
+      `${where}@${terms.map((t) => t.text).join('@')}: the selection is empty ` +
+        `(the source has ${n} examples). Check the range or index list.`,
     );
   return set;
 }
@@ -185,7 +186,8 @@ function fileSet(file: string, n: number, where: string, note: (m: string) => vo
     text = readFileSync(file, 'utf8');
   } catch {
     throw new BadInputError(
-      `${file}: no such selection file. A selection term is A:B, N or a JSON index-list file, with ~ in front for the complement.`,
+      `${file}: no such selection file. ` +
+        `A selection term is A:B, N or a JSON index-list file, with ~ in front for the complement.`,
     );
   }
   let list: unknown;

@@ -5,7 +5,10 @@ import type { IndexSet } from './select.js';
 /** The label of every example of a source without labels: no class index, so never mistaken for one. */
 export const NO_LABEL = -1n;
 
-/** One selected example: its stored values and label (NO_LABEL in a source without labels), or why it cannot be used. */
+/**
+ * One selected example: its stored values and label (NO_LABEL in a source without labels), or why it
+ * cannot be used.
+ */
 export type Example = { values: Values; label: bigint } | { error: string };
 
 export interface Source {

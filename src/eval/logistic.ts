@@ -103,7 +103,7 @@ export function fitLogistic(
       break;
     }
     let t = 1;
-    let trial = new Float64Array(d + 1);
+    const trial = new Float64Array(d + 1);
     let trialState: Evaluation | undefined;
     for (;;) {
       for (let j = 0; j <= d; j++) trial[j] = beta[j] - t * step[j];

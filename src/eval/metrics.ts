@@ -260,7 +260,9 @@ export function l1Distance(p: Rows, q: Rows): MetricResult {
 function lbfgsNote(feature: Float64Array): { note?: string } {
   return lbfgsMayStopEarly(feature)
     ? {
-        note: "the feature's mean is over 100 times its spread: the exact optimum is used, where sklearn's lbfgs may stop early and differ",
+        note:
+          "the feature's mean is over 100 times its spread: " +
+          "the exact optimum is used, where sklearn's lbfgs may stop early and differ",
       }
     : {};
 }

@@ -132,5 +132,3 @@ export function approximateMode(classCounts: readonly number[], draws: number, r
   }
   return floored;
 }
-
-

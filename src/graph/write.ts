@@ -36,13 +36,6 @@ export interface ModelOutput {
   staged?: StagedModel;
 }
 
-/** Commits a staged model, or with `keepStaged` leaves it staged for the caller to judge (then commit or abort). */
-export function settle(staged: StagedModel, keepStaged: boolean | undefined): ModelOutput {
-  if (keepStaged) return { path: staged.final.model, dataFiles: staged.final.dataFiles, staged };
-  const written = staged.commit();
-  return { path: written.model, dataFiles: written.dataFiles };
-}
-
 /** Writes the edited model into a temporary folder beside `out`, to be committed or aborted. */
 export function stageModel(model: Model, out: string, replacements: ReadonlyMap<string, Float32Array>): StagedModel {
   const target = resolve(out);
@@ -69,6 +62,8 @@ export function stageModel(model: Model, out: string, replacements: ReadonlyMap<
       try {
         // data first, so that the model never points at data that is not there yet
         for (const name of [...names.slice(1), names[0]]) renameSync(join(stage, name), join(dirname(target), name));
+      } catch (e) {
+        throw new BadInputError(`${out}: could not move the model into place: ${(e as Error).message}`);
       } finally {
         rmSync(stage, { recursive: true, force: true });
       }

@@ -26,7 +26,8 @@ export class ManifestBuilder {
       exampleHashes: this.digests.map(hex),
       merkleRoot: hex(merkleRoot(this.digests)),
       hashing:
-        'SHA-256(salt ‖ label as int64 LE ‖ model input bytes after preprocessing); Merkle root: pairwise SHA-256(left ‖ right), an odd node carried up',
+        'SHA-256(salt ‖ label as int64 LE ‖ model input bytes after preprocessing); ' +
+        'Merkle root: pairwise SHA-256(left ‖ right), an odd node carried up',
     };
   }
 }

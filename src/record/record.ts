@@ -7,6 +7,8 @@ import { BadInputError } from '../core/errors.js';
 import { tensorToFloat32, type Model } from '../graph/ir.js';
 import type { Metrics } from '../eval/evaluate.js';
 import type { Acceptance } from './gates.js';
+import { version } from '../core/version.js';
+import { ortVersion, type Device } from '../runtime/session.js';
 
 export const RECORD_SCHEMA = 'scrub.record/1';
 
@@ -57,6 +59,20 @@ export interface UnlearningRecord {
   resources: { wallSeconds: number; peakRssBytes: number };
   acceptance: Acceptance;
   guarantee: string;
+}
+
+/** What every record starts with: its schema, when it was made, and the software that made it. */
+export function recordHeader(device: Device | undefined): Pick<UnlearningRecord, 'schema' | 'createdAt' | 'software'> {
+  return {
+    schema: RECORD_SCHEMA,
+    createdAt: new Date().toISOString(),
+    software: {
+      scrub: version(),
+      node: process.version,
+      onnxruntime: ortVersion(device),
+      executionProvider: device ?? 'cpu',
+    },
+  };
 }
 
 export function sha256(bytes: Uint8Array): string {

@@ -9,15 +9,13 @@ import { loadModel } from '../graph/load.js';
 import type { ModelOutput } from '../graph/write.js';
 import { datasetOptions, type CommonOptions } from '../context/index.js';
 import { modelInputs } from '../runtime/gradient.js';
-import { ortVersion } from '../runtime/session.js';
-import { version } from '../core/version.js';
 import { judge, type Acceptance, type Gate } from './gates.js';
 import { ManifestBuilder } from './manifest.js';
 import {
   fileHash,
   GUARANTEE,
   peakRss,
-  RECORD_SCHEMA,
+  recordHeader,
   tensorChanges,
   tensorHashes,
   type FileHash,
@@ -86,14 +84,7 @@ export async function judgeUnlearning(report: RecordSubject, o: RecordOptions): 
   );
   const params = report.parameters.map((p) => ({ name: p.name, torchName: p.torchName }));
   const record: UnlearningRecord = {
-    schema: RECORD_SCHEMA,
-    createdAt: new Date().toISOString(),
-    software: {
-      scrub: version(),
-      node: process.version,
-      onnxruntime: ortVersion(o.device),
-      executionProvider: o.device ?? 'cpu',
-    },
+    ...recordHeader(o.device),
     input: { model: fileHash(report.model.path), dataFiles: [] },
     output: {
       model: hashAs(readAt, report.output.path),

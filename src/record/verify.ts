@@ -16,7 +16,9 @@ export function verify(modelPath: string, recordPath: string): Verification {
   const record = readRecord(recordPath);
   if (!record.output)
     throw new BadInputError(
-      `${recordPath}: this record describes no output model (an evaluation record, or a run whose gates failed and wrote no model); nothing to verify against ${modelPath}.`,
+      `${recordPath}: this record describes no output model ` +
+        `(an evaluation record, or a run whose gates failed and wrote no model); ` +
+        `nothing to verify against ${modelPath}.`,
     );
   const problems: string[] = [];
   let bytes: Uint8Array;

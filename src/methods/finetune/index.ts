@@ -11,6 +11,7 @@ import { Rng } from '../../core/rng.js';
 import { AdamW } from '../common/adamw.js';
 import { GRADTAU_BATCH, gradTauSchedule, lrAt } from '../common/schedule.js';
 import { BatchDrawer, evaluateSet } from '../common/training.js';
+import { BEFORE_AFTER, COUNT, MODEL, NUMBER, object, PARAMETER_NAMES, SET, STRING } from '../common/report-schema.js';
 import type { MethodInputs, MethodRun, UnlearningMethod } from '../types.js';
 
 export interface FinetuneEpoch {
@@ -123,85 +124,29 @@ async function runFinetune(ctx: RunContext, o: MethodInputs): Promise<MethodRun<
   return { weights, finish: () => ({ ...report, seconds: (performance.now() - t0) / 1000 }) };
 }
 
-const beforeAfter = {
-  type: 'object',
-  properties: { before: { type: 'number' }, after: { type: 'number' } },
-  required: ['before', 'after'],
-  additionalProperties: false,
-};
-const count = { type: 'integer', minimum: 0 };
 const FINETUNE_PROPERTIES: Record<string, unknown> = {
-  model: { $ref: '#/definitions/model' },
-  forget: {
-    type: 'object',
-    properties: { source: { type: 'string' }, count, labelled: { const: true } },
-    required: ['source', 'count', 'labelled'],
-    additionalProperties: false,
-  },
-  retain: {
-    type: 'object',
-    properties: { source: { type: 'string' }, count },
-    required: ['source', 'count'],
-    additionalProperties: false,
-  },
-  hyperparameters: {
-    type: 'object',
-    properties: {
-      epochs: count,
-      steps: count,
-      lr: { type: 'number' },
-      lrSchedule: { type: 'string' },
-      weightDecay: { type: 'number' },
-      beta1: { type: 'number' },
-      beta2: { type: 'number' },
-      eps: { type: 'number' },
-      batch: count,
-      retainPasses: { type: 'number' },
-      seed: count,
-    },
-    required: [
-      'epochs',
-      'steps',
-      'lr',
-      'lrSchedule',
-      'weightDecay',
-      'beta1',
-      'beta2',
-      'eps',
-      'batch',
-      'retainPasses',
-      'seed',
-    ],
-    additionalProperties: false,
-  },
-  trace: {
-    type: 'array',
-    items: {
-      type: 'object',
-      properties: {
-        epoch: count,
-        lr: { type: 'number' },
-        lRetain: { type: 'number' },
-        steps: count,
-        seconds: { type: 'number' },
-      },
-      required: ['epoch', 'lr', 'lRetain', 'steps', 'seconds'],
-      additionalProperties: false,
-    },
-  },
-  retainLoss: beforeAfter,
-  forgetAccuracy: beforeAfter,
-  retainAccuracy: beforeAfter,
-  parameters: {
-    type: 'array',
-    items: {
-      type: 'object',
-      properties: { name: { type: 'string' }, torchName: { type: 'string' } },
-      required: ['name'],
-      additionalProperties: false,
-    },
-  },
-  seconds: { type: 'number' },
+  model: MODEL,
+  forget: object({ source: STRING, count: COUNT, labelled: { const: true } }),
+  retain: SET,
+  hyperparameters: object({
+    epochs: COUNT,
+    steps: COUNT,
+    lr: NUMBER,
+    lrSchedule: STRING,
+    weightDecay: NUMBER,
+    beta1: NUMBER,
+    beta2: NUMBER,
+    eps: NUMBER,
+    batch: COUNT,
+    retainPasses: NUMBER,
+    seed: COUNT,
+  }),
+  trace: { type: 'array', items: object({ epoch: COUNT, lr: NUMBER, lRetain: NUMBER, steps: COUNT, seconds: NUMBER }) },
+  retainLoss: BEFORE_AFTER,
+  forgetAccuracy: BEFORE_AFTER,
+  retainAccuracy: BEFORE_AFTER,
+  parameters: PARAMETER_NAMES,
+  seconds: NUMBER,
 };
 
 /** Fine-tuning on the retain set (the baseline of the unlearning literature). */

@@ -6,6 +6,7 @@ import { BadInputError, DivergedError } from '../../core/errors.js';
 import { exampleDigest, hex } from '../../data/digest.js';
 import { initialWeights } from '../../context/index.js';
 import { evaluateSet } from '../common/training.js';
+import { BEFORE_AFTER, COUNT, MODEL, NUMBER, object, PARAMETER_NAMES, SET, STRING } from '../common/report-schema.js';
 import type { MethodInputs, MethodRun, UnlearningMethod } from '../types.js';
 import { runGradTauDefault } from './default.js';
 import { matched } from './matched-loss.js';
@@ -164,90 +165,24 @@ function countOverlap(forget: ExampleSet, val: ExampleSet): number {
 }
 
 const GRADTAU_PROPERTIES: Record<string, unknown> = {
-  schedule: {
-    enum: ['default', 'reference'],
-  },
-  model: {
-    $ref: '#/definitions/model',
-  },
-  forget: {
-    type: 'object',
-    properties: {
-      source: {
-        type: 'string',
-      },
-      count: {
-        type: 'integer',
-        minimum: 0,
-      },
-      labelled: {
-        const: true,
-      },
-    },
-    required: ['source', 'count', 'labelled'],
-    additionalProperties: false,
-  },
-  retain: {
-    type: 'object',
-    properties: {
-      source: {
-        type: 'string',
-      },
-      count: {
-        type: 'integer',
-        minimum: 0,
-      },
-    },
-    required: ['source', 'count'],
-    additionalProperties: false,
-  },
-  val: {
-    type: 'object',
-    properties: {
-      source: {
-        type: 'string',
-      },
-      count: {
-        type: 'integer',
-        minimum: 0,
-      },
-      overlapWithForget: {
-        type: 'integer',
-        minimum: 0,
-      },
-    },
-    required: ['source', 'count', 'overlapWithForget'],
-    additionalProperties: false,
-  },
+  schedule: { enum: SCHEDULES },
+  model: MODEL,
+  forget: object({ source: STRING, count: COUNT, labelled: { const: true } }),
+  retain: SET,
+  val: object({ source: STRING, count: COUNT, overlapWithForget: COUNT }),
   hyperparameters: {
     type: 'object',
     properties: {
-      epochs: {
-        type: 'integer',
-        minimum: 0,
-      },
-      alpha0: {
-        type: 'number',
-      },
-      lr: {
-        type: 'number',
-      },
-      weightDecay: {
-        type: 'number',
-      },
-      batch: {
-        type: 'integer',
-        minimum: 0,
-      },
-      seed: {
-        type: 'integer',
-        minimum: 0,
-      },
+      epochs: COUNT,
+      alpha0: NUMBER,
+      lr: NUMBER,
+      weightDecay: NUMBER,
+      batch: COUNT,
+      seed: COUNT,
       retainBatch: {
         type: 'integer',
         minimum: 1,
-        description:
-          'Retain examples per step (\u2207\u03c4): the forget batch, less where the default schedule adds epochs.',
+        description: 'Retain examples per step (∇τ): the forget batch, less where the default schedule adds epochs.',
       },
     },
     required: ['batch', 'seed'],
@@ -257,89 +192,24 @@ const GRADTAU_PROPERTIES: Record<string, unknown> = {
     items: {
       type: 'object',
       properties: {
-        epoch: {
-          type: 'integer',
-          minimum: 0,
-        },
-        alpha: {
-          type: 'number',
-        },
-        lr: {
-          type: 'number',
-        },
-        lVal: {
-          type: 'number',
-        },
-        lForget: {
-          type: 'number',
-        },
-        lRetain: {
-          type: 'number',
-        },
-        objective: {
-          type: 'number',
-        },
-        activeSteps: {
-          type: 'integer',
-          minimum: 0,
-        },
-        steps: {
-          type: 'integer',
-          minimum: 0,
-        },
+        epoch: COUNT,
+        alpha: NUMBER,
+        lr: NUMBER,
+        lVal: NUMBER,
+        lForget: NUMBER,
+        lRetain: NUMBER,
+        objective: NUMBER,
+        activeSteps: COUNT,
+        steps: COUNT,
       },
       required: ['epoch', 'lForget', 'lRetain', 'steps'],
     },
   },
-  steps: {
-    type: 'integer',
-    minimum: 0,
-  },
-  forgetAccuracy: {
-    type: 'object',
-    properties: {
-      before: {
-        type: 'number',
-      },
-      after: {
-        type: 'number',
-      },
-    },
-    required: ['before', 'after'],
-    additionalProperties: false,
-  },
-  retainAccuracy: {
-    type: 'object',
-    properties: {
-      before: {
-        type: 'number',
-      },
-      after: {
-        type: 'number',
-      },
-    },
-    required: ['before', 'after'],
-    additionalProperties: false,
-  },
-  parameters: {
-    type: 'array',
-    items: {
-      type: 'object',
-      properties: {
-        name: {
-          type: 'string',
-        },
-        torchName: {
-          type: 'string',
-        },
-      },
-      required: ['name'],
-      additionalProperties: false,
-    },
-  },
-  seconds: {
-    type: 'number',
-  },
+  steps: COUNT,
+  forgetAccuracy: BEFORE_AFTER,
+  retainAccuracy: BEFORE_AFTER,
+  parameters: PARAMETER_NAMES,
+  seconds: NUMBER,
 };
 
 /** ∇τ (Trippa et al. 2024): for random subsets; needs --retain and a held-out --val. */

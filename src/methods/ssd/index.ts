@@ -1,5 +1,6 @@
 // The dampening methods' rows of the method table: SSD and LF-SSD (variants.ts), their options,
 // their record section and their summary. Also the importance tools behind `scrub fisher`.
+import { BEFORE_AFTER, BOOLEAN, COUNT, MODEL, NUMBER, object, STRING } from '../common/report-schema.js';
 import type { MethodOption, ReportSection, UnlearningMethod } from '../types.js';
 import { runDampening, type DampeningOptions, type DampeningReport } from './run.js';
 import { VARIANTS, type VariantSpec } from './variants.js';
@@ -31,141 +32,36 @@ const OPTIONS: readonly MethodOption[] = [
 ];
 
 const SSD_PROPERTIES: Record<string, unknown> = {
-  model: {
-    $ref: '#/definitions/model',
-  },
-  hyperparameters: {
-    type: 'object',
-    properties: {
-      alpha: {
-        type: 'number',
-      },
-      lambda: {
-        type: 'number',
-      },
-      batchSize: {
-        type: 'integer',
-        minimum: 0,
-      },
-    },
-    required: ['alpha', 'lambda', 'batchSize'],
-    additionalProperties: false,
-  },
-  full: {
-    type: 'object',
-    properties: {
-      source: {
-        enum: ['fisher', 'train'],
-      },
-      path: {
-        type: 'string',
-      },
-      count: {
-        type: 'integer',
-        minimum: 0,
-      },
-      batches: {
-        type: 'integer',
-        minimum: 0,
-      },
-      digest: {
-        type: 'string',
-      },
-      seconds: {
-        type: 'number',
-      },
-    },
-    required: ['source', 'path', 'count', 'batches', 'digest', 'seconds'],
-    additionalProperties: false,
-  },
-  forget: {
-    type: 'object',
-    properties: {
-      source: {
-        type: 'string',
-      },
-      count: {
-        type: 'integer',
-        minimum: 0,
-      },
-      labelled: {
-        type: 'boolean',
-      },
-      batches: {
-        type: 'integer',
-        minimum: 0,
-      },
-      digest: {
-        type: 'string',
-      },
-      seconds: {
-        type: 'number',
-      },
-    },
-    required: ['source', 'count', 'labelled', 'batches', 'digest', 'seconds'],
-    additionalProperties: false,
-  },
+  model: MODEL,
+  hyperparameters: object({ alpha: NUMBER, lambda: NUMBER, batchSize: COUNT }),
+  full: object({
+    source: { enum: ['fisher', 'train'] },
+    path: STRING,
+    count: COUNT,
+    batches: COUNT,
+    digest: STRING,
+    seconds: NUMBER,
+  }),
+  forget: object({ source: STRING, count: COUNT, labelled: BOOLEAN, batches: COUNT, digest: STRING, seconds: NUMBER }),
   parameters: {
     type: 'array',
-    items: {
-      type: 'object',
-      properties: {
-        name: {
-          type: 'string',
-        },
-        torchName: {
-          type: 'string',
-        },
-        transposed: {
-          type: 'boolean',
-        },
-        shape: {
-          type: 'array',
-          items: {
-            type: 'integer',
-            minimum: 0,
-          },
-        },
-        elements: {
-          type: 'integer',
-          minimum: 0,
-        },
-        selected: {
-          type: 'integer',
-          minimum: 0,
-        },
+    items: object(
+      {
+        name: STRING,
+        torchName: STRING,
+        transposed: BOOLEAN,
+        shape: { type: 'array', items: COUNT },
+        elements: COUNT,
+        selected: COUNT,
       },
-      required: ['name', 'transposed', 'shape', 'elements', 'selected'],
-      additionalProperties: false,
-    },
+      ['name', 'transposed', 'shape', 'elements', 'selected'],
+    ),
   },
-  selected: {
-    type: 'integer',
-    minimum: 0,
-  },
-  elements: {
-    type: 'integer',
-    minimum: 0,
-  },
-  forgetAccuracy: {
-    type: 'object',
-    properties: {
-      before: {
-        type: 'number',
-      },
-      after: {
-        type: 'number',
-      },
-    },
-    required: ['before', 'after'],
-    additionalProperties: false,
-  },
-  forgetPredictionsChanged: {
-    type: 'number',
-  },
-  seconds: {
-    type: 'number',
-  },
+  selected: COUNT,
+  elements: COUNT,
+  forgetAccuracy: BEFORE_AFTER,
+  forgetPredictionsChanged: NUMBER,
+  seconds: NUMBER,
 };
 
 function reportSection(variant: VariantSpec): ReportSection {
@@ -173,17 +69,7 @@ function reportSection(variant: VariantSpec): ReportSection {
     variant.name === 'lf-ssd'
       ? {
           ...SSD_PROPERTIES,
-          forgetAccuracy: {
-            anyOf: [
-              {
-                type: 'object',
-                properties: { before: { type: 'number' }, after: { type: 'number' } },
-                required: ['before', 'after'],
-                additionalProperties: false,
-              },
-              { type: 'null' },
-            ],
-          },
+          forgetAccuracy: { anyOf: [BEFORE_AFTER, { type: 'null' }] },
         }
       : SSD_PROPERTIES;
   return { properties, required: Object.keys(properties) };
