@@ -53,6 +53,31 @@ describe.skipIf(noFashionMnist)('--method finetune', () => {
     );
     expect(record.method.hyperparameters).toMatchObject({ lr: 1e-3, weightDecay: 0.01, beta1: 0.9, beta2: 0.999 });
     expect(record.method.details.retainLoss).toEqual(report.retainLoss);
+    // and how the data was fed, so that the run can be repeated
+    expect(record.settings).toMatchObject({
+      mean: [0.286],
+      std: [0.353],
+      device: 'cpu',
+      threads: 1,
+      onBadInput: 'stop',
+    });
+  });
+
+  it('notes a retain set that holds forget examples', async () => {
+    const overlapping = `${FM}/train-images-idx3-ubyte.gz@0:512`;
+    const r = await run(
+      MODEL,
+      FORGET,
+      '--method',
+      'finetune',
+      '--retain',
+      overlapping,
+      ...NORM,
+      '-o',
+      join(dir, 'o.onnx'),
+    );
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/note: 64 example\(s\) of --retain .* are also in the forget set: finetune descends on them/);
   });
 
   it('prints a summary naming the method', async () => {
@@ -103,5 +128,40 @@ describe.skipIf(noFashionMnist)('--method finetune', () => {
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/^scrub: finetune descends on the retain set: pass --retain DATA/);
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('method options belong to their method', () => {
+  it("refuses another method's option instead of ignoring it (exit 2, nothing written)", async () => {
+    const out = join(tmp(), 'x.onnx');
+    const ssdOption = await run(
+      MODEL,
+      'models/forget',
+      '--method',
+      'finetune',
+      '--retain',
+      'R',
+      '--alpha',
+      '5',
+      '-o',
+      out,
+    );
+    expect(ssdOption.code).toBe(2);
+    expect(ssdOption.err).toBe(
+      'scrub: --alpha is an option of ssd and lf-ssd, not of --method finetune; remove it, or choose that method.',
+    );
+    const gradtauOption = await run(MODEL, 'models/forget', '--schedule', 'reference', '-o', out);
+    expect(gradtauOption.code).toBe(2);
+    expect(gradtauOption.err).toMatch(/^scrub: --schedule is an option of gradtau, not of --method ssd;/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('a request for finetune without a retain set is refused by the schema, naming the field', async () => {
+    const dir = tmp();
+    const req = join(dir, 'request.json');
+    writeFileSync(req, JSON.stringify({ model: MODEL, forget: 'forget', method: 'finetune', gates: [] }));
+    const r = await run('request', req);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/\/retain: is required/);
   });
 });

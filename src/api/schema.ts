@@ -101,7 +101,16 @@ export function requestSchema(): Json {
     else if (!methodOptions().some((o) => o.key === key)) properties[key] = value;
     if (key === 'method') for (const o of methodOptions()) properties[o.key] = optionSchema(o);
   }
-  return { ...base, properties };
+  // the sets each method requires (its row's `sets`)
+  const { if: _if, then: _then, allOf: _allOf, ...rest } = base as Json;
+  const allOf = METHODS.flatMap((m) => {
+    const required = Object.entries(m.sets)
+      .filter(([, need]) => need === 'required')
+      .map(([set]) => set);
+    if (!required.length) return [];
+    return [{ if: { properties: { method: { const: m.name } }, required: ['method'] }, then: { required } }];
+  });
+  return { ...rest, properties, ...(allOf.length ? { allOf } : {}) };
 }
 
 /** One line per problem, each naming the field by its JSON pointer and saying why. */

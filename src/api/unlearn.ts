@@ -4,7 +4,7 @@
 // table: open the run context, run the method, stage its weights, judge the gates, commit.
 import { BadInputError } from '../core/errors.js';
 import { RunContext, type CommonOptions } from '../context/index.js';
-import { METHOD_NAMES, methodNamed, type MethodReport } from '../methods/table.js';
+import { METHOD_NAMES, methodNamed, methodOptions, methodsTaking, type MethodReport } from '../methods/table.js';
 import { availableMetrics, checkGateMetrics, parseGate } from '../record/gates.js';
 import { recordPathFor, writeRecord } from '../record/record.js';
 import { judgeUnlearning, type RecordSubject } from '../record/unlearning.js';
@@ -64,6 +64,13 @@ export async function unlearn(o: UnlearnOptions): Promise<UnlearnReport> {
   const given = { retain: !!o.retain, test: !!o.test, retrain: !!o.retrain };
   const missing = (['retain', 'test', 'retrain'] as const).filter((s) => !given[s]).map((s) => `--${s}`);
   checkGateMetrics(gates, availableMetrics(given), missing.length ? `add ${missing.join('/')} for more` : '');
+  // an option of another method would be ignored: refuse it (the table says whose it is)
+  for (const opt of methodOptions())
+    if (o[opt.key] !== undefined && !method.options.some((x) => x.key === opt.key))
+      throw new BadInputError(
+        `--${opt.flag} is an option of ${methodsTaking(opt.key).join(' and ')}, not of --method ${method.name}; ` +
+          'remove it, or choose that method.',
+      );
   const seed = o.seed ?? 0;
   if (!Number.isInteger(seed) || seed < 0) throw new BadInputError(`seed ${seed}: expected a non-negative integer.`);
   o.signal?.throwIfAborted();

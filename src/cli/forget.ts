@@ -19,6 +19,12 @@ const UNLEARN_FLAGS = {
   require: { type: 'string', multiple: true },
 } as const;
 
+/** What each set a method may require is, for --help. */
+const SET_HELP = {
+  retain: 'the training data minus the forget set (also evaluated for the record under every method)',
+  val: 'a held-out set the model never trained on',
+};
+
 function optionUsage(o: MethodOption): string {
   return `[--${o.flag} ${o.kind === 'choice' ? o.choices!.join('|') : o.arg}]`;
 }
@@ -38,6 +44,9 @@ export function methodsHelp(indent: number): string[] {
     const usage = [`scrub MODEL FORGET --method ${m.name}`, ...sets, ...m.options.map(optionUsage)];
     lines.push(`  ${usage.join(' ')}${m.name === DEFAULT_METHOD ? '   (the default)' : ''}`);
     lines.push(...wrap(`${m.title}: ${m.summary}`, 100 - indent).map((l) => `${' '.repeat(indent)}${l}`));
+    for (const [set, need] of Object.entries(m.sets))
+      if (need === 'required')
+        lines.push(`${' '.repeat(indent + 2)}--${set}: ${SET_HELP[set as keyof typeof SET_HELP]}`);
     for (const o of m.options)
       lines.push(
         ...wrap(`--${o.flag}: ${o.help}${o.default === undefined ? '' : ` (default ${o.default})`}`, 96 - indent).map(

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { BadInputError } from '../core/errors.js';
 import { version } from '../core/version.js';
 import { evalCommand } from './eval.js';
@@ -19,6 +20,10 @@ usage:
                                                --test and --retrain add metrics to the record
 methods (--method NAME):
 ${methodsHelp(6).join('\n')}
+  common: --seed S (every random draw: batch order, the attacks' splits; default 0), --test T and
+      --retrain M (more metrics in the record), --require GATE (write the model only if it passes),
+      --params REGEX, --device cpu|cuda|wasm, --threads N, --batch-size N (importance passes),
+      --mean M[,M,M] --std S[,S,S], --labels labels.txt, --on-bad-input stop|skip, --quiet, --json
   ${REQUEST_USAGE}
                                                an erasure request (model, forget set, method, gates):
                                                writes the edited model only if every gate passes
@@ -77,7 +82,8 @@ export async function main(argv: string[], io: Io = consoleIo): Promise<number> 
         io.out(HELP);
         return 0;
       default:
-        if (command.startsWith('-') || !/\.onnx$|[/\\]/.test(command))
+        // the main command: a model path first (or its options first: `scrub --method finetune M F`)
+        if (!/\.onnx$|[/\\]/i.test(command) && !existsSync(command) && !command.startsWith('--'))
           throw new BadInputError(`unknown command ${command}; run scrub --help`);
         return await forgetCommand(argv, io);
     }

@@ -18,7 +18,7 @@ export interface ExampleSet {
  */
 export async function loadExamples(
   ds: Dataset,
-  opts: { limit?: number; signal?: AbortSignal } = {},
+  opts: { limit?: number; signal?: AbortSignal; user?: string } = {},
 ): Promise<ExampleSet> {
   const limit = Math.min(opts.limit ?? ds.count, ds.count);
   const per = ds.exampleDims.reduce((a, b) => a * b, 1);
@@ -29,7 +29,10 @@ export async function loadExamples(
     for await (const b of ds.batches(Math.min(1024, limit))) {
       opts.signal?.throwIfAborted();
       if (!(b.x.data instanceof Float32Array))
-        throw new BadInputError(`${ds.description}: this method needs float32 inputs.`);
+        throw new BadInputError(
+          `${ds.description}: ${opts.user ?? 'this method'} holds its sets in memory as float32 and does not ` +
+            'take integer inputs (token ids) yet; use --method ssd, which streams any input type.',
+        );
       if (!b.labelled) throw new BadInputError(`${ds.description}: this method needs labels.`);
       const take = Math.min(b.y.length, limit - n);
       x.set(b.x.data.subarray(0, take * per), n * per);

@@ -99,7 +99,7 @@ export class RunContext {
     if (!set) {
       set = this.openSet(spec, what).then((ds) => {
         if (!ds.labelled) throw new BadInputError(`${spec}: the ${what} set has no labels; ${user} needs them.`);
-        return loadExamples(ds, { signal: this.signal });
+        return loadExamples(ds, { signal: this.signal, user });
       });
       this.loaded.set(spec, set);
     }

@@ -6,6 +6,7 @@ import { writeFileAtomic } from '../core/atomic.js';
 import { BadInputError } from '../core/errors.js';
 import { tensorToFloat32, type Model } from '../graph/ir.js';
 import type { Metrics } from '../eval/evaluate.js';
+import { normalisation, type CommonOptions } from '../context/index.js';
 import type { Acceptance } from './gates.js';
 import { version } from '../core/version.js';
 import { ortVersion, type Device } from '../runtime/session.js';
@@ -48,6 +49,8 @@ export interface UnlearningRecord {
     merkleRoot: string;
     hashing: string;
   };
+  /** The run's data and model settings, so that it can be run again as it was. */
+  settings?: RunSettings;
   method?: {
     name: string;
     hyperparameters: Record<string, number | string | boolean>;
@@ -72,6 +75,33 @@ export function recordHeader(device: Device | undefined): Pick<UnlearningRecord,
       onnxruntime: ortVersion(device),
       executionProvider: device ?? 'cpu',
     },
+  };
+}
+
+/** How the data was fed and which parameters were used: what besides the method a rerun needs. */
+export interface RunSettings {
+  /** Per-channel normalisation in force (given, or the model's scrub.mean/scrub.std), if any. */
+  mean?: number[];
+  std?: number[];
+  /** The --params pattern, when one chose the parameters. */
+  params?: string;
+  labels?: string;
+  onBadInput: 'stop' | 'skip';
+  device: string;
+  threads?: number;
+}
+
+/** The settings of a run with these options on `model` (normalisation as the data readers apply it). */
+export function runSettings(model: Model, o: CommonOptions): RunSettings {
+  const { mean, std } = normalisation(model, o.mean, o.std);
+  return {
+    mean,
+    std,
+    params: o.params,
+    labels: o.labels,
+    onBadInput: o.onBadInput ?? 'stop',
+    device: o.device ?? 'cpu',
+    threads: o.threads,
   };
 }
 

@@ -16,6 +16,7 @@ import {
   GUARANTEE,
   peakRss,
   recordHeader,
+  runSettings,
   tensorChanges,
   tensorHashes,
   type FileHash,
@@ -93,6 +94,7 @@ export async function judgeUnlearning(report: RecordSubject, o: RecordOptions): 
     },
     changes: tensorChanges(input, output, params),
     forgetSet: manifest.build(report.forget.name ?? report.forget.source),
+    settings: runSettings(input, o),
     method: report.method,
     metrics: {
       before,

@@ -1,6 +1,7 @@
 // Pieces ∇τ and finetune share: the batch order of the ∇τ reference, forward passes over sets in
 // memory, and a timing breakdown for the bench.
-import type { ExampleSet } from '../../context/index.js';
+import type { ExampleSet, RunContext } from '../../context/index.js';
+import { exampleDigest, hex } from '../../data/digest.js';
 import type { Rng } from '../../core/rng.js';
 import { crossEntropy } from '../../eval/metrics.js';
 import { topClasses } from '../../eval/predictions.js';
@@ -102,4 +103,35 @@ export async function timed<T>(
   } finally {
     if (timing) timing[key] += (performance.now() - t) / 1000;
   }
+}
+
+function digests(set: ExampleSet): Set<string> {
+  const per = set.x.length / Math.max(1, set.count);
+  const out = new Set<string>();
+  for (let i = 0; i < set.count; i++) out.add(hex(exampleDigest(set.x.subarray(i * per, (i + 1) * per), set.y[i])));
+  return out;
+}
+
+/** How many examples of `other` are also in `forget` (same input values and label). */
+export function countOverlap(forget: ExampleSet, val: ExampleSet): number {
+  const f = digests(forget);
+  let n = 0;
+  for (const d of digests(val)) if (f.has(d)) n++;
+  return n;
+}
+
+/** A note when the retain set holds examples of the forget set: descending on them keeps them learnt. */
+export function noteRetainOverlap(
+  ctx: RunContext,
+  forget: ExampleSet,
+  retain: ExampleSet,
+  spec: string,
+  method: string,
+): void {
+  const n = countOverlap(forget, retain);
+  if (n > 0)
+    ctx.note(
+      `${n} example(s) of --retain ${spec} are also in the forget set: ${method} descends on them, so they stay ` +
+        'learnt. Use the training data minus the forget set (e.g. TRAIN@~forget.json).',
+    );
 }

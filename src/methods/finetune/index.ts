@@ -10,7 +10,7 @@ import { gather, initialWeights, type RunContext } from '../../context/index.js'
 import { Rng } from '../../core/rng.js';
 import { AdamW } from '../common/adamw.js';
 import { GRADTAU_BATCH, gradTauSchedule, lrAt } from '../common/schedule.js';
-import { BatchDrawer, evaluateSet } from '../common/training.js';
+import { BatchDrawer, evaluateSet, noteRetainOverlap } from '../common/training.js';
 import { BEFORE_AFTER, COUNT, MODEL, NUMBER, object, PARAMETER_NAMES, SET, STRING } from '../common/report-schema.js';
 import type { MethodInputs, MethodRun, UnlearningMethod } from '../types.js';
 
@@ -60,7 +60,10 @@ async function runFinetune(ctx: RunContext, o: MethodInputs): Promise<MethodRun<
   const gm = await ctx.gradientModel('cross-entropy');
   const forget = await ctx.loadSet(o.forget, 'forget', 'finetune');
   const retain = await ctx.loadSet(o.retain, 'retain', 'finetune');
+  noteRetainOverlap(ctx, forget, retain, o.retain, 'finetune');
   const schedule = gradTauSchedule(forget.count, retain.count, GRADTAU_BATCH);
+  // retain batches are full: the schedule's batch, or the whole retain set where it is smaller
+  const batch = Math.min(schedule.batch, retain.count);
   const steps = schedule.epochs * schedule.forgetBatches;
   const w0 = initialWeights(ctx.model, gm);
   const before = { forget: await evaluateSet(gm, forget, w0), retain: await evaluateSet(gm, retain, w0) };
@@ -110,8 +113,8 @@ async function runFinetune(ctx: RunContext, o: MethodInputs): Promise<MethodRun<
       beta1: opt.beta1,
       beta2: opt.beta2,
       eps: opt.eps,
-      batch: schedule.batch,
-      retainPasses: (steps * Math.min(schedule.batch, retain.count)) / retain.count,
+      batch,
+      retainPasses: (steps * batch) / retain.count,
       seed: o.seed,
     },
     trace,
@@ -175,7 +178,7 @@ export const finetune: UnlearningMethod<FinetuneReport> = {
     const n = (v: number) => v.toLocaleString('en-US');
     const h = r.hyperparameters;
     return [
-      `finetune (${h.epochs} epochs, ${h.steps} steps of ${h.batch}, ${h.retainPasses.toFixed(2)} passes over the ` +
+      `finetune (${h.epochs} epoch${h.epochs === 1 ? '' : 's'}, ${h.steps} steps of ${h.batch}, ${h.retainPasses.toFixed(2)} passes over the ` +
         `retain set) on ${r.model.path}`,
       `  forget set       ${r.forget.source}: ${n(r.forget.count)} examples`,
       `  retain set       ${n(r.retain.count)} examples`,

@@ -3,9 +3,8 @@
 // record section and its summary.
 import type { ExampleSet, RunContext } from '../../context/index.js';
 import { BadInputError, DivergedError } from '../../core/errors.js';
-import { exampleDigest, hex } from '../../data/digest.js';
 import { initialWeights } from '../../context/index.js';
-import { evaluateSet } from '../common/training.js';
+import { countOverlap, evaluateSet, noteRetainOverlap } from '../common/training.js';
 import { BEFORE_AFTER, COUNT, MODEL, NUMBER, object, PARAMETER_NAMES, SET, STRING } from '../common/report-schema.js';
 import type { MethodInputs, MethodRun, UnlearningMethod } from '../types.js';
 import { runGradTauDefault } from './default.js';
@@ -75,6 +74,7 @@ async function runGradTauMethod(
       `${o.forget}: the forget set (${forget.count} examples) is larger than the retain set (${retain.count}); ` +
         "∇τ's schedule assumes forgetting a minority. Retrain from scratch instead.",
     );
+  noteRetainOverlap(ctx, forget, retain, o.retain, '∇τ');
   const overlap = countOverlap(forget, val);
   if (overlap > 0)
     ctx.note(
@@ -148,20 +148,6 @@ async function runGradTauMethod(
     seconds: 0,
   };
   return { weights: result.weights, finish: () => ({ ...report, seconds: (performance.now() - t0) / 1000 }) };
-}
-
-function digests(set: ExampleSet): Set<string> {
-  const per = set.x.length / Math.max(1, set.count);
-  const out = new Set<string>();
-  for (let i = 0; i < set.count; i++) out.add(hex(exampleDigest(set.x.subarray(i * per, (i + 1) * per), set.y[i])));
-  return out;
-}
-
-function countOverlap(forget: ExampleSet, val: ExampleSet): number {
-  const f = digests(forget);
-  let n = 0;
-  for (const d of digests(val)) if (f.has(d)) n++;
-  return n;
 }
 
 const GRADTAU_PROPERTIES: Record<string, unknown> = {
