@@ -178,7 +178,8 @@ export const finetune: UnlearningMethod<FinetuneReport> = {
     const n = (v: number) => v.toLocaleString('en-US');
     const h = r.hyperparameters;
     return [
-      `finetune (${h.epochs} epoch${h.epochs === 1 ? '' : 's'}, ${h.steps} steps of ${h.batch}, ${h.retainPasses.toFixed(2)} passes over the ` +
+      `finetune (${h.epochs} epoch${h.epochs === 1 ? '' : 's'}, ${h.steps} steps of ${h.batch}, ` +
+        `${h.retainPasses.toFixed(2)} passes over the ` +
         `retain set) on ${r.model.path}`,
       `  forget set       ${r.forget.source}: ${n(r.forget.count)} examples`,
       `  retain set       ${n(r.retain.count)} examples`,

@@ -1,7 +1,7 @@
 // ∇τ's row of the method table (Trippa et al. 2024): the sets and the checks (forget larger than
 // retain, val overlapping forget, divergence), the run on the context with either schedule, its
 // record section and its summary.
-import type { ExampleSet, RunContext } from '../../context/index.js';
+import type { RunContext } from '../../context/index.js';
 import { BadInputError, DivergedError } from '../../core/errors.js';
 import { initialWeights } from '../../context/index.js';
 import { countOverlap, evaluateSet, noteRetainOverlap } from '../common/training.js';
