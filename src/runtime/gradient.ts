@@ -225,10 +225,16 @@ export class GradientModel {
     const n = feeds[this.inputs[0].name].dims[0];
     const given: LossFeeds = lossFeeds instanceof BigInt64Array ? { labels: lossFeeds } : lossFeeds;
     const def = this.lossDefinition;
-    const keys = def.inputs.map((i) => i.key);
-    if (Object.keys(given).some((k) => !keys.includes(k)) || keys.some((k) => !(k in given))) {
+    let count = 0;
+    let unknown = false;
+    for (const k in given) {
+      count++;
+      if (!def.inputs.some((i) => i.key === k)) unknown = true;
+    }
+    if (unknown || count !== def.inputs.length) {
+      const keys = def.inputs.map((i) => i.key);
       const fits = lossesTaking(Object.keys(given)).map((f) => `'${f}'`);
-      const what = Object.keys(given).length ? `loss feeds [${Object.keys(given).join(', ')}]` : 'no loss feeds';
+      const what = count ? `loss feeds [${Object.keys(given).join(', ')}]` : 'no loss feeds';
       throw new BadInputError(
         `GradientModel.run with ${what} needs a model opened with loss ${fits.join(' or ') || 'taking them'}; ` +
           `this one computes '${this.loss}', which takes [${keys.join(', ')}].`,
@@ -238,14 +244,14 @@ export class GradientModel {
     def.check?.(given, n, this.classes, this.source);
     for (const i of def.inputs) {
       const data = given[i.key];
-      const dims = i.shape === 'batch' ? [n] : [n, this.classes];
+      const size = i.shape === 'batch' ? n : n * this.classes;
       const want = i.dtype === 'int64' ? BigInt64Array : Float32Array;
-      if (!(data instanceof want) || data.length !== dims.reduce((a, b) => a * b, 1))
+      if (!(data instanceof want) || data.length !== size)
         throw new BadInputError(
-          `loss ${def.name}: ${i.key} for a batch of ${n} must be ${i.dtype} [${dims.join(', ')}], ` +
-            `got ${data.constructor.name} of ${data.length}.`,
+          `loss ${def.name}: ${i.key} for a batch of ${n} must be ${i.dtype} ` +
+            `[${i.shape === 'batch' ? n : `${n}, ${this.classes}`}], got ${data.constructor.name} of ${data.length}.`,
         );
-      feeds[lossInputName(i.key)] = { data, dims };
+      feeds[lossInputName(i.key)] = { data, dims: i.shape === 'batch' ? [n] : [n, this.classes] };
     }
     return this.execute(feeds, weights);
   }
@@ -261,6 +267,10 @@ export class GradientModel {
 
   /** The model's inputs as feeds, each checked against its spec. */
   private modelFeeds(inputs: HostTensor | Feeds): Record<string, HostTensor> {
+    if (isTensor(inputs) && this.inputs.length === 1) {
+      checkInput(this.source, this.inputs[0], inputs);
+      return { [this.inputs[0].name]: inputs };
+    }
     const byName: Feeds = isTensor(inputs) ? { [this.inputs[0].name]: inputs } : inputs;
     const feeds: Record<string, HostTensor> = {};
     for (const spec of this.inputs) {
