@@ -164,5 +164,9 @@ export async function benchGradtau(root, report, models) {
     '* projected from one epoch. mia_loss: the mean over evaluation seeds 0–4 ' +
       '(one seed moves by ±0.03 on class0), as in the tests.',
   );
+  console.log(
+    "finetune: the baseline (descent on the retain set only, the reference schedule's steps), run through the " +
+      'method table: its load is inside its run, and it has no breakdown.',
+  );
   return out;
 }
