@@ -7,7 +7,153 @@ import type { Graph } from '../src/graph/ir.js';
 import { parseModel } from '../src/graph/load.js';
 import { probeShapes } from '../src/runtime/shapes.js';
 import { Session } from '../src/runtime/session.js';
-import { gradCheck, type OpCase } from './support/gradcheck.js';
+import { gradCheck, type Init, type OpCase } from './support/gradcheck.js';
+
+/**
+ * Pooling attributes (issue 15): ceil_mode with a partial last window, dilations, asymmetric pads,
+ * count_include_pad and auto_pad, each at the opsets whose rule forms differ: MaxPool's one-hot fold
+ * (overlapping windows below opset 16), MaxUnpool (disjoint windows) and ScatterElements (opset 16 on);
+ * AveragePool's divisor conventions of ONNX Runtime (MLAS below opset 19 without ceil_mode, clipped otherwise).
+ */
+function poolCases(): OpCase[] {
+  type Row = [string, Record<string, AttrInput>, number[], number[], Init?];
+  // SqueezeNet's size 54 without 'distinct''s large values (float32 central differences lose digits there):
+  // 0.1·((3·row + col) mod 9) differs across any 3x3 window, plus a random integer in [-3, 3].
+  const squeeze: Init = (i) => 0.1 * ((3 * Math.floor(i / 54) + i) % 9) + ((i * 2654435761) % 7) - 3;
+  const s2c = { kernel_shape: [3, 3], strides: [2, 2], ceil_mode: 1 };
+  const maxPool: Row[] = [
+    // SqueezeNet: 3x3 stride 2 ceil_mode over an even size; the last window holds two of its three rows/columns.
+    ['SqueezeNet-like 3x3 s2 ceil_mode', s2c, [2, 3, 14, 14], [10, 12, 17]],
+    ['SqueezeNet-size 54 ceil_mode', s2c, [1, 2, 54, 54], [10, 12, 17], squeeze],
+    ['ceil_mode disjoint partial', { kernel_shape: [2, 3], strides: [2, 3], ceil_mode: 1 }, [2, 2, 7, 8], [10, 12, 17]],
+    [
+      'ceil_mode asym pads',
+      { kernel_shape: [3, 2], strides: [2, 2], pads: [0, 1, 1, 0], ceil_mode: 1 },
+      [2, 2, 8, 7],
+      [11, 17],
+    ],
+    [
+      'dilations asym pads',
+      { kernel_shape: [3, 2], strides: [1, 2], dilations: [2, 3], pads: [2, 0, 1, 1] },
+      [2, 2, 7, 9],
+      [10, 12, 17],
+    ],
+    [
+      'dilations ceil_mode 1-D',
+      { kernel_shape: [3], strides: [2], dilations: [2], pads: [1, 0], ceil_mode: 1 },
+      [2, 3, 10],
+      [10, 17],
+    ],
+    [
+      'ceil_mode 3-D',
+      { kernel_shape: [3, 2, 2], strides: [2, 2, 1], pads: [1, 0, 0, 0, 1, 1], ceil_mode: 1 },
+      [2, 2, 6, 5, 4],
+      [11, 17],
+    ],
+    [
+      'SAME_UPPER dilations',
+      { kernel_shape: [2, 3], strides: [2, 3], dilations: [2, 2], auto_pad: 'SAME_UPPER' },
+      [2, 2, 8, 9],
+      [17],
+    ],
+    [
+      'SAME_LOWER dilations',
+      { kernel_shape: [3, 2], strides: [2, 1], dilations: [2, 2], auto_pad: 'SAME_LOWER' },
+      [2, 2, 8, 7],
+      [17],
+    ],
+    [
+      'SAME_LOWER ceil_mode',
+      { kernel_shape: [3, 3], strides: [2, 2], auto_pad: 'SAME_LOWER', ceil_mode: 1 },
+      [2, 2, 7, 8],
+      [10, 17],
+    ],
+    [
+      'VALID ceil_mode dilations',
+      { kernel_shape: [2, 3], strides: [2, 2], dilations: [2, 1], auto_pad: 'VALID', ceil_mode: 1 },
+      [2, 2, 8, 9],
+      [10, 12, 17],
+    ],
+    ['kernel wider than the input (empty Y)', { kernel_shape: [4, 2], strides: [1, 1] }, [2, 2, 3, 5], [10, 17]],
+  ];
+  const averagePool: Row[] = [
+    ['SqueezeNet-like 3x3 s2 ceil_mode', s2c, [2, 3, 14, 14], [10, 17, 19]],
+    ['ceil_mode include', { ...s2c, count_include_pad: 1 }, [2, 2, 10, 9], [10, 17, 19]],
+    [
+      'ceil_mode asym pads exclude',
+      { kernel_shape: [3, 2], strides: [2, 3], pads: [0, 1, 1, 0], ceil_mode: 1 },
+      [2, 2, 8, 9],
+      [11, 19],
+    ],
+    [
+      'ceil_mode asym pads include',
+      { kernel_shape: [3, 2], strides: [2, 3], pads: [0, 1, 1, 0], ceil_mode: 1, count_include_pad: 1 },
+      [2, 2, 8, 9],
+      [11, 19],
+    ],
+    [
+      'asym pads include no ceil_mode',
+      { kernel_shape: [3, 3], strides: [2, 2], pads: [0, 2, 1, 0], count_include_pad: 1 },
+      [2, 2, 8, 7],
+      [11, 19],
+    ],
+    [
+      'ceil_mode 1-D include',
+      { kernel_shape: [4], strides: [3], pads: [1, 2], ceil_mode: 1, count_include_pad: 1 },
+      [2, 3, 10],
+      [10, 19],
+    ],
+    [
+      'ceil_mode 3-D exclude',
+      { kernel_shape: [2, 3, 2], strides: [2, 2, 2], pads: [0, 1, 0, 1, 0, 1], ceil_mode: 1 },
+      [2, 2, 5, 6, 5],
+      [11, 19],
+    ],
+    [
+      'SAME_UPPER ceil_mode include',
+      { kernel_shape: [3, 2], strides: [2, 2], auto_pad: 'SAME_UPPER', ceil_mode: 1, count_include_pad: 1 },
+      [2, 2, 7, 7],
+      [10, 19],
+    ],
+    [
+      'SAME_LOWER ceil_mode exclude',
+      { kernel_shape: [3, 3], strides: [2, 1], auto_pad: 'SAME_LOWER', ceil_mode: 1 },
+      [2, 2, 8, 6],
+      [11, 19],
+    ],
+    [
+      'VALID ceil_mode include',
+      { kernel_shape: [3, 2], strides: [2, 3], auto_pad: 'VALID', ceil_mode: 1, count_include_pad: 1 },
+      [2, 2, 8, 8],
+      [10, 19],
+    ],
+    [
+      'dilations ceil_mode exclude',
+      { kernel_shape: [2, 2], strides: [2, 1], dilations: [2, 3], pads: [1, 0, 0, 1], ceil_mode: 1 },
+      [2, 2, 9, 8],
+      [19, 22],
+    ],
+    [
+      'kernel wider than the input (empty Y)',
+      { kernel_shape: [2, 4], strides: [1, 1], count_include_pad: 1 },
+      [2, 2, 5, 3],
+      [11, 19],
+    ],
+  ];
+  const expand = (op: string, rows: Row[]): OpCase[] =>
+    rows.flatMap(([name, attrs, shape, opsets, init]) =>
+      opsets.map((opset) => ({
+        name: `${op} ${name}, opset ${opset}`,
+        op,
+        opset,
+        attrs,
+        inputs: [
+          { shape, init: init ?? (op === 'MaxPool' ? ('distinct' as const) : undefined), dynamic: shape[0] > 1 },
+        ],
+      })),
+    );
+  return [...expand('MaxPool', maxPool), ...expand('AveragePool', averagePool)];
+}
 
 const cases: OpCase[] = [
   {
@@ -452,6 +598,7 @@ const cases: OpCase[] = [
     attrs: { kernel_shape: [3, 3], strides: [2, 1], pads: [1, 1, 1, 1], count_include_pad: 1 },
     inputs: [{ shape: [2, 2, 6, 5] }],
   },
+  ...poolCases(),
   { name: 'GlobalAveragePool', op: 'GlobalAveragePool', inputs: [{ shape: [2, 3, 4, 5], dynamic: true }] },
   { name: 'GlobalAveragePool 1-D', op: 'GlobalAveragePool', inputs: [{ shape: [2, 3, 7] }] },
   { name: 'GlobalAveragePool 3-D opset 8', op: 'GlobalAveragePool', opset: 8, inputs: [{ shape: [2, 3, 2, 3, 4] }] },
@@ -489,6 +636,47 @@ const rejected: (OpCase & { error: RegExp })[] = [
     attrs: { kernel_shape: [3], strides: [2], pads: [1, 2], ceil_mode: 1 },
     inputs: [{ shape: [1, 2, 3], init: 'distinct' }],
     error: /may disagree on the output size/,
+  },
+  {
+    name: 'MaxPool opset 10 2-D ceil_mode window past the input',
+    op: 'MaxPool',
+    opset: 10,
+    attrs: { kernel_shape: [1, 4], strides: [2, 3], ceil_mode: 1 },
+    inputs: [{ shape: [2, 2, 6, 5], init: 'distinct' }],
+    error: /may disagree on the output size/,
+  },
+  {
+    name: 'AveragePool opset 19 SAME_LOWER dilations (ONNX and ORT output sizes differ)',
+    op: 'AveragePool',
+    opset: 19,
+    attrs: { kernel_shape: [3], strides: [2], dilations: [2], auto_pad: 'SAME_LOWER', count_include_pad: 1 },
+    inputs: [{ shape: [1, 2, 7] }],
+    error: /may disagree on the output size/,
+  },
+  {
+    name: 'MaxPool opset 12 overlapping SAME_UPPER dilations (ONNX and ORT output sizes differ)',
+    op: 'MaxPool',
+    opset: 12,
+    attrs: { kernel_shape: [3, 2], strides: [2, 1], dilations: [2, 2], auto_pad: 'SAME_UPPER' },
+    inputs: [{ shape: [2, 2, 8, 7], init: 'distinct' }],
+    error: /may disagree on the output size/,
+  },
+  // A kernel smaller than the stride gives ORT a negative end pad: it crops taps of a dilated window.
+  {
+    name: 'AveragePool opset 19 SAME_UPPER dilated window past the cropped end',
+    op: 'AveragePool',
+    opset: 19,
+    attrs: { kernel_shape: [2], strides: [3], dilations: [2], auto_pad: 'SAME_UPPER', count_include_pad: 1 },
+    inputs: [{ shape: [1, 2, 3] }],
+    error: /auto_pad SAME_UPPER with dilations: a window runs past the input end that ONNX Runtime crops/,
+  },
+  {
+    name: 'AveragePool opset 19 SAME_UPPER dilated window past the cropped end, 2-D exclude',
+    op: 'AveragePool',
+    opset: 19,
+    attrs: { kernel_shape: [2, 2], strides: [3, 1], dilations: [2, 1], auto_pad: 'SAME_UPPER' },
+    inputs: [{ shape: [1, 2, 3, 4] }],
+    error: /auto_pad SAME_UPPER with dilations/,
   },
 ];
 
@@ -568,6 +756,98 @@ describe('MaxPool gradient with tied maxima', () => {
       expect(Array.from(out[dx].data as Float32Array)).toEqual(Array.from(expected));
     } finally {
       await session.release();
+    }
+  });
+});
+
+// Central differences lose digits at SqueezeNet's sizes (float32 sums of thousands of terms): here dX is
+// compared with J^T·dY, J read off ONNX Runtime's own forward on one-element bumps of X (a batch of them).
+// MaxPool's J entries are 0 or 1 (rounded); AveragePool's are 1/divisor, exact (it is linear).
+const jacobianCases: { name: string; op: string; opset: number; attrs: Record<string, AttrInput>; size: number }[] = [
+  ...[10, 12, 17].map((opset) => ({
+    name: `MaxPool SqueezeNet 3x3 s2 ceil_mode 54 → 27, opset ${opset}`,
+    op: 'MaxPool',
+    opset,
+    attrs: { kernel_shape: [3, 3], strides: [2, 2], ceil_mode: 1 },
+    size: 54,
+  })),
+  ...[10, 19].flatMap((opset) =>
+    [0, 1].map((include) => ({
+      name: `AveragePool 3x3 s2 ceil_mode pads 1 count_include_pad ${include} 21 → 11, opset ${opset}`,
+      op: 'AveragePool',
+      opset,
+      attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 0, 0, 1], ceil_mode: 1, count_include_pad: include },
+      size: 21,
+    })),
+  ),
+];
+
+describe('pooling gradients against the Jacobian of ONNX Runtime forward', () => {
+  it.each(jacobianCases)('$name', async ({ op, opset, attrs, size }) => {
+    const shape = [1, 1, size, size];
+    const m = size * size;
+    const b0 = new GraphBuilder(opset, 'case');
+    b0.emit(op, ['x'], attrs);
+    b0.nodes[0].outputs = ['y'];
+    const graph: Graph = {
+      name: 'jacobian',
+      nodes: b0.nodes,
+      inputs: [{ name: 'x', elemType: 1, shape: ['N', 1, size, size] }],
+      outputs: [{ name: 'y', elemType: 0, shape: null }],
+      initializers: new Map(),
+      valueInfo: new Map(),
+    };
+    const opsets = new Map([['', opset]]);
+    const model = parseModel(encodeModel({ opsetImports: opsets, graph }), 'jacobian.onnx');
+    const shapes = await probeShapes(model);
+    const b = new GraphBuilder(opset);
+    const dx = backward({
+      graph: model.graph,
+      opsets,
+      shapes,
+      registry: defaultRegistry(),
+      wrt: ['x'],
+      seeds: new Map([['y', 'dy']]),
+      b,
+    }).get('x')!;
+    const full: Graph = {
+      ...model.graph,
+      nodes: [...model.graph.nodes, ...b.nodes],
+      inputs: [...model.graph.inputs, { name: 'dy', elemType: 1, shape: shapes.get('y')!.dims }],
+      outputs: [{ name: dx, elemType: 0, shape: null }],
+      initializers: b.initializers,
+    };
+    const grad = await Session.create(encodeModel({ opsetImports: opsets, graph: full }), { threads: 1 });
+    const forward = await Session.create(model.bytes, { threads: 1 });
+    try {
+      // Distinct values 0.1 apart in every window (MaxPool's bump of 0.05 never changes a pick).
+      const x = Float32Array.from({ length: m }, (_, i) => 0.1 * ((3 * Math.floor(i / size) + i) % 9) + ((i * 5) % 7));
+      const y = (await forward.run({ x: { data: x, dims: shape } })).y;
+      const dy = Float32Array.from({ length: y.data.length }, (_, i) => Math.sin(1.7 * i) + 0.2);
+      const g = (await grad.run({ x: { data: x, dims: shape }, dy: { data: dy, dims: y.dims } }))[dx]
+        .data as Float32Array;
+      const h = op === 'MaxPool' ? 0.05 : 1;
+      const bumped = new Float32Array(m * m);
+      for (let i = 0; i < m; i++) {
+        if (op === 'MaxPool') bumped.set(x, i * m);
+        bumped[i * m + i] += h;
+      }
+      const yb = (await forward.run({ x: { data: bumped, dims: [m, 1, size, size] } })).y.data as Float32Array;
+      const n = y.data.length;
+      let [err, scale] = [0, 0];
+      for (let i = 0; i < m; i++) {
+        let ref = 0;
+        for (let o = 0; o < n; o++) {
+          const d = op === 'MaxPool' ? Math.round((yb[i * n + o] - (y.data as Float32Array)[o]) / h) : yb[i * n + o];
+          ref += d * dy[o];
+        }
+        err = Math.max(err, Math.abs(ref - g[i]));
+        scale = Math.max(scale, Math.abs(ref));
+      }
+      expect(err / scale).toBeLessThan(1e-5);
+    } finally {
+      await grad.release();
+      await forward.release();
     }
   });
 });

@@ -18,6 +18,7 @@ const base: CaseInput = { shape: [2, 3, 4], init: (i) => 1 + ((i * 7) % 24) / 24
 // Multiples of 0.1 offset by 0.05: at least 0.05 from any bound on the 0.1 grid.
 const grid = (i: number) => -1.15 + 0.1 * ((i * 7) % 24);
 const scalarConst = (v: number): CaseInput => ({ shape: [], values: [v], constant: true });
+const trainingMode = (v: 0 | 1): CaseInput => ({ shape: [], type: 'bool', values: [v], constant: true });
 const bool = (shape: number[], extra: Partial<CaseInput> = {}): CaseInput => {
   const n = shape.reduce((a, b) => a * b, 1);
   return { shape, type: 'bool', values: Array.from({ length: n }, (_, i) => ((i * 5) % 3 === 0 ? 1 : 0)), ...extra };
@@ -273,6 +274,32 @@ const cases: OpCase[] = [
     ],
   },
   { name: 'Dropout-13 no optional inputs', op: 'Dropout', opset: 13, inputs: [{ shape: [2, 3] }] },
+  {
+    name: 'Dropout-13 ratio 0 in training mode (identity, as torchvision Swin exports it)',
+    op: 'Dropout',
+    opset: 13,
+    outputs: 2,
+    inputs: [{ shape: [2, 3, 4], dynamic: true }, scalarConst(0), trainingMode(1)],
+  },
+  {
+    name: 'Dropout-12 ratio 0, training_mode computed at run time (identity)',
+    op: 'Dropout',
+    opset: 12,
+    inputs: [{ shape: [2, 3] }, scalarConst(0), { shape: [], type: 'bool', values: [1] }],
+  },
+  {
+    name: 'Dropout-13 training_mode false, default ratio',
+    op: 'Dropout',
+    opset: 13,
+    inputs: [{ shape: [2, 3] }, null, trainingMode(0)],
+  },
+  {
+    name: 'Dropout-10 ratio 0 attribute',
+    op: 'Dropout',
+    opset: 10,
+    attrs: { ratio: float(0) },
+    inputs: [{ shape: [2, 3] }],
+  },
 
   {
     name: 'Cast-6 float to float (opset 9)',
@@ -336,15 +363,26 @@ describe('elementwise gradient rules', () => {
     expectClose(await gradCheck(c), c.tol);
   });
 
-  it('Dropout with training_mode true is refused', async () => {
-    const c: OpCase = {
-      name: 'Dropout training',
-      op: 'Dropout',
-      opset: 13,
-      inputs: [{ shape: [2, 3] }, scalarConst(0.3), { shape: [], type: 'bool', values: [1], constant: true }],
-    };
-    await expect(gradCheck(c)).rejects.toThrow(/inference graph/);
-  });
+  it.each([
+    ['ratio 0.3', [{ shape: [2, 3] }, scalarConst(0.3), trainingMode(1)], /ratio 0\.3 with training_mode true/],
+    ['the default ratio', [{ shape: [2, 3] }, null, trainingMode(1)], /ratio 0\.5 with training_mode true/],
+    [
+      'training_mode computed at run time',
+      [{ shape: [2, 3] }, scalarConst(0.1), { shape: [], type: 'bool', values: [1] }],
+      /training_mode is computed at run time/,
+    ],
+  ] as [string, (CaseInput | null)[], RegExp][])(
+    'Dropout-13 in training mode with %s is refused',
+    async (_, inputs, why) => {
+      const c: OpCase = { name: 'Dropout training', op: 'Dropout', opset: 13, inputs };
+      const refusal = gradCheck(c);
+      await expect(refusal).rejects.toThrow(why);
+      await expect(refusal).rejects.toThrow(/^\S+: gradient of Dropout node \S+: /);
+      await expect(refusal).rejects.toThrow(
+        /the model is random in training mode; export it in eval mode \(model\.eval\(\)\)$/,
+      );
+    },
+  );
 
   it('Cast to or from a non-float type has no gradient', () => {
     for (const rule of [cast6, cast13]) {

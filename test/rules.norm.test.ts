@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { batchNormalization14, batchNormalization15 } from '../src/autodiff/rules/batch-normalization.js';
-import type { GradContext } from '../src/autodiff/registry.js';
+import { isTrainingBatchNorm, trainingBatchNormNote } from '../src/autodiff/rules/batch-normalization.js';
 import { gradCheck, type CaseInput, type OpCase } from './support/gradcheck.js';
 
 const axesIn = (values: number[], constant = true): CaseInput => ({
@@ -156,6 +155,63 @@ const cases: OpCase[] = [
       statConst(3),
       statConst(3, true),
     ],
+  },
+
+  // BatchNormalization, training form: normalised with the batch's statistics (more than one output before 14,
+  // training_mode = 1 from 14); the running/saved statistics outputs are present but carry no gradient.
+  {
+    name: 'BatchNorm-9 training form 2-D, all 5 outputs',
+    op: 'BatchNormalization',
+    opset: 9,
+    unseeded: 4,
+    inputs: [{ shape: [6, 3] }, { shape: [3] }, { shape: [3] }, stat(3), stat(3, true)],
+  },
+  {
+    name: 'BatchNorm-9 training form 4-D (spatial), momentum, epsilon',
+    op: 'BatchNormalization',
+    opset: 9,
+    unseeded: 4,
+    attrs: { epsilon: 1e-3, momentum: 0.8 },
+    inputs: [{ shape: [2, 3, 4, 5] }, { shape: [3] }, { shape: [3] }, stat(3), stat(3, true)],
+  },
+  {
+    name: 'BatchNorm-13 training form 4-D, dynamic batch, constant statistics',
+    op: 'BatchNormalization',
+    opset: 13,
+    unseeded: 4,
+    inputs: [{ shape: [3, 2, 3, 3], dynamic: true }, { shape: [2] }, { shape: [2] }, statConst(2), statConst(2, true)],
+  },
+  {
+    name: 'BatchNorm-14 training_mode 1 4-D, running statistics outputs',
+    op: 'BatchNormalization',
+    opset: 14,
+    unseeded: 2,
+    attrs: { training_mode: 1 },
+    inputs: [{ shape: [2, 3, 4, 4] }, { shape: [3] }, { shape: [3] }, stat(3), stat(3, true)],
+  },
+  {
+    name: 'BatchNorm-14 training_mode 1 2-D, dynamic batch',
+    op: 'BatchNormalization',
+    opset: 14,
+    unseeded: 2,
+    attrs: { training_mode: 1 },
+    inputs: [{ shape: [5, 4], dynamic: true }, { shape: [4] }, { shape: [4] }, stat(4), stat(4, true)],
+  },
+  {
+    name: 'BatchNorm-15 training_mode 1 3-D, dynamic batch, running statistics outputs',
+    op: 'BatchNormalization',
+    opset: 15,
+    unseeded: 2,
+    attrs: { training_mode: 1, epsilon: 1e-2 },
+    inputs: [{ shape: [3, 3, 5], dynamic: true }, { shape: [3] }, { shape: [3] }, stat(3), stat(3, true)],
+  },
+  {
+    name: 'BatchNorm-15 training_mode 1 4-D, constant scale',
+    op: 'BatchNormalization',
+    opset: 15,
+    unseeded: 2,
+    attrs: { training_mode: 1 },
+    inputs: [{ shape: [2, 3, 3, 4] }, { shape: [3], constant: true }, { shape: [3] }, stat(3), stat(3, true)],
   },
 
   // ReduceSum-1..12: axes attribute
@@ -343,16 +399,36 @@ describe('normalisation, reduction and softmax gradient rules', () => {
     await expect(gradCheck(c)).rejects.toThrow(/Mean\/InvStdDev/);
   });
 
-  it.each([batchNormalization14, batchNormalization15])('BatchNorm-$since rejects training_mode=1', (rule) => {
-    const node = {
-      name: 'bn',
-      opType: 'BatchNormalization',
-      domain: '',
-      inputs: ['x', 's', 'b', 'm', 'v'],
-      outputs: ['y'],
-      attrs: { training_mode: { type: 'int' as const, i: 1 } },
+  it('BatchNorm training form rejects gradients flowing into the running statistics', async () => {
+    const c: OpCase = {
+      name: 'BatchNorm training, running mean seeded',
+      op: 'BatchNormalization',
+      opset: 15,
+      outputs: 2,
+      unseeded: 1,
+      attrs: { training_mode: 1 },
+      inputs: [{ shape: [4, 3] }, { shape: [3] }, { shape: [3] }, stat(3), stat(3, true)],
     };
-    const ctx = { node } as unknown as GradContext;
-    expect(() => rule.grad(ctx)).toThrow(/training_mode/);
+    await expect(gradCheck(c)).rejects.toThrow(/BatchNormalization node .*running\/saved statistics/);
+  });
+
+  it.each([
+    [9, 1, {}, false],
+    [9, 3, {}, true],
+    [13, 5, {}, true],
+    [14, 3, {}, false],
+    [14, 1, { training_mode: { type: 'int' as const, i: 1 } }, true],
+    [15, 3, { training_mode: { type: 'int' as const, i: 1 } }, true],
+    [15, 3, { training_mode: { type: 'int' as const, i: 0 } }, false],
+  ])('BatchNorm-%i with %i outputs, %o: training form %s', (opset, n, attrs, training) => {
+    const outputs = Array.from({ length: n }, (_, k) => `y${k}`);
+    const node = { name: 'bn', opType: 'BatchNormalization', domain: '', inputs: [], outputs, attrs };
+    expect(isTrainingBatchNorm(node, opset)).toBe(training);
+  });
+
+  it('notes training-form BatchNormalization nodes once, by name', () => {
+    expect(trainingBatchNormNote([])).toBeUndefined();
+    expect(trainingBatchNormNote(['bn1'])).toMatch(/^BatchNormalization bn1 is in training form: .*batch/);
+    expect(trainingBatchNormNote(['a', 'b', 'c', 'd', 'e'])).toMatch(/a, b, c and 2 more are in training form/);
   });
 });

@@ -1,3 +1,5 @@
+import { dirname } from 'node:path';
+import { prepareOutputFolder } from '../context/run-context.js';
 import { evaluate as evaluateModel, type EvalOptions } from '../eval/run.js';
 import { availableMetrics, checkGateMetrics, judge, parseGate } from '../record/gates.js';
 import { ManifestBuilder } from '../record/manifest.js';
@@ -19,25 +21,31 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateReport> {
     availableMetrics({ retain: !!o.retain, test: !!o.test, retrain: !!o.retrain }),
     'add --retain/--test/--retrain for more',
   );
-  const t0 = performance.now();
-  const manifest = new ManifestBuilder();
-  const report = await evaluateModel({ ...o, onForgetBatch: (b) => manifest.add(b) });
-  o.signal?.throwIfAborted();
-  const acceptance = judge(gates, report.metrics);
   const recordPath = o.out ?? o.model.replace(/(\.onnx)?$/, '.eval.record.json');
-  const record: UnlearningRecord = {
-    ...recordHeader(o.device),
-    input: { model: fileHash(o.model), dataFiles: [] },
-    changes: [],
-    forgetSet: manifest.build(o.forget),
-    metrics: {
-      after: report.metrics,
-      ...(report.retrain ? { retrain: { ...report.retrain.metrics, model: fileHash(report.retrain.model) } } : {}),
-    },
-    resources: { wallSeconds: (performance.now() - t0) / 1000, peakRssBytes: peakRss() },
-    acceptance,
-    guarantee: GUARANTEE,
-  };
-  writeRecord(recordPath, record);
-  return { schema: REPORT_SCHEMA, kind: 'eval', ...report, record: recordPath, acceptance };
+  // before any pass: the record's folder is created (or refused) now; a failed run leaves no empty folder of ours
+  const folder = prepareOutputFolder(dirname(recordPath), '-o');
+  try {
+    const t0 = performance.now();
+    const manifest = new ManifestBuilder();
+    const report = await evaluateModel({ ...o, onForgetBatch: (b) => manifest.add(b) });
+    o.signal?.throwIfAborted();
+    const acceptance = judge(gates, report.metrics);
+    const record: UnlearningRecord = {
+      ...recordHeader(o.device),
+      input: { model: fileHash(o.model), dataFiles: [] },
+      changes: [],
+      forgetSet: manifest.build(o.forget),
+      metrics: {
+        after: report.metrics,
+        ...(report.retrain ? { retrain: { ...report.retrain.metrics, model: fileHash(report.retrain.model) } } : {}),
+      },
+      resources: { wallSeconds: (performance.now() - t0) / 1000, peakRssBytes: peakRss() },
+      acceptance,
+      guarantee: GUARANTEE,
+    };
+    writeRecord(recordPath, record);
+    return { schema: REPORT_SCHEMA, kind: 'eval', ...report, record: recordPath, acceptance };
+  } finally {
+    folder.removeIfEmpty();
+  }
 }

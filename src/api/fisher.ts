@@ -1,5 +1,7 @@
 import { BadInputError } from '../core/errors.js';
 import type { CommonOptions } from '../context/index.js';
+import { prepareOutputFolder } from '../context/run-context.js';
+import { dirname } from 'node:path';
 import {
   computeFisher,
   computeFisherPart,
@@ -48,16 +50,22 @@ export async function fisher(o: FisherOptions): Promise<FisherReport> {
       `method ${o.method}: expected ssd (squared gradients of the cross-entropy) or ` +
         'lf-ssd (|gradients| of the logit norm, no labels needed).',
     );
-  if (o.shard !== undefined) {
-    const part = await computeFisherPart({ ...o, method: method.name, shard: parseShard(o.shard) });
+  // before the pass: -o's folder is created (or refused) now; a failed pass leaves no empty folder of ours
+  const folder = prepareOutputFolder(dirname(o.out), '-o');
+  try {
+    if (o.shard !== undefined) {
+      const part = await computeFisherPart({ ...o, method: method.name, shard: parseShard(o.shard) });
+      o.signal?.throwIfAborted();
+      writeFisherPart(o.out, part);
+      return report(o.out, part.header);
+    }
+    const f = await computeFisher({ ...o, method: method.name });
     o.signal?.throwIfAborted();
-    writeFisherPart(o.out, part);
-    return report(o.out, part.header);
+    writeFisher(o.out, f);
+    return report(o.out, f.header);
+  } finally {
+    folder.removeIfEmpty();
   }
-  const f = await computeFisher({ ...o, method: method.name });
-  o.signal?.throwIfAborted();
-  writeFisher(o.out, f);
-  return report(o.out, f.header);
 }
 
 /**
@@ -66,6 +74,7 @@ export async function fisher(o: FisherOptions): Promise<FisherReport> {
  */
 export async function mergeFisher(o: MergeFisherOptions): Promise<FisherReport> {
   const f = mergeFisherParts(o.parts);
+  prepareOutputFolder(dirname(o.out), '-o');
   writeFisher(o.out, f);
   return report(o.out, f.header, { parts: [...o.parts] });
 }

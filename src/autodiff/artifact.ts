@@ -7,7 +7,7 @@ import { DataType, inlineInitializers, type Graph, type Model, type Tensor, type
 import type { Parameter } from '../graph/params.js';
 import type { ShapeMap } from '../core/tensor.js';
 import { UnsupportedModelError } from '../core/errors.js';
-import { classifierClasses } from '../graph/head.js';
+import { findHead, type Head } from '../graph/head.js';
 import { GraphBuilder } from './builder.js';
 import { backward } from './engine.js';
 import { crossEntropy, lossDefinition, lossInputName, type LossDefinition } from './losses/index.js';
@@ -27,6 +27,8 @@ export interface ArtifactOptions {
   squared?: boolean;
   /** Parameters as required inputs, fed at every run (default true); false bakes the current values in. */
   paramsAsInputs?: boolean;
+  /** The model output holding the class scores (graph/head.ts findHead; default: found from the model). */
+  output?: string;
 }
 
 export interface Artifact {
@@ -35,6 +37,7 @@ export interface Artifact {
   logits: string;
   classes: number;
   params: Parameter[];
+  head: Head;
 }
 
 export function buildArtifact(
@@ -46,9 +49,9 @@ export function buildArtifact(
 ): Artifact {
   const g = model.graph;
   const source = model.path;
-  const logits = g.outputs[0].name;
+  const head = findHead(model, (name) => shapes.get(name), opts.output);
+  const { logits, classes } = head;
   const ls = shapes.get(logits)!.dims;
-  const classes = classifierClasses(source, logits, shapes.get(logits));
   const opset = model.opsetImports.get('') ?? 1;
   if (opset < 11)
     throw new UnsupportedModelError(
@@ -125,21 +128,21 @@ export function buildArtifact(
     initializers: new Map([...fed.initializers, ...b.initializers]),
     valueInfo: new Map(),
   });
-  return { bytes, inputs: fed.dataInputs.map((i) => i.name), logits, classes, params };
+  return { bytes, inputs: fed.dataInputs.map((i) => i.name), logits, classes, params, head };
 }
 
 /**
  * The model's forward pass alone with the parameters as required inputs (no initializers for
  * them): the logits of new weights, fed at every run, without computing a backward pass.
  */
-export function buildForwardArtifact(model: Model, params: readonly Parameter[]): Uint8Array {
+export function buildForwardArtifact(model: Model, params: readonly Parameter[], head: Head): Uint8Array {
   const fed = feedParameters(model.graph, params);
   const inputs = [...fed.dataInputs, ...fed.paramInputs];
   return encodeLike(model, {
     name: 'scrub_forward',
     nodes: model.graph.nodes,
     inputs,
-    outputs: [model.graph.outputs[0]],
+    outputs: [logitsOutput(head)],
     initializers: fed.initializers,
     valueInfo: new Map(),
   });
@@ -161,6 +164,21 @@ function feedParameters(
     paramInputs: params.map((p) => ({ name: p.name, elemType: DataType.FLOAT, shape: p.shape })),
     initializers,
   };
+}
+
+/** The head's logits as a graph output: float32 [batch, classes]. */
+export function logitsOutput(head: Pick<Head, 'logits' | 'classes'>): ValueInfo {
+  return { name: head.logits, elemType: DataType.FLOAT, shape: ['batch', head.classes] };
+}
+
+/**
+ * The model with the head's logits as its only output, or undefined where they already are its first
+ * output (then the file itself serves): what evaluation's forward passes run, whatever the head is.
+ */
+export function exposeLogits(model: Model, head: Pick<Head, 'logits' | 'classes'>): Uint8Array | undefined {
+  if (model.graph.outputs[0].name === head.logits) return undefined;
+  const initializers = inlineInitializers(model.graph);
+  return encodeLike(model, { ...model.graph, outputs: [logitsOutput(head)], initializers });
 }
 
 function encodeLike(model: Model, graph: Graph): Uint8Array {

@@ -3,12 +3,14 @@ import { loadInputs, loadLabels } from '../data/arrays.js';
 import { encodeNpy } from '../data/npy.js';
 import { BadInputError } from '../core/errors.js';
 import { loadModel } from '../graph/load.js';
+import { prepareOutputFolder } from '../context/run-context.js';
+import { trainingBatchNormNote, trainingBatchNorms } from '../autodiff/rules/batch-normalization.js';
 import { GradientModel, meanGradient } from '../runtime/gradient.js';
 import { deviceOption, intOption, requireOne, type Io } from './io.js';
 import { writeFilesAtomically } from './output.js';
 
 const USAGE =
-  'scrub grad MODEL --x X.npy --y Y.npy --out DIR [--params REGEX] [--batch-size N] [--threads N] ' +
+  'scrub grad MODEL --x X.npy --y Y.npy --out DIR [--params REGEX] [--output NAME] [--batch-size N] [--threads N] ' +
   '[--device cpu|cuda|wasm] [--json]';
 
 export interface GradSummary {
@@ -40,6 +42,7 @@ export async function gradCommand(argv: string[], io: Io): Promise<number> {
       y: { type: 'string' },
       out: { type: 'string', short: 'o' },
       params: { type: 'string' },
+      output: { type: 'string' },
       'batch-size': { type: 'string' },
       threads: { type: 'string' },
       device: { type: 'string' },
@@ -52,12 +55,23 @@ export async function gradCommand(argv: string[], io: Io): Promise<number> {
     throw new BadInputError(`--x, --y and --out are required; usage: ${USAGE}`);
   const batch = intOption(values['batch-size'], 'batch-size', 256);
   const model = loadModel(modelPath);
-  const gm = await GradientModel.open(model, {
-    params: values.params,
-    device: deviceOption(values.device),
-    threads: intOption(values.threads, 'threads', 0) || undefined,
-  });
+  // before any pass: --out is created (or refused) now; a failed run leaves no empty folder of ours
+  const folder = prepareOutputFolder(values.out, '--out');
+  let gm: GradientModel;
   try {
+    gm = await GradientModel.open(model, {
+      params: values.params,
+      output: values.output,
+      device: deviceOption(values.device),
+      threads: intOption(values.threads, 'threads', 0) || undefined,
+    });
+  } catch (e) {
+    folder.removeIfEmpty();
+    throw e;
+  }
+  try {
+    const bnNote = trainingBatchNormNote(trainingBatchNorms(model.graph, model.opsetImports));
+    if (bnNote) io.err(`note: ${bnNote}`);
     const x = loadInputs(values.x, gm.inputs[0].dtype);
     if (x.note) io.err(`note: ${x.note}`);
     const y = loadLabels(values.y);
@@ -93,5 +107,6 @@ export async function gradCommand(argv: string[], io: Io): Promise<number> {
     return 0;
   } finally {
     await gm.release();
+    folder.removeIfEmpty();
   }
 }

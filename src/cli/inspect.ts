@@ -39,6 +39,16 @@ export async function inspectCommand(argv: string[], io: Io): Promise<number> {
           : '';
     io.out(`  ${p.name.padEnd(width)}  ${dims(p.shape)}${torch}`);
   }
+  const apart = [
+    ['preprocessing constants', 'only shift or scale the input; not parameters', report.preprocessingConstants],
+    ['quantization parameters', 'scales of quantized tensors; never parameters', report.quantizationParameters],
+  ] as const;
+  for (const [what, why, list] of apart) {
+    if (!list?.length) continue;
+    io.out(`${what}  ${list.length} tensors (${why}; --params can name them)`);
+    const w = Math.max(...list.map((c) => c.name.length));
+    for (const c of list) io.out(`  ${c.name.padEnd(w)}  ${dims(c.shape)}`);
+  }
   if (report.differentiable) io.out('gradients   every op on the loss→parameter path has a rule');
   else
     for (const m of report.missingRules)

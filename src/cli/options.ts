@@ -6,6 +6,7 @@ import { progressReporter } from './progress.js';
 
 export const DATA_OPTIONS = {
   params: { type: 'string' },
+  output: { type: 'string' },
   'batch-size': { type: 'string' },
   threads: { type: 'string' },
   device: { type: 'string' },
@@ -42,6 +43,7 @@ export function commonOptions(v: DataValues, io: Io): CommonOptions {
     throw new BadInputError(`--on-bad-input ${bad}: expected stop or skip.`);
   return {
     params: v.params,
+    output: v.output,
     device: deviceOption(v.device),
     threads: intOption(v.threads, 'threads', 0) || undefined,
     batchSize: v['batch-size'] === undefined ? undefined : intOption(v['batch-size'], 'batch-size', 64),

@@ -3,7 +3,7 @@ import { differentiablePath, missingRules, type MissingRule } from '../autodiff/
 import { defaultRegistry } from '../autodiff/rules/index.js';
 import { DTYPE_NAMES, numElements, type Dim } from '../graph/ir.js';
 import { loadModel } from '../graph/load.js';
-import type { Parameter } from '../graph/params.js';
+import type { Constant, Parameter, ParameterList } from '../graph/params.js';
 import { findParameters } from '../runtime/gradient.js';
 import { probeShapes } from '../runtime/shapes.js';
 
@@ -17,6 +17,10 @@ export interface InspectReport {
   ops: Record<string, number>;
   parameters: Parameter[];
   parameterCount: number;
+  /** Float initializers that only shift or scale the input before any weighted op: not parameters. */
+  preprocessingConstants: Constant[];
+  /** Quantization scales (and float zero points): never parameters. */
+  quantizationParameters: Constant[];
   differentiable: boolean;
   missingRules: MissingRule[];
 }
@@ -25,7 +29,8 @@ export async function inspectModel(path: string): Promise<InspectReport> {
   const model = loadModel(path);
   const g = model.graph;
   const shapes = await probeShapes(model);
-  const params = findParameters(model, shapes);
+  const params: ParameterList = findParameters(model, shapes);
+  const constants = params.constants ?? [];
   const seeds = g.outputs.map((o) => o.name);
   const missing = missingRules(
     g,
@@ -55,8 +60,10 @@ export async function inspectModel(path: string): Promise<InspectReport> {
     inputs: g.inputs.filter((i) => !inits.has(i.name)).map(describe),
     outputs: g.outputs.map(describe),
     ops,
-    parameters: params,
+    parameters: [...params],
     parameterCount: params.reduce((a, p) => a + numElements(p.shape), 0),
+    preprocessingConstants: constants.filter((c) => c.kind === 'preprocessing'),
+    quantizationParameters: constants.filter((c) => c.kind === 'quantization'),
     differentiable: missing.length === 0,
     missingRules: missing,
   };

@@ -29,6 +29,8 @@ export interface CommonOptions {
   onProgress?: (stage: Stage, done: number, total: number) => void;
   /** Aborting rejects the run with the signal's reason and leaves nothing behind. */
   signal?: AbortSignal;
+  /** The model output holding the class scores (--output; default: found from the model, graph/head.ts). */
+  output?: string;
 }
 
 /** Per-channel normalisation: explicit options, else the model's metadata (scrub.mean/scrub.std). */

@@ -3,7 +3,10 @@
 // reports progress and notes, carries cancellation, and owns staging and commit of the edited
 // model: a method returns new weights; the context stages them beside the output, and only the
 // caller (after the gates) commits. Whatever is still staged when the context is released is removed.
+import { existsSync, mkdirSync, rmdirSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { LossDefinition } from '../autodiff/losses/index.js';
+import { trainingBatchNormNote, trainingBatchNorms } from '../autodiff/rules/batch-normalization.js';
 import { BadInputError } from '../core/errors.js';
 import type { Dataset, DatasetOptions } from '../data/dataset.js';
 import type { Model } from '../graph/ir.js';
@@ -20,6 +23,56 @@ export interface RunContextOptions extends CommonOptions {
   out?: string;
 }
 
+/** An output folder made ready before any pass: created when missing, removed again if a failed run leaves it empty. */
+export interface OutputFolder {
+  readonly path: string;
+  /** The topmost folder this run created (undefined: it existed). */
+  readonly created?: string;
+  /** Removes the folders this run created, deepest first, as long as they are empty. */
+  removeIfEmpty(): void;
+}
+
+/**
+ * Creates folder `dir` (mkdir -p) before any pass, or refuses at once with a BadInputError when it cannot be
+ * created (a path component is a file, no permission). `what` names the option, for the message.
+ */
+export function prepareOutputFolder(dir: string, what: string): OutputFolder {
+  const path = resolve(dir || '.');
+  if (existsSync(path)) {
+    if (!statSync(path).isDirectory())
+      throw new BadInputError(`${what} ${dir}: not a folder (a file is in the way); choose another path.`);
+    return { path, removeIfEmpty: () => {} };
+  }
+  let created: string | undefined;
+  try {
+    created = mkdirSync(path, { recursive: true });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why =
+      err.code === 'ENOTDIR' || err.code === 'EEXIST'
+        ? 'a component of the path is a file'
+        : err.code === 'EACCES' || err.code === 'EPERM' || err.code === 'EROFS'
+          ? 'permission denied'
+          : err.message;
+    throw new BadInputError(`${what} ${dir}: cannot create the folder (${why}); choose another path.`);
+  }
+  return {
+    path,
+    created,
+    removeIfEmpty() {
+      if (!created) return;
+      for (let d = path; ; d = dirname(d)) {
+        try {
+          rmdirSync(d); // only an empty folder
+        } catch {
+          return;
+        }
+        if (d === created) return;
+      }
+    },
+  };
+}
+
 export class RunContext {
   /** The input model, loaded once. */
   readonly model: Model;
@@ -32,12 +85,15 @@ export class RunContext {
   private readonly sets = new Map<string, Promise<Dataset>>();
   private readonly loaded = new Map<string, Promise<ExampleSet>>();
   private staged?: StagedModel;
+  private readonly outFolder: OutputFolder;
 
   private constructor(readonly options: RunContextOptions) {
     this.model = loadModel(options.model);
     this.sha256 = modelHash(this.model);
     this.out = options.out ?? defaultOutputPath(options.model);
     this.dataOptions = datasetOptions({ inputs: modelInputs(this.model) }, this.model, options);
+    // before any pass: the output's folder is created (or refused) now, not when the model is staged
+    this.outFolder = prepareOutputFolder(dirname(this.out), 'output');
   }
 
   /** Loads the model (BadInputError for a file that is not a readable ONNX model). */
@@ -76,8 +132,13 @@ export class RunContext {
     const name = typeof loss === 'string' ? loss : loss.name;
     let gm = this.gradients.get(name);
     if (!gm) {
-      const { params, device, threads } = this.options;
-      gm = GradientModel.open(this.model, { loss, params, device, threads });
+      // told once per run: a training-form BatchNormalization is differentiated with batch statistics
+      const bnNote =
+        this.gradients.size === 0 &&
+        trainingBatchNormNote(trainingBatchNorms(this.model.graph, this.model.opsetImports));
+      if (bnNote) this.note(bnNote);
+      const { params, device, threads, output } = this.options;
+      gm = GradientModel.open(this.model, { loss, params, device, threads, output });
       this.gradients.set(name, gm);
     }
     return gm;
@@ -130,11 +191,15 @@ export class RunContext {
     this.staged = undefined;
   }
 
-  /** Releases the gradient models and removes anything still staged. */
+  /**
+   * Releases the gradient models and removes anything still staged, and the output folder this context created
+   * when nothing was written into it.
+   */
   async release(): Promise<void> {
     this.abort();
     const opened = await Promise.allSettled(this.gradients.values());
     for (const r of opened) if (r.status === 'fulfilled') await r.value.release();
     this.gradients.clear();
+    this.outFolder.removeIfEmpty();
   }
 }

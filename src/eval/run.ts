@@ -1,6 +1,6 @@
 // scrub eval: forward passes over forget, retain and test for a model (and a retrained one).
 import { BadInputError, UnsupportedModelError } from '../core/errors.js';
-import { classifierClasses } from '../graph/head.js';
+import { findHead, type Head } from '../graph/head.js';
 import { loadModel } from '../graph/load.js';
 import { ForwardModel } from '../runtime/forward.js';
 import { modelInputs } from '../runtime/gradient.js';
@@ -32,10 +32,14 @@ export interface EvalReport {
   seconds: number;
 }
 
-/** A model's input spec and class count (from its logits' shape). */
+/**
+ * A model's input spec, its head (graph/head.ts: which output holds the class scores, and the logits
+ * the metrics are computed from) and class count. `output` chooses the head's output (--output).
+ */
 export async function describeModel(
   path: string,
-): Promise<{ model: Model; input: ReturnType<typeof modelInputs>[0]; classes: number }> {
+  output?: string,
+): Promise<{ model: Model; input: ReturnType<typeof modelInputs>[0]; classes: number; head: Head }> {
   const model = loadModel(path);
   const inputs = modelInputs(model);
   if (inputs.length !== 1)
@@ -43,12 +47,21 @@ export async function describeModel(
       `${path}: scrub handles models with one input; this one has ${inputs.length}. ` +
         'Export a model that takes one tensor.',
     );
-  const out = model.graph.outputs[0];
-  // the declared shape when it says [batch, C], else the probed one
-  const declared = out.shape?.length === 2 && typeof out.shape[1] === 'number';
-  const shape = declared ? { dtype: out.elemType, dims: out.shape! } : (await probeShapes(model)).get(out.name);
-  const classes = classifierClasses(path, out.name, shape);
-  return { model, input: inputs[0], classes };
+  // the declared output shapes where they say enough, else the probed ones (a Softmax's input, …)
+  const declared = new Map(
+    model.graph.outputs
+      .filter((o) => o.shape?.length === 2 && typeof o.shape[1] === 'number')
+      .map((o) => [o.name, { dtype: o.elemType, dims: o.shape! }]),
+  );
+  let head: Head;
+  try {
+    head = findHead(model, (name) => declared.get(name), output);
+  } catch (e) {
+    if (e instanceof BadInputError) throw e;
+    const probed = await probeShapes(model);
+    head = findHead(model, (name) => probed.get(name), output);
+  }
+  return { model, input: inputs[0], classes: head.classes, head };
 }
 
 export interface ModelsEvaluation {
@@ -65,9 +78,11 @@ export async function evaluateModels(
   paths: readonly string[],
   o: EvalOptions & { onForgetBatch?: (b: Batch) => void },
 ): Promise<ModelsEvaluation> {
-  const main = await describeModel(paths[0]);
+  const described = [await describeModel(paths[0], o.output)];
+  const main = described[0];
   for (const p of paths.slice(1)) {
     const r = await describeModel(p);
+    described.push(r);
     if (JSON.stringify(r.input) !== JSON.stringify(main.input) || r.classes !== main.classes)
       throw new BadInputError(
         `${p}: takes ${r.input.name} [${r.input.dims}] → ${r.classes} classes, ` +
@@ -76,7 +91,9 @@ export async function evaluateModels(
   }
   const dopts = datasetOptions({ inputs: [main.input] }, main.model, o);
   const models = await Promise.all(
-    paths.map((p) => ForwardModel.open(p, main.input, { device: o.device, threads: o.threads })),
+    paths.map((p, k) =>
+      ForwardModel.open(p, main.input, { device: o.device, threads: o.threads, head: described[k].head }),
+    ),
   );
   try {
     const sets: Partial<Record<'forget' | 'retain' | 'test', { spec: string; out: SetOutputs[] }>> = {};

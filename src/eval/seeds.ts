@@ -19,8 +19,8 @@ export interface SeedMeanOptions extends Pick<DatasetOptions, 'mean' | 'std'> {
 }
 
 export async function miaLossSeedMean(model: string, forget: string, o: SeedMeanOptions): Promise<number> {
-  const { input, classes } = await describeModel(model);
-  const fm = await ForwardModel.open(model, input, { device: o.device, threads: o.threads });
+  const { input, classes, head } = await describeModel(model);
+  const fm = await ForwardModel.open(model, input, { device: o.device, threads: o.threads, head });
   try {
     const opts = { input, mean: o.mean, std: o.std };
     const [f] = await runSet([fm], await openDataset(forget, opts), classes);

@@ -1,9 +1,30 @@
-// The one check that a model's output is what scrub differentiates and evaluates: classifier
-// logits, float32 [batch, classes]. Every command asks here (the gradient artifact with probed
-// shapes, evaluation with the declared or probed ones).
-import { UnsupportedModelError } from '../core/errors.js';
+// The head of a classifier: which model output scrub treats as the class scores, and which value it
+// differentiates. Every command asks here (the gradient artifact with probed shapes, evaluation with
+// the declared or probed ones), so that gradients, importances, ∇τ and the metrics all use one head.
+//   - The output: the one named by --output; else the output named `logits`; else the only float
+//     output of shape [batch, C]; several candidates are refused, listing them.
+//   - Its kind: an output computed by Softmax over the class axis (every tf2onnx/Keras classifier)
+//     is differentiated through the Softmax's input: the cross-entropy of the probabilities is the
+//     cross-entropy of that input, exactly. A LogSoftmax output likewise (its negative
+//     log-likelihood is the cross-entropy of its input). Identity nodes in between are looked
+//     through.
+//   - A single logit [batch, 1] or a Sigmoid output (binary classification) is refused for now.
+import { BadInputError, UnsupportedModelError } from '../core/errors.js';
 import type { ValueShape } from '../core/tensor.js';
-import { DataType } from './ir.js';
+import { attrInt, DataType, type Model, type Node } from './ir.js';
+
+export type HeadKind = 'logits' | 'softmax' | 'log-softmax';
+
+export interface Head {
+  /** The model output that holds the class scores (logits or probabilities). */
+  output: string;
+  /** The value scrub differentiates and evaluates: logits [batch, classes] (the output, or a Softmax's input). */
+  logits: string;
+  kind: HeadKind;
+  /** The node between logits and output (Softmax, LogSoftmax), when there is one. */
+  node?: string;
+  classes: number;
+}
 
 /**
  * The class count of output `name` of model `source`, given its shape (dims and ONNX element type);
@@ -11,6 +32,11 @@ import { DataType } from './ir.js';
  */
 export function classifierClasses(source: string, name: string, shape: ValueShape | undefined): number {
   const dims = shape?.dims;
+  if (dims?.length === 2 && dims[1] === 1)
+    throw new UnsupportedModelError(
+      `${source}: output ${name} is a single logit [batch, 1] (binary classification); scrub has no binary ` +
+        'cross-entropy head yet. Export two logits (one per class), or unlearn the model this exports from.',
+    );
   if (!dims || dims.length !== 2 || typeof dims[1] !== 'number' || dims[1] < 1)
     throw new UnsupportedModelError(
       `${source}: output ${name} has shape [${dims?.map((d) => d ?? '?').join(', ') ?? '?'}]; ` +
@@ -21,4 +47,61 @@ export function classifierClasses(source: string, name: string, shape: ValueShap
       `${source}: output ${name} is not float32 logits; export the model in float32 (model.float()).`,
     );
   return dims[1];
+}
+
+/**
+ * The head of `model`: its logits output (or the one named by `choose`) and the value to
+ * differentiate. `shapeOf` gives a value's shape (probed, or declared where that is enough).
+ * Throws BadInputError for an unknown `choose`, UnsupportedModelError for a model with no logits,
+ * several candidate outputs, or a binary head.
+ */
+export function findHead(model: Model, shapeOf: (name: string) => ValueShape | undefined, choose?: string): Head {
+  const source = model.path;
+  const g = model.graph;
+  const outputs = g.outputs.map((o) => o.name);
+  let output: string;
+  if (choose !== undefined) {
+    if (!outputs.includes(choose))
+      throw new BadInputError(
+        `--output ${choose}: ${source} has no output of that name; its outputs: ${outputs.join(', ')}.`,
+      );
+    output = choose;
+  } else if (outputs.includes('logits')) output = 'logits';
+  else {
+    const candidates = outputs.filter((o) => isClassScores(shapeOf(o)));
+    if (candidates.length > 1)
+      throw new UnsupportedModelError(
+        `${source}: outputs ${candidates.join(', ')} could each be the logits [batch, classes]; ` +
+          'choose one with --output NAME.',
+      );
+    output = candidates[0] ?? outputs[0];
+  }
+  const producer = new Map<string, Node>();
+  for (const n of g.nodes) for (const o of n.outputs) if (o) producer.set(o, n);
+  let node = producer.get(output);
+  while (node?.opType === 'Identity' && node.domain === '') node = producer.get(node.inputs[0]);
+  if (node && node.domain === '' && node.opType === 'Sigmoid')
+    throw new UnsupportedModelError(
+      `${source}: output ${output} is a Sigmoid (node ${node.name}): a binary or multi-label head, for which scrub ` +
+        'has no loss yet. Export the model up to its logits, or wait for the binary cross-entropy head.',
+    );
+  const opset = model.opsetImports.get('') ?? 1;
+  if (node && node.domain === '' && (node.opType === 'Softmax' || node.opType === 'LogSoftmax')) {
+    const logits = node.inputs[0];
+    const classes = classifierClasses(source, logits, shapeOf(logits));
+    // the class axis: 1 or −1 of a [batch, C] input (opset < 13: axis 1 coerces to 2-D, the same)
+    const axis = attrInt(node, 'axis', opset < 13 ? 1 : -1);
+    if (axis !== 1 && axis !== -1)
+      throw new UnsupportedModelError(
+        `${source}: output ${output} is a ${node.opType} over axis ${axis} (node ${node.name}), not over the ` +
+          'classes; export the model up to its logits.',
+      );
+    const kind = node.opType === 'Softmax' ? 'softmax' : 'log-softmax';
+    return { output, logits, kind, node: node.name, classes };
+  }
+  return { output, logits: output, kind: 'logits', classes: classifierClasses(source, output, shapeOf(output)) };
+}
+
+function isClassScores(shape: ValueShape | undefined): boolean {
+  return shape?.dtype === DataType.FLOAT && shape.dims.length === 2 && typeof shape.dims[1] === 'number';
 }

@@ -1,4 +1,8 @@
-// Forward passes only: logits of a model file (or bytes) for batches of inputs.
+// Forward passes only: logits of a model file (or bytes) for batches of inputs. The logits are the
+// head's (graph/head.ts): a model whose output is a Softmax is run up to the Softmax's input.
+import { exposeLogits } from '../autodiff/artifact.js';
+import type { Head } from '../graph/head.js';
+import { loadModel } from '../graph/load.js';
 import type { InputSpec } from './gradient.js';
 import { checkInput } from './gradient.js';
 import { Session, type Device, type HostTensor } from './session.js';
@@ -8,21 +12,32 @@ export class ForwardModel {
     private readonly session: Session,
     readonly input: InputSpec,
     private readonly source: string,
+    private readonly logitsName: string | undefined,
   ) {}
 
+  /**
+   * Opens `model` (a file path, or bytes) for forward passes. With `head`, the logits read are the
+   * head's (the model is re-encoded with them as its output where they are not its first output);
+   * without, the model's first output.
+   */
   static async open(
     model: Uint8Array | string,
     input: InputSpec,
-    opts: { device?: Device; threads?: number; source?: string } = {},
+    opts: { device?: Device; threads?: number; source?: string; head?: Pick<Head, 'logits' | 'classes'> } = {},
   ): Promise<ForwardModel> {
-    const session = await Session.create(model, opts);
-    return new ForwardModel(session, input, opts.source ?? (typeof model === 'string' ? model : 'model'));
+    const source = opts.source ?? (typeof model === 'string' ? model : 'model');
+    let bytes: Uint8Array | string = model;
+    if (opts.head && typeof model === 'string') bytes = exposeLogits(loadModel(model), opts.head) ?? model;
+    const session = await Session.create(bytes, { device: opts.device, threads: opts.threads, source });
+    return new ForwardModel(session, input, source, opts.head?.logits);
   }
 
+  /** Logits [N·classes] of one batch. */
   async logits(x: HostTensor): Promise<Float32Array> {
     checkInput(this.source, this.input, x);
     const out = await this.session.run({ [this.input.name]: x });
-    return out[this.session.outputNames[0]].data as Float32Array;
+    const name = this.logitsName && this.logitsName in out ? this.logitsName : this.session.outputNames[0];
+    return out[name].data as Float32Array;
   }
 
   async release(): Promise<void> {

@@ -27,6 +27,7 @@ import { BadInputError, UnsupportedModelError } from '../core/errors.js';
 import { checkLabels } from '../core/labels.js';
 import { rows, type Feeds } from '../core/tensor.js';
 import { DataType, DTYPE_NAMES, tensorToFloat32, type Dim, type Model } from '../graph/ir.js';
+import { findHead, type Head } from '../graph/head.js';
 import { discoverParameters, selectParameters, type Parameter } from '../graph/params.js';
 import { probeShapes, type ShapeMap } from './shapes.js';
 import { Session, type Device, type HostTensor } from './session.js';
@@ -34,7 +35,7 @@ import { Session, type Device, type HostTensor } from './session.js';
 export type { LossFeeds } from '../autodiff/losses/index.js';
 
 /** Bumped whenever the artifact's layout changes. */
-export const ARTIFACT_VERSION = 2;
+export const ARTIFACT_VERSION = 3;
 
 let engineFingerprint: string | undefined;
 /** SHA-256 of the autodiff code that builds artifacts: a cache never outlives the rules that made it. */
@@ -61,6 +62,8 @@ export interface GradientOptions {
   squared?: boolean;
   /** Cache folder for built artifacts, or false for none. Default: $SCRUB_CACHE_DIR or ~/.cache/scrub. */
   cache?: string | false;
+  /** The model output holding the class scores (default: found from the model; graph/head.ts). */
+  output?: string;
 }
 
 export interface GradientResult {
@@ -83,6 +86,7 @@ interface CachedMeta {
   params: Parameter[];
   logits: string;
   classes: number;
+  head: Head;
   inputs: InputSpec[];
 }
 
@@ -92,10 +96,13 @@ export function modelHash(model: Model): string {
   return h.digest('hex');
 }
 
-/** Trainable parameters, found with the same path analysis the backward pass uses. */
-export function findParameters(model: Model, shapes: ShapeMap): Parameter[] {
+/**
+ * Trainable parameters, found with the same path analysis the backward pass uses: the float
+ * initializers on a differentiable path to `seeds` (default: the head's logits, graph/head.ts).
+ */
+export function findParameters(model: Model, shapes: ShapeMap, seeds?: readonly string[]): Parameter[] {
+  const outs = seeds ?? [findHead(model, (name) => shapes.get(name)).logits];
   return discoverParameters(model, (graph, candidates) => {
-    const outs = graph.outputs.map((o) => o.name);
     const path = differentiablePath(graph, shapes, candidates, outs, {
       registry: defaultRegistry(),
       opsets: model.opsetImports,
@@ -126,6 +133,8 @@ export class GradientModel {
     readonly params: Parameter[],
     readonly inputs: InputSpec[],
     readonly classes: number,
+    /** The model's head: which output holds the class scores and which value is differentiated. */
+    readonly head: Head,
     private readonly logitsName: string,
     private readonly squared: boolean,
     readonly source: string,
@@ -152,7 +161,8 @@ export class GradientModel {
     // a loss defined outside autodiff/ (a method's own) is keyed by its code too
     const lossCode = createHash('sha256').update(def.build.toString()).digest('hex');
     const key = createHash('sha256')
-      .update(`${modelHash(model)}|${opts.params ?? ''}|${squared}|${def.name}|${lossCode}|${ARTIFACT_VERSION}|`)
+      .update(`${modelHash(model)}|${opts.params ?? ''}|${opts.output ?? ''}|${squared}|${def.name}|${lossCode}|`)
+      .update(`${ARTIFACT_VERSION}|`)
       .update(fingerprint())
       .digest('hex')
       .slice(0, 32);
@@ -168,7 +178,7 @@ export class GradientModel {
       }
     }
     if (!bytes || !meta) {
-      const built = await buildFor(model, opts.params, squared, def);
+      const built = await buildFor(model, opts.params, squared, def, opts.output);
       bytes = built.bytes;
       meta = built.meta;
       if (cacheDir) {
@@ -185,7 +195,7 @@ export class GradientModel {
     const m = meta;
     const defaults = new Map(m.params.map((p) => [p.name, tensorToFloat32(model.graph.initializers.get(p.name)!)]));
     const openForward = () =>
-      Session.create(buildForwardArtifact(model, m.params), { device: opts.device, threads: opts.threads });
+      Session.create(buildForwardArtifact(model, m.params, m.head), { device: opts.device, threads: opts.threads });
     return new GradientModel(
       def.name,
       def,
@@ -193,6 +203,7 @@ export class GradientModel {
       m.params,
       m.inputs,
       m.classes,
+      m.head,
       m.logits,
       squared,
       model.path,
@@ -331,6 +342,7 @@ async function buildFor(
   pattern: string | undefined,
   squared: boolean,
   loss: LossDefinition,
+  output: string | undefined,
 ): Promise<{ bytes: Uint8Array; meta: CachedMeta }> {
   const inputs = modelInputs(model);
   if (inputs.length !== 1)
@@ -339,20 +351,22 @@ async function buildFor(
         `(${inputs.map((i) => i.name).join(', ')}).`,
     );
   const shapes = await probeShapes(model);
-  const all = findParameters(model, shapes);
+  const head = findHead(model, (name) => shapes.get(name), output);
+  const all = findParameters(model, shapes, [head.logits]);
   if (all.length === 0)
     throw new BadInputError(
       `${model.path}: no trainable float parameters found (every float initializer is a constant or off the ` +
         'input→output path). Nothing to unlearn.',
     );
   const params = selectParameters(all, pattern, model.path);
-  const artifact = buildArtifact(model, shapes, params, defaultRegistry(), { squared, loss });
+  const artifact = buildArtifact(model, shapes, params, defaultRegistry(), { squared, loss, output });
   const meta = {
     version: ARTIFACT_VERSION,
     loss: loss.name,
     params,
     logits: artifact.logits,
     classes: artifact.classes,
+    head: artifact.head,
   };
   return { bytes: artifact.bytes, meta: { ...meta, inputs } };
 }

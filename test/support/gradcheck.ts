@@ -35,6 +35,8 @@ export interface OpCase {
   inputs: (CaseInput | null)[];
   /** Number of outputs to seed (default 1). */
   outputs?: number;
+  /** Further outputs the node has, named but not seeded (e.g. BatchNormalization's statistics). */
+  unseeded?: number;
   /** Finite-difference step (default 1e-2). */
   eps?: number;
   /** Relative tolerance (default 1e-2). */
@@ -126,9 +128,10 @@ export async function gradCheck(c: OpCase, seed = 1): Promise<CheckResult[]> {
   const outNames = Array.from({ length: nOut }, (_, k) => `y${k}`);
   const b0 = new GraphBuilder(opset, 'case');
   const attrs = c.attrs ?? {};
-  b0.emit(c.op, names, attrs, nOut, c.domain ?? '');
+  const extra = Array.from({ length: c.unseeded ?? 0 }, (_, k) => `unseeded${k}`);
+  b0.emit(c.op, names, attrs, nOut + extra.length, c.domain ?? '');
   const node = b0.nodes[0];
-  node.outputs = outNames;
+  node.outputs = [...outNames, ...extra];
   const graph: Graph = {
     name: c.name,
     nodes: [node],

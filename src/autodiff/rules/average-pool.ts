@@ -2,7 +2,15 @@
 // static geometry, so dX is a ConvTranspose of dY/divisor with a kernel of ones.
 import { attrInt, DataType } from '../../graph/ir.js';
 import type { GradRule } from '../registry.js';
-import { checkPoolSize, foldWindows, kernelOf, ncSpatial, readWindow, type Window } from './conv-util.js';
+import {
+  checkCroppedEnd,
+  checkPoolSize,
+  foldWindows,
+  kernelOf,
+  ncSpatial,
+  readWindow,
+  type Window,
+} from './conv-util.js';
 
 export const averagePool: GradRule = {
   opType: 'AveragePool',
@@ -13,8 +21,11 @@ export const averagePool: GradRule = {
     const dtype = ctx.dtype(x) || DataType.FLOAT;
     const xs = ncSpatial(ctx, x);
     const out = ncSpatial(ctx, ctx.y(0)).spatial;
+    // No window fits (the kernel spans more than the padded input): Y is empty, no gradient flows.
+    if (out.includes(0)) return [null];
     const win = readWindow(ctx, kernelOf(ctx, []), xs.spatial);
     checkPoolSize(ctx, win, xs.spatial, out);
+    checkCroppedEnd(ctx, win, xs.spatial, out);
     const includePad = attrInt(node, 'count_include_pad', 0) === 1;
     // ONNX Runtime clips a window at the end padding in its ceil_mode and opset-19 kernels; its
     // other kernel (MLAS) divides by the whole kernel even where the window runs past the padding.

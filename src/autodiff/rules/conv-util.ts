@@ -79,6 +79,22 @@ export function checkPoolSize(ctx: GradContext, win: Window, spatial: number[], 
     );
 }
 
+/**
+ * Throws where a dilated SAME_* window reaches past the input end that ONNX Runtime's negative end
+ * padding (a kernel smaller than the stride) cuts off: its kernels then drop taps in ways not modelled here.
+ */
+export function checkCroppedEnd(ctx: GradContext, win: Window, spatial: number[], out: number[]): void {
+  const cut = spatial.some((size, i) => {
+    const last = (out[i] - 1) * win.strides[i] - win.begin[i] + dilated(win.kernel[i], win.dilations[i]);
+    return win.end[i] < 0 && last > size + win.end[i];
+  });
+  if (cut)
+    throw new Error(
+      `auto_pad ${attrString(ctx.node, 'auto_pad', 'NOTSET')} with dilations: a window runs past the input end ` +
+        'that ONNX Runtime crops; its gradient is not supported',
+    );
+}
+
 export function kernelOf(ctx: GradContext, fallback: number[]): number[] {
   return attrInts(ctx.node, 'kernel_shape') ?? fallback;
 }

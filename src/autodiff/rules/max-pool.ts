@@ -12,6 +12,8 @@ export const maxPool: GradRule = {
     const x = ctx.x(0);
     const xs = ncSpatial(ctx, x);
     const ys = ncSpatial(ctx, ctx.y(0));
+    // No window fits (the kernel spans more than the padded input): Y is empty, no gradient flows.
+    if (ys.spatial.includes(0)) return [null];
     const win = readWindow(ctx, kernelOf(ctx, []), xs.spatial);
     const dy = ctx.dy(0)!;
     const indices = b.emit('MaxPool', [x], { ...node.attrs, storage_order: undefined }, 2)[1];

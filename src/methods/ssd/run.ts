@@ -249,7 +249,7 @@ export async function forgetOutcome(
   ctx: RunContext,
 ): Promise<ForgetOutcome> {
   const { device, threads } = ctx.options;
-  const fm = await ForwardModel.open(path, gm.inputs[0], { device, threads });
+  const fm = await ForwardModel.open(path, gm.inputs[0], { device, threads, head: gm.head });
   try {
     let correct = 0;
     let changed = 0;

@@ -1,0 +1,90 @@
+// Issue 15, item 11: an output path into a folder that does not exist creates it before any pass, or is
+// refused at once (one BadInputError line) when it cannot be created; a failed run leaves no empty folder.
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { run } from './support/cli.js';
+
+const MODEL = 'models/cnn.onnx';
+const FORGET = 'models/forget@0:32';
+const FISHER = 'models/cnn.fisher';
+const X = 'models/sample/x.npy';
+const Y = 'models/sample/y.npy';
+
+/** A fresh folder holding a plain file `file` (a path component that cannot become a folder). */
+function scratch(): { dir: string; file: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'scrub-out-'));
+  const file = join(dir, 'file');
+  writeFileSync(file, 'not a folder');
+  return { dir, file };
+}
+
+function expectRefused(r: { code: number; err: string }): void {
+  expect(r.code, r.err).toBe(2);
+  const lines = r.err.split('\n').filter((l) => l.trim());
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(
+    /: (cannot create the folder \(a component of the path is a file\)|not a folder \(a file is in the way\))/,
+  );
+}
+
+describe('output paths into folders that do not exist', () => {
+  it('scrub MODEL FORGET -o creates the missing folders', async () => {
+    const { dir } = scratch();
+    const out = join(dir, 'a', 'b', 'o.onnx');
+    const r = await run(MODEL, FORGET, '--fisher', FISHER, '-o', out, '--quiet');
+    expect(r.code, r.err).toBe(0);
+    expect(existsSync(out)).toBe(true);
+  });
+
+  it('scrub MODEL FORGET -o under a file is refused before any pass', async () => {
+    const { file } = scratch();
+    const r = await run(MODEL, FORGET, '--fisher', FISHER, '-o', join(file, 'sub', 'o.onnx'), '--quiet');
+    expectRefused(r);
+  });
+
+  it('a failed run leaves no folder it created', async () => {
+    const { dir } = scratch();
+    const r = await run(MODEL, join(dir, 'no-such-forget'), '--fisher', FISHER, '-o', join(dir, 'new', 'o.onnx'));
+    expect(r.code).toBe(2);
+    expect(readdirSync(dir).sort()).toEqual(['file']);
+  });
+
+  it('scrub fisher -o creates the missing folders, refuses a file in the way, cleans up on failure', async () => {
+    const { dir, file } = scratch();
+    const out = join(dir, 'x', 'y', 'f.fisher');
+    const ok = await run('fisher', MODEL, 'models/forget', '-o', out, '--quiet');
+    expect(ok.code, ok.err).toBe(0);
+    expect(existsSync(out)).toBe(true);
+    expectRefused(await run('fisher', MODEL, 'models/forget', '-o', join(file, 'f.fisher'), '--quiet'));
+    const failed = await run('fisher', MODEL, join(dir, 'no-such-train'), '-o', join(dir, 'z', 'f.fisher'), '--quiet');
+    expect(failed.code).toBe(2);
+    expect(existsSync(join(dir, 'z'))).toBe(false);
+  });
+
+  it('scrub grad --out creates the missing folders, refuses a file, cleans up on failure', async () => {
+    const { dir, file } = scratch();
+    const out = join(dir, 'g', 'h');
+    const ok = await run('grad', MODEL, '--x', X, '--y', Y, '--out', out);
+    expect(ok.code, ok.err).toBe(0);
+    expect(readdirSync(out)).toContain('summary.json');
+    const refused = await run('grad', MODEL, '--x', X, '--y', Y, '--out', join(file, 'g'));
+    expectRefused(refused);
+    const onFile = await run('grad', MODEL, '--x', X, '--y', Y, '--out', file);
+    expect(onFile.code).toBe(2);
+    expect(onFile.err).toMatch(/not a folder/);
+    const failed = await run('grad', MODEL, '--x', join(dir, 'missing.npy'), '--y', Y, '--out', join(dir, 'k', 'l'));
+    expect(failed.code).toBe(2);
+    expect(existsSync(join(dir, 'k'))).toBe(false);
+  });
+
+  it('scrub eval -o creates the missing folders and refuses a file in the way', async () => {
+    const { dir, file } = scratch();
+    const out = join(dir, 'r', 'eval.json');
+    const ok = await run('eval', MODEL, '--forget', FORGET, '-o', out, '--quiet');
+    expect(ok.code, ok.err).toBe(0);
+    expect(existsSync(out)).toBe(true);
+    expectRefused(await run('eval', MODEL, '--forget', FORGET, '-o', join(file, 'eval.json'), '--quiet'));
+  });
+});
