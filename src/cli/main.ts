@@ -22,8 +22,9 @@ methods (--method NAME):
 ${methodsHelp(6).join('\n')}
   common: --seed S (every random draw: batch order, the attacks' splits; default 0), --test T and
       --retrain M (more metrics in the record), --require GATE (write the model only if it passes),
-      --params REGEX, --output NAME (the logits output), --device cpu|cuda|wasm, --threads N, --batch-size N (importance passes),
-      --mean M[,M,M] --std S[,S,S], --labels labels.txt, --on-bad-input stop|skip, --quiet, --json
+      --params REGEX, --output NAME (the logits output), --device cpu|cuda|wasm, --threads N,
+      --batch-size N (importance passes), --mean M[,M,M] --std S[,S,S], --labels labels.txt,
+      --on-bad-input stop|skip, --quiet, --json
   ${REQUEST_USAGE}
                                                an erasure request (model, forget set, method, gates):
                                                writes the edited model only if every gate passes

@@ -5,7 +5,9 @@ import {
   elementBytes,
   type Attr,
   type Dim,
+  type AttrRef,
   type Graph,
+  type LocalFunction,
   type Node,
   type Tensor,
   type ValueInfo,
@@ -19,6 +21,8 @@ export interface DecodedModel {
   graph: Graph;
   /** metadata_props: key/value pairs the exporter or the user attached. */
   metadata: Map<string, string>;
+  /** ModelProto.functions: model-local functions, inlined on load (graph/functions.ts). */
+  functions: LocalFunction[];
 }
 
 export function decodeModel(buf: Uint8Array): DecodedModel {
@@ -30,6 +34,7 @@ export function decodeModel(buf: Uint8Array): DecodedModel {
     opsetImports: new Map(),
     graph: emptyGraph(),
     metadata: new Map(),
+    functions: [],
   };
   let sawGraph = false;
   while (!r.done()) {
@@ -42,17 +47,9 @@ export function decodeModel(buf: Uint8Array): DecodedModel {
       out.graph = decodeGraph(buf, s, e);
       sawGraph = true;
     } else if (field === 8 && wire === WireType.Bytes) {
-      const [s, e] = r.span();
-      const sub = new Reader(buf, s, e);
-      let domain = '';
-      let version = 0;
-      while (!sub.done()) {
-        const t = sub.tag();
-        if (t.field === 1 && t.wire === WireType.Bytes) domain = sub.string();
-        else if (t.field === 2 && t.wire === WireType.Varint) version = sub.int();
-        else sub.skip(t.wire);
-      }
-      out.opsetImports.set(domain === 'ai.onnx' ? '' : domain, version);
+      decodeOpset(buf, ...r.span(), out.opsetImports);
+    } else if (field === 25 && wire === WireType.Bytes) {
+      out.functions.push(decodeFunction(buf, ...r.span()));
     } else if (field === 14 && wire === WireType.Bytes) {
       const [key, value] = decodeStringEntry(buf, ...r.span());
       out.metadata.set(key, value);
@@ -60,6 +57,58 @@ export function decodeModel(buf: Uint8Array): DecodedModel {
   }
   if (!sawGraph) throw new Error('no graph in the model');
   return out;
+}
+
+function decodeOpset(buf: Uint8Array, start: number, end: number, into: Map<string, number>): void {
+  const sub = new Reader(buf, start, end);
+  let domain = '';
+  let version = 0;
+  while (!sub.done()) {
+    const t = sub.tag();
+    if (t.field === 1 && t.wire === WireType.Bytes) domain = sub.string();
+    else if (t.field === 2 && t.wire === WireType.Varint) version = sub.int();
+    else sub.skip(t.wire);
+  }
+  into.set(domain === 'ai.onnx' ? '' : domain, version);
+}
+
+/** A FunctionProto (onnx.proto field numbers: 1 name, 4 input, 5 output, 6 attribute, 7 node,
+ * 9 opset_import, 10 domain, 11 attribute_proto, 13 overload). */
+function decodeFunction(buf: Uint8Array, start: number, end: number): LocalFunction {
+  const f: LocalFunction = {
+    name: '',
+    domain: '',
+    overload: '',
+    inputs: [],
+    outputs: [],
+    attributes: [],
+    attrDefaults: {},
+    nodes: [],
+    opsetImports: new Map(),
+  };
+  const r = new Reader(buf, start, end);
+  while (!r.done()) {
+    const { field, wire } = r.tag();
+    if (wire !== WireType.Bytes) {
+      r.skip(wire);
+      continue;
+    }
+    if (field === 1) f.name = r.string();
+    else if (field === 4) f.inputs.push(r.string());
+    else if (field === 5) f.outputs.push(r.string());
+    else if (field === 6) f.attributes.push(r.string());
+    else if (field === 7) f.nodes.push(decodeNode(buf, ...r.span()));
+    else if (field === 9) decodeOpset(buf, ...r.span(), f.opsetImports);
+    else if (field === 10) {
+      const d = r.string();
+      f.domain = d === 'ai.onnx' ? '' : d;
+    } else if (field === 11) {
+      const { name, attr } = decodeAttr(buf, ...r.span());
+      f.attrDefaults[name] = attr;
+    } else if (field === 13) f.overload = r.string();
+    else r.skip(wire);
+  }
+  return f;
 }
 
 function emptyGraph(): Graph {
@@ -119,21 +168,24 @@ function decodeNode(buf: Uint8Array, start: number, end: number): Node {
     else if (field === 2) n.outputs.push(r.string());
     else if (field === 3) n.name = r.string();
     else if (field === 4) n.opType = r.string();
+    else if (field === 8) n.overload = r.string();
     else if (field === 7) {
       const d = r.string();
       n.domain = d === 'ai.onnx' ? '' : d;
     } else if (field === 5) {
       const [s, e] = r.span();
-      const { name, attr } = decodeAttr(buf, s, e);
-      n.attrs[name] = attr;
+      const { name, attr, ref } = decodeAttr(buf, s, e);
+      if (ref) (n.refAttrs ??= {})[name] = ref;
+      else n.attrs[name] = attr;
     } else r.skip(wire);
   }
   return n;
 }
 
-function decodeAttr(buf: Uint8Array, start: number, end: number): { name: string; attr: Attr } {
+function decodeAttr(buf: Uint8Array, start: number, end: number): { name: string; attr: Attr; ref?: AttrRef } {
   const r = new Reader(buf, start, end);
   let name = '';
+  let refName = '';
   let type = 0;
   let f = 0;
   let i = 0;
@@ -180,10 +232,15 @@ function decodeAttr(buf: Uint8Array, start: number, end: number): { name: string
       case 9:
         strings.push(r.string());
         break;
+      case 21:
+        refName = r.string();
+        break;
       default:
         r.skip(tag.wire);
     }
   }
+  // Inside a function body: the value is the calling node's attribute `refName` (graph/functions.ts).
+  if (refName) return { name, attr: { type: 'string', s: '' }, ref: { ref: refName, type } };
   switch (type) {
     case 1:
       return { name, attr: { type: 'float', f } };

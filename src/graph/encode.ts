@@ -1,12 +1,14 @@
 // IR → ONNX protobuf, for the models scrub builds itself (gradient artifacts, probes, tests).
 import { Writer } from './wire.js';
-import type { Attr, Graph, Node, Tensor, ValueInfo } from './ir.js';
+import type { Attr, Graph, LocalFunction, Node, Tensor, ValueInfo } from './ir.js';
 
 export interface ModelSpec {
   irVersion?: number;
   producerName?: string;
   opsetImports: Map<string, number>;
   graph: Graph;
+  /** Model-local functions (ModelProto.functions); scrub's own encodings leave them out (they are inlined). */
+  functions?: LocalFunction[];
 }
 
 export function encodeModel(m: ModelSpec): Uint8Array {
@@ -14,13 +16,35 @@ export function encodeModel(m: ModelSpec): Uint8Array {
   w.int(1, m.irVersion ?? 8);
   w.string(2, m.producerName ?? 'scrub');
   w.message(7, (g) => writeGraph(g, m.graph));
-  for (const [domain, version] of m.opsetImports) {
+  writeOpsets(w, m.opsetImports);
+  for (const f of m.functions ?? []) w.message(25, (fw) => writeFunction(fw, f));
+  return w.finish();
+}
+
+function writeOpsets(w: Writer, opsets: Map<string, number>): void {
+  for (const [domain, version] of opsets) {
     w.message(8, (o) => {
       if (domain) o.string(1, domain);
       o.int(2, version);
     });
   }
-  return w.finish();
+}
+
+function writeFunction(w: Writer, f: LocalFunction): void {
+  w.string(1, f.name);
+  for (const i of f.inputs) w.string(4, i);
+  for (const o of f.outputs) w.string(5, o);
+  for (const a of f.attributes) w.string(6, a);
+  for (const n of f.nodes) w.message(7, (nw) => writeNode(nw, n));
+  // FunctionProto.opset_import is field 9, not ModelProto's 8.
+  for (const [domain, version] of f.opsetImports)
+    w.message(9, (o) => {
+      if (domain) o.string(1, domain);
+      o.int(2, version);
+    });
+  if (f.domain) w.string(10, f.domain);
+  for (const [name, a] of Object.entries(f.attrDefaults)) w.message(11, (aw) => writeAttr(aw, name, a));
+  if (f.overload) w.string(13, f.overload);
 }
 
 function writeGraph(w: Writer, g: Graph): void {
@@ -38,7 +62,14 @@ function writeNode(w: Writer, n: Node): void {
   if (n.name) w.string(3, n.name);
   w.string(4, n.opType);
   for (const [name, a] of Object.entries(n.attrs)) w.message(5, (aw) => writeAttr(aw, name, a));
+  for (const [name, r] of Object.entries(n.refAttrs ?? {}))
+    w.message(5, (aw) => {
+      aw.string(1, name);
+      aw.int(20, r.type);
+      aw.string(21, r.ref);
+    });
   if (n.domain) w.string(7, n.domain);
+  if (n.overload) w.string(8, n.overload);
 }
 
 function writeAttr(w: Writer, name: string, a: Attr): void {

@@ -103,6 +103,31 @@ export interface Node {
   inputs: string[];
   outputs: string[];
   attrs: Record<string, Attr>;
+  /** NodeProto.overload: which overload of a local function the node calls. */
+  overload?: string;
+  /** Attributes of a function body's node that take the calling node's attribute `ref` (ref_attr_name). */
+  refAttrs?: Record<string, AttrRef>;
+}
+
+/** An attribute reference inside a function body: the caller's attribute `ref`, of AttributeProto type `type`. */
+export interface AttrRef {
+  ref: string;
+  type: number;
+}
+
+/** A model-local function (ModelProto.functions, FunctionProto). */
+export interface LocalFunction {
+  name: string;
+  domain: string; // '' is the default ONNX domain
+  overload: string;
+  inputs: string[];
+  outputs: string[];
+  /** Attribute names without defaults (FunctionProto.attribute). */
+  attributes: string[];
+  /** Attributes with defaults (FunctionProto.attribute_proto). */
+  attrDefaults: Record<string, Attr>;
+  nodes: Node[];
+  opsetImports: Map<string, number>;
 }
 
 /** A dimension: a size, a symbolic name, or unknown (null). */

@@ -28,6 +28,7 @@ import { checkLabels } from '../core/labels.js';
 import { rows, type Feeds } from '../core/tensor.js';
 import { DataType, DTYPE_NAMES, tensorToFloat32, type Dim, type Model } from '../graph/ir.js';
 import { findHead, type Head } from '../graph/head.js';
+import { refuseQuantized } from '../graph/quantized.js';
 import { discoverParameters, selectParameters, type Parameter } from '../graph/params.js';
 import { probeShapes, type ShapeMap } from './shapes.js';
 import { Session, type Device, type HostTensor } from './session.js';
@@ -344,6 +345,7 @@ async function buildFor(
   loss: LossDefinition,
   output: string | undefined,
 ): Promise<{ bytes: Uint8Array; meta: CachedMeta }> {
+  refuseQuantized(model);
   const inputs = modelInputs(model);
   if (inputs.length !== 1)
     throw new UnsupportedModelError(
