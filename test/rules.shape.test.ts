@@ -237,6 +237,31 @@ const cases: OpCase[] = [
     attrs: { axis: 0 },
     inputs: [f([3, 4]), i64([2], [])],
   },
+  // Embedding tables below opset 16: built as the artifact builds them, at opset 16 (artifact.ts raiseBlockers)
+  ...[11, 13, 14, 15, 16].flatMap((opset): OpCase[] => [
+    {
+      name: `Gather table, repeated constant ids (${opset}, raised)`,
+      op: 'Gather',
+      opset,
+      raise: true,
+      inputs: [f([6, 3]), i64([1, 3, 1, 0, 3, -3], [2, 3])],
+    },
+    {
+      name: `Gather table, run-time repeated ids, dynamic batch (${opset}, raised)`,
+      op: 'Gather',
+      opset,
+      raise: true,
+      inputs: [f([6, 3]), { ...i64([5, 5, 0, -1, 2, 5, 0, 0], [4, 2], false), dynamic: true }],
+    },
+    {
+      name: `Gather axis 1, run-time repeated ids (${opset}, raised)`,
+      op: 'Gather',
+      opset,
+      raise: true,
+      attrs: { axis: 1 },
+      inputs: [f([2, 4, 3]), i64([3, 1, 3, -1], [4], false)],
+    },
+  ]),
   // Expand
   { name: 'Expand', op: 'Expand', inputs: [f([3, 1]), i64([2, 3, 4])] },
   { name: 'Expand shape of lower rank', op: 'Expand', inputs: [f([2, 1, 4]), i64([3, 1])] },
@@ -303,6 +328,14 @@ const cases: OpCase[] = [
     op: 'Pad',
     opset: 18,
     inputs: [f([2, 3, 4]), i64([1, -1, 2, 0]), f([]), i64([1, -1])],
+  },
+  {
+    name: 'Pad reflect, run-time sizes (13, raised to 16)',
+    op: 'Pad',
+    opset: 13,
+    raise: true,
+    attrs: { mode: 'reflect' },
+    inputs: [f([3, 4], { dynamic: true }), i64([1, 0, 1, 2])],
   },
   { name: 'Pad attr form constant (10)', op: 'Pad', opset: 10, attrs: { pads: [1, 0, 2, 1] }, inputs: [f([2, 3])] },
   { name: 'Pad attr form cropping (10)', op: 'Pad', opset: 10, attrs: { pads: [1, -1, -1, 2] }, inputs: [f([3, 3])] },

@@ -3,12 +3,22 @@
 // returning the loss, per-sample losses, logits and one gradient per parameter. Parameters are graph
 // inputs fed at every run, so new values need no rebuild.
 import { encodeModel } from '../graph/encode.js';
-import { DataType, inlineInitializers, type Graph, type Model, type Tensor, type ValueInfo } from '../graph/ir.js';
+import {
+  attrInt,
+  attrInts,
+  DataType,
+  inlineInitializers,
+  type Graph,
+  type Model,
+  type Node,
+  type Tensor,
+  type ValueInfo,
+} from '../graph/ir.js';
 import type { Parameter } from '../graph/params.js';
 import type { ShapeMap } from '../core/tensor.js';
 import { UnsupportedModelError } from '../core/errors.js';
 import { findHead, type Head } from '../graph/head.js';
-import { GraphBuilder } from './builder.js';
+import { GraphBuilder, OpsetTooLowError } from './builder.js';
 import { backward } from './engine.js';
 import { crossEntropy, lossDefinition, lossInputName, type LossDefinition } from './losses/index.js';
 import type { RuleRegistry } from './registry.js';
@@ -59,20 +69,46 @@ export function buildArtifact(
         '(torch.onnx.export(..., opset_version=17)).',
     );
 
-  const b = new GraphBuilder(opset);
   const def = typeof opts.loss === 'string' ? lossDefinition(opts.loss) : (opts.loss ?? crossEntropy);
   const lossInputs = new Map(def.inputs.map((i) => [i.key, lossInputName(i.key)]));
-  const loss = def.build(b, logits, Object.fromEntries(lossInputs), classes);
-  const grads = backward({
-    graph: g,
-    opsets: model.opsetImports,
-    shapes,
-    registry,
-    wrt: params.map((p) => p.name),
-    seeds: new Map([[logits, loss.dLogits]]),
-    b,
-    source,
-  });
+  // Rules emit at the builder's opset; one that needs a newer op form (ScatterND reduction='add' for an
+  // embedding table below opset 16) throws OpsetTooLowError, and the artifact is rebuilt declaring that
+  // opset where no op of the model changes meaning up to it (raiseBlockers). ctx.opset stays the model's.
+  let artifactOpset = opset;
+  let b: GraphBuilder;
+  let loss: ReturnType<LossDefinition['build']>;
+  let grads: Map<string, string | null>;
+  for (;;) {
+    b = new GraphBuilder(artifactOpset);
+    try {
+      loss = def.build(b, logits, Object.fromEntries(lossInputs), classes);
+      grads = backward({
+        graph: g,
+        opsets: model.opsetImports,
+        shapes,
+        registry,
+        wrt: params.map((p) => p.name),
+        seeds: new Map([[logits, loss.dLogits]]),
+        b,
+        source,
+      });
+      break;
+    } catch (e) {
+      if (!(e instanceof OpsetTooLowError) || e.needed <= artifactOpset || e.needed > MAX_RAISED_OPSET) throw e;
+      const blockers = raiseBlockers(g, shapes, opset, e.needed);
+      if (blockers.length > 0) {
+        const more = blockers.length > 3 ? ` and ${blockers.length - 3} more` : '';
+        throw new UnsupportedModelError(
+          `${source}: ${e.message}; the model is at opset ${opset}, and its gradient cannot be built at opset ` +
+            `${e.needed} because ${blockers.slice(0, 3).join(', ')}${more} changed meaning in between. Re-export ` +
+            `with opset ${e.needed} or newer (torch.onnx.export(..., opset_version=17)), or leave the parameters ` +
+            'behind it out (--params).',
+        );
+      }
+      artifactOpset = e.needed;
+    }
+  }
+  const forward = artifactOpset > opset ? raiseForwardNodes(g.nodes, opset, artifactOpset, b) : g.nodes;
 
   const outputs: ValueInfo[] = [
     { name: LOSS, elemType: DataType.FLOAT, shape: [] },
@@ -121,8 +157,9 @@ export function buildArtifact(
   }));
   const fed = feedParameters(g, (opts.paramsAsInputs ?? true) ? params : []);
   const bytes = encodeLike(model, {
+    opset: artifactOpset,
     name: 'scrub_gradient',
-    nodes: [...g.nodes, ...b.nodes],
+    nodes: [...forward, ...b.nodes],
     inputs: [...fed.dataInputs, ...lossValueInfos, ...fed.paramInputs],
     outputs,
     initializers: new Map([...fed.initializers, ...b.initializers]),
@@ -181,6 +218,96 @@ export function exposeLogits(model: Model, head: Pick<Head, 'logits' | 'classes'
   return encodeLike(model, { ...model.graph, outputs: [logitsOutput(head)], initializers });
 }
 
-function encodeLike(model: Model, graph: Graph): Uint8Array {
-  return encodeModel({ irVersion: Math.max(model.irVersion, 4), opsetImports: model.opsetImports, graph });
+/** `graph` with the model's IR version and opsets; `opset` raises the default domain's (IR 8 from opset 15). */
+function encodeLike(model: Model, graph: Graph & { opset?: number }): Uint8Array {
+  const { opset, ...rest } = graph;
+  const raised = opset !== undefined && opset > (model.opsetImports.get('') ?? 1);
+  const opsetImports = raised ? new Map([...model.opsetImports, ['', opset]]) : model.opsetImports;
+  const irVersion = Math.max(model.irVersion, raised && opset >= 15 ? 8 : 4);
+  return encodeModel({ irVersion, opsetImports, graph: rest });
+}
+
+/** The newest default-domain opset a gradient artifact is raised to (reduction='add' of ScatterND, ScatterElements). */
+export const MAX_RAISED_OPSET = 16;
+
+/**
+ * Default-domain ops whose meaning or form changed between opset 11 and MAX_RAISED_OPSET (ONNX
+ * Changelog), keyed by op, with the version that changed them. Every other change in 12..16 adds
+ * types, or an attribute or input whose default keeps the old meaning (ArgMax select_last_index 12,
+ * GatherND batch_dims 12, Reshape allowzero 14, GRU/LSTM/RNN layout 14, Shape start/end 15,
+ * ScatterND/ScatterElements reduction 16, ...), or a new op.
+ *   12 Dropout                 the ratio attribute became an input (rewritten: at inference it is unused)
+ *   13 ReduceSum, Squeeze, Unsqueeze: axes, Split: split moved from attribute to input (rewritten)
+ *   13 Softmax, LogSoftmax, Hardmax  coerced to 2-D at axis (default 1) → one axis (default -1): same only
+ *                             where the axis is the last one
+ *   13 Resize                  tf_half_pixel_for_nn removed, roi/scales reading changed
+ *   14 BatchNormalization      extra outputs (training statistics) need training_mode = 1 from 14
+ *   16 RoiAlign                coordinate_transformation_mode's default (output_half_pixel → half_pixel)
+ *   -- If, Loop, Scan (any node with a subgraph): their bodies would be read at the raised opset
+ */
+const CHANGED_AT: ReadonlyMap<string, number> = new Map([
+  ['Dropout', 12],
+  ['ReduceSum', 13],
+  ['Squeeze', 13],
+  ['Unsqueeze', 13],
+  ['Split', 13],
+  ['Softmax', 13],
+  ['LogSoftmax', 13],
+  ['Hardmax', 13],
+  ['Resize', 13],
+  ['BatchNormalization', 14],
+  ['RoiAlign', 16],
+]);
+
+const CONTROL_FLOW = new Set(['If', 'Loop', 'Scan']);
+
+/** Forms that only moved an attribute to an input: raiseForwardNodes rewrites them. */
+const REWRITTEN = new Set(['Dropout', 'ReduceSum', 'Squeeze', 'Unsqueeze', 'Split']);
+
+/**
+ * The default-domain nodes of `graph` whose meaning changes between opset `from` and `to` (CHANGED_AT),
+ * described for an error message; empty when the graph means the same declared at `to` (after
+ * raiseForwardNodes).
+ */
+export function raiseBlockers(graph: Graph, shapes: ShapeMap, from: number, to: number): string[] {
+  const out: string[] = [];
+  for (const n of graph.nodes) {
+    const name = `${n.opType} node ${n.name || n.outputs[0]}`;
+    if (CONTROL_FLOW.has(n.opType) || Object.values(n.attrs).some((a) => a.type === 'graph')) {
+      out.push(`${name} (a subgraph)`);
+      continue;
+    }
+    const at = n.domain === '' || n.domain === 'ai.onnx' ? CHANGED_AT.get(n.opType) : undefined;
+    if (at === undefined || from >= at || to < at || REWRITTEN.has(n.opType)) continue;
+    if (n.opType === 'Softmax' || n.opType === 'LogSoftmax' || n.opType === 'Hardmax') {
+      const rank = shapes.get(n.inputs[0])?.dims.length;
+      const axis = attrInt(n, 'axis', 1);
+      if (rank !== undefined && (axis === rank - 1 || axis === -1)) continue;
+      out.push(`${name} (axis ${axis} of rank ${rank ?? '?'})`);
+    } else if (n.opType === 'BatchNormalization') {
+      if (n.outputs.filter(Boolean).length > 1) out.push(`${name} (training outputs)`);
+    } else out.push(name);
+  }
+  return out;
+}
+
+/**
+ * The forward nodes in the form of opset `to`: the axes/split attributes of ReduceSum, Squeeze,
+ * Unsqueeze and Split become int64 inputs (opset 13), Dropout drops its ratio attribute (12).
+ */
+export function raiseForwardNodes(nodes: readonly Node[], from: number, to: number, b: GraphBuilder): Node[] {
+  return nodes.map((n) => {
+    if ((n.domain !== '' && n.domain !== 'ai.onnx') || !REWRITTEN.has(n.opType)) return n;
+    const at = CHANGED_AT.get(n.opType)!;
+    if (from >= at || to < at) return n;
+    if (n.opType === 'Dropout') {
+      const { ratio: _ratio, ...attrs } = n.attrs;
+      return { ...n, attrs };
+    }
+    const key = n.opType === 'Split' ? 'split' : 'axes';
+    const values = attrInts(n, key);
+    if (values === undefined) return n;
+    const { [key]: _moved, ...attrs } = n.attrs;
+    return { ...n, inputs: [n.inputs[0] ?? '', b.i64(values)], attrs };
+  });
 }

@@ -1,5 +1,6 @@
 // Emits ONNX nodes and constants with deterministic names. Gradient rules write through it.
 import { DataType, type Attr, type Dim, type Node, type Tensor } from '../graph/ir.js';
+import { UnsupportedModelError } from '../core/errors.js';
 
 export type AttrInput = Attr | number | number[] | string;
 
@@ -14,6 +15,19 @@ function toAttr(v: AttrInput): Attr {
   return v;
 }
 
+/**
+ * A gradient needs an op form newer than the builder's opset. The artifact (artifact.ts) catches it and
+ * rebuilds at `needed` where no op of the model changes meaning up to it; otherwise it refuses with it.
+ */
+export class OpsetTooLowError extends UnsupportedModelError {
+  constructor(
+    readonly needed: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 export class GraphBuilder {
   readonly nodes: Node[] = [];
   readonly initializers = new Map<string, Tensor>();
@@ -25,6 +39,11 @@ export class GraphBuilder {
     readonly opset: number,
     private readonly prefix = 'scrub',
   ) {}
+
+  /** Throws OpsetTooLowError (`what` needs opset `needed`) unless the builder emits at `needed` or newer. */
+  need(needed: number, what: string): void {
+    if (this.opset < needed) throw new OpsetTooLowError(needed, `${what}, which needs opset ${needed}`);
+  }
 
   fresh(hint: string): string {
     return `${this.prefix}/${hint}_${this.count++}`;

@@ -2,6 +2,7 @@ import { readFileSync, existsSync, statSync } from 'node:fs';
 import { dirname, resolve, isAbsolute, normalize, sep } from 'node:path';
 import { BadInputError, UnsupportedModelError } from '../core/errors.js';
 import { decodeModel } from './decode.js';
+import { inlineFunctions } from './functions.js';
 import { WireError } from './wire.js';
 import { numElements, elementBytes, type Model, type Tensor } from './ir.js';
 
@@ -31,8 +32,12 @@ export function parseModel(bytes: Uint8Array, path: string): Model {
     throw new BadInputError(
       `${path}: not an ONNX model (no IR version, nodes or outputs). Re-export it with torch.onnx.export.`,
     );
-  const model: Model = { ...decoded, bytes, path };
+  const { functions, ...rest } = decoded;
+  const model: Model = { ...rest, bytes, path };
   if (!model.opsetImports.has('')) model.opsetImports.set('', 1);
+  // Local functions (dynamo exporter) are inlined: autodiff, probes and sessions see plain nodes and
+  // scrub's encodings carry no functions; model.bytes, which graph/write.ts patches, stays as read.
+  inlineFunctions(model.graph, model.opsetImports, functions, path);
   loadExternalData(model);
   checkTensorSizes(model);
   return model;

@@ -3,7 +3,8 @@
 import { encodeModel } from '../../src/graph/encode.js';
 import { parseModel } from '../../src/graph/load.js';
 import { DataType, type Dim, type Graph, type Tensor, type ValueInfo } from '../../src/graph/ir.js';
-import { GraphBuilder, type AttrInput } from '../../src/autodiff/builder.js';
+import { GraphBuilder, OpsetTooLowError, type AttrInput } from '../../src/autodiff/builder.js';
+import { raiseBlockers, raiseForwardNodes } from '../../src/autodiff/artifact.js';
 import { backward } from '../../src/autodiff/engine.js';
 import { defaultRegistry } from '../../src/autodiff/rules/index.js';
 import { probeShapes } from '../../src/runtime/shapes.js';
@@ -41,6 +42,11 @@ export interface OpCase {
   eps?: number;
   /** Relative tolerance (default 1e-2). */
   tol?: number;
+  /**
+   * Build the backward graph as the gradient artifact does: where a rule needs a newer opset than the
+   * model's (builder.ts OpsetTooLowError), at that opset, with the forward node in its form (artifact.ts).
+   */
+  raise?: boolean;
 }
 
 export interface CheckResult {
@@ -147,17 +153,30 @@ export async function gradCheck(c: OpCase, seed = 1): Promise<CheckResult[]> {
   const wrt = c.inputs.flatMap((inp, i) =>
     inp && !inp.constant && !inp.noGrad && (inp.type ?? 'float') === 'float' ? [names[i]] : [],
   );
-  const b = new GraphBuilder(opset);
   const seedNames = outNames.map((o) => `seed_${o}`);
-  const grads = backward({
-    graph: model.graph,
-    opsets,
-    shapes,
-    registry: defaultRegistry(),
-    wrt,
-    seeds: new Map(outNames.map((o, k) => [o, seedNames[k]])),
-    b,
-  });
+  let gradOpset = opset;
+  let b: GraphBuilder;
+  let grads: Map<string, string | null>;
+  for (;;) {
+    b = new GraphBuilder(gradOpset);
+    try {
+      grads = backward({
+        graph: model.graph,
+        opsets,
+        shapes,
+        registry: defaultRegistry(),
+        wrt,
+        seeds: new Map(outNames.map((o, k) => [o, seedNames[k]])),
+        b,
+      });
+      break;
+    } catch (e) {
+      if (!c.raise || !(e instanceof OpsetTooLowError) || e.needed <= gradOpset) throw e;
+      if (raiseBlockers(model.graph, shapes, opset, e.needed).length > 0) throw e;
+      gradOpset = e.needed;
+    }
+  }
+  const forward = raiseForwardNodes(model.graph.nodes, opset, gradOpset, b);
   const gradOutputs = wrt.map((w) => `grad_${w}`);
   for (const [k, w] of wrt.entries()) {
     const g = grads.get(w) ?? b.zerosLike(w);
@@ -173,12 +192,15 @@ export async function gradCheck(c: OpCase, seed = 1): Promise<CheckResult[]> {
   const outShapes = outNames.map((o) => shapes.get(o)!.dims);
   const gradGraph: Graph = {
     ...model.graph,
-    nodes: [...model.graph.nodes, ...b.nodes],
+    nodes: [...forward, ...b.nodes],
     inputs: [...graphInputs, ...seedNames.map((s, k) => ({ name: s, elemType: DataType.FLOAT, shape: outShapes[k] }))],
     outputs: [...outNames, ...gradOutputs].map((name) => ({ name, elemType: 0, shape: null })),
     initializers: new Map([...model.graph.initializers, ...b.initializers]),
   };
-  const gradSession = await Session.create(encodeModel({ opsetImports: opsets, graph: gradGraph }), { threads: 1 });
+  const gradOpsets = new Map([['', gradOpset]]);
+  const gradSession = await Session.create(encodeModel({ opsetImports: gradOpsets, graph: gradGraph }), {
+    threads: 1,
+  });
   const fwdSession = await Session.create(model.bytes, { threads: 1 });
   try {
     const feeds: Feeds = {};

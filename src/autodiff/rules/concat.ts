@@ -36,7 +36,7 @@ export const concat: GradRule = {
     const sizeT = sizes.map((s, i) =>
       typeof s === 'number' ? b.i64([s]) : b.op('Gather', [b.shapeOf(node.inputs[i]), axisIdx]),
     );
-    if (ctx.opset >= 13 && wanted.every(Boolean))
+    if (b.opset >= 13 && wanted.every(Boolean))
       return b.emit('Split', [dy, b.op('Concat', sizeT, { axis: 0 })], { axis }, n);
     const last = wanted.lastIndexOf(true);
     let start = b.i64([0]);

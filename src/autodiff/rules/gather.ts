@@ -1,4 +1,6 @@
-// dX accumulates each dY slice at the position its index picked (repeated ids add up).
+// dX accumulates each dY slice at the position its index picked (repeated ids add up). Repeated or
+// run-time ids need ScatterND reduction='add' (opset 16): below it the rule asks for a raised artifact
+// opset (builder.ts OpsetTooLowError), which artifact.ts grants where no op of the model changes meaning.
 import { attrInt } from '../../graph/ir.js';
 import type { GradRule } from '../registry.js';
 import { asInt64, floatType, normAxis, padZeros, staticDims, zerosLike, zerosOfShape } from './shape-util.js';
@@ -36,13 +38,14 @@ export const gather: GradRule = {
     const unique = norm !== undefined && new Set(norm).size === norm.length;
     let reduction: string | undefined;
     if (!unique) {
-      if (ctx.opset < 16)
-        throw new Error(
-          `the gradient of Gather with ${values ? 'repeated' : 'run-time'} indices sums the repeats with ScatterND ` +
-            `reduction='add', which needs opset 16; the model is at opset ${ctx.opset}`,
-        );
+      // Opset of the artifact (ctx.b), not the model's: artifact.ts raises it where the model allows.
+      b.need(
+        16,
+        `gradient of Gather node ${node.name || node.outputs[0]}: the gradient of Gather with ` +
+          `${values ? 'repeated' : 'run-time'} indices sums the repeats with ScatterND reduction='add'`,
+      );
       reduction = 'add';
-    } else if (ctx.opset < 11)
+    } else if (b.opset < 11)
       throw new Error(
         `the gradient of Gather scatters with ScatterND, which needs opset 11; the model is at opset ${ctx.opset}`,
       );

@@ -59,11 +59,12 @@ export const pad11: GradRule = {
       dx = b.op('Pad', [dy, neg, ...axesInput]);
     }
     if (!dx) {
-      if (ctx.opset < 16)
-        throw new Error(
-          `the gradient of a ${mode} Pad with run-time pads or sizes, or cropping, needs ScatterElements ` +
-            `reduction='add' (opset 16); the model is at opset ${ctx.opset}`,
-        );
+      // the artifact's opset (ctx.b), which artifact.ts raises to 16 where the model allows
+      b.need(
+        16,
+        `gradient of Pad node ${node.name || node.outputs[0]}: the gradient of a ${mode} Pad with run-time pads ` +
+          `or sizes, or cropping, scatters with ScatterElements reduction='add'`,
+      );
       // Pad the element positions the same way; every padded cell sends its dY to the position it copied.
       const positions = b.op('Pad', [flatIndices(b, x, dims), ctx.x(1), ...axesInput], { mode });
       dx = scatterFlat(b, x, dims, positions, dy, floatType(ctx, x), true);

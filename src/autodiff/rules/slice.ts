@@ -167,7 +167,7 @@ function runtimePad(ctx: GradContext, axes: number[] | undefined): string {
   const before = s;
   const after = b.op('Sub', [dimsT, e]);
   const dy = ctx.dy(0)!;
-  if (ctx.opset >= 18) return b.op('Pad', [dy, b.op('Concat', [before, after], { axis: 0 }), '', axesT]);
+  if (b.opset >= 18) return b.op('Pad', [dy, b.op('Concat', [before, after], { axis: 0 }), '', axesT]);
   const at = b.op('Concat', [axesT, b.op('Add', [axesT, b.i64([rank], [])])], { axis: 0 });
   const pads = b.op(
     'ScatterElements',
