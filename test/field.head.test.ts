@@ -66,6 +66,16 @@ describe.each([
   });
 });
 
+describe('inspect tells the head', () => {
+  it('names the Softmax it differentiates through', async () => {
+    const r = await run('inspect', `${FIELD}/softmax-output-tf2onnx/model.onnx`);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(
+      /^head {8}output, 10 classes \(a .*Softmax Softmax: scrub differentiates its input sequential_1\/dense_2_1\/Add:0\)/m,
+    );
+  });
+});
+
 describe('heads scrub refuses', () => {
   it('a single logit [batch, 1]: one line, exit 3, nothing written', async () => {
     const dir = `${FIELD}/binary-single-logit`;

@@ -13,6 +13,7 @@ const DATA = `${DIR}/x.npy,${DIR}/y.npy`;
 
 describe('a quantized model', () => {
   const cases: [string, (out: string) => string[]][] = [
+    ['inspect', () => ['inspect', MODEL]],
     ['grad', (out) => ['grad', MODEL, '--x', `${DIR}/x.npy`, '--y', `${DIR}/y.npy`, '--out', join(out, 'g')]],
     ['fisher', (out) => ['fisher', MODEL, DATA, '-o', join(out, 'm.fisher')]],
     ['the main command (SSD)', (out) => [MODEL, DATA, '--train', DATA, '-o', join(out, 'm.onnx')]],

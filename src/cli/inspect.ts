@@ -8,10 +8,11 @@ import { requireOne, type Io } from './io.js';
 export async function inspectCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { json: { type: 'boolean' } },
+    options: { json: { type: 'boolean' }, output: { type: 'string' } },
     allowPositionals: true,
   });
-  const report = await inspect({ model: requireOne(positionals, 'MODEL', 'scrub inspect MODEL [--json]') });
+  const model = requireOne(positionals, 'MODEL', 'scrub inspect MODEL [--output NAME] [--json]');
+  const report = await inspect({ model, output: values.output });
   if (values.json) {
     io.out(JSON.stringify(report, null, 2));
     return differentiable(report);
@@ -23,6 +24,12 @@ export async function inspectCommand(argv: string[], io: Io): Promise<number> {
   );
   for (const i of report.inputs) io.out(`input       ${i.name} ${i.dtype} ${dims(i.shape)}`);
   for (const o of report.outputs) io.out(`output      ${o.name} ${o.dtype} ${dims(o.shape)}`);
+  const h = report.head;
+  const through =
+    h.kind === 'logits'
+      ? ''
+      : ` (a ${h.node} ${h.kind === 'softmax' ? 'Softmax' : 'LogSoftmax'}: scrub differentiates its input ${h.logits})`;
+  io.out(`head        ${h.output}, ${h.classes} classes${through}; loss: mean cross-entropy`);
   io.out(
     `ops         ${Object.entries(report.ops)
       .map(([k, v]) => `${k}×${v}`)

@@ -2,7 +2,9 @@
 import { differentiablePath, missingRules, type MissingRule } from '../autodiff/engine.js';
 import { defaultRegistry } from '../autodiff/rules/index.js';
 import { DTYPE_NAMES, numElements, type Dim } from '../graph/ir.js';
+import { findHead, type Head } from '../graph/head.js';
 import { loadModel } from '../graph/load.js';
+import { refuseQuantized } from '../graph/quantized.js';
 import type { Constant, Parameter, ParameterList } from '../graph/params.js';
 import { findParameters } from '../runtime/gradient.js';
 import { probeShapes } from '../runtime/shapes.js';
@@ -21,17 +23,26 @@ export interface InspectReport {
   preprocessingConstants: Constant[];
   /** Quantization scales (and float zero points): never parameters. */
   quantizationParameters: Constant[];
+  /** The output scrub treats as the class scores, and the value it differentiates (graph/head.ts). */
+  head: Head;
   differentiable: boolean;
   missingRules: MissingRule[];
 }
 
-export async function inspectModel(path: string): Promise<InspectReport> {
+/**
+ * What `scrub inspect` reports. Throws UnsupportedModelError where the commands that edit a model
+ * would refuse it before any pass (a quantized model, a head scrub has no loss for), so that
+ * inspect never calls a model ready that they refuse.
+ */
+export async function inspectModel(path: string, output?: string): Promise<InspectReport> {
   const model = loadModel(path);
+  refuseQuantized(model, path);
   const g = model.graph;
   const shapes = await probeShapes(model);
-  const params: ParameterList = findParameters(model, shapes);
+  const head = findHead(model, (name) => shapes.get(name), output);
+  const params: ParameterList = findParameters(model, shapes, [head.logits]);
   const constants = params.constants ?? [];
-  const seeds = g.outputs.map((o) => o.name);
+  const seeds = [head.logits];
   const missing = missingRules(
     g,
     model.opsetImports,
@@ -64,6 +75,7 @@ export async function inspectModel(path: string): Promise<InspectReport> {
     parameterCount: params.reduce((a, p) => a + numElements(p.shape), 0),
     preprocessingConstants: constants.filter((c) => c.kind === 'preprocessing'),
     quantizationParameters: constants.filter((c) => c.kind === 'quantization'),
+    head,
     differentiable: missing.length === 0,
     missingRules: missing,
   };
