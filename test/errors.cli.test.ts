@@ -107,7 +107,10 @@ describe('src/cli/exit.ts: each kind → its exit code and one line', () => {
 
   it("node's parseArgs refusals are bad input (2)", () => {
     const e = Object.assign(new TypeError("Unknown option '--bogus'"), { code: 'ERR_PARSE_ARGS_UNKNOWN_OPTION' });
-    expect(exitFor(e)).toEqual({ code: 2, line: "scrub: Unknown option '--bogus'" });
+    expect(exitFor(e)).toEqual({
+      code: 2,
+      line: 'scrub: unknown option --bogus for this command; run scrub --help for the options.',
+    });
   });
 
   it('a message is printed on one line; anything that is not a kind is a bug, rethrown', () => {

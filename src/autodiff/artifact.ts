@@ -63,11 +63,7 @@ export function buildArtifact(
   const { logits, classes } = head;
   const ls = shapes.get(logits)!.dims;
   const opset = model.opsetImports.get('') ?? 1;
-  if (opset < 11)
-    throw new UnsupportedModelError(
-      `${source}: opset ${opset} is too old; re-export with opset 11 or newer ` +
-        '(torch.onnx.export(..., opset_version=17)).',
-    );
+  refuseOldOpset(model);
 
   const def = typeof opts.loss === 'string' ? lossDefinition(opts.loss) : (opts.loss ?? crossEntropy);
   const lossInputs = new Map(def.inputs.map((i) => [i.key, lossInputName(i.key)]));
@@ -201,6 +197,17 @@ function feedParameters(
     paramInputs: params.map((p) => ({ name: p.name, elemType: DataType.FLOAT, shape: p.shape })),
     initializers,
   };
+}
+
+/** Throws UnsupportedModelError for a model below opset 11 (the oldest scrub's rules are checked at). */
+export function refuseOldOpset(model: Model): void {
+  const opset = model.opsetImports.get('') ?? 1;
+  if (opset < 11)
+    throw new UnsupportedModelError(
+      `${model.path}: opset ${opset} is too old; re-export with opset 11 or newer ` +
+        '(torch.onnx.export(..., opset_version=17), or onnx.version_converter.convert_version(model, 13) for a ' +
+        'file from elsewhere).',
+    );
 }
 
 /** The head's logits as a graph output: float32 [batch, classes]. */

@@ -19,8 +19,12 @@ export const CANCELLED_LINE = 'scrub: cancelled; nothing was written.';
 export function exitFor(e: unknown): Exit {
   if (isCancellation(e)) return { code: EXIT_CODES.cancelled, line: CANCELLED_LINE };
   if (e instanceof ScrubError) return { code: EXIT_CODES[e.kind], line: `scrub: ${oneLine(e.message)}` };
-  if (e instanceof TypeError && String((e as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS'))
-    return { code: EXIT_CODES['bad-input'], line: `scrub: ${oneLine(e.message)}` };
+  if (e instanceof TypeError && String((e as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
+    // node's parseArgs words it for programmers; say which option and where the options are listed
+    const unknown = /^Unknown option '([^']+)'/.exec(e.message);
+    const what = unknown ? `unknown option ${unknown[1]} for this command` : oneLine(e.message).replace(/\.$/, '');
+    return { code: EXIT_CODES['bad-input'], line: `scrub: ${what}; run scrub --help for the options.` };
+  }
   throw e;
 }
 

@@ -30,6 +30,12 @@ export async function inspectCommand(argv: string[], io: Io): Promise<number> {
       ? ''
       : ` (a ${h.node} ${h.kind === 'softmax' ? 'Softmax' : 'LogSoftmax'}: scrub differentiates its input ${h.logits})`;
   io.out(`head        ${h.output}, ${h.classes} classes${through}; loss: mean cross-entropy`);
+  if (report.fixedBatch !== undefined)
+    io.out(
+      `batch       fixed at ${report.fixedBatch}: SSD, ∇τ, finetune and eval feed minibatches and refuse it for now; ` +
+        're-export with a dynamic batch axis' +
+        (report.fixedBatch === 1 ? ' (scrub grad --batch-size 1 works as it is)' : ''),
+    );
   io.out(
     `ops         ${Object.entries(report.ops)
       .map(([k, v]) => `${k}×${v}`)

@@ -1,12 +1,13 @@
 // What a model is: opset, ops, trainable parameters and whether every op has a gradient rule.
 import { differentiablePath, missingRules, type MissingRule } from '../autodiff/engine.js';
+import { refuseOldOpset } from '../autodiff/artifact.js';
 import { defaultRegistry } from '../autodiff/rules/index.js';
 import { DTYPE_NAMES, numElements, type Dim } from '../graph/ir.js';
 import { findHead, type Head } from '../graph/head.js';
 import { loadModel } from '../graph/load.js';
 import { refuseQuantized } from '../graph/quantized.js';
 import type { Constant, Parameter, ParameterList } from '../graph/params.js';
-import { findParameters } from '../runtime/gradient.js';
+import { findParameters, requireOneInput } from '../runtime/gradient.js';
 import { probeShapes } from '../runtime/shapes.js';
 
 export interface InspectReport {
@@ -25,6 +26,8 @@ export interface InspectReport {
   quantizationParameters: Constant[];
   /** The output scrub treats as the class scores, and the value it differentiates (graph/head.ts). */
   head: Head;
+  /** The input's batch size where the model fixes it (minibatch passes need a dynamic batch axis for now). */
+  fixedBatch?: number;
   differentiable: boolean;
   missingRules: MissingRule[];
 }
@@ -36,7 +39,10 @@ export interface InspectReport {
  */
 export async function inspectModel(path: string, output?: string): Promise<InspectReport> {
   const model = loadModel(path);
+  // what the editing commands refuse before any pass, inspect refuses alike
   refuseQuantized(model, path);
+  requireOneInput(model, path);
+  refuseOldOpset(model);
   const g = model.graph;
   const shapes = await probeShapes(model);
   const head = findHead(model, (name) => shapes.get(name), output);
@@ -76,6 +82,9 @@ export async function inspectModel(path: string, output?: string): Promise<Inspe
     preprocessingConstants: constants.filter((c) => c.kind === 'preprocessing'),
     quantizationParameters: constants.filter((c) => c.kind === 'quantization'),
     head,
+    ...(typeof g.inputs.find((i) => !inits.has(i.name))?.shape?.[0] === 'number'
+      ? { fixedBatch: g.inputs.find((i) => !inits.has(i.name))!.shape![0] as number }
+      : {}),
     differentiable: missing.length === 0,
     missingRules: missing,
   };

@@ -113,6 +113,17 @@ export function findParameters(model: Model, shapes: ShapeMap, seeds?: readonly 
   });
 }
 
+/** The model's one data input; UnsupportedModelError naming them where it has several. */
+export function requireOneInput(model: Model, source = model.path): InputSpec[] {
+  const inputs = modelInputs(model);
+  if (inputs.length !== 1)
+    throw new UnsupportedModelError(
+      `${source}: scrub handles models with one input; this one has ${inputs.length} ` +
+        `(${inputs.map((i) => i.name).join(', ')}).`,
+    );
+  return inputs;
+}
+
 export function modelInputs(model: Model): InputSpec[] {
   const inits = new Set(model.graph.initializers.keys());
   return model.graph.inputs
@@ -346,12 +357,7 @@ async function buildFor(
   output: string | undefined,
 ): Promise<{ bytes: Uint8Array; meta: CachedMeta }> {
   refuseQuantized(model);
-  const inputs = modelInputs(model);
-  if (inputs.length !== 1)
-    throw new UnsupportedModelError(
-      `${model.path}: scrub handles models with one input; this one has ${inputs.length} ` +
-        `(${inputs.map((i) => i.name).join(', ')}).`,
-    );
+  const inputs = requireOneInput(model);
   const shapes = await probeShapes(model);
   const head = findHead(model, (name) => shapes.get(name), output);
   const all = findParameters(model, shapes, [head.logits]);
@@ -386,6 +392,16 @@ export function checkInput(source: string, spec: InputSpec, x: HostTensor): void
     throw new BadInputError(
       `input ${spec.name} of ${source} takes ${DTYPE_NAMES[spec.dtype]}, ` +
         `got ${DTYPE_NAMES[dtype] ?? x.data.constructor.name}.`,
+    );
+  const batch = spec.dims[0];
+  const sameExample =
+    x.dims.length === spec.dims.length &&
+    spec.dims.every((d, i) => i === 0 || typeof d !== 'number' || d === x.dims[i]);
+  if (typeof batch === 'number' && x.dims[0] !== batch && sameExample)
+    throw new UnsupportedModelError(
+      `${source}: input ${spec.name} has its batch fixed at ${batch} ([${spec.dims.map((d) => d ?? '?').join(', ')}]), and ` +
+        `this pass feeds ${x.dims[0]} examples at a time; scrub does not split minibatches into fixed-size runs yet. ` +
+        `Re-export the model with a dynamic batch axis (torch.onnx.export dynamic_axes)${batch === 1 ? ', or use `scrub grad --batch-size 1`' : ''}.`,
     );
   const bad =
     x.dims.length !== spec.dims.length ||

@@ -109,7 +109,8 @@ async function createOrt(
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
     interOpNumThreads: 1,
-    logSeverityLevel: 3,
+    // fatal only: scrub reports ONNX Runtime's errors itself, in one line
+    logSeverityLevel: 4,
   };
   if (threads) options.intraOpNumThreads = threads;
   // Spinning worker threads fight the main thread on small hosts: measured 2x slower with 2 threads.
