@@ -397,11 +397,13 @@ export function checkInput(source: string, spec: InputSpec, x: HostTensor): void
   const sameExample =
     x.dims.length === spec.dims.length &&
     spec.dims.every((d, i) => i === 0 || typeof d !== 'number' || d === x.dims[i]);
+  const shown = spec.dims.map((d) => d ?? '?').join(', ');
+  const orOne = ', or use `scrub grad --batch-size 1`';
   if (typeof batch === 'number' && x.dims[0] !== batch && sameExample)
     throw new UnsupportedModelError(
-      `${source}: input ${spec.name} has its batch fixed at ${batch} ([${spec.dims.map((d) => d ?? '?').join(', ')}]), and ` +
-        `this pass feeds ${x.dims[0]} examples at a time; scrub does not split minibatches into fixed-size runs yet. ` +
-        `Re-export the model with a dynamic batch axis (torch.onnx.export dynamic_axes)${batch === 1 ? ', or use `scrub grad --batch-size 1`' : ''}.`,
+      `${source}: input ${spec.name} has its batch fixed at ${batch} ([${shown}]), and this pass feeds ` +
+        `${x.dims[0]} examples at a time; scrub does not split minibatches into fixed-size runs yet. Re-export ` +
+        `the model with a dynamic batch axis (torch.onnx.export dynamic_axes)${batch === 1 ? orOne : ''}.`,
     );
   const bad =
     x.dims.length !== spec.dims.length ||
