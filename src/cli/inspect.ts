@@ -25,11 +25,11 @@ export async function inspectCommand(argv: string[], io: Io): Promise<number> {
   for (const i of report.inputs) io.out(`input       ${i.name} ${i.dtype} ${dims(i.shape)}`);
   for (const o of report.outputs) io.out(`output      ${o.name} ${o.dtype} ${dims(o.shape)}`);
   const h = report.head;
-  const through =
-    h.kind === 'logits'
-      ? ''
-      : ` (a ${h.node} ${h.kind === 'softmax' ? 'Softmax' : 'LogSoftmax'}: scrub differentiates its input ${h.logits})`;
-  io.out(`head        ${h.output}, ${h.classes} classes${through}; loss: mean cross-entropy`);
+  const op = { softmax: 'Softmax', 'log-softmax': 'LogSoftmax', binary: 'Sigmoid', logits: '' }[h.kind];
+  const through = h.node ? ` (${op} node ${h.node}: scrub differentiates its input ${h.logits})` : '';
+  const loss = h.kind === 'binary' ? 'binary cross-entropy with logits, labels 0/1' : 'mean cross-entropy';
+  const scores = h.kind === 'binary' ? 'one logit' : `${h.classes} classes`;
+  io.out(`head        ${h.output}, ${scores}${through}; loss: ${loss}`);
   if (report.fixedBatch !== undefined)
     io.out(
       `batch       fixed at ${report.fixedBatch}: SSD, ∇τ, finetune and eval feed minibatches and refuse it for now; ` +

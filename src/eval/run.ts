@@ -61,6 +61,12 @@ export async function describeModel(
     const probed = await probeShapes(model);
     head = findHead(model, (name) => probed.get(name), output);
   }
+  if (head.kind === 'binary')
+    throw new UnsupportedModelError(
+      `${path}: output ${head.output} is a single logit (a binary head): scrub computes its gradients (scrub grad) ` +
+        'and importance (scrub fisher), but not yet its metrics (accuracy at 0.5, the attacks), so it cannot ' +
+        'evaluate or unlearn it.',
+    );
   return { model, input: inputs[0], classes: head.classes, head };
 }
 

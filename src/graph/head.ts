@@ -8,12 +8,14 @@
 //     cross-entropy of that input, exactly. A LogSoftmax output likewise (its negative
 //     log-likelihood is the cross-entropy of its input). Identity nodes in between are looked
 //     through.
-//   - A single logit [batch, 1] or a Sigmoid output (binary classification) is refused for now.
+//   - A single logit [batch, 1] (a binary head, trained with BCEWithLogitsLoss), or a Sigmoid of one,
+//     is differentiated with the binary cross-entropy of that logit (kind 'binary'). A Sigmoid over
+//     several classes (multi-label) is refused for now.
 import { BadInputError, UnsupportedModelError } from '../core/errors.js';
 import type { ValueShape } from '../core/tensor.js';
 import { attrInt, DataType, type Model, type Node } from './ir.js';
 
-export type HeadKind = 'logits' | 'softmax' | 'log-softmax';
+export type HeadKind = 'logits' | 'softmax' | 'log-softmax' | 'binary';
 
 export interface Head {
   /** The model output that holds the class scores (logits or probabilities). */
@@ -21,8 +23,9 @@ export interface Head {
   /** The value scrub differentiates and evaluates: logits [batch, classes] (the output, or a Softmax's input). */
   logits: string;
   kind: HeadKind;
-  /** The node between logits and output (Softmax, LogSoftmax), when there is one. */
+  /** The node between logits and output (Softmax, LogSoftmax, Sigmoid), when there is one. */
   node?: string;
+  /** Classes: the logits' width (1 for a binary head, whose labels are 0 and 1). */
   classes: number;
 }
 
@@ -32,11 +35,6 @@ export interface Head {
  */
 export function classifierClasses(source: string, name: string, shape: ValueShape | undefined): number {
   const dims = shape?.dims;
-  if (dims?.length === 2 && dims[1] === 1)
-    throw new UnsupportedModelError(
-      `${source}: output ${name} is a single logit [batch, 1] (binary classification); scrub has no binary ` +
-        'cross-entropy head yet. Export two logits (one per class), or unlearn the model this exports from.',
-    );
   if (!dims || dims.length !== 2 || typeof dims[1] !== 'number' || dims[1] < 1)
     throw new UnsupportedModelError(
       `${source}: output ${name} has shape [${dims?.map((d) => d ?? '?').join(', ') ?? '?'}]; ` +
@@ -80,10 +78,15 @@ export function findHead(model: Model, shapeOf: (name: string) => ValueShape | u
   for (const n of g.nodes) for (const o of n.outputs) if (o) producer.set(o, n);
   let node = producer.get(output);
   while (node?.opType === 'Identity' && node.domain === '') node = producer.get(node.inputs[0]);
+  const isBinary = (name: string) => shapeOf(name)?.dims.length === 2 && shapeOf(name)?.dims[1] === 1;
+  if (node && node.domain === '' && node.opType === 'Sigmoid' && isBinary(node.inputs[0])) {
+    classifierClasses(source, node.inputs[0], shapeOf(node.inputs[0]));
+    return { output, logits: node.inputs[0], kind: 'binary', node: node.name, classes: 1 };
+  }
   if (node && node.domain === '' && node.opType === 'Sigmoid')
     throw new UnsupportedModelError(
-      `${source}: output ${output} is a Sigmoid (node ${node.name}): a binary or multi-label head, for which scrub ` +
-        'has no loss yet. Export the model up to its logits, or wait for the binary cross-entropy head.',
+      `${source}: output ${output} is a Sigmoid over several classes (node ${node.name}): a multi-label head, for ` +
+        'which scrub has no loss yet. Export the model up to its logits, or unlearn it once multi-label heads come.',
     );
   const opset = model.opsetImports.get('') ?? 1;
   if (node && node.domain === '' && (node.opType === 'Softmax' || node.opType === 'LogSoftmax')) {
@@ -99,7 +102,8 @@ export function findHead(model: Model, shapeOf: (name: string) => ValueShape | u
     const kind = node.opType === 'Softmax' ? 'softmax' : 'log-softmax';
     return { output, logits, kind, node: node.name, classes };
   }
-  return { output, logits: output, kind: 'logits', classes: classifierClasses(source, output, shapeOf(output)) };
+  const classes = classifierClasses(source, output, shapeOf(output));
+  return { output, logits: output, kind: classes === 1 ? 'binary' : 'logits', classes };
 }
 
 function isClassScores(shape: ValueShape | undefined): boolean {

@@ -15,6 +15,8 @@ import {
 } from '../autodiff/artifact.js';
 import { differentiablePath } from '../autodiff/engine.js';
 import {
+  binaryCrossEntropy,
+  crossEntropy,
   lossDefinition,
   lossesTaking,
   lossInputName,
@@ -113,6 +115,14 @@ export function findParameters(model: Model, shapes: ShapeMap, seeds?: readonly 
   });
 }
 
+/**
+ * The loss the head calls for: the cross-entropy of a single-logit (binary) head is the binary
+ * cross-entropy with logits (graph/head.ts); every other loss as asked.
+ */
+function headLoss(loss: LossDefinition, head: Head): LossDefinition {
+  return head.kind === 'binary' && loss.name === crossEntropy.name ? binaryCrossEntropy : loss;
+}
+
 /** The model's one data input; UnsupportedModelError naming them where it has several. */
 export function requireOneInput(model: Model, source = model.path): InputSpec[] {
   const inputs = modelInputs(model);
@@ -164,7 +174,7 @@ export class GradientModel {
    * output that is not logits), BadInputError for a `params` pattern that selects nothing.
    */
   static async open(model: Model, opts: GradientOptions = {}): Promise<GradientModel> {
-    const def = typeof opts.loss === 'object' ? opts.loss : lossDefinition(opts.loss ?? 'cross-entropy');
+    let def = typeof opts.loss === 'object' ? opts.loss : lossDefinition(opts.loss ?? 'cross-entropy');
     const squared = opts.squared ?? false;
     const cacheDir =
       opts.cache === false
@@ -184,7 +194,7 @@ export class GradientModel {
       try {
         meta = JSON.parse(readFileSync(join(cacheDir, `${key}.json`), 'utf8')) as CachedMeta;
         bytes = new Uint8Array(readFileSync(join(cacheDir, `${key}.onnx`)));
-        if (meta.version !== ARTIFACT_VERSION || meta.loss !== def.name) bytes = meta = undefined;
+        if (meta.version !== ARTIFACT_VERSION || meta.loss !== headLoss(def, meta.head).name) bytes = meta = undefined;
       } catch {
         bytes = meta = undefined;
       }
@@ -205,6 +215,7 @@ export class GradientModel {
     }
     const session = await Session.create(bytes, { device: opts.device, threads: opts.threads });
     const m = meta;
+    def = headLoss(def, m.head);
     const defaults = new Map(m.params.map((p) => [p.name, tensorToFloat32(model.graph.initializers.get(p.name)!)]));
     const openForward = () =>
       Session.create(buildForwardArtifact(model, m.params, m.head), { device: opts.device, threads: opts.threads });
@@ -227,7 +238,9 @@ export class GradientModel {
   /** Throws a BadInputError when a batch does not fit the model (shape, dtype, label range). */
   checkBatch(x: HostTensor, labels: BigInt64Array): void {
     checkInput(this.source, this.inputs[0], x);
-    checkLabels(this.source, labels, x.dims[0], this.classes);
+    // the loss's own label check (class indices, or 0/1 for a binary head)
+    if (this.lossDefinition.check) this.lossDefinition.check({ labels }, x.dims[0], this.classes, this.source);
+    else checkLabels(this.source, labels, x.dims[0], this.classes);
   }
 
   /**
@@ -360,6 +373,7 @@ async function buildFor(
   const inputs = requireOneInput(model);
   const shapes = await probeShapes(model);
   const head = findHead(model, (name) => shapes.get(name), output);
+  loss = headLoss(loss, head);
   const all = findParameters(model, shapes, [head.logits]);
   if (all.length === 0)
     throw new BadInputError(

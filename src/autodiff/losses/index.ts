@@ -1,5 +1,6 @@
 // The built-in losses, registered on import. Methods register their own (∇τ's 'matched' loss lives
 // beside ∇τ, in src/methods/gradtau/matched-loss.ts).
+export { binaryCrossEntropy } from './binary-cross-entropy.js';
 export { crossEntropy } from './cross-entropy.js';
 export { logitNorm } from './logit-norm.js';
 export {

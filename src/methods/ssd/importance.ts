@@ -80,7 +80,8 @@ export async function importanceSums(
 function gradientsOf(gm: GradientModel, batch: Batch, source: string): Promise<GradientResult> {
   // the loss takes the labels or nothing (SSD's cross-entropy, LF-SSD's logit norm)
   if (gm.lossDefinition.inputs.length === 0) return gm.run(batch.x);
-  checkLabelRange(batch.y, gm.classes, source, batch.index);
+  // a binary head's labels are 0 and 1 over its one logit
+  checkLabelRange(batch.y, gm.head.kind === 'binary' ? 2 : gm.classes, source, batch.index);
   return gm.run(batch.x, batch.y);
 }
 
