@@ -271,9 +271,10 @@ export class GradientModel {
       const keys = def.inputs.map((i) => i.key);
       const fits = lossesTaking(Object.keys(given)).map((f) => `'${f}'`);
       const what = count ? `loss feeds [${Object.keys(given).join(', ')}]` : 'no loss feeds';
+      const also = fits.length > 1 ? ` (${fits.slice(1).join(', ')} also take them)` : '';
       throw new BadInputError(
-        `GradientModel.run with ${what} needs a model opened with loss ${fits.join(' or ') || 'taking them'}; ` +
-          `this one computes '${this.loss}', which takes [${keys.join(', ')}].`,
+        `GradientModel.run with ${what} needs a model opened with loss ${fits[0] ?? 'taking them'}; ` +
+          `this one computes '${this.loss}', which takes [${keys.join(', ')}]${also}.`,
       );
     }
     // the loss's own check first, in its words (a label range, its arrays' sizes), then the shapes

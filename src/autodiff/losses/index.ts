@@ -1,7 +1,8 @@
 // The built-in losses, registered on import. Methods register their own (∇τ's 'matched' loss lives
 // beside ∇τ, in src/methods/gradtau/matched-loss.ts).
-export { binaryCrossEntropy } from './binary-cross-entropy.js';
+// (registration order: the first loss taking a set of feeds is the one errors suggest)
 export { crossEntropy } from './cross-entropy.js';
+export { binaryCrossEntropy } from './binary-cross-entropy.js';
 export { logitNorm } from './logit-norm.js';
 export {
   lossDefinition,
