@@ -17,7 +17,7 @@ import { writeModel } from '../src/graph/write.js';
 import { GradientModel } from '../src/runtime/gradient.js';
 import { Session } from '../src/runtime/session.js';
 import { run } from './support/cli.js';
-import { FIXTURES, oracle, relL2 } from './support/fixtures.js';
+import { FIXTURES, oracle, relL2, changedBytes } from './support/fixtures.js';
 
 const DIR = `${FIXTURES}/field/dynamo-local-functions`;
 const MODEL = `${DIR}/model.onnx`;
@@ -84,14 +84,7 @@ describe('dynamo local functions (field case)', () => {
     const before = readFileSync(MODEL);
     const after = readFileSync(out);
     expect(after.length).toBe(before.length);
-    const loc = t.location as { offset: number; length: number };
-    let inside = 0;
-    let outside = 0;
-    for (let i = 0; i < before.length; i++) {
-      if (before[i] === after[i]) continue;
-      if (i >= loc.offset && i < loc.offset + loc.length) inside++;
-      else outside++;
-    }
+    const { inside, outside } = changedBytes(before, after, t.location as { offset: number; length: number });
     expect(outside, 'bytes changed outside fc2.bias').toBe(0);
     expect(inside).toBeGreaterThan(0);
     expect(tensorToFloat32(loadModel(out).graph.initializers.get('fc2.bias')!)).toEqual(edited);

@@ -7,7 +7,7 @@ import { loadModel } from '../src/graph/load.js';
 import { tensorToFloat32, type Tensor } from '../src/graph/ir.js';
 import { writeModel } from '../src/graph/write.js';
 import { Session } from '../src/runtime/session.js';
-import { FIXTURES } from './support/fixtures.js';
+import { FIXTURES, changedBytes } from './support/fixtures.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'scrub-write-'));
 
@@ -48,14 +48,7 @@ describe('writing edited models', () => {
     const before = readFileSync(src);
     const after = readFileSync(out);
     expect(after.length).toBe(before.length);
-    const loc = t.location as { offset: number; length: number };
-    let inside = 0;
-    let outside = 0;
-    for (let i = 0; i < before.length; i++) {
-      if (before[i] === after[i]) continue;
-      if (i >= loc.offset && i < loc.offset + loc.length) inside++;
-      else outside++;
-    }
+    const { inside, outside } = changedBytes(before, after, t.location as { offset: number; length: number });
     expect(outside, 'bytes changed outside fc2.bias').toBe(0);
     expect(inside).toBeGreaterThan(0);
     expect(tensorToFloat32(loadModel(out).graph.initializers.get('fc2.bias')!)).toEqual(edited);
@@ -78,14 +71,7 @@ describe('writing edited models', () => {
     expect(res.dataFiles.map((f) => f.split('/').pop())).toEqual(['edited.onnx.data']);
     const inData = readFileSync(join(dir, 'ext.onnx.data'));
     const outData = readFileSync(join(outDir, 'edited.onnx.data'));
-    const loc = t.location as { offset: number; length: number };
-    let outside = 0;
-    let inside = 0;
-    for (let i = 0; i < inData.length; i++) {
-      if (outData[i] === inData[i]) continue;
-      if (i < loc.offset || i >= loc.offset + loc.length) outside++;
-      else inside++;
-    }
+    const { inside, outside } = changedBytes(inData, outData, t.location as { offset: number; length: number });
     expect(outside).toBe(0);
     expect(inside).toBeGreaterThan(0);
     // the model file differs only by the renamed location strings: same graph, same tensors

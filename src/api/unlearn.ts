@@ -3,7 +3,7 @@
 // its record is, as OUT.rejected.record.json, for the audit trail. The method is a row of the method
 // table: open the run context, run the method, stage its weights, judge the gates, commit.
 import { BadInputError } from '../core/errors.js';
-import { describeModel } from '../eval/run.js';
+import { describeLoaded } from '../eval/run.js';
 import { RunContext, type CommonOptions } from '../context/index.js';
 import { METHOD_NAMES, methodNamed, methodOptions, methodsTaking, type MethodReport } from '../methods/table.js';
 import { availableMetrics, checkGateMetrics, parseGate } from '../record/gates.js';
@@ -75,11 +75,11 @@ export async function unlearn(o: UnlearnOptions): Promise<UnlearnReport> {
   const seed = o.seed ?? 0;
   if (!Number.isInteger(seed) || seed < 0) throw new BadInputError(`seed ${seed}: expected a non-negative integer.`);
   o.signal?.throwIfAborted();
-  // what evaluation (and so the record and the gates) cannot take is refused before any pass
-  await describeModel(o.model, o.output);
 
   const ctx = RunContext.open(o);
   try {
+    // what evaluation (and so the record and the gates) cannot take is refused before any pass
+    await describeLoaded(ctx.model, o.output, o.model);
     const run = await method.run(ctx, { ...o, seed });
     ctx.throwIfAborted();
     const staged = ctx.stage(run.weights);

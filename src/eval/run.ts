@@ -3,7 +3,7 @@ import { BadInputError, UnsupportedModelError } from '../core/errors.js';
 import { findHead, type Head } from '../graph/head.js';
 import { loadModel } from '../graph/load.js';
 import { ForwardModel } from '../runtime/forward.js';
-import { modelInputs } from '../runtime/gradient.js';
+import { modelInputs, requireOneInput } from '../runtime/gradient.js';
 import { probeShapes } from '../runtime/shapes.js';
 import { datasetOptions, openSet, type CommonOptions } from '../context/index.js';
 import type { Batch } from '../data/dataset.js';
@@ -40,13 +40,16 @@ export async function describeModel(
   path: string,
   output?: string,
 ): Promise<{ model: Model; input: ReturnType<typeof modelInputs>[0]; classes: number; head: Head }> {
-  const model = loadModel(path);
-  const inputs = modelInputs(model);
-  if (inputs.length !== 1)
-    throw new UnsupportedModelError(
-      `${path}: scrub handles models with one input; this one has ${inputs.length}. ` +
-        'Export a model that takes one tensor.',
-    );
+  return describeLoaded(loadModel(path), output, path);
+}
+
+/** describeModel of a model already loaded (`path` names it in messages). */
+export async function describeLoaded(
+  model: Model,
+  output?: string,
+  path = model.path,
+): Promise<{ model: Model; input: ReturnType<typeof modelInputs>[0]; classes: number; head: Head }> {
+  const inputs = requireOneInput(model, path);
   // the declared output shapes where they say enough, else the probed ones (a Softmax's input, …)
   const declared = new Map(
     model.graph.outputs

@@ -6,7 +6,7 @@ import { Rng } from '../core/rng.js';
 import { type Computed, notComputable } from './result.js';
 
 /** The draws the splits and subsamples use: core/rng.ts's generator. */
-export type Prng = Pick<Rng, 'nextUint32' | 'nextBelow' | 'nextFloat'>;
+export type Prng = Pick<Rng, 'nextUint32' | 'nextBelow' | 'nextFloat' | 'shuffle'>;
 
 /** scrub's seeded generator (core/rng.ts) for `seed` (a safe integer). */
 export function createPrng(seed: number): Prng {
@@ -17,24 +17,15 @@ export function createPrng(seed: number): Prng {
 export function permutation(n: number, rng: Prng): Uint32Array {
   const p = new Uint32Array(n);
   for (let i = 0; i < n; i++) p[i] = i;
-  shuffleInPlace(p, rng);
+  rng.shuffle(p);
   return p;
 }
 
 /** A shuffled copy of `values` as float64. */
 export function shuffled(values: ArrayLike<number>, rng: Prng): Float64Array {
   const out = Float64Array.from(values);
-  shuffleInPlace(out, rng);
+  rng.shuffle(out);
   return out;
-}
-
-export function shuffleInPlace(a: { length: number; [i: number]: number }, rng: Prng): void {
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = rng.nextBelow(i + 1);
-    const t = a[i];
-    a[i] = a[j];
-    a[j] = t;
-  }
 }
 
 export interface Split {
@@ -101,8 +92,8 @@ export function stratifiedShuffleSplits(
     }
     const trainIdx = Uint32Array.from(train);
     const testIdx = Uint32Array.from(test);
-    shuffleInPlace(trainIdx, rng);
-    shuffleInPlace(testIdx, rng);
+    rng.shuffle(trainIdx);
+    rng.shuffle(testIdx);
     out.push({ train: trainIdx, test: testIdx });
   }
   return { ok: true, value: out };
@@ -124,7 +115,7 @@ export function approximateMode(classCounts: readonly number[], draws: number, r
     for (const value of values) {
       const tied = remainder.flatMap((r, i) => (r === value ? [i] : []));
       const addNow = Math.min(tied.length, needToAdd);
-      shuffleInPlace(tied, rng);
+      rng.shuffle(tied);
       for (let k = 0; k < addNow; k++) floored[tied[k]]++;
       needToAdd -= addNow;
       if (needToAdd === 0) break;

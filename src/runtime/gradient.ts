@@ -26,7 +26,6 @@ import {
 import { defaultRegistry } from '../autodiff/rules/index.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import { BadInputError, UnsupportedModelError } from '../core/errors.js';
-import { checkLabels } from '../core/labels.js';
 import { rows, type Feeds } from '../core/tensor.js';
 import { DataType, DTYPE_NAMES, tensorToFloat32, type Dim, type Model } from '../graph/ir.js';
 import { findHead, type Head } from '../graph/head.js';
@@ -235,12 +234,12 @@ export class GradientModel {
     );
   }
 
-  /** Throws a BadInputError when a batch does not fit the model (shape, dtype, label range). */
-  checkBatch(x: HostTensor, labels: BigInt64Array): void {
-    checkInput(this.source, this.inputs[0], x);
-    // the loss's own label check (class indices, or 0/1 for a binary head)
-    if (this.lossDefinition.check) this.lossDefinition.check({ labels }, x.dims[0], this.classes, this.source);
-    else checkLabels(this.source, labels, x.dims[0], this.classes);
+  /**
+   * Throws a BadInputError, in the loss's words (class indices, or 0/1 for a binary head), where
+   * `labels` do not fit it; `index` maps each label to its example's position in `source`.
+   */
+  checkLabels(labels: BigInt64Array, source: string, index?: readonly number[]): void {
+    this.lossDefinition.check?.({ labels }, labels.length, this.classes, source, index);
   }
 
   /**

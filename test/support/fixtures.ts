@@ -48,3 +48,22 @@ export function l2(a: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) s += a[i] ** 2;
   return Math.sqrt(s);
 }
+
+/**
+ * Bytes that differ between two files of the same length, counted inside the byte range `loc` (one
+ * tensor's data) and outside it: a byte-exact patch changes bytes inside only.
+ */
+export function changedBytes(
+  before: Uint8Array,
+  after: Uint8Array,
+  loc: { offset: number; length: number },
+): { inside: number; outside: number } {
+  let inside = 0;
+  let outside = 0;
+  for (let i = 0; i < before.length; i++) {
+    if (before[i] === after[i]) continue;
+    if (i >= loc.offset && i < loc.offset + loc.length) inside++;
+    else outside++;
+  }
+  return { inside, outside };
+}

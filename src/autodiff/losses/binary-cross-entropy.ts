@@ -20,7 +20,7 @@ export const binaryCrossEntropy = registerLoss({
     const dLogits = b.op('Div', [b.op('Sub', [b.op('Sigmoid', [logits]), y]), n]);
     return { loss, perSample, dLogits };
   },
-  check(feeds, n, _classes, source) {
+  check(feeds, n, _classes, source, index) {
     const labels = feeds.labels;
     if (!(labels instanceof BigInt64Array)) return; // the caller's shape check names the dtype
     if (labels.length !== n)
@@ -28,7 +28,8 @@ export const binaryCrossEntropy = registerLoss({
     for (let i = 0; i < labels.length; i++)
       if (labels[i] !== 0n && labels[i] !== 1n)
         throw new BadInputError(
-          `${source}: example ${i} has label ${labels[i]}; a single-logit (binary) head takes labels 0 and 1.`,
+          `${source}: example ${index?.[i] ?? i} has label ${labels[i]}; ` +
+            'a single-logit (binary) head takes labels 0 and 1.',
         );
   },
 });

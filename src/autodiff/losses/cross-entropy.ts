@@ -20,8 +20,8 @@ export const crossEntropy = registerLoss({
     const dLogits = b.op('Div', [b.op('Sub', [b.op('Exp', [logp]), onehot]), n]);
     return { loss, perSample, dLogits };
   },
-  check(feeds, n, classes, source) {
+  check(feeds, n, classes, source, index) {
     // (labels of another dtype are refused by the caller's shape check)
-    if (feeds.labels instanceof BigInt64Array) checkLabels(source, feeds.labels, n, classes);
+    if (feeds.labels instanceof BigInt64Array) checkLabels(source, feeds.labels, n, classes, index);
   },
 });

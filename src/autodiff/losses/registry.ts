@@ -38,8 +38,11 @@ export interface LossDefinition {
   inputs: readonly LossInput[];
   /** Appends the loss to `b` after `logits` [N, C]; `inputs` maps each key to its graph input. */
   build(b: GraphBuilder, logits: string, inputs: Readonly<Record<string, string>>, classes: number): LossValues;
-  /** Checks the feeds of a batch of `n` beyond their shapes (e.g. label range); throws BadInputError. */
-  check?(feeds: LossFeeds, n: number, classes: number, source: string): void;
+  /**
+   * Checks the feeds of a batch of `n` beyond their shapes (e.g. label range); throws BadInputError.
+   * `index`, when given, maps a row of the batch to the example's position in its data set, for messages.
+   */
+  check?(feeds: LossFeeds, n: number, classes: number, source: string, index?: readonly number[]): void;
 }
 
 /** The graph input that carries a loss input. */

@@ -2,7 +2,7 @@
 // function of the gradient of the minibatch's mean loss, summed in float64 — g² of the
 // cross-entropy for SSD, |g| of the logit norm for LF-SSD (method.ts). The sums and the batch count
 // are kept apart (mean = sum / batches) so that shards of a pass add up exactly.
-import { checkLabelRange, requireLabels, withoutLabels, type Batch, type Dataset } from '../../data/dataset.js';
+import { requireLabels, withoutLabels, type Batch, type Dataset } from '../../data/dataset.js';
 import { exampleDigests, hex, SetDigest } from '../../data/digest.js';
 import { countCorrect, topClasses } from '../../eval/predictions.js';
 import type { GradientModel, GradientResult } from '../../runtime/gradient.js';
@@ -80,8 +80,8 @@ export async function importanceSums(
 function gradientsOf(gm: GradientModel, batch: Batch, source: string): Promise<GradientResult> {
   // the loss takes the labels or nothing (SSD's cross-entropy, LF-SSD's logit norm)
   if (gm.lossDefinition.inputs.length === 0) return gm.run(batch.x);
-  // a binary head's labels are 0 and 1 over its one logit
-  checkLabelRange(batch.y, gm.head.kind === 'binary' ? 2 : gm.classes, source, batch.index);
+  // checked first with the examples' positions in the set, for the message
+  gm.checkLabels(batch.y, source, batch.index);
   return gm.run(batch.x, batch.y);
 }
 
