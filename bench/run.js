@@ -12,12 +12,14 @@ import { benchSsd } from './ssd.js';
 import { benchEval } from './eval.js';
 import { benchGradtau } from './gradtau.js';
 import { benchShard } from './shard.js';
+import { benchFixedBatch } from './fixed-batch.js';
+import { benchZoo } from './zoo.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const shared = `${root}../shared/fixtures`;
 const fixtures = `${root}test/fixtures`;
 const args = process.argv.slice(2);
-const sections = args.filter((a) => ['grad', 'ssd', 'shard', 'eval', 'gradtau'].includes(a));
+const sections = args.filter((a) => ['grad', 'ssd', 'shard', 'eval', 'gradtau', 'fixed', 'zoo'].includes(a));
 const only = args.filter((a) => !sections.includes(a));
 const want = (s) => sections.length === 0 || sections.includes(s);
 const models = [
@@ -123,6 +125,8 @@ console.log(
 );
 if (want('ssd')) results.ssd = await benchSsd(root, shared, report);
 if (want('shard')) results.shard = await benchShard(root);
+if (want('fixed')) results.fixed_batch = await benchFixedBatch(root);
+if (want('zoo')) results.zoo = await benchZoo(root);
 if (want('eval')) results.eval = await benchEval(root, results.models);
 if (want('gradtau')) results.gradtau = await benchGradtau(root, report, models);
 writeFileSync(`${root}bench/last-run.json`, JSON.stringify(results, null, 1));

@@ -1,4 +1,4 @@
-// Every op on a loss→parameter path of every shipped model has a gradient rule.
+// Every op on a loss→parameter path of every shipped model (the fixtures and the zoo) has a gradient rule.
 import { describe, expect, it } from 'vitest';
 import { differentiablePath, missingRules } from '../src/autodiff/engine.js';
 import { defaultRegistry } from '../src/autodiff/rules/index.js';
@@ -7,8 +7,10 @@ import { findParameters } from '../src/runtime/gradient.js';
 import { probeShapes } from '../src/runtime/shapes.js';
 import { FIXTURES, hasShared, SHARED } from './support/fixtures.js';
 
+const ZOO = ['mobilenet_v2', 'mobilenet_v3_small', 'efficientnet_b0', 'shufflenet_v2', 'densenet', 'convnext', 'swin'];
 const models = [
   ...['mlp', 'cnn', 'vit'].map((m) => `${FIXTURES}/models/${m}.onnx`),
+  ...[...ZOO, 'text_lstm', 'text_cnn'].map((m) => `${FIXTURES}/zoo/${m}.onnx`),
   ...(hasShared ? ['resnet18', 'mlp', 'cnn', 'vit'].map((m) => `${SHARED}/models/${m}.onnx`) : []),
 ];
 

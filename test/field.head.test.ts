@@ -1,7 +1,8 @@
 // The head (issue 15, item 1), on real exports from ../shared/field copied into test/fixtures/field:
 // a tf2onnx/Keras model whose output is a Softmax is differentiated through the Softmax's input, a
 // model whose first output is not the logits uses the one named `logits`, and a single-logit
-// (binary) head is refused in one line. Gradients against the float64 oracles in expected/.
+// (binary) head z is scored as two classes [0, z]: its cross-entropy is the binary cross-entropy with
+// logits, and evaluation and SSD run on it. Gradients against the float64 oracles in expected/.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,7 +55,7 @@ describe.each([
     }
   });
 
-  it.skipIf(kind === 'binary')("evaluation reads the same head: its logits give the oracle's loss", async () => {
+  it("evaluation reads the same head: its logits give the oracle's loss", async () => {
     const { input, head, classes } = await describeModel(`${dir}/model.onnx`);
     expect(head).toMatchObject({ kind, logits });
     const fm = await ForwardModel.open(`${dir}/model.onnx`, input, { head, threads: 1 });
@@ -77,30 +78,72 @@ describe('inspect tells the head', () => {
   });
 });
 
-describe('heads scrub refuses', () => {
-  it('a binary head is evaluated and unlearned later: one line, exit 3, before any pass', async () => {
-    const dir = `${FIELD}/binary-single-logit`;
-    const out = join(mkdtempSync(join(tmpdir(), 'scrub-head-')), 'm.onnx');
-    const data = `${dir}/x.npy,${dir}/y.npy`;
-    const r = await run(`${dir}/model.onnx`, `${data}@0:2`, '--train', data, '-o', out);
-    expect(r.code).toBe(3);
-    expect(r.err.split('\n')).toHaveLength(1);
-    expect(r.err).toMatch(/output logits is a single logit \(a binary head\): scrub computes its gradients/);
+describe('a binary head', () => {
+  const dir = `${FIELD}/binary-single-logit`;
+  const data = `${dir}/x.npy,${dir}/y.npy`;
+
+  it('is scored as [0, z]: softmax [1 − σ(z), σ(z)], top class 1 where σ(z) > 0.5', async () => {
+    const { input, head, classes } = await describeModel(`${dir}/model.onnx`);
+    expect(classes).toBe(2);
+    const fm = await ForwardModel.open(`${dir}/model.onnx`, input, { head, threads: 1 });
+    const raw = await ForwardModel.open(`${dir}/model.onnx`, input, { threads: 1 });
+    try {
+      const x = readNpy(`${dir}/x.npy`);
+      const two = await fm.logits({ data: x.data, dims: x.shape });
+      const z = await raw.logits({ data: x.data, dims: x.shape });
+      expect(two).toHaveLength(2 * z.length);
+      for (let i = 0; i < z.length; i++) expect([two[2 * i], two[2 * i + 1]]).toEqual([0, z[i]]);
+    } finally {
+      await fm.release();
+      await raw.release();
+    }
   });
 
-  it('binary labels must be 0 or 1', async () => {
-    const gm = await GradientModel.open(loadModel(`${FIELD}/binary-single-logit/model.onnx`), { cache: false });
+  it('inspect names the loss', async () => {
+    const r = await run('inspect', `${dir}/model.onnx`);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/^head {8}logits, one logit.*loss: binary cross-entropy with logits, labels 0\/1/m);
+  });
+
+  it('SSD unlearns it end to end and eval reports its accuracy at 0.5', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'scrub-head-')), 'm.onnx');
+    const r = await run(`${dir}/model.onnx`, `${data}@0:3`, '--train', data, '-o', out, '--json');
+    expect(r.code, r.err).toBe(0);
+    const report = JSON.parse(r.out);
+    expect(report.forget.count).toBe(3);
+    const e = await run(
+      'eval',
+      out,
+      '--forget',
+      `${data}@0:3`,
+      '--retain',
+      `${data}@3:8`,
+      '--json',
+      '-o',
+      `${out}.eval.json`,
+    );
+    expect(e.code, e.err).toBe(0);
+    const values = JSON.parse(e.out).metrics.values;
+    expect(values.forget_acc).toBeGreaterThanOrEqual(0);
+    expect(values.forget_acc).toBeLessThanOrEqual(1);
+    expect(values.forget_loss).toBeGreaterThan(0);
+  });
+
+  it('labels must be 0 or 1', async () => {
+    const gm = await GradientModel.open(loadModel(`${dir}/model.onnx`), { cache: false });
     try {
-      const x = readNpy(`${FIELD}/binary-single-logit/x.npy`);
+      const x = readNpy(`${dir}/x.npy`);
       const y = BigInt64Array.from([0n, 1n, 2n, 0n, 1n, 0n, 1n, 0n]);
       await expect(gm.run({ data: x.data, dims: x.shape }, y)).rejects.toThrow(
-        /example 2 has label 2; .* labels 0 and 1/,
+        /label 2 at index 2 is outside the model's 2 classes \(0 to 1\)/,
       );
     } finally {
       await gm.release();
     }
   });
+});
 
+describe('heads scrub refuses', () => {
   it('--output names an output that is not there: exit 2 listing the outputs', async () => {
     const dir = `${FIELD}/first-output-not-logits`;
     const out = join(mkdtempSync(join(tmpdir(), 'scrub-head-')), 'g');

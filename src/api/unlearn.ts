@@ -4,8 +4,15 @@
 // table: open the run context, run the method, stage its weights, judge the gates, commit.
 import { BadInputError } from '../core/errors.js';
 import { describeLoaded } from '../eval/run.js';
-import { RunContext, type CommonOptions } from '../context/index.js';
-import { METHOD_NAMES, methodNamed, methodOptions, methodsTaking, type MethodReport } from '../methods/table.js';
+import { headChoice, RunContext, type CommonOptions } from '../context/index.js';
+import {
+  METHOD_NAMES,
+  methodNamed,
+  methodOptions,
+  methodsTaking,
+  requireHead,
+  type MethodReport,
+} from '../methods/table.js';
 import { availableMetrics, checkGateMetrics, parseGate } from '../record/gates.js';
 import { recordPathFor, writeRecord } from '../record/record.js';
 import { judgeUnlearning, type RecordSubject } from '../record/unlearning.js';
@@ -79,7 +86,8 @@ export async function unlearn(o: UnlearnOptions): Promise<UnlearnReport> {
   const ctx = RunContext.open(o);
   try {
     // what evaluation (and so the record and the gates) cannot take is refused before any pass
-    await describeLoaded(ctx.model, o.output, o.model);
+    const { head } = await describeLoaded(ctx.model, headChoice(o), o.model);
+    requireHead(method, head, o.model);
     const run = await method.run(ctx, { ...o, seed });
     ctx.throwIfAborted();
     const staged = ctx.stage(run.weights);

@@ -3,6 +3,7 @@
 // returning the loss, per-sample losses, logits and one gradient per parameter. Parameters are graph
 // inputs fed at every run, so new values need no rebuild.
 import { encodeModel } from '../graph/encode.js';
+import { OLDEST_OPSET, UPGRADED_OPSET } from '../graph/upgrade.js';
 import {
   attrInt,
   attrInts,
@@ -27,6 +28,13 @@ import type { RuleRegistry } from './registry.js';
 export const LABELS = lossInputName('labels');
 export const LOSS = 'scrub/loss';
 export const PER_SAMPLE_LOSS = 'scrub/per_sample_loss';
+/**
+ * The per-row mask [B] (1 keeps a row, 0 drops it) of an artifact whose batch is fixed at B > 1: it
+ * multiplies dL/dlogits, so that padded rows of a partial chunk add nothing to the gradients.
+ */
+export const MASK = 'scrub/mask';
+/** A binary head's scores [N, 2] = [0, z] (graph/head.ts): softmax gives [1 − σ(z), σ(z)]. */
+export const TWO_CLASS_LOGITS = 'scrub/two_class_logits';
 export const gradName = (param: string) => `scrub/grad/${param}`;
 export const squaredGradName = (param: string) => `scrub/grad2/${param}`;
 
@@ -37,7 +45,8 @@ export interface ArtifactOptions {
   squared?: boolean;
   /** Parameters as required inputs, fed at every run (default true); false bakes the current values in. */
   paramsAsInputs?: boolean;
-  /** The model output holding the class scores (graph/head.ts findHead; default: found from the model). */
+  /** The head (graph/head.ts findHead), or the output holding the class scores; default: found from the model. */
+  head?: Head;
   output?: string;
 }
 
@@ -48,6 +57,8 @@ export interface Artifact {
   classes: number;
   params: Parameter[];
   head: Head;
+  /** Whether it takes MASK (the logits' batch is fixed above 1). */
+  masked: boolean;
 }
 
 export function buildArtifact(
@@ -59,11 +70,14 @@ export function buildArtifact(
 ): Artifact {
   const g = model.graph;
   const source = model.path;
-  const head = findHead(model, (name) => shapes.get(name), opts.output);
+  const head = opts.head ?? findHead(model, (name) => shapes.get(name), opts.output);
   const { logits, classes } = head;
   const ls = shapes.get(logits)!.dims;
+  // the loss reads the head's scores: the logits, or a binary head's [0, z] (scoresName)
+  const scores = scoresName(head);
   const opset = model.opsetImports.get('') ?? 1;
   refuseOldOpset(model);
+  const masked = typeof ls[0] === 'number' && ls[0] > 1;
 
   const def = typeof opts.loss === 'string' ? lossDefinition(opts.loss) : (opts.loss ?? crossEntropy);
   const lossInputs = new Map(def.inputs.map((i) => [i.key, lossInputName(i.key)]));
@@ -77,7 +91,11 @@ export function buildArtifact(
   for (;;) {
     b = new GraphBuilder(artifactOpset);
     try {
-      loss = def.build(b, logits, Object.fromEntries(lossInputs), classes);
+      b.nodes.push(...scoreNodes(head));
+      loss = def.build(b, scores, Object.fromEntries(lossInputs), classes);
+      if (masked) loss = { ...loss, dLogits: b.op('Mul', [loss.dLogits, b.unsqueeze(MASK, [1])]) };
+      // d/dz of [0, z] is the second column of the scores' gradient
+      if (scores !== logits) loss = { ...loss, dLogits: b.op('Gather', [loss.dLogits, b.i64([1])], { axis: 1 }) };
       grads = backward({
         graph: g,
         opsets: model.opsetImports,
@@ -109,7 +127,7 @@ export function buildArtifact(
   const outputs: ValueInfo[] = [
     { name: LOSS, elemType: DataType.FLOAT, shape: [] },
     { name: PER_SAMPLE_LOSS, elemType: DataType.FLOAT, shape: ['batch'] },
-    { name: logits, elemType: DataType.FLOAT, shape: [ls[0] ?? 'batch', classes] },
+    { name: scores, elemType: DataType.FLOAT, shape: [ls[0] ?? 'batch', classes] },
   ];
   b.nodes.push({ name: 'scrub/loss', opType: 'Identity', domain: '', inputs: [loss.loss], outputs: [LOSS], attrs: {} });
   b.nodes.push({
@@ -156,12 +174,17 @@ export function buildArtifact(
     opset: artifactOpset,
     name: 'scrub_gradient',
     nodes: [...forward, ...b.nodes],
-    inputs: [...fed.dataInputs, ...lossValueInfos, ...fed.paramInputs],
+    inputs: [
+      ...fed.dataInputs,
+      ...lossValueInfos,
+      ...(masked ? [{ name: MASK, elemType: DataType.FLOAT, shape: [batch] }] : []),
+      ...fed.paramInputs,
+    ],
     outputs,
     initializers: new Map([...fed.initializers, ...b.initializers]),
     valueInfo: new Map(),
   });
-  return { bytes, inputs: fed.dataInputs.map((i) => i.name), logits, classes, params, head };
+  return { bytes, inputs: fed.dataInputs.map((i) => i.name), logits: scores, classes, params, head, masked };
 }
 
 /**
@@ -173,7 +196,7 @@ export function buildForwardArtifact(model: Model, params: readonly Parameter[],
   const inputs = [...fed.dataInputs, ...fed.paramInputs];
   return encodeLike(model, {
     name: 'scrub_forward',
-    nodes: model.graph.nodes,
+    nodes: [...model.graph.nodes, ...scoreNodes(head)],
     inputs,
     outputs: [logitsOutput(head)],
     initializers: fed.initializers,
@@ -199,30 +222,65 @@ function feedParameters(
   };
 }
 
-/** Throws UnsupportedModelError for a model below opset 11 (the oldest scrub's rules are checked at). */
+/**
+ * Throws UnsupportedModelError for a model below opset 11 (the oldest scrub's rules are checked at):
+ * parseModel has upgraded opsets 7 to 10 (graph/upgrade.ts), so what is left is older than 7, or a
+ * model built in memory without parseModel.
+ */
 export function refuseOldOpset(model: Model): void {
   const opset = model.opsetImports.get('') ?? 1;
-  if (opset < 11)
+  if (opset < OLDEST_OPSET)
     throw new UnsupportedModelError(
-      `${model.path}: opset ${opset} is too old; re-export with opset 11 or newer ` +
-        '(torch.onnx.export(..., opset_version=17), or onnx.version_converter.convert_version(model, 13) for a ' +
-        'file from elsewhere).',
+      `${model.path}: opset ${opset} is older than ${OLDEST_OPSET}, the oldest scrub reads; convert it with ` +
+        `onnx.version_converter.convert_version(model, 13) or re-export it with ` +
+        'torch.onnx.export(..., opset_version=17).',
+    );
+  if (opset < UPGRADED_OPSET)
+    throw new UnsupportedModelError(
+      `${model.path}: opset ${opset} was not upgraded to ${UPGRADED_OPSET}; read the model with loadModel or ` +
+        'parseModel, which upgrade it.',
     );
 }
 
-/** The head's logits as a graph output: float32 [batch, classes]. */
-export function logitsOutput(head: Pick<Head, 'logits' | 'classes'>): ValueInfo {
-  return { name: head.logits, elemType: DataType.FLOAT, shape: ['batch', head.classes] };
+/** The head's scores as a graph output: float32 [batch, classes] (scoresName). */
+export function logitsOutput(head: Pick<Head, 'logits' | 'classes' | 'kind'>): ValueInfo {
+  return { name: scoresName(head), elemType: DataType.FLOAT, shape: ['batch', head.classes] };
+}
+
+/**
+ * The value holding a head's class scores [batch, classes], which every loss and metric reads: its
+ * logits, or for a binary head (one logit z) TWO_CLASS_LOGITS = [0, z], so that its cross-entropy is
+ * the binary cross-entropy with logits and its softmax [1 − σ(z), σ(z)] (graph/head.ts).
+ */
+export function scoresName(head: Pick<Head, 'logits' | 'kind'>): string {
+  return head.kind === 'binary' ? TWO_CLASS_LOGITS : head.logits;
+}
+
+/** The nodes computing a binary head's [0, z] = Concat(z − z, z) (none for other heads). */
+function scoreNodes(head: Pick<Head, 'logits' | 'kind'>): Node[] {
+  if (head.kind !== 'binary') return [];
+  const z = head.logits;
+  const zero = `${TWO_CLASS_LOGITS}/zero`;
+  const node = (opType: string, inputs: string[], output: string, attrs: Node['attrs'] = {}): Node => ({
+    name: output,
+    opType,
+    domain: '',
+    inputs,
+    outputs: [output],
+    attrs,
+  });
+  return [node('Sub', [z, z], zero), node('Concat', [zero, z], TWO_CLASS_LOGITS, { axis: { type: 'int', i: 1 } })];
 }
 
 /**
  * The model with the head's logits as its only output, or undefined where they already are its first
  * output (then the file itself serves): what evaluation's forward passes run, whatever the head is.
  */
-export function exposeLogits(model: Model, head: Pick<Head, 'logits' | 'classes'>): Uint8Array | undefined {
-  if (model.graph.outputs[0].name === head.logits) return undefined;
+export function exposeLogits(model: Model, head: Pick<Head, 'logits' | 'classes' | 'kind'>): Uint8Array | undefined {
+  if (model.graph.outputs[0].name === scoresName(head)) return undefined;
   const initializers = inlineInitializers(model.graph);
-  return encodeLike(model, { ...model.graph, outputs: [logitsOutput(head)], initializers });
+  const nodes = [...model.graph.nodes, ...scoreNodes(head)];
+  return encodeLike(model, { ...model.graph, nodes, outputs: [logitsOutput(head)], initializers });
 }
 
 /** `graph` with the model's IR version and opsets; `opset` raises the default domain's (IR 8 from opset 15). */

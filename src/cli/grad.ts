@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { loadInputs, loadLabels } from '../data/arrays.js';
+import { loadInputs, loadLabelFeeds } from '../data/arrays.js';
+import { checkHeadLabels } from '../context/index.js';
 import { encodeNpy } from '../data/npy.js';
 import { BadInputError } from '../core/errors.js';
 import { loadModel } from '../graph/load.js';
@@ -10,8 +11,8 @@ import { deviceOption, intOption, requireOne, type Io } from './io.js';
 import { writeFilesAtomically } from './output.js';
 
 const USAGE =
-  'scrub grad MODEL --x X.npy --y Y.npy --out DIR [--params REGEX] [--output NAME] [--batch-size N] [--threads N] ' +
-  '[--device cpu|cuda|wasm] [--json]';
+  'scrub grad MODEL --x X.npy --y Y.npy --out DIR [--params REGEX] [--output NAME] [--multi-label] ' +
+  '[--batch-size N] [--threads N] [--device cpu|cuda|wasm] [--json]';
 
 export interface GradSummary {
   model: string;
@@ -43,6 +44,7 @@ export async function gradCommand(argv: string[], io: Io): Promise<number> {
       out: { type: 'string', short: 'o' },
       params: { type: 'string' },
       output: { type: 'string' },
+      'multi-label': { type: 'boolean' },
       'batch-size': { type: 'string' },
       threads: { type: 'string' },
       device: { type: 'string' },
@@ -62,6 +64,7 @@ export async function gradCommand(argv: string[], io: Io): Promise<number> {
     gm = await GradientModel.open(model, {
       params: values.params,
       output: values.output,
+      multiLabel: values['multi-label'],
       device: deviceOption(values.device),
       threads: intOption(values.threads, 'threads', 0) || undefined,
     });
@@ -74,8 +77,13 @@ export async function gradCommand(argv: string[], io: Io): Promise<number> {
     if (bnNote) io.err(`note: ${bnNote}`);
     const x = loadInputs(values.x, gm.inputs[0].dtype);
     if (x.note) io.err(`note: ${x.note}`);
-    const y = loadLabels(values.y);
-    const result = await meanGradient(gm, x.value, y, batch);
+    const y = loadLabelFeeds(values.y);
+    checkHeadLabels(
+      { targets: 'targets' in y ? y.targets : undefined, labelled: true },
+      values.y,
+      gm.head.kind === 'multi-label',
+    );
+    const result = await meanGradient(gm, x.value, 'targets' in y ? { targets: y.targets } : y.labels, batch);
     const files = new Map<string, Uint8Array | string>();
     const summary: GradSummary = {
       model: modelPath,

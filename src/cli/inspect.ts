@@ -1,8 +1,10 @@
+import { methodsForHead } from '../methods/table.js';
 import { parseArgs } from 'node:util';
 import { inspect } from '../api/inspect.js';
 import type { InspectReport } from '../api/report.js';
 import { UnsupportedModelError } from '../core/errors.js';
 import type { Dim } from '../graph/ir.js';
+import { UPGRADED_OPSET } from '../graph/upgrade.js';
 import { requireOne, type Io } from './io.js';
 
 export async function inspectCommand(argv: string[], io: Io): Promise<number> {
@@ -15,27 +17,44 @@ export async function inspectCommand(argv: string[], io: Io): Promise<number> {
   const report = await inspect({ model, output: values.output });
   if (values.json) {
     io.out(JSON.stringify(report, null, 2));
-    return differentiable(report);
+    return ready(report);
   }
+  // opsets 7 to 10 were upgraded on load (graph/upgrade.ts)
+  const opset = report.opset < UPGRADED_OPSET ? `${report.opset}, read as ${UPGRADED_OPSET}` : report.opset;
   const dims = (s: Dim[]) => `[${s.map((d) => d ?? '?').join(', ')}]`;
   io.out(
-    `model       ${report.model} (ONNX IR ${report.irVersion}, opset ${report.opset}, ` +
+    `model       ${report.model} (ONNX IR ${report.irVersion}, opset ${opset}, ` +
       `${report.producer || 'unknown producer'})`,
   );
   for (const i of report.inputs) io.out(`input       ${i.name} ${i.dtype} ${dims(i.shape)}`);
   for (const o of report.outputs) io.out(`output      ${o.name} ${o.dtype} ${dims(o.shape)}`);
   const h = report.head;
-  const op = { softmax: 'Softmax', 'log-softmax': 'LogSoftmax', binary: 'Sigmoid', logits: '' }[h.kind];
+  const op = {
+    softmax: 'Softmax',
+    'log-softmax': 'LogSoftmax',
+    binary: 'Sigmoid',
+    'multi-label': 'Sigmoid',
+    logits: '',
+  }[h.kind];
   const through = h.node ? ` (${op} node ${h.node}: scrub differentiates its input ${h.logits})` : '';
-  const loss = h.kind === 'binary' ? 'binary cross-entropy with logits, labels 0/1' : 'mean cross-entropy';
-  const scores = h.kind === 'binary' ? 'one logit' : `${h.classes} classes`;
+  const loss =
+    {
+      binary: 'binary cross-entropy with logits, labels 0/1',
+      'multi-label': 'mean binary cross-entropy with logits over every label, multi-hot labels',
+    }[h.kind as string] ?? 'mean cross-entropy';
+  const scores =
+    h.kind === 'binary' ? 'one logit' : h.kind === 'multi-label' ? `${h.classes} labels` : `${h.classes} classes`;
   io.out(`head        ${h.output}, ${scores}${through}; loss: ${loss}`);
-  if (report.fixedBatch !== undefined)
+  if (report.fixedBatch !== undefined) {
+    const how = report.tracedBatch
+      ? `traced: its batch is declared free but it runs at ${report.fixedBatch} only ` +
+        `(at batch 2: ${report.tracedBatch})`
+      : 'declared';
     io.out(
-      `batch       fixed at ${report.fixedBatch}: SSD, ∇τ, finetune and eval feed minibatches and refuse it for now; ` +
-        're-export with a dynamic batch axis' +
-        (report.fixedBatch === 1 ? ' (scrub grad --batch-size 1 works as it is)' : ''),
+      `batch       fixed at ${report.fixedBatch} (${how}); every command feeds ${report.fixedBatch} example` +
+        `${report.fixedBatch === 1 ? '' : 's'} at a time and combines them exactly`,
     );
+  }
   io.out(
     `ops         ${Object.entries(report.ops)
       .map(([k, v]) => `${k}×${v}`)
@@ -66,14 +85,15 @@ export async function inspectCommand(argv: string[], io: Io): Promise<number> {
   else
     for (const m of report.missingRules)
       io.out(`gradients   NO RULE for ${m.op} (opset ${m.opset}) at ${m.nodes.join(', ')}`);
-  return differentiable(report);
+  for (const n of report.notes) io.out(`note        ${n}`);
+  for (const b of report.blockers) io.out(`blocker     ${b}`);
+  if (report.blockers.length === 0)
+    io.out(`ready       grad, fisher and --method ${methodsForHead(h.kind).join(', ')} run on it`);
+  return ready(report);
 }
 
-/** 0 when scrub can differentiate the model; else the report is printed and this is an unsupported model (3). */
-function differentiable(r: InspectReport): number {
-  if (r.differentiable) return 0;
-  throw new UnsupportedModelError(
-    `${r.model}: no gradient rule for ${r.missingRules.map((m) => `${m.op} (opset ${m.opset})`).join(', ')}; ` +
-      'scrub cannot unlearn the parameters behind them. Exclude them (--params) or re-export with supported ops.',
-  );
+/** 0 when grad, SSD and ∇τ run on the model; else (the report printed) one line listing every blocker, exit 3. */
+function ready(r: InspectReport): number {
+  if (r.blockers.length === 0) return 0;
+  throw new UnsupportedModelError(`${r.model}: ${r.blockers.map((b) => b.replace(/\.$/, '')).join('; ')}.`);
 }

@@ -22,8 +22,9 @@ methods (--method NAME):
 ${methodsHelp(6).join('\n')}
   common: --seed S (every random draw: batch order, the attacks' splits; default 0), --test T and
       --retrain M (more metrics in the record), --require GATE (write the model only if it passes),
-      --params REGEX, --output NAME (the logits output), --device cpu|cuda|wasm, --threads N,
-      --batch-size N (importance passes), --mean M[,M,M] --std S[,S,S], --labels labels.txt,
+      --params REGEX, --output NAME (the logits output), --multi-label (a sigmoid per label),
+      --device cpu|cuda|wasm, --threads N, --batch-size N (importance passes), --mean M[,M,M] --std S[,S,S],
+      --labels labels.txt,
       --on-bad-input stop|skip, --quiet, --json
   ${REQUEST_USAGE}
                                                an erasure request (model, forget set, method, gates):
@@ -57,6 +58,11 @@ the line says what to do), 130 cancelled (Ctrl-C; nothing written)`;
  */
 export async function main(argv: string[], io: Io = consoleIo): Promise<number> {
   const [command, ...rest] = argv;
+  // `scrub eval --help` (any command's --help) prints the one help page, which covers them all
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(HELP);
+    return 0;
+  }
   const cancellation = cancellable(io);
   io = cancellation.io;
   try {

@@ -7,6 +7,7 @@ import { progressReporter } from './progress.js';
 export const DATA_OPTIONS = {
   params: { type: 'string' },
   output: { type: 'string' },
+  'multi-label': { type: 'boolean' },
   'batch-size': { type: 'string' },
   threads: { type: 'string' },
   device: { type: 'string' },
@@ -44,6 +45,7 @@ export function commonOptions(v: DataValues, io: Io): CommonOptions {
   return {
     params: v.params,
     output: v.output,
+    multiLabel: v['multi-label'],
     device: deviceOption(v.device),
     threads: intOption(v.threads, 'threads', 0) || undefined,
     batchSize: v['batch-size'] === undefined ? undefined : intOption(v['batch-size'], 'batch-size', 64),

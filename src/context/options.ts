@@ -2,6 +2,7 @@
 // them into data-set options. Used by the run context, eval, the methods, the API and the CLI.
 import { BadInputError } from '../core/errors.js';
 import { openDataset, type Dataset, type DatasetOptions, type InputSpec } from '../data/dataset.js';
+import type { HeadChoice } from '../graph/head.js';
 import type { Model } from '../graph/ir.js';
 import type { Device } from '../runtime/session.js';
 
@@ -31,6 +32,16 @@ export interface CommonOptions {
   signal?: AbortSignal;
   /** The model output holding the class scores (--output; default: found from the model, graph/head.ts). */
   output?: string;
+  /**
+   * The head scores each class with its own sigmoid against multi-hot labels (--multi-label; a Sigmoid
+   * output over several classes is multi-label without it): graph/head.ts.
+   */
+  multiLabel?: boolean;
+}
+
+/** The head choice of a run's options (graph/head.ts findHead). */
+export function headChoice(o: Pick<CommonOptions, 'output' | 'multiLabel'>): HeadChoice {
+  return { output: o.output, multiLabel: o.multiLabel };
 }
 
 /** Per-channel normalisation: explicit options, else the model's metadata (scrub.mean/scrub.std). */

@@ -30,9 +30,31 @@ export function loadInputs(path: string, dtype: number): Converted<HostTensor> {
   );
 }
 
+/**
+ * The labels of `path` (.npy) as loss feeds: int64 class indices `{ labels }` [N] from a 1-D array, or
+ * multi-hot `{ targets }` [N·C] (float32 0/1) from a 2-D array [N, C] of 0/1 (any integer, bool or float
+ * dtype). Throws BadInputError for other shapes, dtypes or values.
+ */
+export function loadLabelFeeds(path: string): { labels: BigInt64Array } | { targets: Float32Array; width: number } {
+  const a = readNpy(path);
+  if (a.shape.length !== 2) return { labels: loadLabels(path) };
+  const targets = Float32Array.from(a.data as ArrayLike<number | bigint>, (v) => Number(v));
+  const bad = targets.findIndex((v) => v !== 0 && v !== 1);
+  if (bad >= 0)
+    throw new BadInputError(
+      `${path}: example ${Math.floor(bad / a.shape[1])} has ${targets[bad]} for class ${bad % a.shape[1]}; ` +
+        'multi-hot labels [N, C] must be 0 or 1.',
+    );
+  return { targets, width: a.shape[1] };
+}
+
 export function loadLabels(path: string): BigInt64Array {
   const a = readNpy(path);
-  if (a.shape.length !== 1) throw new BadInputError(`${path}: labels must be a 1-D array, got shape [${a.shape}].`);
+  if (a.shape.length !== 1)
+    throw new BadInputError(
+      `${path}: labels must be a 1-D array of class indices, or a 2-D array [N, C] of multi-hot 0/1 labels; ` +
+        `got shape [${a.shape}].`,
+    );
   if (a.dtype === 'int64') return a.data;
   if (a.dtype === 'int32' || a.dtype === 'uint8') return BigInt64Array.from(a.data as Int32Array, (v) => BigInt(v));
   throw new BadInputError(`${path}: labels are ${a.dtype}; save them as int64 or int32 class indices.`);

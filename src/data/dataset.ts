@@ -1,6 +1,7 @@
 // Datasets as users name them on the command line, streamed in batches the model can take.
 //
-//   openDataset(spec, opts) → Dataset { count, labelled, classes?, description, exampleDims, skipped, batches(n) }
+//   openDataset(spec, opts) → Dataset { count, labelled, labelWidth?, classes?, description, exampleDims, skipped,
+//                                       batches(n) }
 //
 // spec := SOURCE ( '@' TERM )*   (selection terms: see select.ts; e.g. train.gz@0:55000@~forget.json)
 // SOURCE, by what is on disk:
@@ -9,12 +10,15 @@
 //   X.npy,Y.npy             an explicit pair
 //   NAME-images-idx3-ubyte[.gz]   IDX, labels found by name (NAME-labels-idx1-ubyte[.gz])
 //   IMAGES,LABELS           an explicit IDX pair
-//   FILE.jsonl | .ndjson    JSON Lines {"x": [...], "y": k}
+//   FILE.jsonl | .ndjson    JSON Lines {"x": [...], "y": k} or multi-hot {"x": [...], "y": [0, 1, 1, 0]}
 // Sets without labels (Dataset.labelled false, every label NO_LABEL = −1): an image folder with the
 // images directly in DIR and no class folders; x.npy with no y.npy beside it (DIR or DIR/x.npy; other
 // names need their partner, as a missing one is more likely a mistake); JSON Lines rows without "y".
 // Indices and set order are the source's: file order, an image folder's listing order (images.ts),
 // JSON Lines' non-blank lines. A pass yields the set in that order.
+// Multi-hot labels (multi-label classifiers: C independent 0/1 labels an example): y.npy of shape
+// [N, C] holding only 0 and 1, or JSON Lines "y" lists of C 0/1 values. Such a set has labelWidth C;
+// its batches carry `targets` [n·C] and y all NO_LABEL. IDX and image folders are never multi-hot.
 // Model values: 8-bit pixels (images, IDX ubyte, uint8 npy) into a float input become
 // (pixel/255 − mean[c]) / std[c] (defaults mean 0, std 1: pixel/255), in the input's float type;
 // every other value is taken as stored (mean/std do not apply), converted to the input's type.
@@ -72,8 +76,14 @@ export interface DatasetOptions {
 
 export interface Batch {
   x: HostTensor;
-  /** Class indices; all NO_LABEL (−1) when the set has no labels. */
+  /** Class indices; all NO_LABEL (−1) when the set has no labels or multi-hot labels (see `targets`). */
   y: BigInt64Array;
+  /**
+   * Multi-hot labels, row-major [n·C] (C = the dataset's labelWidth), each 0 or 1: row i belongs to
+   * the batch's example i (x row i, index[i]). Present exactly when the dataset's labelWidth is set.
+   */
+  targets?: Float32Array;
+  /** False for a set without labels; true for class-index and multi-hot labels alike. */
   labelled: boolean;
   /** Positions within the set (0 … count−1) of the batch's examples. */
   index: number[];
@@ -82,8 +92,14 @@ export interface Batch {
 export interface Dataset {
   /** Examples selected (listed: under 'skip' a pass may yield fewer). */
   readonly count: number;
-  /** False for a set without labels: its batches' y are all NO_LABEL (−1). */
+  /** False for a set without labels: its batches' y are all NO_LABEL (−1). True for multi-hot labels. */
   readonly labelled: boolean;
+  /**
+   * C where the labels are multi-hot (y.npy of shape [N, C], JSON Lines "y" lists of C values): every
+   * batch then carries `targets` [n·C] of 0/1 and its y are all NO_LABEL (−1). Absent for class-index
+   * labels and for sets without labels.
+   */
+  readonly labelWidth?: number;
   /** Distinct labels, where known without reading the data (image folders). */
   readonly classes?: readonly number[];
   readonly description: string;
@@ -205,11 +221,13 @@ export async function openDataset(spec: string, opts: DatasetOptions): Promise<D
   const skippedAt = new Set<number>();
   const selected = terms.length ? ` @${terms.map((t) => t.text).join('@')}` : '';
   const labelled = source.labelled;
+  const width = source.labelWidth;
   // NaN and ±Infinity exist only in float storage (JSON numbers such as 1e999 parse to Infinity)
   const mayHoldNonFinite = /^float/.test(source.stored) || source.stored === 'json';
   return {
     count: set.size,
     labelled,
+    ...(width === undefined ? {} : { labelWidth: width }),
     classes: source.classes,
     description: `${source.description}${selected}: ${set.size} of ${source.count} examples`,
     exampleDims,
@@ -221,6 +239,7 @@ export async function openDataset(spec: string, opts: DatasetOptions): Promise<D
         throw new BadInputError(`batch size ${batchSize}: give a positive integer.`);
       let x = allocate(dtype, batchSize * per);
       let y = new BigInt64Array(batchSize);
+      let targets = width === undefined ? undefined : new Float32Array(batchSize * width);
       let index: number[] = [];
       let position = (positions?.start ?? 0) - 1;
       for await (const read of source.read(positions ? set.slice(positions.start, positions.end) : set)) {
@@ -242,24 +261,46 @@ export async function openDataset(spec: string, opts: DatasetOptions): Promise<D
         }
         write(ex.values, x, index.length * per);
         y[index.length] = ex.label;
+        if (targets) {
+          if (!ex.targets || ex.targets.length !== width)
+            throw new Error(`${source.description}: example ${position} has no multi-hot labels of width ${width}`);
+          targets.set(ex.targets, index.length * width);
+        }
         index.push(position);
         if (index.length === batchSize) {
-          yield { x: { data: x, dims: [batchSize, ...exampleDims] }, y, labelled, index };
+          yield batchOf({ data: x, dims: [batchSize, ...exampleDims] }, y, targets, labelled, index);
           x = allocate(dtype, batchSize * per);
           y = new BigInt64Array(batchSize);
+          targets = targets && new Float32Array(batchSize * width!);
           index = [];
         }
       }
       const n = index.length;
       if (n)
-        yield {
-          x: { data: x.subarray(0, n * per) as HostTensor['data'], dims: [n, ...exampleDims] },
-          y: y.subarray(0, n),
+        yield batchOf(
+          { data: x.subarray(0, n * per) as HostTensor['data'], dims: [n, ...exampleDims] },
+          y.subarray(0, n),
+          targets?.subarray(0, n * width!),
           labelled,
           index,
-        };
+        );
     },
   };
+}
+
+// The y of multi-hot batches (all NO_LABEL by design), which checkLabelRange lets pass.
+const multiHotY = new WeakSet<BigInt64Array>();
+
+function batchOf(
+  x: HostTensor,
+  y: BigInt64Array,
+  targets: Float32Array | undefined,
+  labelled: boolean,
+  index: number[],
+): Batch {
+  if (!targets) return { x, y, labelled, index };
+  multiHotY.add(y);
+  return { x, y, targets, labelled, index };
 }
 
 /** An example holding NaN or ±Infinity is bad input: a loss or gradient from it is meaningless. */
@@ -288,12 +329,39 @@ export function requireLabels(data: Pick<Dataset, 'labelled'>, name: string, use
   if (!data.labelled) throw new BadInputError(`${name}: has no labels, and ${user} needs them. ${remedy}`);
 }
 
-/** The batch as a label-free consumer sees it: every label NO_LABEL (digests then ignore the labels). */
+/**
+ * The batch as a label-free consumer sees it: every label NO_LABEL and no multi-hot targets (digests
+ * then ignore the labels).
+ */
 export function withoutLabels(batch: Batch): Batch {
-  return batch.labelled ? { ...batch, y: new BigInt64Array(batch.y.length).fill(NO_LABEL), labelled: false } : batch;
+  if (!batch.labelled) return batch;
+  const { targets: _targets, ...rest } = batch;
+  return { ...rest, y: new BigInt64Array(batch.y.length).fill(NO_LABEL), labelled: false };
 }
 
-/** Throws unless every label is a class of a model with `classes` outputs; `index` names positions. */
-export function checkLabelRange(y: BigInt64Array, classes: number, source: string, index?: readonly number[]): void {
-  checkLabels(source, y, y.length, classes, index);
+/**
+ * Throws unless every label is a class of a model with `classes` outputs; `index` names positions.
+ * Given a batch's y (or the batch), multi-hot batches pass their y (all NO_LABEL by design) unchecked;
+ * given the batch, their targets must have `classes` columns (one per output of the multi-label head).
+ */
+export function checkLabelRange(
+  labels: BigInt64Array | Pick<Batch, 'y' | 'targets'>,
+  classes: number,
+  source: string,
+  index?: readonly number[],
+): void {
+  if (!(labels instanceof BigInt64Array)) {
+    const { y, targets } = labels;
+    if (targets) {
+      if (targets.length !== y.length * classes)
+        throw new BadInputError(
+          `${source}: multi-hot labels have ${targets.length / Math.max(1, y.length)} classes an example, ` +
+            `the model's ${classes} outputs. Check that the data belongs to this model.`,
+        );
+      return;
+    }
+    return checkLabels(source, y, y.length, classes, index);
+  }
+  if (multiHotY.has(labels)) return;
+  checkLabels(source, labels, labels.length, classes, index);
 }

@@ -2,6 +2,9 @@
 //
 // exampleDigest = SHA-256( salt ‖ label as int64 little-endian ‖ the example's model input bytes,
 //                          little-endian, in the input's dtype after preprocessing )
+//                 multi-hot labels (Batch.targets): SHA-256( salt ‖ int64 LE NO_LABEL (−1) ‖ the
+//                 example's C targets as float32 little-endian ‖ input bytes ); class-index and
+//                 unlabelled examples have no targets, and their digests are as above.
 // setDigest     = SHA-256( d₀ ‖ d₁ ‖ … ) over the example digests in set order: order-sensitive.
 // merkleRoot    = pairwise SHA-256(left ‖ right) level by level; an odd last node is carried up
 //                 unchanged; one digest is its own root; no digests: SHA-256 of nothing.
@@ -24,22 +27,38 @@ function littleEndian(a: TensorData): Uint8Array {
 
 const saltBytes = (salt?: Uint8Array | string) => (typeof salt === 'string' ? new TextEncoder().encode(salt) : salt);
 
-/** SHA-256 of one example's canonical bytes, with an optional salt prefix (a string is UTF-8). */
-export function exampleDigest(x: TensorData, label: bigint, salt?: Uint8Array | string): Uint8Array {
+/**
+ * SHA-256 of one example's canonical bytes, with an optional salt prefix (a string is UTF-8);
+ * `targets`: the example's multi-hot labels (its label then NO_LABEL), hashed after the label.
+ */
+export function exampleDigest(
+  x: TensorData,
+  label: bigint,
+  salt?: Uint8Array | string,
+  targets?: Float32Array,
+): Uint8Array {
   const h = createHash('sha256');
   const s = saltBytes(salt);
   if (s) h.update(s);
   h.update(littleEndian(BigInt64Array.of(label)));
+  if (targets) h.update(littleEndian(targets));
   h.update(littleEndian(x));
   return new Uint8Array(h.digest());
 }
 
-/** The digest of every example of a batch, in order. */
+/** The digest of every example of a batch, in order (with its multi-hot targets where it has them). */
 export function exampleDigests(batch: Batch, salt?: Uint8Array | string): Uint8Array[] {
   const n = batch.y.length;
   const per = n ? batch.x.data.length / n : 0;
+  const t = batch.targets;
+  const width = t && n ? t.length / n : 0;
   return Array.from({ length: n }, (_, i) =>
-    exampleDigest(batch.x.data.subarray(i * per, (i + 1) * per) as TensorData, batch.y[i], salt),
+    exampleDigest(
+      batch.x.data.subarray(i * per, (i + 1) * per) as TensorData,
+      batch.y[i],
+      salt,
+      t?.subarray(i * width, (i + 1) * width),
+    ),
   );
 }
 

@@ -1,6 +1,8 @@
 // JSON Lines, one example a line: {"x": [...], "y": k}; x a number list (token ids or a tabular
 // row) or nested lists (any rectangular shape). Blank lines are not examples. A file whose first
 // row has no "y" is a set without labels: then no row may have one (and with one, every row must).
+// "y" is a class index k, or multi-hot labels: a list of C entries, each 0 or 1 (or false/true). The
+// first row decides which; every row of a file then has the same kind, and multi-hot lists one length.
 import { createReadStream, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { BadInputError } from '../core/errors.js';
@@ -42,10 +44,15 @@ interface Row {
   values: number[];
   shape: number[];
   label: bigint;
+  /** Multi-hot labels (then label is NO_LABEL). */
+  targets?: Float32Array;
 }
 
-/** `labelled`: whether the file's rows carry "y"; undefined for the first row, which decides. */
-function parseRow(text: string, integers: boolean, labelled: boolean | undefined): Row | string {
+/**
+ * `labelled`: whether the file's rows carry "y"; `width`: C where they are multi-hot lists, null for
+ * class indices; both undefined for the first row, which decides.
+ */
+function parseRow(text: string, integers: boolean, labelled: boolean | undefined, width?: number | null): Row | string {
   let obj: unknown;
   try {
     obj = JSON.parse(text);
@@ -81,9 +88,38 @@ function parseRow(text: string, integers: boolean, labelled: boolean | undefined
   const bad = walk(x, 0);
   if (bad) return bad;
   if (!('y' in obj)) return { values, shape, label: NO_LABEL };
+  if (Array.isArray(y)) {
+    if (width === null)
+      return (
+        `"y" is a list, but the first row's is a class index: ` +
+        'give every row a class index, or every row a multi-hot list of 0/1'
+      );
+    const targets = multiHot(y, width);
+    return typeof targets === 'string' ? targets : { values, shape, label: NO_LABEL, targets };
+  }
+  if (typeof width === 'number')
+    return (
+      `"y" is ${JSON.stringify(y)}, but the first row's is a multi-hot list of ${width}: ` +
+      `give every row a list of ${width} 0/1 values`
+    );
   const label = toLabel(y);
   if (typeof label === 'string') return label;
   return { values, shape, label };
+}
+
+/** A "y" list as multi-hot labels, or why it is not one; `width`: the length the first row set. */
+function multiHot(y: unknown[], width: number | undefined): Float32Array | string {
+  if (width === undefined && y.length === 0) return `"y" is an empty list; multi-hot labels need at least one class`;
+  if (width !== undefined && y.length !== width)
+    return `"y" has ${y.length} labels, the first row ${width}; every row's multi-hot list must have the same length`;
+  const out = new Float32Array(y.length);
+  for (let j = 0; j < y.length; j++) {
+    const v = y[j];
+    if (v === 1 || v === true) out[j] = 1;
+    else if (v !== 0 && v !== false)
+      return `"y" holds ${JSON.stringify(v)} at ${j}; multi-hot labels must be 0 or 1 (or false/true)`;
+  }
+  return out;
 }
 
 const sameShape = (a: readonly number[], b: readonly number[]) =>
@@ -95,14 +131,17 @@ export async function openJsonl(path: string, integers: boolean): Promise<Source
   if (count === 0) throw new BadInputError(`${path}: holds no examples. Write one {"x": [...], "y": label} per line.`);
   let shape: number[] = [];
   let labelled = true;
+  let width: number | null = null;
   for await (const { text, line } of lines(path)) {
     const row = parseRow(text, integers, undefined);
     if (typeof row === 'string')
       throw new BadInputError(`${path}:${line}: ${row}. The first row sets the shape of every example; fix it.`);
     shape = row.shape;
-    labelled = row.label !== NO_LABEL;
+    width = row.targets ? row.targets.length : null;
+    labelled = row.label !== NO_LABEL || width !== null;
     break;
   }
+  const kind = !labelled ? ' (no labels)' : width === null ? '' : ` (multi-hot labels, C=${width})`;
   return {
     format: 'jsonl',
     count,
@@ -110,7 +149,8 @@ export async function openJsonl(path: string, integers: boolean): Promise<Source
     encoding: 'number',
     stored: 'json',
     labelled,
-    description: `JSON Lines ${path}${labelled ? '' : ' (no labels)'}`,
+    ...(width === null ? {} : { labelWidth: width }),
+    description: `JSON Lines ${path}${kind}`,
     async *read(set: IndexSet): AsyncGenerator<Example> {
       const last = set.ends[set.ends.length - 1] ?? 0;
       let k = -1;
@@ -120,7 +160,7 @@ export async function openJsonl(path: string, integers: boolean): Promise<Source
         if (k >= last) break;
         while (k >= set.ends[span]) span++;
         if (k < set.starts[span]) continue;
-        const row = parseRow(text, integers, labelled);
+        const row = parseRow(text, integers, labelled, labelled ? width : undefined);
         if (typeof row === 'string') yield { error: `${path}:${line}: ${row}` };
         else if (!sameShape(row.shape, shape))
           yield {
@@ -128,7 +168,10 @@ export async function openJsonl(path: string, integers: boolean): Promise<Source
               `${path}:${line}: "x" has shape [${row.shape}], the first row [${shape}]; ` +
               `rows of different sizes cannot form a batch (pad them to one length)`,
           };
-        else yield { values: row.values, label: row.label };
+        else
+          yield row.targets
+            ? { values: row.values, label: NO_LABEL, targets: row.targets }
+            : { values: row.values, label: row.label };
       }
       if (k + 1 < last)
         throw new BadInputError(`${path}: has fewer rows than when it was opened; was it changed while being read?`);

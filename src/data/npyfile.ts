@@ -1,5 +1,7 @@
 // A pair of .npy files (inputs x, labels y) read by position, a run of records at a time, so the
 // arrays never sit in memory whole (npy.ts reads whole small arrays).
+// Labels: y of shape [N] holds class indices (integers); y of shape [N, C] holds multi-hot labels,
+// C independent 0/1 labels an example (any integer dtype, bool or float, every value 0 or 1).
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { BadInputError } from '../core/errors.js';
@@ -29,6 +31,7 @@ const DESCR: Record<
   '|i1': { name: 'int8', ctor: Int8Array },
   '|u1': { name: 'uint8', ctor: Uint8Array },
   '<u1': { name: 'uint8', ctor: Uint8Array },
+  '|b1': { name: 'bool', ctor: Uint8Array },
 };
 
 export interface NpyHeader {
@@ -61,7 +64,8 @@ export function readNpyHeader(path: string): NpyHeader {
     const type = DESCR[descr];
     if (!type)
       throw new BadInputError(
-        `${path}: dtype ${descr} is not supported (little-endian float32, float64, int64, int32, int16, int8, uint8).`,
+        `${path}: dtype ${descr} is not supported ` +
+          '(little-endian float32, float64, int64, int32, int16, int8, uint8; bool for multi-hot labels).',
       );
     const shape = shapeText
       .split(',')
@@ -108,19 +112,30 @@ function ctorOf(dtype: string) {
   return Object.values(DESCR).find((d) => d.name === dtype)!.ctor;
 }
 
-/** Inputs and their labels; without `yPath`, a set without labels. */
+/** Inputs and their labels (class indices [N] or multi-hot [N, C]); without `yPath`, a set without labels. */
 export function openNpyPair(xPath: string, yPath?: string): Source {
   const x = readNpyHeader(xPath);
   const y = yPath === undefined ? undefined : readNpyHeader(yPath);
   if (x.shape.length < 1)
     throw new BadInputError(`${xPath}: a 0-d array holds no examples; the first axis must index examples.`);
+  if (x.dtype === 'bool')
+    throw new BadInputError(`${xPath}: inputs are bool; save them as float32, float64 or an integer type.`);
   const count = x.shape[0];
+  // C for multi-hot labels [N, C]; undefined for class indices [N]
+  let width: number | undefined;
   if (y) {
-    if (y.shape.length !== 1)
-      throw new BadInputError(`${yPath}: labels must be a 1-D array of class indices, got shape [${y.shape}].`);
-    if (y.dtype.startsWith('float'))
+    if (y.shape.length === 2 && y.shape[0] === count) {
+      width = y.shape[1];
+      if (width < 1)
+        throw new BadInputError(`${yPath}: multi-hot labels of shape [${y.shape}] hold no classes; C must be ≥ 1.`);
+    } else if (y.shape.length !== 1)
+      throw new BadInputError(
+        `${yPath}: labels must be a 1-D array of class indices, got shape [${y.shape}]; ` +
+          `multi-hot labels are a 2-D array [${count}, C] of 0/1, one row per example of ${xPath}.`,
+      );
+    else if (y.dtype.startsWith('float') || y.dtype === 'bool')
       throw new BadInputError(`${yPath}: labels are ${y.dtype}; save them as int64 or int32 class indices.`);
-    if (y.shape[0] !== count)
+    else if (y.shape[0] !== count)
       throw new BadInputError(
         `${xPath} holds ${count} examples but ${yPath} holds ${y.shape[0]} labels. They must have the same length.`,
       );
@@ -129,7 +144,13 @@ export function openNpyPair(xPath: string, yPath?: string): Source {
   const per = shape.reduce((a, b) => a * b, 1);
   const XCtor = ctorOf(x.dtype);
   const xBytes = per * x.itemSize;
-  const maxRun = Math.max(1, Math.floor((4 << 20) / Math.max(1, xBytes)));
+  const yRowBytes = width === undefined ? 0 : width * y!.itemSize;
+  const maxRun = Math.max(1, Math.floor((4 << 20) / Math.max(1, xBytes, yRowBytes)));
+  const labelsText = !y
+    ? 'no labels'
+    : width === undefined
+      ? basename(y.path)
+      : `${basename(y.path)} (multi-hot, C=${width})`;
   return {
     format: 'npy',
     count,
@@ -137,10 +158,12 @@ export function openNpyPair(xPath: string, yPath?: string): Source {
     encoding: x.dtype === 'uint8' ? 'pixel' : 'number',
     stored: x.dtype,
     labelled: y !== undefined,
-    description: `npy ${xPath} (${x.dtype} [${x.shape}]) + ${y ? basename(y.path) : 'no labels'}`,
+    ...(width === undefined ? {} : { labelWidth: width }),
+    description: `npy ${xPath} (${x.dtype} [${x.shape}]) + ${labelsText}`,
     async *read(set: IndexSet): AsyncGenerator<Example> {
       const xfd = openSync(xPath, 'r');
       const labels = y && { header: y, fd: openSync(y.path, 'r'), Ctor: ctorOf(y.dtype) };
+      const row = width ?? 1;
       try {
         for (const [start, end] of runs(set, maxRun)) {
           const n = end - start;
@@ -149,15 +172,22 @@ export function openNpyPair(xPath: string, yPath?: string): Source {
           const xs = new XCtor(xb.buffer);
           let ys: ArrayLike<number | bigint> | undefined;
           if (labels) {
-            const yb = new Uint8Array(n * labels.header.itemSize);
-            readFully(labels.fd, yb, labels.header.offset + start * labels.header.itemSize);
+            const rowBytes = row * labels.header.itemSize;
+            const yb = new Uint8Array(n * rowBytes);
+            readFully(labels.fd, yb, labels.header.offset + start * rowBytes);
             ys = new labels.Ctor(yb.buffer);
           }
           for (let i = 0; i < n; i++) {
+            const values = xs.subarray(i * per, (i + 1) * per) as Values;
+            if (width !== undefined) {
+              const targets = multiHot(ys!, i * width, width);
+              yield typeof targets === 'string'
+                ? { error: `${yPath}: example ${start + i}: ${targets}` }
+                : { values, label: NO_LABEL, targets };
+              continue;
+            }
             const label = ys ? toLabel(ys[i]) : NO_LABEL;
-            yield typeof label === 'string'
-              ? { error: `${yPath}: example ${start + i}: ${label}` }
-              : { values: xs.subarray(i * per, (i + 1) * per) as Values, label };
+            yield typeof label === 'string' ? { error: `${yPath}: example ${start + i}: ${label}` } : { values, label };
           }
         }
       } finally {
@@ -166,4 +196,16 @@ export function openNpyPair(xPath: string, yPath?: string): Source {
       }
     },
   };
+}
+
+/** The `width` labels at `at` as float32 0/1, or why they are not multi-hot labels. */
+function multiHot(ys: ArrayLike<number | bigint>, at: number, width: number): Float32Array | string {
+  const out = new Float32Array(width);
+  for (let j = 0; j < width; j++) {
+    const v = ys[at + j];
+    if (v === 1 || v === 1n) out[j] = 1;
+    else if (v !== 0 && v !== 0n)
+      return `multi-hot labels must be 0 or 1, got ${typeof v === 'bigint' ? v : String(v)} at class ${j}`;
+  }
+  return out;
 }

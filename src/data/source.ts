@@ -7,9 +7,10 @@ export const NO_LABEL = -1n;
 
 /**
  * One selected example: its stored values and label (NO_LABEL in a source without labels), or why it
- * cannot be used.
+ * cannot be used. From a multi-hot source (Source.labelWidth = C) the label is NO_LABEL and `targets`
+ * holds the example's C labels, each 0 or 1; from any other source `targets` is absent.
  */
-export type Example = { values: Values; label: bigint } | { error: string };
+export type Example = { values: Values; label: bigint; targets?: Float32Array } | { error: string };
 
 export interface Source {
   format: 'idx' | 'npy' | 'jsonl' | 'images';
@@ -24,6 +25,12 @@ export interface Source {
   description: string;
   /** False for a set without labels (a flat image folder, x.npy alone, JSON Lines without "y"). */
   labelled: boolean;
+  /**
+   * C for a source whose labels are multi-hot (C independent 0/1 labels an example, as for a head of C
+   * sigmoid outputs): every example's label is then NO_LABEL and its `targets` hold the C labels.
+   * Absent for class-index labels and for sources without labels. IDX and image folders never set it.
+   */
+  labelWidth?: number;
   /** Distinct labels, where known without reading the data. */
   classes?: number[];
   /** Yields exactly one entry per index of `set`, in ascending order. */

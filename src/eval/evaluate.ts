@@ -1,5 +1,6 @@
 // The report's metrics from the passes' outputs, under the names report.json uses.
 import { jsDivergence, l1Distance, miaEntropyFromFeatures, miaLoss } from './metrics.js';
+import { MULTI_LABEL_LOSS, multiLabelMetrics } from './multilabel.js';
 import type { MetricDescriptor, MetricResult } from './result.js';
 import type { SetOutputs } from './pass.js';
 
@@ -18,9 +19,9 @@ export interface SetsOutputs {
   test?: SetOutputs;
 }
 
-/** The forgotten class when every forget label is one label that no retain example has. */
+/** The forgotten class when every forget label is one label that no retain example has (single-label heads). */
 export function forgottenClass(forget: SetOutputs, retain?: SetOutputs): number | undefined {
-  if (!retain || forget.count === 0) return undefined;
+  if (!retain || forget.count === 0 || forget.multiLabel) return undefined;
   const c = forget.labels[0];
   if (forget.labels.some((l) => l !== c)) return undefined;
   return retain.labels.includes(c) ? undefined : c;
@@ -38,6 +39,17 @@ export function computeMetrics(s: SetsOutputs, opts: { seed?: number; retrainFor
   };
   for (const [name, o] of Object.entries(s) as [string, SetOutputs | undefined][]) {
     if (!o) continue;
+    if (o.multiLabel) {
+      // a multi-label head: entry accuracy, exact match and micro-F1 at 0.5, mean binary cross-entropy
+      for (const [k, r] of Object.entries(multiLabelMetrics(o.multiLabel, name))) put(`${name}_${k}`, r);
+      put(
+        `${name}_loss`,
+        o.count
+          ? { ok: true, value: mean(o.losses), metric: MULTI_LABEL_LOSS }
+          : { ok: false, reason: `the ${name} set is empty`, metric: MULTI_LABEL_LOSS },
+      );
+      continue;
+    }
     put(
       `${name}_acc`,
       o.count

@@ -1,9 +1,13 @@
 // Forward passes over a set for one or more models at once (each batch decoded once), keeping
 // per-example loss, entropy, prediction and label: the inputs of every metric. The forget set's
-// softmax outputs are kept too, for the distances to a retrained model.
+// softmax outputs are kept too, for the distances to a retrained model. A multi-label head's sets keep
+// its per-example counts instead of predictions (multilabel.ts), and its losses and entropies are the
+// per-label means.
+import { checkHeadLabels } from '../context/index.js';
 import { checkLabelRange, type Batch, type Dataset } from '../data/dataset.js';
 import type { ForwardModel } from '../runtime/forward.js';
 import { argmax, crossEntropy, entropy, softmax } from './metrics.js';
+import { multiLabelCounts, multiLabelEntropies, multiLabelLosses, type MultiLabelOutputs } from './multilabel.js';
 
 export interface SetOutputs {
   count: number;
@@ -11,8 +15,10 @@ export interface SetOutputs {
   predictions: Int32Array;
   losses: Float64Array;
   entropies: Float64Array;
-  /** Softmax outputs [count, classes], when asked for. */
+  /** Softmax outputs [count, classes], when asked for (single-label heads). */
   probs?: Float64Array;
+  /** A multi-label head's counts per example (then labels and predictions are −1). */
+  multiLabel?: MultiLabelOutputs;
 }
 
 export async function runSet(
@@ -20,6 +26,8 @@ export async function runSet(
   data: Dataset,
   classes: number,
   opts: {
+    /** The head is multi-label (graph/head.ts): `classes` labels scored by sigmoids against multi-hot labels. */
+    multiLabel?: boolean;
     batchSize?: number;
     keepProbs?: boolean;
     signal?: AbortSignal;
@@ -34,16 +42,30 @@ export async function runSet(
     predictions: new Int32Array(n),
     losses: new Float64Array(n),
     entropies: new Float64Array(n),
-    probs: opts.keepProbs ? new Float64Array(n * classes) : undefined,
+    probs: opts.keepProbs && !opts.multiLabel ? new Float64Array(n * classes) : undefined,
+    multiLabel: opts.multiLabel
+      ? {
+          width: classes,
+          right: new Int32Array(n),
+          tp: new Int32Array(n),
+          fp: new Int32Array(n),
+          fn: new Int32Array(n),
+        }
+      : undefined,
   }));
   for await (const batch of data.batches(opts.batchSize ?? 500)) {
     opts.signal?.throwIfAborted();
-    checkLabelRange(batch.y, classes, data.description, batch.index);
+    checkHeadLabels(batch, data.description, !!opts.multiLabel);
+    if (!opts.multiLabel) checkLabelRange(batch.y, classes, data.description, batch.index);
     opts.onBatch?.(batch);
     const rows = batch.y.length;
     for (const [m, model] of models.entries()) {
       const o = outs[m];
       const logits = { data: await model.logits(batch.x), dims: [rows, classes] };
+      if (opts.multiLabel) {
+        addMultiLabel(o, logits.data, batch.targets!, classes);
+        continue;
+      }
       const p = softmax(logits);
       const h = entropy({ data: p, dims: [rows, classes] });
       const l = crossEntropy(logits, batch.y);
@@ -63,6 +85,22 @@ export async function runSet(
   return outs.map((o) => (o.count === n ? o : trim(o, classes)));
 }
 
+/** A multi-label batch's per-example losses, entropies and counts appended to `o`. */
+function addMultiLabel(o: SetOutputs, logits: Float32Array, targets: Float32Array, width: number): void {
+  const rows = logits.length / width;
+  const c = multiLabelCounts(logits, targets, width);
+  o.losses.set(multiLabelLosses(logits, targets, width), o.count);
+  o.entropies.set(multiLabelEntropies(logits, width), o.count);
+  const ml = o.multiLabel!;
+  ml.right.set(c.right, o.count);
+  ml.tp.set(c.tp, o.count);
+  ml.fp.set(c.fp, o.count);
+  ml.fn.set(c.fn, o.count);
+  o.labels.fill(-1, o.count, o.count + rows);
+  o.predictions.fill(-1, o.count, o.count + rows);
+  o.count += rows;
+}
+
 function trim(o: SetOutputs, classes: number): SetOutputs {
   return {
     count: o.count,
@@ -71,5 +109,12 @@ function trim(o: SetOutputs, classes: number): SetOutputs {
     losses: o.losses.subarray(0, o.count),
     entropies: o.entropies.subarray(0, o.count),
     probs: o.probs?.subarray(0, o.count * classes),
+    multiLabel: o.multiLabel && {
+      width: o.multiLabel.width,
+      right: o.multiLabel.right.subarray(0, o.count),
+      tp: o.multiLabel.tp.subarray(0, o.count),
+      fp: o.multiLabel.fp.subarray(0, o.count),
+      fn: o.multiLabel.fn.subarray(0, o.count),
+    },
   };
 }

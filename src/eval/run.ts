@@ -1,11 +1,11 @@
 // scrub eval: forward passes over forget, retain and test for a model (and a retrained one).
-import { BadInputError, UnsupportedModelError } from '../core/errors.js';
-import { findHead, type Head } from '../graph/head.js';
+import { BadInputError } from '../core/errors.js';
+import { findHead, type Head, type HeadChoice } from '../graph/head.js';
 import { loadModel } from '../graph/load.js';
 import { ForwardModel } from '../runtime/forward.js';
 import { modelInputs, requireOneInput } from '../runtime/gradient.js';
-import { probeShapes } from '../runtime/shapes.js';
-import { datasetOptions, openSet, type CommonOptions } from '../context/index.js';
+import { probeModel } from '../runtime/shapes.js';
+import { datasetOptions, headChoice, openSet, type CommonOptions } from '../context/index.js';
 import type { Batch } from '../data/dataset.js';
 import type { Model } from '../graph/ir.js';
 import { computeMetrics, gaps, type Metrics } from './evaluate.js';
@@ -38,7 +38,7 @@ export interface EvalReport {
  */
 export async function describeModel(
   path: string,
-  output?: string,
+  output?: string | HeadChoice,
 ): Promise<{ model: Model; input: ReturnType<typeof modelInputs>[0]; classes: number; head: Head }> {
   return describeLoaded(loadModel(path), output, path);
 }
@@ -46,10 +46,15 @@ export async function describeModel(
 /** describeModel of a model already loaded (`path` names it in messages). */
 export async function describeLoaded(
   model: Model,
-  output?: string,
+  output?: string | HeadChoice,
   path = model.path,
 ): Promise<{ model: Model; input: ReturnType<typeof modelInputs>[0]; classes: number; head: Head }> {
-  const inputs = requireOneInput(model, path);
+  let [input] = requireOneInput(model, path);
+  // a batch declared free that runs at one size only (traced: runtime/shapes.ts) is fixed at that size
+  if (typeof input.dims[0] !== 'number') {
+    const { traced } = await probeModel(model);
+    if (traced) input = { ...input, dims: [traced.batch, ...input.dims.slice(1)] };
+  }
   // the declared output shapes where they say enough, else the probed ones (a Softmax's input, …)
   const declared = new Map(
     model.graph.outputs
@@ -61,16 +66,10 @@ export async function describeLoaded(
     head = findHead(model, (name) => declared.get(name), output);
   } catch (e) {
     if (e instanceof BadInputError) throw e;
-    const probed = await probeShapes(model);
-    head = findHead(model, (name) => probed.get(name), output);
+    const { shapes } = await probeModel(model);
+    head = findHead(model, (name) => shapes.get(name), output);
   }
-  if (head.kind === 'binary')
-    throw new UnsupportedModelError(
-      `${path}: output ${head.output} is a single logit (a binary head): scrub computes its gradients (scrub grad) ` +
-        'and importance (scrub fisher), but not yet its metrics (accuracy at 0.5, the attacks), so it cannot ' +
-        'evaluate or unlearn it.',
-    );
-  return { model, input: inputs[0], classes: head.classes, head };
+  return { model, input, classes: head.classes, head };
 }
 
 export interface ModelsEvaluation {
@@ -87,10 +86,10 @@ export async function evaluateModels(
   paths: readonly string[],
   o: EvalOptions & { onForgetBatch?: (b: Batch) => void },
 ): Promise<ModelsEvaluation> {
-  const described = [await describeModel(paths[0], o.output)];
+  const described = [await describeModel(paths[0], headChoice(o))];
   const main = described[0];
   for (const p of paths.slice(1)) {
-    const r = await describeModel(p);
+    const r = await describeModel(p, { multiLabel: o.multiLabel });
     described.push(r);
     if (JSON.stringify(r.input) !== JSON.stringify(main.input) || r.classes !== main.classes)
       throw new BadInputError(
@@ -114,6 +113,7 @@ export async function evaluateModels(
       if (!spec) continue;
       const data = await openSet(spec, name, dopts);
       const out = await runSet(models, data, main.classes, {
+        multiLabel: main.head.kind === 'multi-label',
         keepProbs: name === 'forget' && !!o.retrain,
         signal: o.signal,
         onProgress: (d, t) => o.onProgress?.(name, d, t),

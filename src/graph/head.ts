@@ -8,14 +8,25 @@
 //     cross-entropy of that input, exactly. A LogSoftmax output likewise (its negative
 //     log-likelihood is the cross-entropy of its input). Identity nodes in between are looked
 //     through.
-//   - A single logit [batch, 1] (a binary head, trained with BCEWithLogitsLoss), or a Sigmoid of one,
-//     is differentiated with the binary cross-entropy of that logit (kind 'binary'). A Sigmoid over
-//     several classes (multi-label) is refused for now.
+//   - A single logit z [batch, 1] (a binary head, trained with BCEWithLogitsLoss), or a Sigmoid of one
+//     (differentiated through its input), is scored as two classes [0, z] (kind 'binary'): softmax
+//     gives [1 − σ(z), σ(z)], the cross-entropy of label y ∈ {0, 1} is the binary cross-entropy with
+//     logits exactly, and the top class is 1 where σ(z) > 0.5 (accuracy at 0.5). Every loss, metric and
+//     method then reads the head as a two-class classifier (autodiff/artifact.ts scoresName).
+//   - A Sigmoid over C > 1 outputs, or any [batch, C] logits chosen with `multiLabel` (--multi-label),
+//     is a multi-label head (kind 'multi-label', trained with BCEWithLogitsLoss over every entry): the
+//     loss is the mean binary cross-entropy with logits over all N·C entries against multi-hot labels.
 import { BadInputError, UnsupportedModelError } from '../core/errors.js';
 import type { ValueShape } from '../core/tensor.js';
 import { attrInt, DataType, type Model, type Node } from './ir.js';
 
-export type HeadKind = 'logits' | 'softmax' | 'log-softmax' | 'binary';
+export type HeadKind = 'logits' | 'softmax' | 'log-softmax' | 'binary' | 'multi-label';
+
+/** Which head to take: the output holding the scores (--output), and whether it is multi-label (--multi-label). */
+export interface HeadChoice {
+  output?: string;
+  multiLabel?: boolean;
+}
 
 export interface Head {
   /** The model output that holds the class scores (logits or probabilities). */
@@ -25,7 +36,10 @@ export interface Head {
   kind: HeadKind;
   /** The node between logits and output (Softmax, LogSoftmax, Sigmoid), when there is one. */
   node?: string;
-  /** Classes: the logits' width (1 for a binary head, whose labels are 0 and 1). */
+  /**
+   * Classes scored: the logits' width, or 2 for a binary head (its one logit z scored as [0, z]); for
+   * a multi-label head, the number of labels (independent sigmoids).
+   */
   classes: number;
 }
 
@@ -48,12 +62,17 @@ export function classifierClasses(source: string, name: string, shape: ValueShap
 }
 
 /**
- * The head of `model`: its logits output (or the one named by `choose`) and the value to
- * differentiate. `shapeOf` gives a value's shape (probed, or declared where that is enough).
- * Throws BadInputError for an unknown `choose`, UnsupportedModelError for a model with no logits,
- * several candidate outputs, or a binary head.
+ * The head of `model`: its logits output (or the one `choose` names) and the value to differentiate.
+ * `shapeOf` gives a value's shape (probed, or declared where that is enough); `choose` is an output
+ * name or a HeadChoice. Throws BadInputError for an unknown output, UnsupportedModelError for a model
+ * with no logits, several candidate outputs, or a Softmax head called multi-label.
  */
-export function findHead(model: Model, shapeOf: (name: string) => ValueShape | undefined, choose?: string): Head {
+export function findHead(
+  model: Model,
+  shapeOf: (name: string) => ValueShape | undefined,
+  how?: string | HeadChoice,
+): Head {
+  const { output: choose, multiLabel } = typeof how === 'string' ? { output: how, multiLabel: false } : (how ?? {});
   const source = model.path;
   const g = model.graph;
   const outputs = g.outputs.map((o) => o.name);
@@ -79,17 +98,19 @@ export function findHead(model: Model, shapeOf: (name: string) => ValueShape | u
   let node = producer.get(output);
   while (node?.opType === 'Identity' && node.domain === '') node = producer.get(node.inputs[0]);
   const isBinary = (name: string) => shapeOf(name)?.dims.length === 2 && shapeOf(name)?.dims[1] === 1;
-  if (node && node.domain === '' && node.opType === 'Sigmoid' && isBinary(node.inputs[0])) {
-    classifierClasses(source, node.inputs[0], shapeOf(node.inputs[0]));
-    return { output, logits: node.inputs[0], kind: 'binary', node: node.name, classes: 1 };
+  if (node && node.domain === '' && node.opType === 'Sigmoid') {
+    const classes = classifierClasses(source, node.inputs[0], shapeOf(node.inputs[0]));
+    if (isBinary(node.inputs[0]) && !multiLabel)
+      return { output, logits: node.inputs[0], kind: 'binary', node: node.name, classes: 2 };
+    return { output, logits: node.inputs[0], kind: 'multi-label', node: node.name, classes };
   }
-  if (node && node.domain === '' && node.opType === 'Sigmoid')
-    throw new UnsupportedModelError(
-      `${source}: output ${output} is a Sigmoid over several classes (node ${node.name}): a multi-label head, for ` +
-        'which scrub has no loss yet. Export the model up to its logits, or unlearn it once multi-label heads come.',
-    );
   const opset = model.opsetImports.get('') ?? 1;
   if (node && node.domain === '' && (node.opType === 'Softmax' || node.opType === 'LogSoftmax')) {
+    if (multiLabel)
+      throw new UnsupportedModelError(
+        `${source}: output ${output} is a ${node.opType} (node ${node.name}), whose classes exclude each other; ` +
+          'a multi-label head has independent sigmoids. Leave out --multi-label, or choose its logits with --output.',
+      );
     const logits = node.inputs[0];
     const classes = classifierClasses(source, logits, shapeOf(logits));
     // the class axis: 1 or −1 of a [batch, C] input (opset < 13: axis 1 coerces to 2-D, the same)
@@ -103,7 +124,10 @@ export function findHead(model: Model, shapeOf: (name: string) => ValueShape | u
     return { output, logits, kind, node: node.name, classes };
   }
   const classes = classifierClasses(source, output, shapeOf(output));
-  return { output, logits: output, kind: classes === 1 ? 'binary' : 'logits', classes };
+  if (multiLabel) return { output, logits: output, kind: 'multi-label', classes };
+  return classes === 1
+    ? { output, logits: output, kind: 'binary', classes: 2 }
+    : { output, logits: output, kind: 'logits', classes };
 }
 
 function isClassScores(shape: ValueShape | undefined): boolean {

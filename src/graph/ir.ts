@@ -161,6 +161,8 @@ export interface Model {
   bytes: Uint8Array;
   /** Where the model was read from; external data paths are relative to its directory. */
   path: string;
+  /** The file's default-domain opset where the graph was upgraded on load (graph/upgrade.ts). */
+  upgradedFrom?: number;
 }
 
 export function numElements(dims: readonly number[]): number {

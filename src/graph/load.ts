@@ -3,6 +3,7 @@ import { dirname, resolve, isAbsolute, normalize, sep } from 'node:path';
 import { BadInputError, UnsupportedModelError } from '../core/errors.js';
 import { decodeModel } from './decode.js';
 import { inlineFunctions } from './functions.js';
+import { upgradeOpset } from './upgrade.js';
 import { WireError } from './wire.js';
 import { numElements, elementBytes, type Model, type Tensor } from './ir.js';
 
@@ -40,6 +41,8 @@ export function parseModel(bytes: Uint8Array, path: string): Model {
   inlineFunctions(model.graph, model.opsetImports, functions, path);
   loadExternalData(model);
   checkTensorSizes(model);
+  // Opsets 7 to 10 are read as opset 11 (graph/upgrade.ts), model.bytes again left as read.
+  upgradeOpset(model);
   return model;
 }
 

@@ -2,6 +2,9 @@
 // imports the methods' folders. The API runs a row; the CLI builds its flags, usage and help from the
 // rows; the request schema's method options and the report schema's method sections come from them
 // (api/schema.ts). A new method is a folder exporting an UnlearningMethod and one line below.
+import { UnsupportedModelError } from '../core/errors.js';
+import type { Head, HeadKind } from '../graph/head.js';
+import { SINGLE_LABEL_HEADS } from './types.js';
 import { BadInputError } from '../core/errors.js';
 import { finetune } from './finetune/index.js';
 import { gradtau } from './gradtau/index.js';
@@ -55,6 +58,20 @@ export type { GradTauReport } from './gradtau/index.js';
 export type { FinetuneReport } from './finetune/index.js';
 export type { DampeningReport, LfSsdReport, SsdReport } from './ssd/index.js';
 export type { MethodInputs, MethodOption, MethodReport, RecordMethod, UnlearningMethod } from './types.js';
+
+/** The methods that handle a head of this kind (UnlearningMethod.heads). */
+export function methodsForHead(kind: HeadKind): string[] {
+  return METHODS.filter((m) => (m.heads ?? SINGLE_LABEL_HEADS).includes(kind)).map((m) => m.name);
+}
+
+/** Throws UnsupportedModelError, before any pass, where `method` does not handle the head `head`. */
+export function requireHead(method: UnlearningMethod<MethodReport>, head: Head, source: string): void {
+  if ((method.heads ?? SINGLE_LABEL_HEADS).includes(head.kind)) return;
+  throw new UnsupportedModelError(
+    `${source}: output ${head.output} is a ${head.kind} head, which --method ${method.name} does not handle; ` +
+      `use --method ${methodsForHead(head.kind).join(' or ')}.`,
+  );
+}
 // The dampening methods' importance pass, behind `scrub fisher` (and its shards and merge).
 export {
   computeFisher,

@@ -3,6 +3,7 @@
 // a RunContext, returning the new weights; the API stages them, lets the method finish its report
 // against the staged model, judges the gates and commits. The CLI's flags and help, the request
 // schema's options and the report schema's method section are all read from these declarations.
+import type { HeadKind } from '../graph/head.js';
 import type { StagedModel } from '../graph/write.js';
 import type { RunContext } from '../context/index.js';
 
@@ -73,6 +74,9 @@ export interface ReportSection {
   required: readonly string[];
 }
 
+/** The heads whose classes exclude each other: every method handles these. */
+export const SINGLE_LABEL_HEADS: readonly HeadKind[] = ['logits', 'softmax', 'log-softmax', 'binary'];
+
 export interface UnlearningMethod<R extends MethodReport = MethodReport> {
   /** --method NAME. */
   name: string;
@@ -86,6 +90,11 @@ export interface UnlearningMethod<R extends MethodReport = MethodReport> {
   baseline?: boolean;
   options: readonly MethodOption[];
   sets: MethodSets;
+  /**
+   * The heads it handles (graph/head.ts); default SINGLE_LABEL_HEADS. Another head is refused before any
+   * pass, naming the methods that take it.
+   */
+  heads?: readonly HeadKind[];
   /** Runs the method; throws BadInputError for unusable sets or options (before any long pass). */
   run(ctx: RunContext, o: MethodInputs): Promise<MethodRun<R>>;
   /** The record's method section: every setting, and what the run did. */

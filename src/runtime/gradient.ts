@@ -10,34 +10,38 @@ import {
   buildForwardArtifact,
   gradName,
   LOSS,
+  MASK,
   PER_SAMPLE_LOSS,
+  refuseOldOpset,
   squaredGradName,
 } from '../autodiff/artifact.js';
 import { differentiablePath } from '../autodiff/engine.js';
 import {
-  binaryCrossEntropy,
-  crossEntropy,
   lossDefinition,
   lossesTaking,
+  lossHeads,
+  registeredLosses,
   lossInputName,
   type LossDefinition,
   type LossFeeds,
 } from '../autodiff/losses/index.js';
+import { trainingBatchNorms } from '../autodiff/rules/batch-normalization.js';
 import { defaultRegistry } from '../autodiff/rules/index.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import { BadInputError, UnsupportedModelError } from '../core/errors.js';
 import { rows, type Feeds } from '../core/tensor.js';
 import { DataType, DTYPE_NAMES, tensorToFloat32, type Dim, type Model } from '../graph/ir.js';
-import { findHead, type Head } from '../graph/head.js';
+import { findHead, type Head, type HeadChoice } from '../graph/head.js';
 import { refuseQuantized } from '../graph/quantized.js';
 import { discoverParameters, selectParameters, type Parameter } from '../graph/params.js';
-import { probeShapes, type ShapeMap } from './shapes.js';
+import { chunkStarts, fixedBatch, paddedRows } from './batching.js';
+import { probeModel, type Probe, type ShapeMap } from './shapes.js';
 import { Session, type Device, type HostTensor } from './session.js';
 
 export type { LossFeeds } from '../autodiff/losses/index.js';
 
 /** Bumped whenever the artifact's layout changes. */
-export const ARTIFACT_VERSION = 3;
+export const ARTIFACT_VERSION = 4;
 
 let engineFingerprint: string | undefined;
 /** SHA-256 of the autodiff code that builds artifacts: a cache never outlives the rules that made it. */
@@ -66,6 +70,8 @@ export interface GradientOptions {
   cache?: string | false;
   /** The model output holding the class scores (default: found from the model; graph/head.ts). */
   output?: string;
+  /** The head is multi-label (--multi-label; a Sigmoid over several classes is without it): graph/head.ts. */
+  multiLabel?: boolean;
 }
 
 export interface GradientResult {
@@ -89,7 +95,11 @@ interface CachedMeta {
   logits: string;
   classes: number;
   head: Head;
+  /** The model's data inputs, with the batch the probe found where it was traced at one size. */
   inputs: InputSpec[];
+  traced?: Probe['traced'];
+  /** Whether the artifact takes a per-row mask (a batch fixed above 1: padded rows are masked out). */
+  masked: boolean;
 }
 
 export function modelHash(model: Model): string {
@@ -115,11 +125,21 @@ export function findParameters(model: Model, shapes: ShapeMap, seeds?: readonly 
 }
 
 /**
- * The loss the head calls for: the cross-entropy of a single-logit (binary) head is the binary
- * cross-entropy with logits (graph/head.ts); every other loss as asked.
+ * The loss a head calls for: `loss` where it fits the head (LossDefinition.heads), its swap there
+ * (the cross-entropy of a multi-label head is its mean binary cross-entropy), else an
+ * UnsupportedModelError naming the loss, the head and what fits.
  */
-function headLoss(loss: LossDefinition, head: Head): LossDefinition {
-  return head.kind === 'binary' && loss.name === crossEntropy.name ? binaryCrossEntropy : loss;
+export function headLoss(loss: LossDefinition, head: Head, source: string): LossDefinition {
+  if (lossHeads(loss).includes(head.kind)) return loss;
+  const swap = loss.swap?.[head.kind];
+  if (swap) return lossDefinition(swap);
+  const fits = registeredLosses()
+    .filter((l) => lossHeads(l).includes(head.kind))
+    .map((l) => l.name);
+  throw new UnsupportedModelError(
+    `${source}: loss ${loss.name} (${loss.description}) is not defined for the ${head.kind} head ${head.output}; ` +
+      `a method computing ${fits.join(' or ')} takes it (SSD, LF-SSD).`,
+  );
 }
 
 /** The model's one data input; UnsupportedModelError naming them where it has several. */
@@ -163,7 +183,20 @@ export class GradientModel {
     private readonly defaults: ReadonlyMap<string, Float32Array>,
     /** Opens the forward-only session (built on first use: SSD never needs it). */
     private readonly openForward: () => Promise<Session>,
-  ) {}
+    private readonly masked: boolean,
+    /** The model's training-form BatchNormalization nodes (their statistics are the physical batch's). */
+    private readonly trainingNorms: readonly string[],
+    /** Where the model was traced at one batch size although it declares a symbolic one: that size, and why. */
+    readonly traced?: Probe['traced'],
+  ) {
+    this.batch = fixedBatch(inputs);
+  }
+
+  /**
+   * The batch the model runs at where it is fixed (declared, or traced: `traced`): every run feeds
+   * that many rows at a time and combines them exactly; undefined where the batch is free.
+   */
+  readonly batch: number | undefined;
 
   private forward?: Promise<Session>;
 
@@ -182,7 +215,8 @@ export class GradientModel {
     // a loss defined outside autodiff/ (a method's own) is keyed by its code too
     const lossCode = createHash('sha256').update(def.build.toString()).digest('hex');
     const key = createHash('sha256')
-      .update(`${modelHash(model)}|${opts.params ?? ''}|${opts.output ?? ''}|${squared}|${def.name}|${lossCode}|`)
+      .update(`${modelHash(model)}|${opts.params ?? ''}|${opts.output ?? ''}|${opts.multiLabel ?? false}|`)
+      .update(`${squared}|${def.name}|${lossCode}|`)
       .update(`${ARTIFACT_VERSION}|`)
       .update(fingerprint())
       .digest('hex')
@@ -193,13 +227,17 @@ export class GradientModel {
       try {
         meta = JSON.parse(readFileSync(join(cacheDir, `${key}.json`), 'utf8')) as CachedMeta;
         bytes = new Uint8Array(readFileSync(join(cacheDir, `${key}.onnx`)));
-        if (meta.version !== ARTIFACT_VERSION || meta.loss !== headLoss(def, meta.head).name) bytes = meta = undefined;
+        if (meta.version !== ARTIFACT_VERSION || meta.loss !== headLoss(def, meta.head, model.path).name)
+          bytes = meta = undefined;
       } catch {
         bytes = meta = undefined;
       }
     }
     if (!bytes || !meta) {
-      const built = await buildFor(model, opts.params, squared, def, opts.output);
+      const built = await buildFor(model, opts.params, squared, def, {
+        output: opts.output,
+        multiLabel: opts.multiLabel,
+      });
       bytes = built.bytes;
       meta = built.meta;
       if (cacheDir) {
@@ -214,7 +252,7 @@ export class GradientModel {
     }
     const session = await Session.create(bytes, { device: opts.device, threads: opts.threads });
     const m = meta;
-    def = headLoss(def, m.head);
+    def = headLoss(def, m.head, model.path);
     const defaults = new Map(m.params.map((p) => [p.name, tensorToFloat32(model.graph.initializers.get(p.name)!)]));
     const openForward = () =>
       Session.create(buildForwardArtifact(model, m.params, m.head), { device: opts.device, threads: opts.threads });
@@ -231,11 +269,14 @@ export class GradientModel {
       model.path,
       defaults,
       openForward,
+      m.masked,
+      trainingBatchNorms(model.graph, model.opsetImports),
+      m.traced,
     );
   }
 
   /**
-   * Throws a BadInputError, in the loss's words (class indices, or 0/1 for a binary head), where
+   * Throws a BadInputError, in the loss's words (class indices: 0 and 1 for a binary head), where
    * `labels` do not fit it; `index` maps each label to its example's position in `source`.
    */
   checkLabels(labels: BigInt64Array, source: string, index?: readonly number[]): void {
@@ -289,7 +330,71 @@ export class GradientModel {
         );
       feeds[lossInputName(i.key)] = { data, dims: i.shape === 'batch' ? [n] : [n, this.classes] };
     }
-    return this.execute(feeds, weights);
+    if (this.batch === undefined || n === this.batch) {
+      if (this.masked) feeds[MASK] = { data: new Float32Array(n).fill(1), dims: [n] };
+      return this.execute(feeds, weights);
+    }
+    return this.runChunked(feeds, n, this.batch, weights);
+  }
+
+  /**
+   * One logical batch of `n` rows of a model whose batch is fixed at `size`, as consecutive runs of
+   * `size` rows (a partial last one padded, its padded rows masked out of dL/dlogits and dropped from
+   * every output): the loss and gradients of the whole batch, exactly (LossDefinition.reduction:
+   * a 'mean' loss weighs chunk c by size/n, a 'sum' loss adds them; zero-fed padded rows add nothing).
+   */
+  private async runChunked(
+    feeds: Record<string, HostTensor>,
+    n: number,
+    size: number,
+    weights?: ReadonlyMap<string, Float32Array>,
+  ): Promise<GradientResult> {
+    const def = this.lossDefinition;
+    const why = (what: string) =>
+      new UnsupportedModelError(
+        `${this.source}: its batch is fixed at ${size}, so a batch of ${n} runs as chunks of ${size}; ${what}. ` +
+          'Re-export the model with a dynamic batch axis (torch.onnx.export dynamic_axes).',
+      );
+    if (!def.reduction) throw why(`loss ${def.name} cannot be combined over chunks`);
+    if (this.trainingNorms.length > 0)
+      throw why(
+        `its training-form BatchNormalization ${this.trainingNorms[0]} would take the statistics of each chunk ` +
+          'instead of the batch (or export it in eval mode)',
+      );
+    if (this.masked && def.reduction === 'sum' && n % size !== 0)
+      for (const i of def.inputs)
+        if (i.dtype !== 'float32')
+          throw why(`loss ${def.name} has a non-float input (${i.key}) that cannot zero a padded row`);
+    const lossKeys = new Set(def.inputs.map((i) => lossInputName(i.key)));
+    const acc = new Map(this.params.map((p) => [p.name, new Float64Array(this.defaults.get(p.name)!.length)]));
+    const perSample = new Float32Array(n);
+    const logits = new Float32Array(n * this.classes);
+    let loss = 0;
+    for (const { start, count } of chunkStarts(n, size)) {
+      const chunk: Record<string, HostTensor> = {};
+      for (const [name, t] of Object.entries(feeds))
+        chunk[name] =
+          lossKeys.has(name) && count < size ? zeroPadded(t, start, count, size) : paddedRows(t, start, count, size);
+      if (this.masked) {
+        const mask = new Float32Array(size);
+        mask.fill(1, 0, count);
+        chunk[MASK] = { data: mask, dims: [size] };
+      }
+      const r = await this.execute(chunk, weights);
+      const scale = def.reduction === 'mean' ? size / n : 1;
+      for (const [name, g] of r.grads) {
+        const a = acc.get(name)!;
+        for (let k = 0; k < g.length; k++) a[k] += scale * g[k];
+      }
+      perSample.set(r.perSample.subarray(0, count), start);
+      logits.set(r.logits.subarray(0, count * this.classes), start * this.classes);
+      if (def.reduction === 'sum') loss += r.loss;
+      else for (let k = 0; k < count; k++) loss += r.perSample[k] / n;
+    }
+    const grads = new Map([...acc].map(([name, a]) => [name, Float32Array.from(a)]));
+    const result: GradientResult = { loss, perSample, logits, grads };
+    if (this.squared) result.squared = new Map([...grads].map(([name, g]) => [name, g.map((v) => v * v)]));
+    return result;
   }
 
   /** Logits [N·classes] of `weights` (default: the model's own) for one batch: a forward pass only. */
@@ -297,8 +402,10 @@ export class GradientModel {
     const feeds = this.modelFeeds(inputs);
     this.forward ??= this.openForward();
     const session = await this.forward;
-    const out = await session.run(this.withWeights(feeds, weights));
-    return out[session.outputNames[0]].data as Float32Array;
+    return chunkedLogits(feeds, this.batch, async (f) => {
+      const out = await session.run(this.withWeights(f, weights));
+      return out[session.outputNames[0]].data as Float32Array;
+    });
   }
 
   /** The model's inputs as feeds, each checked against its spec. */
@@ -358,6 +465,37 @@ export class GradientModel {
   }
 }
 
+/**
+ * The logits [N·classes] of a batch of feeds run by `forward`, in chunks of `batch` rows (padded rows
+ * dropped) where the model's batch is fixed, else at once.
+ */
+export async function chunkedLogits(
+  feeds: Record<string, HostTensor>,
+  batch: number | undefined,
+  forward: (feeds: Record<string, HostTensor>) => Promise<Float32Array>,
+): Promise<Float32Array> {
+  const n = Object.values(feeds)[0].dims[0];
+  if (batch === undefined || n === batch) return forward(feeds);
+  let logits: Float32Array | undefined;
+  for (const { start, count } of chunkStarts(n, batch)) {
+    const chunk = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, paddedRows(t, start, count, batch)]));
+    const out = await forward(chunk);
+    const per = out.length / batch;
+    logits ??= new Float32Array(n * per);
+    logits.set(out.subarray(0, count * per), start * per);
+  }
+  return logits!;
+}
+
+/** Rows [start, start + count) of `t` followed by zero rows up to `size` rows. */
+function zeroPadded(t: HostTensor, start: number, count: number, size: number): HostTensor {
+  const per = t.dims.slice(1).reduce((a, b) => a * b, 1);
+  const Ctor = t.data.constructor as new (n: number) => HostTensor['data'];
+  const data = new Ctor(size * per);
+  data.set(t.data.subarray(start * per, (start + count) * per) as never);
+  return { data, dims: [size, ...t.dims.slice(1)] };
+}
+
 function isTensor(x: HostTensor | Feeds): x is HostTensor {
   return ArrayBuffer.isView((x as HostTensor).data) && Array.isArray((x as HostTensor).dims);
 }
@@ -367,13 +505,18 @@ async function buildFor(
   pattern: string | undefined,
   squared: boolean,
   loss: LossDefinition,
-  output: string | undefined,
+  choice: HeadChoice,
 ): Promise<{ bytes: Uint8Array; meta: CachedMeta }> {
   refuseQuantized(model);
-  const inputs = requireOneInput(model);
-  const shapes = await probeShapes(model);
-  const head = findHead(model, (name) => shapes.get(name), output);
-  loss = headLoss(loss, head);
+  const declared = requireOneInput(model);
+  refuseOldOpset(model); // before ONNX Runtime meets ops older than opset 7
+  const { shapes, traced } = await probeModel(model);
+  const inputs = declared.map((i) => ({
+    ...i,
+    dims: shapes.get(i.name)?.dims.map((d, k) => d ?? i.dims[k]) ?? i.dims,
+  }));
+  const head = findHead(model, (name) => shapes.get(name), choice);
+  loss = headLoss(loss, head, model.path);
   const all = findParameters(model, shapes, [head.logits]);
   if (all.length === 0)
     throw new BadInputError(
@@ -381,7 +524,7 @@ async function buildFor(
         'input→output path). Nothing to unlearn.',
     );
   const params = selectParameters(all, pattern, model.path);
-  const artifact = buildArtifact(model, shapes, params, defaultRegistry(), { squared, loss, output });
+  const artifact = buildArtifact(model, shapes, params, defaultRegistry(), { squared, loss, head });
   const meta = {
     version: ARTIFACT_VERSION,
     loss: loss.name,
@@ -390,7 +533,7 @@ async function buildFor(
     classes: artifact.classes,
     head: artifact.head,
   };
-  return { bytes: artifact.bytes, meta: { ...meta, inputs } };
+  return { bytes: artifact.bytes, meta: { ...meta, inputs, masked: artifact.masked, ...(traced ? { traced } : {}) } };
 }
 
 const ARRAY_DTYPE: Record<string, number> = {
@@ -400,6 +543,10 @@ const ARRAY_DTYPE: Record<string, number> = {
   Float64Array: DataType.DOUBLE,
 };
 
+/**
+ * Throws BadInputError where `x` does not fit the input `spec`: its dtype, its rank and every fixed
+ * dimension but the batch (a batch fixed by the model is met by running in chunks: GradientModel.run).
+ */
 export function checkInput(source: string, spec: InputSpec, x: HostTensor): void {
   const dtype = ARRAY_DTYPE[x.data.constructor.name];
   if (dtype !== spec.dtype)
@@ -407,27 +554,14 @@ export function checkInput(source: string, spec: InputSpec, x: HostTensor): void
       `input ${spec.name} of ${source} takes ${DTYPE_NAMES[spec.dtype]}, ` +
         `got ${DTYPE_NAMES[dtype] ?? x.data.constructor.name}.`,
     );
-  const batch = spec.dims[0];
-  const sameExample =
-    x.dims.length === spec.dims.length &&
-    spec.dims.every((d, i) => i === 0 || typeof d !== 'number' || d === x.dims[i]);
-  const shown = spec.dims.map((d) => d ?? '?').join(', ');
-  const orOne = ', or use `scrub grad --batch-size 1`';
-  if (typeof batch === 'number' && x.dims[0] !== batch && sameExample)
-    throw new UnsupportedModelError(
-      `${source}: input ${spec.name} has its batch fixed at ${batch} ([${shown}]), and this pass feeds ` +
-        `${x.dims[0]} examples at a time; scrub does not split minibatches into fixed-size runs yet. Re-export ` +
-        `the model with a dynamic batch axis (torch.onnx.export dynamic_axes)${batch === 1 ? orOne : ''}.`,
-    );
   const bad =
     x.dims.length !== spec.dims.length ||
-    spec.dims.some((d, i) => typeof d === 'number' && d !== x.dims[i]) ||
+    spec.dims.some((d, i) => i > 0 && typeof d === 'number' && d !== x.dims[i]) ||
     x.dims.some((d) => d <= 0);
-  if (bad)
-    throw new BadInputError(
-      `input ${spec.name} of ${source} takes shape [${spec.dims.map((d) => d ?? '?').join(', ')}], ` +
-        `got [${x.dims.join(', ')}].`,
-    );
+  if (bad) {
+    const shown = spec.dims.map((d) => d ?? '?').join(', ');
+    throw new BadInputError(`input ${spec.name} of ${source} takes shape [${shown}], got [${x.dims.join(', ')}].`);
+  }
 }
 
 export interface MeanGradient {
@@ -438,22 +572,35 @@ export interface MeanGradient {
 
 /**
  * Gradient of the mean loss over a whole set, computed in chunks so memory stays flat:
- * the mean over N is Σ_chunks (n_c/N)·mean over the chunk, accumulated in float64.
+ * the mean over N is Σ_chunks (n_c/N)·mean over the chunk, accumulated in float64. `labels` are the
+ * loss's feeds for the whole set (class indices [N], or `{ targets }` [N·C] for a multi-label head).
  */
 export async function meanGradient(
   gm: GradientModel,
   x: HostTensor,
-  labels: BigInt64Array,
+  labels: BigInt64Array | LossFeeds,
   chunk: number,
 ): Promise<MeanGradient> {
   const n = x.dims[0];
-  if (labels.length !== n)
-    throw new BadInputError(`labels: ${labels.length} labels for ${n} inputs; they must match one to one.`);
+  const feeds: LossFeeds = labels instanceof BigInt64Array ? { labels } : labels;
+  for (const [key, data] of Object.entries(feeds))
+    if (data.length % n !== 0 || (key === 'labels' && data.length !== n))
+      throw new BadInputError(
+        `${key}: ${key === 'labels' ? `${data.length} labels` : `${data.length} values`} for ${n} inputs; ` +
+          'they must match one to one.',
+      );
+  const slice = (s: number, e: number): LossFeeds =>
+    Object.fromEntries(
+      Object.entries(feeds).map(([k, d]) => {
+        const per = d.length / n;
+        return [k, d.subarray(s * per, e * per) as typeof d];
+      }),
+    );
   const acc = new Map(gm.params.map((p) => [p.name, new Float64Array(p.shape.reduce((a, b) => a * b, 1))]));
   let loss = 0;
   for (let s = 0; s < n; s += chunk) {
     const e = Math.min(n, s + chunk);
-    const r = await gm.run(rows(x, s, e), labels.subarray(s, e));
+    const r = await gm.run(rows(x, s, e), slice(s, e));
     const w = (e - s) / n;
     loss += w * r.loss;
     for (const [name, g] of r.grads) {

@@ -18,7 +18,40 @@ const ORT_TO_ONNX: Record<string, number> = {
   Uint16Array: DataType.FLOAT16,
 };
 
+/** What a shape probe found: every value's shape, and the batch the model runs at where it is fixed. */
+export interface Probe {
+  shapes: ShapeMap;
+  /**
+   * Set where the model runs at one batch size only although its inputs declare a symbolic batch
+   * (a Reshape to a constant traced at that size): the size, and ONNX Runtime's message at batch 2.
+   */
+  traced?: { batch: number; why: string };
+}
+
+const probes = new WeakMap<Model, Promise<Probe>>();
+
+/** probeModel's shapes. */
 export async function probeShapes(model: Model): Promise<ShapeMap> {
+  return (await probeModel(model)).shapes;
+}
+
+/**
+ * Shapes and element types of every value of `model`, from two runs with its symbolic dimensions set
+ * to 2 and then 3 (a dimension that differs between them is dynamic: null). A model that fails there
+ * but runs with its symbolic batch (dimension 0 of the inputs) at 1 was traced at batch 1: its inputs'
+ * batch is reported fixed at 1 (`traced`). Cached per model object. Throws UnsupportedModelError, with
+ * ONNX Runtime's message, for a model that runs at neither.
+ */
+export function probeModel(model: Model): Promise<Probe> {
+  let p = probes.get(model);
+  if (!p) {
+    p = runProbe(model);
+    probes.set(model, p);
+  }
+  return p;
+}
+
+async function runProbe(model: Model): Promise<Probe> {
   const g = model.graph;
   const initNames = new Set(g.initializers.keys());
   const realInputs = g.inputs.filter((i) => !initNames.has(i.name));
@@ -35,23 +68,50 @@ export async function probeShapes(model: Model): Promise<ShapeMap> {
     opsetImports: model.opsetImports,
     graph: { ...g, outputs, initializers: inlineInitializers(g) },
   });
-  const feeds = [2, 3].map((size) => probeFeeds(model.path, realInputs, size));
+  const twice = (inputs: ValueInfo[]) => [2, 3].map((size) => probeFeeds(model.path, inputs, size));
+  const feeds = twice(realInputs); // (refuses an input without a shape or of a dtype scrub cannot feed)
   const session = await Session.create(bytes, { threads: 1, source: model.path });
   try {
-    const a = await probe(session, feeds[0], model.path);
-    const b = await probe(session, feeds[1], model.path);
+    let inputs = realInputs;
+    let traced: Probe['traced'];
+    let runs: Record<string, HostTensor>[];
+    try {
+      runs = [await probe(session, feeds[0]), await probe(session, feeds[1])];
+    } catch (e) {
+      const why = (e as Error).message;
+      const batched = realInputs.some((i) => i.shape && i.shape.length > 0 && typeof i.shape[0] !== 'number');
+      if (!batched) throw refusal(model.path, `with its symbolic dimensions set to 2 and 3 (${why})`);
+      // traced at batch 1? The batch fixed at 1, the other symbolic dimensions still probed at 2 and 3
+      inputs = realInputs.map((i) => (i.shape?.length ? { ...i, shape: [1, ...i.shape.slice(1)] } : i));
+      const again = twice(inputs);
+      try {
+        runs = [await probe(session, again[0]), await probe(session, again[1])];
+      } catch (e2) {
+        throw refusal(
+          model.path,
+          `at batch 2 (${why}), nor at batch 1 (${(e2 as Error).message})`,
+          ' Re-export it traced with a batch of 2 or more and a dynamic batch axis (torch.onnx.export dynamic_axes).',
+        );
+      }
+      traced = { batch: 1, why };
+    }
     const shapes: ShapeMap = new Map();
-    for (const i of realInputs)
+    for (const i of inputs)
       shapes.set(i.name, { dtype: i.elemType, dims: i.shape!.map((d) => (typeof d === 'number' ? d : null)) });
     for (const t of g.initializers.values()) shapes.set(t.name, { dtype: t.dataType, dims: [...t.dims] });
+    const [a, b] = runs;
     for (const [name, ta] of Object.entries(a)) {
       const tb = b[name];
       shapes.set(name, { dtype: ORT_TO_ONNX[ta.data.constructor.name] ?? 0, dims: mergeDims(ta, tb) });
     }
-    return shapes;
+    return traced ? { shapes, traced } : { shapes };
   } finally {
     await session.release();
   }
+}
+
+function refusal(path: string, how: string, advice = ' Re-export it with dynamic axes only where sizes may vary.') {
+  return new UnsupportedModelError(`${path}: its shapes cannot be probed: it does not run ${how}.${advice}`);
 }
 
 function mergeDims(a: HostTensor, b: HostTensor): Dim[] {
@@ -59,16 +119,13 @@ function mergeDims(a: HostTensor, b: HostTensor): Dim[] {
   return a.dims.map((d, i) => (d === b.dims[i] ? d : null));
 }
 
-/** One run on made-up inputs; a model that fails on them cannot be probed (fixed sizes inside it). */
-async function probe(session: Session, feeds: Feeds, path: string): Promise<Record<string, HostTensor>> {
+/** One run on made-up inputs; an Error with ONNX Runtime's first line where it fails on them. */
+async function probe(session: Session, feeds: Feeds): Promise<Record<string, HostTensor>> {
   try {
     return await session.run(feeds);
   } catch (e) {
     const why = ((e as Error).cause as Error | undefined)?.message ?? (e as Error).message;
-    throw new UnsupportedModelError(
-      `${path}: its shapes cannot be probed: it does not run with its symbolic dimensions set to 2 and 3 ` +
-        `(${why.split('\n')[0]}). Re-export it with dynamic axes only where sizes may vary.`,
-    );
+    throw new Error(why.split('\n')[0], { cause: e });
   }
 }
 

@@ -14,9 +14,9 @@ export type Init = 'normal' | 'positive' | 'distinct' | 'awayFromZero' | 'unit' 
 
 export interface CaseInput {
   shape: number[];
-  /** 'float' (default), 'int64' or 'bool'. */
-  type?: 'float' | 'int64' | 'bool';
-  /** Fixed values (required for int64/bool). */
+  /** 'float' (default), 'int64', 'int32' or 'bool'. */
+  type?: 'float' | 'int64' | 'int32' | 'bool';
+  /** Fixed values (required for int64/int32/bool). */
   values?: number[];
   init?: Init;
   /** Stored as an initializer (a constant: shapes, axes, indices). Constants get no gradient check. */
@@ -38,6 +38,11 @@ export interface OpCase {
   outputs?: number;
   /** Further outputs the node has, named but not seeded (e.g. BatchNormalization's statistics). */
   unseeded?: number;
+  /**
+   * Per node output, in order: seeded, named but not seeded, or absent (''); overrides outputs/unseeded
+   * (e.g. a recurrent node seeded on Y_h only, or without its Y output).
+   */
+  outputSpec?: ('seeded' | 'unseeded' | 'absent')[];
   /** Finite-difference step (default 1e-2). */
   eps?: number;
   /** Relative tolerance (default 1e-2). */
@@ -93,8 +98,16 @@ function fill(n: number, init: Init, r: () => number): Float32Array {
   return out;
 }
 
-function tensorOf(name: string, inp: CaseInput, data: Float32Array | BigInt64Array | Uint8Array): Tensor {
-  const dataType = inp.type === 'int64' ? DataType.INT64 : inp.type === 'bool' ? DataType.BOOL : DataType.FLOAT;
+type CaseData = Float32Array | BigInt64Array | Int32Array | Uint8Array;
+
+function elemTypeOf(inp: CaseInput): number {
+  if (inp.type === 'int64') return DataType.INT64;
+  if (inp.type === 'int32') return DataType.INT32;
+  return inp.type === 'bool' ? DataType.BOOL : DataType.FLOAT;
+}
+
+function tensorOf(name: string, inp: CaseInput, data: CaseData): Tensor {
+  const dataType = elemTypeOf(inp);
   return {
     name,
     dataType,
@@ -104,9 +117,10 @@ function tensorOf(name: string, inp: CaseInput, data: Float32Array | BigInt64Arr
   };
 }
 
-function dataOf(inp: CaseInput, r: () => number): Float32Array | BigInt64Array | Uint8Array {
+function dataOf(inp: CaseInput, r: () => number): CaseData {
   const n = inp.shape.reduce((a, b) => a * b, 1);
   if (inp.type === 'int64') return BigInt64Array.from(inp.values!.map((v) => BigInt(v)));
+  if (inp.type === 'int32') return Int32Array.from(inp.values!);
   if (inp.type === 'bool') return Uint8Array.from(inp.values!);
   if (inp.values) return Float32Array.from(inp.values);
   return fill(n, inp.init ?? 'normal', r);
@@ -115,7 +129,7 @@ function dataOf(inp: CaseInput, r: () => number): Float32Array | BigInt64Array |
 /** Runs the check; returns one result per differentiable input and direction. */
 export async function gradCheck(c: OpCase, seed = 1): Promise<CheckResult[]> {
   const r = rng(seed);
-  const opset = c.opset ?? 17;
+  const fileOpset = c.opset ?? 17;
   const nOut = c.outputs ?? 1;
   const names = c.inputs.map((inp, i) => (inp ? `x${i}` : ''));
   const values = c.inputs.map((inp) => (inp ? dataOf(inp, r) : null));
@@ -127,17 +141,22 @@ export async function gradCheck(c: OpCase, seed = 1): Promise<CheckResult[]> {
     else
       graphInputs.push({
         name: names[i],
-        elemType: inp.type === 'int64' ? DataType.INT64 : inp.type === 'bool' ? DataType.BOOL : DataType.FLOAT,
+        elemType: elemTypeOf(inp),
         shape: inp.shape.map((d, k): Dim => (k === 0 && inp.dynamic ? 'N' : d)),
       });
   });
-  const outNames = Array.from({ length: nOut }, (_, k) => `y${k}`);
-  const b0 = new GraphBuilder(opset, 'case');
+  const spec = c.outputSpec;
+  const outNames = spec
+    ? spec.flatMap((s, k) => (s === 'seeded' ? [`y${k}`] : []))
+    : Array.from({ length: nOut }, (_, k) => `y${k}`);
+  const b0 = new GraphBuilder(fileOpset, 'case');
   const attrs = c.attrs ?? {};
   const extra = Array.from({ length: c.unseeded ?? 0 }, (_, k) => `unseeded${k}`);
-  b0.emit(c.op, names, attrs, nOut + extra.length, c.domain ?? '');
+  b0.emit(c.op, names, attrs, spec ? spec.length : nOut + extra.length, c.domain ?? '');
   const node = b0.nodes[0];
-  node.outputs = [...outNames, ...extra];
+  node.outputs = spec
+    ? spec.map((s, k) => (s === 'seeded' ? `y${k}` : s === 'unseeded' ? `unseeded${k}` : ''))
+    : [...outNames, ...extra];
   const graph: Graph = {
     name: c.name,
     nodes: [node],
@@ -146,8 +165,10 @@ export async function gradCheck(c: OpCase, seed = 1): Promise<CheckResult[]> {
     initializers,
     valueInfo: new Map(),
   };
-  const opsets = new Map([['', opset]]);
-  const model = parseModel(encodeModel({ opsetImports: opsets, graph }), `${c.name}.onnx`);
+  // parseModel reads opsets 7 to 10 as opset 11 (graph/upgrade.ts): the rules see what scrub's loads give them
+  const model = parseModel(encodeModel({ opsetImports: new Map([['', fileOpset]]), graph }), `${c.name}.onnx`);
+  const opsets = model.opsetImports;
+  const opset = opsets.get('') ?? fileOpset;
   const shapes = await probeShapes(model);
 
   const wrt = c.inputs.flatMap((inp, i) =>

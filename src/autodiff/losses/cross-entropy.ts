@@ -8,6 +8,8 @@ import { registerLoss } from './registry.js';
 export const crossEntropy = registerLoss({
   name: 'cross-entropy',
   description: 'mean cross-entropy against class labels',
+  reduction: 'mean',
+  swap: { 'multi-label': 'multi-label-bce' },
   inputs: [{ key: 'labels', dtype: 'int64', shape: 'batch' }],
   build(b, logits, inputs, classes) {
     const y1 = b.unsqueeze(inputs.labels, [1]);

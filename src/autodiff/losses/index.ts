@@ -2,12 +2,13 @@
 // beside ∇τ, in src/methods/gradtau/matched-loss.ts).
 // (registration order: the first loss taking a set of feeds is the one errors suggest)
 export { crossEntropy } from './cross-entropy.js';
-export { binaryCrossEntropy } from './binary-cross-entropy.js';
 export { logitNorm } from './logit-norm.js';
+export { multiLabelBinaryCrossEntropy } from './multi-label-bce.js';
 export {
   lossDefinition,
   lossInputName,
   lossesTaking,
+  lossHeads,
   registerLoss,
   registeredLosses,
   type LossDefinition,

@@ -6,6 +6,8 @@ import { registerLoss } from './registry.js';
 export const logitNorm = registerLoss({
   name: 'logit-norm',
   description: 'mean squared L2 norm of the logits (no labels)',
+  reduction: 'mean',
+  heads: ['logits', 'softmax', 'log-softmax', 'binary', 'multi-label'],
   inputs: [],
   build(b, logits) {
     const perSample = b.reduce('ReduceSum', b.op('Mul', [logits, logits]), [1], false);

@@ -7,6 +7,7 @@
 import { BadInputError } from '../../core/errors.js';
 import type { TensorData } from '../../core/tensor.js';
 import type { GraphBuilder } from '../builder.js';
+import type { HeadKind } from '../../graph/head.js';
 
 /** The three values a loss adds to the graph (names of graph values). */
 export interface LossValues {
@@ -36,6 +37,21 @@ export interface LossDefinition {
   /** What it computes, for errors and docs. */
   description: string;
   inputs: readonly LossInput[];
+  /**
+   * How the loss combines a batch's examples, which lets a model whose batch is fixed compute a
+   * minibatch exactly as fixed-size chunks (runtime/gradient.ts): 'mean', the mean of the per-example
+   * values, each example's row of dL/dlogits being 1/N of its own term's; 'sum', a sum of per-example
+   * terms in which a row whose float feeds are all zero adds nothing. Absent: not chunkable (refused).
+   */
+  reduction?: 'mean' | 'sum';
+  /**
+   * The heads it is the loss of (graph/head.ts HeadKind): default every head whose classes exclude
+   * each other (all but 'multi-label'). A loss on a head it does not fit is swapped for its `swap`
+   * there, else refused (runtime/gradient.ts).
+   */
+  heads?: readonly HeadKind[];
+  /** The loss to use instead on the heads it does not fit, by head kind (the cross-entropy's: multi-label-bce). */
+  swap?: Partial<Record<HeadKind, string>>;
   /** Appends the loss to `b` after `logits` [N, C]; `inputs` maps each key to its graph input. */
   build(b: GraphBuilder, logits: string, inputs: Readonly<Record<string, string>>, classes: number): LossValues;
   /**
@@ -58,6 +74,11 @@ export function registerLoss(loss: LossDefinition): LossDefinition {
   if (known && known !== loss) throw new Error(`two losses named ${loss.name}`);
   LOSSES.set(loss.name, loss);
   return loss;
+}
+
+/** The heads a loss fits (LossDefinition.heads). */
+export function lossHeads(loss: LossDefinition): readonly HeadKind[] {
+  return loss.heads ?? ['logits', 'softmax', 'log-softmax', 'binary'];
 }
 
 /** The registered loss of that name; a BadInputError lists the known ones. */

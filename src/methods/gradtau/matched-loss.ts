@@ -38,6 +38,7 @@ export function matchedFeeds(m: MatchedBatch): LossFeeds {
 export const matched = registerLoss({
   name: 'matched',
   description: "∇τ's default objective: weighted soft-target cross-entropy and a pull of each loss to a target",
+  reduction: 'sum',
   inputs: [
     { key: 'targets', dtype: 'float32', shape: 'batch×classes' },
     { key: 'weights', dtype: 'float32', shape: 'batch' },

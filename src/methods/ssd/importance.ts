@@ -7,6 +7,7 @@ import { exampleDigests, hex, SetDigest } from '../../data/digest.js';
 import { countCorrect, topClasses } from '../../eval/predictions.js';
 import type { GradientModel, GradientResult } from '../../runtime/gradient.js';
 import { NO_LABELS_REMEDY, variantOfLoss } from './variants.js';
+import { checkHeadLabels, labelFeeds } from '../../context/index.js';
 
 export interface ImportanceSums {
   /** Σ over minibatches of the elementwise importance, per parameter. */
@@ -81,8 +82,10 @@ function gradientsOf(gm: GradientModel, batch: Batch, source: string): Promise<G
   // the loss takes the labels or nothing (SSD's cross-entropy, LF-SSD's logit norm)
   if (gm.lossDefinition.inputs.length === 0) return gm.run(batch.x);
   // checked first with the examples' positions in the set, for the message
-  gm.checkLabels(batch.y, source, batch.index);
-  return gm.run(batch.x, batch.y);
+  checkHeadLabels(batch, source, gm.head.kind === 'multi-label');
+  const feeds = labelFeeds(batch);
+  gm.lossDefinition.check?.(feeds, batch.y.length, gm.classes, source, batch.index);
+  return gm.run(batch.x, feeds);
 }
 
 /** The mean over minibatches, per parameter. */

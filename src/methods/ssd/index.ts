@@ -1,7 +1,7 @@
 // The dampening methods' rows of the method table: SSD and LF-SSD (variants.ts), their options,
 // their record section and their summary. Also the importance tools behind `scrub fisher`.
 import { BEFORE_AFTER, BOOLEAN, COUNT, MODEL, NUMBER, object, STRING } from '../common/report-schema.js';
-import type { MethodOption, ReportSection, UnlearningMethod } from '../types.js';
+import { SINGLE_LABEL_HEADS, type MethodOption, type ReportSection, type UnlearningMethod } from '../types.js';
 import { runDampening, type DampeningOptions, type DampeningReport } from './run.js';
 import { VARIANTS, type VariantSpec } from './variants.js';
 
@@ -104,6 +104,8 @@ function dampeningMethod(variant: VariantSpec, summary: string, brief?: string):
     brief,
     options: OPTIONS,
     sets: {},
+    // the importance is of the head's own loss (a multi-label head's binary cross-entropy), or of the logits
+    heads: [...SINGLE_LABEL_HEADS, 'multi-label'],
     run: (ctx, o) => runDampening(variant, ctx, o as typeof o & DampeningOptions),
     record: (r) => ({
       name: r.method,
