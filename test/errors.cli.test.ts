@@ -152,7 +152,7 @@ describe('each kind through the command line', () => {
   it('unsupported model (3): a model with two inputs (scrub eval)', async () => {
     const model = tinyModel(dir, 'two.onnx', { type: 'Relu' }, 2);
     const r = await run('eval', model, '--forget', `${data.x},${data.y}`, '-o', join(tmp(), 'r.json'));
-    expectExit(r, 3, /two\.onnx: scrub handles models with one input; this one has 2/);
+    expectExit(r, 3, /two\.onnx: fisher, SSD, ∇τ and eval read data sets of one input per example; this model has 2/);
   });
 
   it('gate failed (1): scrub eval with a gate the model cannot meet; the record is written', async () => {

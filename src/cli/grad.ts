@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { loadInputs, loadLabelFeeds } from '../data/arrays.js';
+import { loadLabelFeeds, loadNamedInputs } from '../data/arrays.js';
 import { checkHeadLabels } from '../context/index.js';
 import { encodeNpy } from '../data/npy.js';
 import { BadInputError } from '../core/errors.js';
@@ -75,15 +75,15 @@ export async function gradCommand(argv: string[], io: Io): Promise<number> {
   try {
     const bnNote = trainingBatchNormNote(trainingBatchNorms(model.graph, model.opsetImports));
     if (bnNote) io.err(`note: ${bnNote}`);
-    const x = loadInputs(values.x, gm.inputs[0].dtype);
-    if (x.note) io.err(`note: ${x.note}`);
+    const x = loadNamedInputs(values.x, gm.inputs, modelPath);
+    for (const note of x.notes) io.err(`note: ${note}`);
     const y = loadLabelFeeds(values.y);
     checkHeadLabels(
       { targets: 'targets' in y ? y.targets : undefined, labelled: true },
       values.y,
       gm.head.kind === 'multi-label',
     );
-    const result = await meanGradient(gm, x.value, 'targets' in y ? { targets: y.targets } : y.labels, batch);
+    const result = await meanGradient(gm, x.feeds, 'targets' in y ? { targets: y.targets } : y.labels, batch);
     const files = new Map<string, Uint8Array | string>();
     const summary: GradSummary = {
       model: modelPath,

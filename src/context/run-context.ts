@@ -12,7 +12,7 @@ import type { Dataset, DatasetOptions } from '../data/dataset.js';
 import type { Model } from '../graph/ir.js';
 import { loadModel } from '../graph/load.js';
 import { stageModel, type StagedModel } from '../graph/write.js';
-import { GradientModel, modelHash, modelInputs } from '../runtime/gradient.js';
+import { GradientModel, modelHash, modelInputs, requireOneInput } from '../runtime/gradient.js';
 import { loadExamples, type ExampleSet } from './examples.js';
 import { datasetOptions, defaultOutputPath, openSet, type CommonOptions, type Stage } from './options.js';
 
@@ -157,6 +157,8 @@ export class RunContext {
   openSet(spec: string, what: string): Promise<Dataset> {
     let ds = this.sets.get(spec);
     if (!ds) {
+      // data sets carry one input per example (several named inputs come with the text issue)
+      requireOneInput(this.model, this.modelPath);
       ds = openSet(spec, what, this.dataOptions);
       this.sets.set(spec, ds);
     }

@@ -1,4 +1,6 @@
 // Inputs and labels from .npy files, converted to what the model takes.
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { BadInputError } from '../core/errors.js';
 import { DataType, DTYPE_NAMES } from '../graph/ir.js';
 import type { HostTensor } from '../core/tensor.js';
@@ -8,6 +10,37 @@ export interface Converted<T> {
   value: T;
   /** Set when a conversion happened, to tell the user. */
   note?: string;
+}
+
+/**
+ * The inputs of a model from .npy files: `path` is the one input's file, or a folder holding one
+ * NAME.npy per graph input (as Hugging Face text models take input_ids, attention_mask, …). Throws
+ * BadInputError naming what is missing, or what the model takes.
+ */
+export function loadNamedInputs(
+  path: string,
+  inputs: readonly { name: string; dtype: number }[],
+  model: string,
+): { feeds: Record<string, HostTensor>; notes: string[] } {
+  const folder = existsSync(path) && statSync(path).isDirectory();
+  if (!folder && inputs.length > 1)
+    throw new BadInputError(
+      `${model} takes ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}); pass a folder holding ` +
+        `${inputs.map((i) => `${i.name}.npy`).join(' and ')}.`,
+    );
+  const feeds: Record<string, HostTensor> = {};
+  const notes: string[] = [];
+  for (const i of inputs) {
+    const file = folder ? join(path, `${i.name}.npy`) : path;
+    if (folder && !existsSync(file))
+      throw new BadInputError(
+        `${path}: no ${i.name}.npy; ${model} takes ${inputs.map((s) => s.name).join(', ')}, one NAME.npy each.`,
+      );
+    const x = loadInputs(file, i.dtype);
+    feeds[i.name] = x.value;
+    if (x.note) notes.push(x.note);
+  }
+  return { feeds, notes };
 }
 
 export function loadInputs(path: string, dtype: number): Converted<HostTensor> {

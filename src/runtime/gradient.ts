@@ -147,8 +147,9 @@ export function requireOneInput(model: Model, source = model.path): InputSpec[] 
   const inputs = modelInputs(model);
   if (inputs.length !== 1)
     throw new UnsupportedModelError(
-      `${source}: scrub handles models with one input; this one has ${inputs.length} ` +
-        `(${inputs.map((i) => i.name).join(', ')}).`,
+      `${source}: fisher, SSD, ∇τ and eval read data sets of one input per example; this model has ` +
+        `${inputs.length} (${inputs.map((i) => i.name).join(', ')}). scrub grad takes several: --x DIR holding ` +
+        `${inputs.map((i) => `${i.name}.npy`).join(', ')}.`,
     );
   return inputs;
 }
@@ -299,6 +300,12 @@ export class GradientModel {
   ): Promise<GradientResult> {
     const feeds = this.modelFeeds(inputs);
     const n = feeds[this.inputs[0].name].dims[0];
+    for (const spec of this.inputs)
+      if (feeds[spec.name].dims[0] !== n)
+        throw new BadInputError(
+          `${this.source}: input ${spec.name} has ${feeds[spec.name].dims[0]} examples, ` +
+            `${this.inputs[0].name} has ${n}; every input takes the same examples.`,
+        );
     const given: LossFeeds = lossFeeds instanceof BigInt64Array ? { labels: lossFeeds } : lossFeeds;
     const def = this.lossDefinition;
     let count = 0;
@@ -508,7 +515,8 @@ async function buildFor(
   choice: HeadChoice,
 ): Promise<{ bytes: Uint8Array; meta: CachedMeta }> {
   refuseQuantized(model);
-  const declared = requireOneInput(model);
+  const declared = modelInputs(model);
+  if (declared.length === 0) throw new UnsupportedModelError(`${model.path}: the model has no data input.`);
   refuseOldOpset(model); // before ONNX Runtime meets ops older than opset 7
   const { shapes, traced } = await probeModel(model);
   const inputs = declared.map((i) => ({
@@ -577,11 +585,12 @@ export interface MeanGradient {
  */
 export async function meanGradient(
   gm: GradientModel,
-  x: HostTensor,
+  x: HostTensor | Feeds,
   labels: BigInt64Array | LossFeeds,
   chunk: number,
 ): Promise<MeanGradient> {
-  const n = x.dims[0];
+  const inputs: Feeds = isTensor(x) ? { [gm.inputs[0].name]: x } : x;
+  const n = Object.values(inputs)[0].dims[0];
   const feeds: LossFeeds = labels instanceof BigInt64Array ? { labels } : labels;
   for (const [key, data] of Object.entries(feeds))
     if (data.length % n !== 0 || (key === 'labels' && data.length !== n))
@@ -600,7 +609,8 @@ export async function meanGradient(
   let loss = 0;
   for (let s = 0; s < n; s += chunk) {
     const e = Math.min(n, s + chunk);
-    const r = await gm.run(rows(x, s, e), slice(s, e));
+    const part = Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, rows(t, s, e)]));
+    const r = await gm.run(part, slice(s, e));
     const w = (e - s) / n;
     loss += w * r.loss;
     for (const [name, g] of r.grads) {
