@@ -4,7 +4,7 @@
 // artifact opset (builder.ts OpsetTooLowError), as rules/gather.ts does. (13 only adds types.)
 import { attrInt, type Dim } from '../../graph/ir.js';
 import type { GradRule } from '../registry.js';
-import { floatType, normAxis, staticDims, zerosLike } from './shape-util.js';
+import { floatType, normAxis, scatterReduction, staticDims, zerosLike } from './shape-util.js';
 
 /** Whether constant indices `values` (shaped `idx`) name distinct positions of X (shaped `dims`). */
 function distinctTargets(values: readonly number[], idx: readonly number[], dims: readonly Dim[], axis: number) {
@@ -38,16 +38,7 @@ export const gatherElements: GradRule = {
     const values = ctx.constant(idx);
     const idxDims = staticDims(ctx.shape(idx));
     const distinct = values !== undefined && idxDims !== null && distinctTargets(values, idxDims, dims, axis);
-    let reduction: string | undefined;
-    if (!distinct) {
-      // Opset of the artifact (ctx.b), not the model's: artifact.ts raises it where the model allows.
-      b.need(
-        16,
-        `gradient of GatherElements node ${node.name || node.outputs[0]}: the gradient of GatherElements with ` +
-          `${values ? 'repeated' : 'run-time'} indices sums the repeats with ScatterElements reduction='add'`,
-      );
-      reduction = 'add';
-    }
+    const reduction = scatterReduction(ctx, distinct, 'GatherElements', 'ScatterElements', !values);
     const zeros = zerosLike(b, x, dims, floatType(ctx, x));
     return [b.op('ScatterElements', [zeros, idx, ctx.dy(0)!], { axis, reduction }), null];
   },

@@ -7,7 +7,7 @@
 import { attrInt, type Dim } from '../../graph/ir.js';
 import type { GraphBuilder } from '../builder.js';
 import type { GradContext, GradRule } from '../registry.js';
-import { floatType, sliceConst, staticDims, zerosLike } from './shape-util.js';
+import { floatType, scatterReduction, sliceConst, staticDims, zerosLike } from './shape-util.js';
 
 /** The full index tuples of constant indices, negatives wrapped; undefined where a dimension they need is dynamic. */
 function constantTuples(values: readonly number[], idx: readonly number[], dims: readonly Dim[], bd: number) {
@@ -79,16 +79,7 @@ export const gatherND: GradRule = {
     const staticIdx = staticDims(idxDims);
     const tuples = values && staticIdx ? constantTuples(values, staticIdx, dims, bd) : undefined;
     const distinct = tuples !== undefined && new Set(tuples.map((t) => t.join(','))).size === tuples.length;
-    let reduction: string | undefined;
-    if (!distinct) {
-      // Opset of the artifact (ctx.b), not the model's: artifact.ts raises it where the model allows.
-      b.need(
-        16,
-        `gradient of GatherND node ${node.name || node.outputs[0]}: the gradient of GatherND with ` +
-          `${values ? 'repeated' : 'run-time'} indices sums the repeats with ScatterND reduction='add'`,
-      );
-      reduction = 'add';
-    }
+    const reduction = scatterReduction(ctx, distinct, 'GatherND', 'ScatterND', !values);
     const ind = tuples ? b.i64(tuples.flat(), [...staticIdx!.slice(0, -1), bd + m]) : runtimeTuples(ctx, b, bd, m);
     const zeros = zerosLike(b, x, dims, floatType(ctx, x));
     return [b.op('ScatterND', [zeros, ind, ctx.dy(0)!], { reduction }), null];

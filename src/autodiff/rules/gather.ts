@@ -3,7 +3,16 @@
 // opset (builder.ts OpsetTooLowError), which artifact.ts grants where no op of the model changes meaning.
 import { attrInt } from '../../graph/ir.js';
 import type { GradRule } from '../registry.js';
-import { asInt64, floatType, normAxis, padZeros, staticDims, zerosLike, zerosOfShape } from './shape-util.js';
+import {
+  asInt64,
+  floatType,
+  normAxis,
+  padZeros,
+  scatterReduction,
+  staticDims,
+  zerosLike,
+  zerosOfShape,
+} from './shape-util.js';
 
 export const gather: GradRule = {
   opType: 'Gather',
@@ -36,16 +45,8 @@ export const gather: GradRule = {
     }
 
     const unique = norm !== undefined && new Set(norm).size === norm.length;
-    let reduction: string | undefined;
-    if (!unique) {
-      // Opset of the artifact (ctx.b), not the model's: artifact.ts raises it where the model allows.
-      b.need(
-        16,
-        `gradient of Gather node ${node.name || node.outputs[0]}: the gradient of Gather with ` +
-          `${values ? 'repeated' : 'run-time'} indices sums the repeats with ScatterND reduction='add'`,
-      );
-      reduction = 'add';
-    } else if (b.opset < 11)
+    const reduction = scatterReduction(ctx, unique, 'Gather', 'ScatterND', !values);
+    if (unique && b.opset < 11)
       throw new Error(
         `the gradient of Gather scatters with ScatterND, which needs opset 11; the model is at opset ${ctx.opset}`,
       );

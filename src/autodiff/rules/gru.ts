@@ -14,7 +14,7 @@
 // The gates are recomputed for all steps with batched MatMuls (H_{t-1} is Y shifted by one step).
 // Matches torch.nn.GRU's backward. Refused: other activations, clip, layout 1.
 import { attrInt } from '../../graph/ir.js';
-import type { GradContext, GradRule } from '../registry.js';
+import type { GradContext } from '../registry.js';
 import {
   add,
   biasGrad,
@@ -33,6 +33,7 @@ import {
   tanhGrad,
   unflat,
   weightGrad,
+  recurrentRules,
 } from './recurrent-util.js';
 
 function gruGrad(ctx: GradContext, layoutAttr: boolean): (string | null)[] {
@@ -124,16 +125,5 @@ function gruGrad(ctx: GradContext, layoutAttr: boolean): (string | null)[] {
   return [dx, dw, dr, db, null, needH0 ? stateGrad(rec, dh0) : null];
 }
 
-/** Time-major only (layout 0). */
-export const gru7: GradRule = {
-  opType: 'GRU',
-  since: 7,
-  grad: (ctx) => gruGrad(ctx, false),
-};
-
-/** With the layout attribute: layout 0 (layout 1, batch-major, is refused as ONNX Runtime's CPU kernels refuse it). */
-export const gru14: GradRule = {
-  opType: 'GRU',
-  since: 14,
-  grad: (ctx) => gruGrad(ctx, true),
-};
+/** Time-major from opset 7, with the layout attribute from 14 (recurrent-util.ts recurrentRules). */
+export const [gru7, gru14] = recurrentRules('GRU', gruGrad);

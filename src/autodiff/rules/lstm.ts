@@ -9,7 +9,7 @@
 // shifted by one step), and [dW, dR] is one more; only the cell state needs a per-step (elementwise) chain.
 // Matches torch.nn.LSTM's backward (gates i, f, g, o there; PyTorch's export reorders them).
 // Refused: other activations, clip, input_forget, peepholes P, layout 1.
-import type { GradContext, GradRule } from '../registry.js';
+import type { GradContext } from '../registry.js';
 import {
   add,
   biasGrad,
@@ -29,6 +29,7 @@ import {
   transposed,
   unflat,
   validPart,
+  recurrentRules,
 } from './recurrent-util.js';
 
 function lstmGrad(ctx: GradContext, layoutAttr: boolean): (string | null)[] {
@@ -101,16 +102,5 @@ function lstmGrad(ctx: GradContext, layoutAttr: boolean): (string | null)[] {
   return [dx, dw, dr, db, null, needH0 ? stateGrad(rec, dh) : null, needC0 ? stateGrad(rec, dc) : null, null];
 }
 
-/** Time-major only (layout 0). */
-export const lstm7: GradRule = {
-  opType: 'LSTM',
-  since: 7,
-  grad: (ctx) => lstmGrad(ctx, false),
-};
-
-/** With the layout attribute: layout 0 (layout 1, batch-major, is refused as ONNX Runtime's CPU kernels refuse it). */
-export const lstm14: GradRule = {
-  opType: 'LSTM',
-  since: 14,
-  grad: (ctx) => lstmGrad(ctx, true),
-};
+/** Time-major from opset 7, with the layout attribute from 14 (recurrent-util.ts recurrentRules). */
+export const [lstm7, lstm14] = recurrentRules('LSTM', lstmGrad);

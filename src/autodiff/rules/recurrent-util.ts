@@ -16,7 +16,7 @@
 // Y_t = m_t·h_t. The states of padded steps are never read where m_t = 1.
 import { attrInt, attrString, DataType, type Dim, type Graph, type Node } from '../../graph/ir.js';
 import { GraphBuilder } from '../builder.js';
-import type { GradContext } from '../registry.js';
+import type { GradContext, GradRule } from '../registry.js';
 import { floatType, INT64_MIN } from './shape-util.js';
 
 /** Inputs of LSTM, GRU and RNN. */
@@ -417,4 +417,18 @@ export function sigmoidGrad(rec: Recurrence, s: string): string {
 export function tanhGrad(rec: Recurrence, t: string): string {
   const { b, dt } = rec;
   return b.op('Sub', [b.scalar(1, dt), b.op('Mul', [t, t])]);
+}
+
+/**
+ * The two registered forms of a recurrent op: from opset 7 time-major only (layout 0), and from 14
+ * with the layout attribute (layout 1, batch-major, is refused, as ONNX Runtime's CPU kernels refuse it).
+ */
+export function recurrentRules(
+  opType: 'LSTM' | 'GRU' | 'RNN',
+  grad: (ctx: GradContext, layoutAttr: boolean) => (string | null)[],
+): [GradRule, GradRule] {
+  return [
+    { opType, since: 7, grad: (ctx) => grad(ctx, false) },
+    { opType, since: 14, grad: (ctx) => grad(ctx, true) },
+  ];
 }

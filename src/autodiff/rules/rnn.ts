@@ -5,7 +5,7 @@
 //   dWb = dRb = Σ da, dX_t = da·W, d initial_h = what leaves step 0.
 // H_t is Y itself: nothing is recomputed. Matches torch.nn.RNN's backward (nonlinearity 'tanh').
 // Refused: other activations (PyTorch's 'relu' exports Relu), clip, layout 1.
-import type { GradContext, GradRule } from '../registry.js';
+import type { GradContext } from '../registry.js';
 import {
   add,
   biasGrad,
@@ -20,6 +20,7 @@ import {
   stepGrad,
   tanhGrad,
   weightGrad,
+  recurrentRules,
 } from './recurrent-util.js';
 
 function rnnGrad(ctx: GradContext, layoutAttr: boolean): (string | null)[] {
@@ -50,16 +51,5 @@ function rnnGrad(ctx: GradContext, layoutAttr: boolean): (string | null)[] {
   return [dx, dw, dr, db, null, needH0 ? stateGrad(rec, back.carried[0]) : null];
 }
 
-/** Time-major only (layout 0). */
-export const rnn7: GradRule = {
-  opType: 'RNN',
-  since: 7,
-  grad: (ctx) => rnnGrad(ctx, false),
-};
-
-/** With the layout attribute: layout 0 (layout 1, batch-major, is refused as ONNX Runtime's CPU kernels refuse it). */
-export const rnn14: GradRule = {
-  opType: 'RNN',
-  since: 14,
-  grad: (ctx) => rnnGrad(ctx, true),
-};
+/** Time-major from opset 7, with the layout attribute from 14 (recurrent-util.ts recurrentRules). */
+export const [rnn7, rnn14] = recurrentRules('RNN', rnnGrad);

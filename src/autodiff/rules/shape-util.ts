@@ -143,3 +143,26 @@ export function reshapeBack(opType: string, since: number): GradRule {
     },
   };
 }
+
+/**
+ * The `reduction` of the scatter that undoes a gather: none where the indices are known to be
+ * distinct, else 'add' (repeats sum), which ScatterND/ScatterElements take from opset 16: the builder is
+ * asked for it (builder.ts need; artifact.ts raises the artifact's opset where the model allows).
+ * `op` and `scatter` name the gather and the scatter for the message; `runtime` whether the indices are computed.
+ */
+export function scatterReduction(
+  ctx: GradContext,
+  distinct: boolean,
+  op: string,
+  scatter: string,
+  runtime: boolean,
+): 'add' | undefined {
+  if (distinct) return undefined;
+  // Opset of the artifact (ctx.b), not the model's
+  ctx.b.need(
+    16,
+    `gradient of ${op} node ${ctx.node.name || ctx.node.outputs[0]}: the gradient of ${op} with ` +
+      `${runtime ? 'run-time' : 'repeated'} indices sums the repeats with ${scatter} reduction='add'`,
+  );
+  return 'add';
+}
