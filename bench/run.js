@@ -14,12 +14,13 @@ import { benchGradtau } from './gradtau.js';
 import { benchShard } from './shard.js';
 import { benchFixedBatch } from './fixed-batch.js';
 import { benchZoo } from './zoo.js';
+import { benchTokenizer } from './text.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const shared = `${root}../shared/fixtures`;
 const fixtures = `${root}test/fixtures`;
 const args = process.argv.slice(2);
-const sections = args.filter((a) => ['grad', 'ssd', 'shard', 'eval', 'gradtau', 'fixed', 'zoo'].includes(a));
+const sections = args.filter((a) => ['grad', 'ssd', 'shard', 'eval', 'gradtau', 'fixed', 'zoo', 'text'].includes(a));
 const only = args.filter((a) => !sections.includes(a));
 const want = (s) => sections.length === 0 || sections.includes(s);
 const models = [
@@ -129,4 +130,5 @@ if (want('fixed')) results.fixed_batch = await benchFixedBatch(root);
 if (want('zoo')) results.zoo = await benchZoo(root);
 if (want('eval')) results.eval = await benchEval(root, results.models);
 if (want('gradtau')) results.gradtau = await benchGradtau(root, report, models);
+if (want('text')) results.text = await benchTokenizer(root);
 writeFileSync(`${root}bench/last-run.json`, JSON.stringify(results, null, 1));

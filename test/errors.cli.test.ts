@@ -149,10 +149,10 @@ describe('each kind through the command line', () => {
     expectExit(r, 3, /custom\.onnx: ONNX Runtime could not load it/);
   });
 
-  it('unsupported model (3): a model with two inputs (scrub eval)', async () => {
+  it('bad input (2): a model with two inputs fed one x.npy (scrub eval) is told to give a folder', async () => {
     const model = tinyModel(dir, 'two.onnx', { type: 'Relu' }, 2);
     const r = await run('eval', model, '--forget', `${data.x},${data.y}`, '-o', join(tmp(), 'r.json'));
-    expectExit(r, 3, /two\.onnx: fisher, SSD, ∇τ and eval read data sets of one input per example; this model has 2/);
+    expectExit(r, 2, /the model takes 2 inputs \(input, other\); give a folder holding input\.npy, other\.npy/);
   });
 
   it('gate failed (1): scrub eval with a gate the model cannot meet; the record is written', async () => {

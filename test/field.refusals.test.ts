@@ -1,6 +1,6 @@
 // What scrub cannot do exactly yet is refused in one line, and `inspect` says so too (issue 15,
 // items 6 and 10): an opset-6 file (7 to 10 are upgraded: field.opset.test.ts); a model with two inputs,
-// which grad takes (one NAME.npy per input) and the data-set commands refuse until the text issue.
+// which grad, SSD, fisher and eval take (one NAME.npy per input) and the in-memory methods refuse.
 // (Fixed batches run: fixed-batch.test.ts.)
 // Copies of ../shared/field cases in test/fixtures/field.
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -45,9 +45,8 @@ describe('refused alike by inspect and the commands that edit', () => {
 describe('a model with two inputs (field case multi-input-text)', () => {
   const dir = `${FIXTURES}/field/multi-input-text`;
   const reads = new RegExp(
-    'fisher, SSD, ∇τ and eval read data sets of one input per example; this model has 2 ' +
-      '\\(input_ids, attention_mask\\)\\. scrub grad takes several: ' +
-      '--x DIR holding input_ids\\.npy, attention_mask\\.npy\\.',
+    '∇τ holds its sets in memory with one input per example; this model has 2 \\(input_ids, attention_mask\\)\\. ' +
+      'grad, fisher, SSD, LF-SSD and eval take several \\(a folder holding one NAME\\.npy per input\\)\\.',
   );
 
   it('grad feeds each input its NAME.npy: the gradient matches the float64 oracle', async () => {
@@ -79,22 +78,30 @@ describe('a model with two inputs (field case multi-input-text)', () => {
     expect(r.err).toMatch(/takes 2 inputs \(input_ids, attention_mask\); pass a folder holding input_ids\.npy/);
   });
 
-  it('inspect lists it as a blocker of the data-set commands, exit 3, one line; SSD refuses alike', async () => {
+  it('SSD, fisher and eval read one NAME.npy per input from a folder; ∇τ refuses it in one line, exit 3', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'scrub-two-inputs-'));
+    const ssd = await run(TEXT, `${dir}@0:3`, '--train', dir, '-o', join(out, 'm.onnx'), '--json');
+    expect(ssd.code, ssd.err).toBe(0);
+    expect(JSON.parse(ssd.out).forget.count).toBe(3);
+    const e = await run('eval', join(out, 'm.onnx'), '--forget', `${dir}@0:3`, '--json', '-o', join(out, 'e.json'));
+    expect(e.code, e.err).toBe(0);
+    expect(JSON.parse(e.out).sets.forget.count).toBe(3);
     const inspect = await run('inspect', TEXT);
-    expect(inspect.code).toBe(3);
-    oneLine(inspect);
-    expect(inspect.err).toMatch(reads);
-    const out = join(mkdtempSync(join(tmpdir(), 'scrub-two-inputs-')), 'm.onnx');
-    const ssd = await run(
+    expect(inspect.code, inspect.err).toBe(0);
+    const tau = await run(
       TEXT,
-      `${dir}/input_ids.npy,${dir}/y.npy`,
-      '--train',
-      `${dir}/input_ids.npy,${dir}/y.npy`,
+      `${dir}@0:3`,
+      '--method',
+      'gradtau',
+      '--retain',
+      `${dir}@3:8`,
+      '--val',
+      `${dir}@3:8`,
       '-o',
-      out,
+      join(out, 'g.onnx'),
     );
-    expect(ssd.code).toBe(3);
-    oneLine(ssd);
-    expect(ssd.err).toMatch(reads);
+    expect(tau.code).toBe(3);
+    oneLine(tau);
+    expect(tau.err).toMatch(reads);
   });
 });

@@ -1,8 +1,9 @@
 // Multi-label heads (issue 15, item 1): a Sigmoid over C outputs, or logits chosen with
 // --multi-label, are differentiated with the mean binary cross-entropy with logits over every entry
 // against multi-hot labels [N, C]; evaluation reports entry accuracy, exact match and micro-F1 at 0.5;
-// SSD and LF-SSD unlearn them, ∇τ and finetune refuse them in one line. The fixture is built by
-// test/fixtures/multilabel/make.py, with PyTorch's float64 gradient of BCEWithLogitsLoss in expected/.
+// SSD, LF-SSD, ∇τ and finetune unlearn them (∇τ and finetune in depth: gradtau.multilabel.test.ts).
+// The fixture is built by test/fixtures/multilabel/make.py, with PyTorch's float64 gradient of
+// BCEWithLogitsLoss in expected/.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { readNpy } from '../src/data/npy.js';
 import { describeModel } from '../src/eval/run.js';
 import { multiLabelCounts, multiLabelEntropies, multiLabelLosses, multiLabelMetrics } from '../src/eval/multilabel.js';
 import { loadModel } from '../src/graph/load.js';
+import { lossDefinition, registerLoss } from '../src/autodiff/losses/index.js';
 import { GradientModel } from '../src/runtime/gradient.js';
 import { run } from './support/cli.js';
 import { FIXTURES, oracle, relL2 } from './support/fixtures.js';
@@ -61,9 +63,16 @@ describe('the multi-label head', () => {
     }
   });
 
-  it("∇τ's objective is refused on it, naming what takes it", async () => {
+  it("∇τ's objective takes its multi-label form on it; a loss that has none is refused", async () => {
+    const gm = await GradientModel.open(loadModel(`${DIR}/sigmoid.onnx`), { cache: false, loss: 'matched' });
+    try {
+      expect(gm.loss).toBe('matched-multilabel');
+    } finally {
+      await gm.release();
+    }
+    registerLoss({ ...lossDefinition('matched'), name: 'matched-without-swap', swap: undefined });
     await expect(
-      GradientModel.open(loadModel(`${DIR}/sigmoid.onnx`), { cache: false, loss: 'matched' }),
+      GradientModel.open(loadModel(`${DIR}/sigmoid.onnx`), { cache: false, loss: 'matched-without-swap' }),
     ).rejects.toThrow(UnsupportedModelError);
   });
 });
@@ -116,7 +125,7 @@ describe('the commands on a multi-label model', () => {
     const r = await run('inspect', `${DIR}/sigmoid.onnx`);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/^head {8}probs, 5 labels .*loss: mean binary cross-entropy with logits over every label/m);
-    expect(r.out).toMatch(/^ready {7}grad, fisher and --method ssd, lf-ssd run on it$/m);
+    expect(r.out).toMatch(/^ready {7}grad, fisher and --method ssd, lf-ssd, gradtau, finetune run on it$/m);
   });
 
   it('SSD unlearns it; eval reports entry accuracy, exact match and micro-F1', async () => {
@@ -143,14 +152,18 @@ describe('the commands on a multi-label model', () => {
       expect(Number.isFinite(values[k]), k).toBe(true);
   });
 
-  it('∇τ and finetune refuse it in one line, exit 3, before any pass', async () => {
-    for (const method of ['gradtau', 'finetune']) {
-      const args = ['--method', method, '--retain', `${DATA}@3:12`, '-o', join(out, `${method}.onnx`)];
-      if (method === 'gradtau') args.push('--val', `${DATA}@3:12`);
+  it('∇τ (both schedules) and finetune unlearn it; their accuracies are the exact match', async () => {
+    const runs = [['gradtau', 'default'], ['gradtau', 'reference'], ['finetune']];
+    for (const [method, schedule] of runs) {
+      const o = join(out, `${method}-${schedule ?? ''}.onnx`);
+      const args = ['--method', method, '--retain', `${DATA}@3:12`, '-o', o, '--json'];
+      if (schedule) args.push('--schedule', schedule, '--val', `${DATA}@3:12`);
       const r = await run(`${DIR}/sigmoid.onnx`, `${DATA}@0:3`, ...args);
-      expect(r.code).toBe(3);
-      expect(r.err.trim().split('\n')).toHaveLength(1);
-      expect(r.err).toMatch(new RegExp(`multi-label head, which --method ${method} does not handle; use --method ssd`));
+      expect(r.code, r.err).toBe(0);
+      const report = JSON.parse(r.out);
+      expect(report.method).toBe(method);
+      // no forget example has all 5 labels right at 0.5 before (exact match)
+      expect(report.forgetAccuracy.before).toBe(0);
     }
   });
 });

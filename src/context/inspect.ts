@@ -9,7 +9,7 @@ import { findHead, type Head, type HeadChoice } from '../graph/head.js';
 import { loadModel } from '../graph/load.js';
 import { refuseQuantized } from '../graph/quantized.js';
 import type { Constant, Parameter, ParameterList } from '../graph/params.js';
-import { findParameters, requireOneInput } from '../runtime/gradient.js';
+import { findParameters, modelInputs } from '../runtime/gradient.js';
 import { probeModel } from '../runtime/shapes.js';
 import { fixedBatch } from '../runtime/batching.js';
 
@@ -60,14 +60,6 @@ export async function inspectModel(path: string, output?: string | HeadChoice): 
     return undefined;
   };
   const notReady = () => new UnsupportedModelError(`${path}: ${blockers.map((b) => b.replace(/\.$/, '')).join('; ')}.`);
-  // what the editing commands refuse before any pass, inspect reports alike
-  let oneInput = true;
-  try {
-    requireOneInput(model, path);
-  } catch (e) {
-    oneInput = false;
-    collect(e);
-  }
   const g = model.graph;
   const probe = await probeModel(model).catch(collect);
   if (!probe) throw notReady();
@@ -108,7 +100,7 @@ export async function inspectModel(path: string, output?: string | HeadChoice): 
       collect(e);
     }
   const notes = [trainingBatchNormNote(trainingBatchNorms(g, model.opsetImports))].filter((n) => n !== undefined);
-  const declaredBatch = oneInput ? fixedBatch(requireOneInput(model, path)) : undefined;
+  const declaredBatch = fixedBatch(modelInputs(model));
   const ops: Record<string, number> = {};
   for (const n of g.nodes) ops[n.opType] = (ops[n.opType] ?? 0) + 1;
   const inits = new Set(g.initializers.keys());

@@ -53,11 +53,21 @@ export function normalisation(model: Model, mean?: number[], std?: number[]): { 
   return { mean: mean ?? parse('scrub.mean'), std: std ?? parse('scrub.std') };
 }
 
-/** The data-set options of a model whose inputs are `inputs` (its first is the one scrub feeds). */
-export function datasetOptions(gm: { inputs: readonly InputSpec[] }, model: Model, o: CommonOptions): DatasetOptions {
+/**
+ * The data-set options of a model whose inputs are `inputs`: one input, or several read as one NAME.npy
+ * per input (data/named.ts).
+ */
+export function datasetOptions(
+  gm: { inputs: readonly (InputSpec & { name?: string })[] },
+  model: Model,
+  o: CommonOptions,
+): DatasetOptions {
   const input = gm.inputs[0];
   return {
     input: { dtype: input.dtype, dims: input.dims },
+    ...(gm.inputs.length > 1
+      ? { inputs: gm.inputs.map((i, k) => ({ name: i.name ?? `input ${k}`, dtype: i.dtype, dims: i.dims })) }
+      : {}),
     ...normalisation(model, o.mean, o.std),
     labels: o.labels,
     onBadInput: o.onBadInput,

@@ -157,8 +157,6 @@ export class RunContext {
   openSet(spec: string, what: string): Promise<Dataset> {
     let ds = this.sets.get(spec);
     if (!ds) {
-      // data sets carry one input per example (several named inputs come with the text issue)
-      requireOneInput(this.model, this.modelPath);
       ds = openSet(spec, what, this.dataOptions);
       this.sets.set(spec, ds);
     }
@@ -169,6 +167,8 @@ export class RunContext {
   loadSet(spec: string, what: string, user = 'this method'): Promise<ExampleSet> {
     let set = this.loaded.get(spec);
     if (!set) {
+      // sets in memory (∇τ, finetune) hold one input per example for now
+      requireOneInput(this.model, this.modelPath, user);
       set = this.openSet(spec, what).then((ds) => {
         if (!ds.labelled) throw new BadInputError(`${spec}: the ${what} set has no labels; ${user} needs them.`);
         return loadExamples(ds, { signal: this.signal, user });

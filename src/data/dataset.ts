@@ -30,87 +30,20 @@ import { BadInputError, ScrubError } from '../core/errors.js';
 import { checkLabels } from '../core/labels.js';
 import { DataType, DTYPE_NAMES } from '../graph/ir.js';
 import type { HostTensor } from '../core/tensor.js';
-import {
-  allocate,
-  fitExample,
-  imageGeometry,
-  isFloatInput,
-  makeWriter,
-  type InputSpec,
-  type Values,
-} from './convert.js';
+import { allocate, fitExample, imageGeometry, isFloatInput, makeWriter, type Values } from './convert.js';
 import { openIdx, readIdxHeader } from './idx.js';
 import { openImageFolder } from './images.js';
 import { openJsonl } from './jsonl.js';
 import { openNpyPair, pairedYPath } from './npyfile.js';
-import { parseTerm, resolveSelection, type IndexSet, type SelectionTerm } from './select.js';
+import { parseTerm, resolveSelectionOf, type IndexSet, type SelectionTerm } from './select.js';
 import { NO_LABEL, type Source } from './source.js';
+import { openNamedDataset } from './named.js';
 
 export type { InputSpec } from './convert.js';
 export { NO_LABEL } from './source.js';
 
-export interface DataNote {
-  /** 'skip': an example left out under onBadInput 'skip'; 'note': a decision worth telling. */
-  kind: 'note' | 'skip';
-  message: string;
-  /** Position within the set, for skips. */
-  position?: number;
-}
-
-export interface DatasetOptions {
-  /** The model input fed: ONNX DataType and dims, e.g. {dtype: 1, dims: ['batch', 1, 28, 28]}. */
-  input: InputSpec;
-  /** Per-channel (or one for all) normalisation of 8-bit pixels; defaults 0 and 1. */
-  mean?: readonly number[];
-  std?: readonly number[];
-  /** labels.txt for image folders: one class name per line, line i = class i. */
-  labels?: string;
-  /**
-   * An example that cannot be read (undecodable image, bad JSON Lines row, negative label): stop
-   * (default) or leave it out.
-   */
-  onBadInput?: 'stop' | 'skip';
-  /** Notes and skips; default: printed to stderr. Each skip is reported once per dataset. */
-  onNote?: (note: DataNote) => void;
-}
-
-export interface Batch {
-  x: HostTensor;
-  /** Class indices; all NO_LABEL (−1) when the set has no labels or multi-hot labels (see `targets`). */
-  y: BigInt64Array;
-  /**
-   * Multi-hot labels, row-major [n·C] (C = the dataset's labelWidth), each 0 or 1: row i belongs to
-   * the batch's example i (x row i, index[i]). Present exactly when the dataset's labelWidth is set.
-   */
-  targets?: Float32Array;
-  /** False for a set without labels; true for class-index and multi-hot labels alike. */
-  labelled: boolean;
-  /** Positions within the set (0 … count−1) of the batch's examples. */
-  index: number[];
-}
-
-export interface Dataset {
-  /** Examples selected (listed: under 'skip' a pass may yield fewer). */
-  readonly count: number;
-  /** False for a set without labels: its batches' y are all NO_LABEL (−1). True for multi-hot labels. */
-  readonly labelled: boolean;
-  /**
-   * C where the labels are multi-hot (y.npy of shape [N, C], JSON Lines "y" lists of C values): every
-   * batch then carries `targets` [n·C] of 0/1 and its y are all NO_LABEL (−1). Absent for class-index
-   * labels and for sets without labels.
-   */
-  readonly labelWidth?: number;
-  /** Distinct labels, where known without reading the data (image folders). */
-  readonly classes?: readonly number[];
-  readonly description: string;
-  /** Per-example dims fed to the model (the batch's dims are [n, ...exampleDims]). */
-  readonly exampleDims: readonly number[];
-  /** Examples left out so far under onBadInput 'skip'. */
-  readonly skipped: number;
-  /** The set in order, batchSize examples a batch, the last one partial; with `positions`, only
-   *  the examples at those positions of the set (batch.index stays the position in the whole set). */
-  batches(batchSize: number, positions?: { start: number; end: number }): AsyncIterable<Batch>;
-}
+import type { Batch, DataNote, Dataset, DatasetOptions } from './types.js';
+export type { Batch, DataNote, Dataset, DatasetOptions } from './types.js';
 
 const existingSource = (p: string) => existsSync(p) || (p.includes(',') && existsSync(p.slice(0, p.indexOf(','))));
 
@@ -168,6 +101,7 @@ async function openSourceAt(path: string, opts: DatasetOptions, note: (m: string
     const fixed = example.every((d) => typeof d === 'number' && d > 0) ? imageGeometry(example as number[]) : undefined;
     return openImageFolder(path, example, fixed, { labels: opts.labels, note });
   }
+  if (path.endsWith('.npy') && opts.npyLabels !== undefined) return openNpyPair(path, opts.npyLabels ?? undefined);
   if (path.endsWith('.npy')) {
     const lone = basename(path) === 'x.npy' && !existsSync(join(dirname(path), 'y.npy'));
     return openNpyPair(path, lone ? undefined : pairedYPath(path));
@@ -184,18 +118,22 @@ async function openSourceAt(path: string, opts: DatasetOptions, note: (m: string
   return openIdx(path);
 }
 
-/** The source indices a spec selects, and how many the source has (headers and listings only, no examples read). */
+/**
+ * The source indices a spec selects, and how many the source has (headers and listings only; a label term,
+ * `@label=K`, reads the labels of the examples the other terms keep).
+ */
 export async function selectionOf(
   spec: string,
   opts: DatasetOptions,
 ): Promise<{ source: string; count: number; set: IndexSet }> {
   const { source: path, terms } = splitSpec(spec);
   const source = await openSource(path, opts, () => {});
-  return { source: path, count: source.count, set: resolveSelection(terms, source.count, path, () => {}) };
+  return { source: path, count: source.count, set: await resolveSelectionOf(terms, source, path, () => {}) };
 }
 
 /** Opens what a user named on the command line; see the header for the forms of `spec`. */
 export async function openDataset(spec: string, opts: DatasetOptions): Promise<Dataset> {
+  if (opts.inputs && opts.inputs.length > 1) return openNamedDataset(spec, opts, openDataset);
   // a library prints nothing: notes reach whoever asked for them
   const onNote = opts.onNote ?? ((_: DataNote) => {});
   const note = (message: string) => onNote({ kind: 'note', message });
@@ -215,7 +153,7 @@ export async function openDataset(spec: string, opts: DatasetOptions): Promise<D
   if (pixels && source.format === 'npy')
     note(`${path}: uint8 values are read as 8-bit pixels: scaled by 1/255, then normalised`);
   const write = makeWriter(dtype, exampleDims, source.encoding, { mean: opts.mean, std: opts.std }, path);
-  const set = resolveSelection(terms, source.count, path, note);
+  const set = await resolveSelectionOf(terms, source, path, note);
   const per = exampleDims.reduce((a, b) => a * b, 1);
   const stop = (opts.onBadInput ?? 'stop') === 'stop';
   const skippedAt = new Set<number>();

@@ -29,10 +29,11 @@ const saltBytes = (salt?: Uint8Array | string) => (typeof salt === 'string' ? ne
 
 /**
  * SHA-256 of one example's canonical bytes, with an optional salt prefix (a string is UTF-8);
- * `targets`: the example's multi-hot labels (its label then NO_LABEL), hashed after the label.
+ * `targets`: the example's multi-hot labels (its label then NO_LABEL), hashed after the label. `x` is
+ * the example's input, or the list of its inputs (a model with several, in the model's order).
  */
 export function exampleDigest(
-  x: TensorData,
+  x: TensorData | readonly TensorData[],
   label: bigint,
   salt?: Uint8Array | string,
   targets?: Float32Array,
@@ -42,19 +43,26 @@ export function exampleDigest(
   if (s) h.update(s);
   h.update(littleEndian(BigInt64Array.of(label)));
   if (targets) h.update(littleEndian(targets));
-  h.update(littleEndian(x));
+  for (const part of Array.isArray(x) ? (x as readonly TensorData[]) : [x as TensorData]) h.update(littleEndian(part));
   return new Uint8Array(h.digest());
 }
 
-/** The digest of every example of a batch, in order (with its multi-hot targets where it has them). */
+/**
+ * The digest of every example of a batch, in order (with its multi-hot targets where it has them, and
+ * every input of a batch of several, Batch.inputs).
+ */
 export function exampleDigests(batch: Batch, salt?: Uint8Array | string): Uint8Array[] {
   const n = batch.y.length;
-  const per = n ? batch.x.data.length / n : 0;
   const t = batch.targets;
   const width = t && n ? t.length / n : 0;
+  const inputs = Object.values(batch.inputs ?? { x: batch.x });
+  const row = (x: Batch['x'], i: number) => {
+    const per = n ? x.data.length / n : 0;
+    return x.data.subarray(i * per, (i + 1) * per) as TensorData;
+  };
   return Array.from({ length: n }, (_, i) =>
     exampleDigest(
-      batch.x.data.subarray(i * per, (i + 1) * per) as TensorData,
+      inputs.length === 1 ? row(inputs[0], i) : inputs.map((x) => row(x, i)),
       batch.y[i],
       salt,
       t?.subarray(i * width, (i + 1) * width),

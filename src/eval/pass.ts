@@ -61,7 +61,7 @@ export async function runSet(
     const rows = batch.y.length;
     for (const [m, model] of models.entries()) {
       const o = outs[m];
-      const logits = { data: await model.logits(batch.x), dims: [rows, classes] };
+      const logits = { data: await model.logits(batch.inputs ?? batch.x), dims: [rows, classes] };
       if (opts.multiLabel) {
         addMultiLabel(o, logits.data, batch.targets!, classes);
         continue;

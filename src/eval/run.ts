@@ -1,9 +1,9 @@
 // scrub eval: forward passes over forget, retain and test for a model (and a retrained one).
-import { BadInputError } from '../core/errors.js';
+import { BadInputError, UnsupportedModelError } from '../core/errors.js';
 import { findHead, type Head, type HeadChoice } from '../graph/head.js';
 import { loadModel } from '../graph/load.js';
 import { ForwardModel } from '../runtime/forward.js';
-import { modelInputs, requireOneInput } from '../runtime/gradient.js';
+import { modelInputs, type InputSpec } from '../runtime/gradient.js';
 import { probeModel } from '../runtime/shapes.js';
 import { datasetOptions, headChoice, openSet, type CommonOptions } from '../context/index.js';
 import type { Batch } from '../data/dataset.js';
@@ -32,14 +32,20 @@ export interface EvalReport {
   seconds: number;
 }
 
+/** A model as evaluation reads it: its inputs (the first as `input`), head and class count. */
+export interface Described {
+  model: Model;
+  input: InputSpec;
+  inputs: InputSpec[];
+  classes: number;
+  head: Head;
+}
+
 /**
  * A model's input spec, its head (graph/head.ts: which output holds the class scores, and the logits
  * the metrics are computed from) and class count. `output` chooses the head's output (--output).
  */
-export async function describeModel(
-  path: string,
-  output?: string | HeadChoice,
-): Promise<{ model: Model; input: ReturnType<typeof modelInputs>[0]; classes: number; head: Head }> {
+export async function describeModel(path: string, output?: string | HeadChoice): Promise<Described> {
   return describeLoaded(loadModel(path), output, path);
 }
 
@@ -48,13 +54,15 @@ export async function describeLoaded(
   model: Model,
   output?: string | HeadChoice,
   path = model.path,
-): Promise<{ model: Model; input: ReturnType<typeof modelInputs>[0]; classes: number; head: Head }> {
-  let [input] = requireOneInput(model, path);
+): Promise<Described> {
+  let inputs = modelInputs(model);
+  if (inputs.length === 0) throw new UnsupportedModelError(`${path}: the model has no data input.`);
   // a batch declared free that runs at one size only (traced: runtime/shapes.ts) is fixed at that size
-  if (typeof input.dims[0] !== 'number') {
+  if (inputs.some((i) => typeof i.dims[0] !== 'number')) {
     const { traced } = await probeModel(model);
-    if (traced) input = { ...input, dims: [traced.batch, ...input.dims.slice(1)] };
+    if (traced) inputs = inputs.map((i) => ({ ...i, dims: [traced.batch, ...i.dims.slice(1)] }));
   }
+  const input = inputs[0];
   // the declared output shapes where they say enough, else the probed ones (a Softmax's input, …)
   const declared = new Map(
     model.graph.outputs
@@ -69,7 +77,7 @@ export async function describeLoaded(
     const { shapes } = await probeModel(model);
     head = findHead(model, (name) => shapes.get(name), output);
   }
-  return { model, input, classes: head.classes, head };
+  return { model, input, inputs, classes: head.classes, head };
 }
 
 export interface ModelsEvaluation {
@@ -91,16 +99,16 @@ export async function evaluateModels(
   for (const p of paths.slice(1)) {
     const r = await describeModel(p, { multiLabel: o.multiLabel });
     described.push(r);
-    if (JSON.stringify(r.input) !== JSON.stringify(main.input) || r.classes !== main.classes)
+    if (JSON.stringify(r.inputs) !== JSON.stringify(main.inputs) || r.classes !== main.classes)
       throw new BadInputError(
         `${p}: takes ${r.input.name} [${r.input.dims}] → ${r.classes} classes, ` +
           `${paths[0]} takes ${main.input.name} [${main.input.dims}] → ${main.classes} classes; they must match.`,
       );
   }
-  const dopts = datasetOptions({ inputs: [main.input] }, main.model, o);
+  const dopts = datasetOptions(main, main.model, o);
   const models = await Promise.all(
     paths.map((p, k) =>
-      ForwardModel.open(p, main.input, { device: o.device, threads: o.threads, head: described[k].head }),
+      ForwardModel.open(p, main.inputs, { device: o.device, threads: o.threads, head: described[k].head }),
     ),
   );
   try {

@@ -142,14 +142,17 @@ export function headLoss(loss: LossDefinition, head: Head, source: string): Loss
   );
 }
 
-/** The model's one data input; UnsupportedModelError naming them where it has several. */
-export function requireOneInput(model: Model, source = model.path): InputSpec[] {
+/**
+ * The model's one data input; UnsupportedModelError naming them where it has several (`user` names
+ * what needs one: the methods whose sets are held in memory).
+ */
+export function requireOneInput(model: Model, source = model.path, user = 'this method'): InputSpec[] {
   const inputs = modelInputs(model);
   if (inputs.length !== 1)
     throw new UnsupportedModelError(
-      `${source}: fisher, SSD, ∇τ and eval read data sets of one input per example; this model has ` +
-        `${inputs.length} (${inputs.map((i) => i.name).join(', ')}). scrub grad takes several: --x DIR holding ` +
-        `${inputs.map((i) => `${i.name}.npy`).join(', ')}.`,
+      `${source}: ${user} holds its sets in memory with one input per example; this model has ` +
+        `${inputs.length} (${inputs.map((i) => i.name).join(', ')}). grad, fisher, SSD, LF-SSD and eval take ` +
+        'several (a folder holding one NAME.npy per input).',
     );
   return inputs;
 }
@@ -213,8 +216,13 @@ export class GradientModel {
       opts.cache === false
         ? undefined
         : (opts.cache ?? process.env.SCRUB_CACHE_DIR ?? join(homedir(), '.cache', 'scrub'));
-    // a loss defined outside autodiff/ (a method's own) is keyed by its code too
-    const lossCode = createHash('sha256').update(def.build.toString()).digest('hex');
+    // a loss defined outside autodiff/ (a method's own) is keyed by its code too, and by the code of
+    // the losses it swaps to on other heads (headLoss)
+    const swaps = Object.values(def.swap ?? {}).map((name) => {
+      const swapped = registeredLosses().find((l) => l.name === name);
+      return swapped ? swapped.build.toString() : name;
+    });
+    const lossCode = createHash('sha256').update(def.build.toString()).update(swaps.join('|')).digest('hex');
     const key = createHash('sha256')
       .update(`${modelHash(model)}|${opts.params ?? ''}|${opts.output ?? ''}|${opts.multiLabel ?? false}|`)
       .update(`${squared}|${def.name}|${lossCode}|`)

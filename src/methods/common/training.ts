@@ -1,10 +1,15 @@
 // Pieces ∇τ and finetune share: the batch order of the ∇τ reference, forward passes over sets in
-// memory, and a timing breakdown for the bench.
-import type { ExampleSet, RunContext } from '../../context/index.js';
+// memory, and a timing breakdown for the bench. On a multi-label head (graph/head.ts; its sets carry
+// multi-hot `targets`) a per-example loss is the mean binary cross-entropy over the labels and
+// "accuracy" the exact match at 0.5 (every label right, z > 0 predicting 1): eval/multilabel.ts.
+import { BadInputError } from '../../core/errors.js';
+import { checkHeadLabels, type ExampleSet, type RunContext } from '../../context/index.js';
 import { exampleDigest, hex } from '../../data/digest.js';
 import type { Rng } from '../../core/rng.js';
+import type { Head } from '../../graph/head.js';
 import { crossEntropy } from '../../eval/metrics.js';
-import { topClasses } from '../../eval/predictions.js';
+import { multiLabelLosses } from '../../eval/multilabel.js';
+import { countCorrect, topClasses } from '../../eval/predictions.js';
 import type { GradientModel } from '../../runtime/gradient.js';
 import { GRADTAU_BATCH } from './schedule.js';
 
@@ -44,10 +49,39 @@ export class BatchDrawer {
   }
 }
 
-/** What a forward pass over a set needs of a gradient model (any loss kind). */
-export type Forward = Pick<GradientModel, 'classes' | 'logits'>;
+/** What a forward pass over a set needs of a gradient model (any loss kind); no head: single-label. */
+export type Forward = Pick<GradientModel, 'classes' | 'logits'> & { readonly head?: Pick<Head, 'kind'> };
 
-/** Logits and per-example cross-entropy (float64) of `weights` over a whole set: forward passes only. */
+/** Whether `gm`'s head is multi-label (graph/head.ts). */
+export function isMultiLabel(gm: { readonly head?: Pick<Head, 'kind'> }): boolean {
+  return gm.head?.kind === 'multi-label';
+}
+
+/** The set's multi-hot targets [count·C] where `gm`'s head is multi-label; undefined for a single-label head. */
+function headTargets(gm: Forward, set: ExampleSet): Float32Array | undefined {
+  if (!isMultiLabel(gm)) return undefined;
+  if (!set.targets || set.labelWidth !== gm.classes)
+    throw new Error(`a multi-label head of ${gm.classes} labels needs a set with multi-hot targets of that width`);
+  return set.targets;
+}
+
+/**
+ * Throws BadInputError, naming `spec`, where the labels of `set` do not fit `gm`'s head: class
+ * indices for a multi-label head, multi-hot rows for a single-label one (context/labels.ts), or
+ * multi-hot rows of another width than the head's labels.
+ */
+export function requireHeadLabels(gm: Pick<GradientModel, 'head' | 'classes'>, set: ExampleSet, spec: string): void {
+  checkHeadLabels({ targets: set.targets, labelled: true }, spec, isMultiLabel(gm));
+  if (set.targets && set.labelWidth !== gm.classes)
+    throw new BadInputError(
+      `${spec}: ${set.labelWidth} labels per example, and the model's head scores ${gm.classes}; they must match.`,
+    );
+}
+
+/**
+ * Logits and per-example losses (float64) of `weights` over a whole set: forward passes only. The
+ * loss is the cross-entropy, or on a multi-label head the mean binary cross-entropy over the labels.
+ */
 export async function setOutputs(
   gm: Forward,
   set: ExampleSet,
@@ -65,10 +99,15 @@ export async function setOutputs(
       s * gm.classes,
     );
   }
+  const targets = headTargets(gm, set);
+  if (targets) return { logits, losses: multiLabelLosses(logits, targets, gm.classes) };
   return { logits, losses: crossEntropy({ data: logits, dims: [set.count, gm.classes] }, set.y) };
 }
 
-/** Mean cross-entropy and top-1 accuracy of `weights` on a set. */
+/**
+ * Mean loss and accuracy of `weights` on a set: the cross-entropy and top-1 accuracy, or on a
+ * multi-label head the mean binary cross-entropy and the exact match at 0.5.
+ */
 export async function evaluateSet(
   gm: Forward,
   set: ExampleSet,
@@ -77,6 +116,11 @@ export async function evaluateSet(
 ): Promise<{ loss: number; accuracy: number }> {
   if (set.count === 0) return { loss: NaN, accuracy: NaN };
   const { logits, losses } = await setOutputs(gm, set, weights, opts);
+  const targets = headTargets(gm, set);
+  if (targets) {
+    const exact = countCorrect(logits, { labelled: true, y: set.y, targets }, gm.classes);
+    return { loss: losses.reduce((a, b) => a + b, 0) / set.count, accuracy: exact / set.count };
+  }
   const predicted = topClasses(logits, gm.classes);
   let correct = 0;
   for (let i = 0; i < set.count; i++) if (BigInt(predicted[i]) === set.y[i]) correct++;

@@ -5,14 +5,16 @@
 // (Trippa et al. 2024; common/schedule.ts): AdamW (β 0.9/0.999, ε 1e-8, weight decay 0.01) at
 // lr 1e-3·(1 − 0.9·e/E) in epoch e, retain batches of 256 drawn in the reference's order, and as many
 // steps as the reference makes: E epochs of ⌈|forget| / 256⌉ steps, each with one retain batch.
+// On a multi-label head (graph/head.ts) the loss is the head's, the mean binary cross-entropy over
+// every label against the multi-hot targets, and the accuracies are the exact match at 0.5.
 import { BadInputError, DivergedError } from '../../core/errors.js';
-import { gather, initialWeights, type RunContext } from '../../context/index.js';
+import { gather, initialWeights, labelFeeds, type RunContext } from '../../context/index.js';
 import { Rng } from '../../core/rng.js';
 import { AdamW } from '../common/adamw.js';
 import { GRADTAU_BATCH, gradTauSchedule, lrAt } from '../common/schedule.js';
-import { BatchDrawer, evaluateSet, noteRetainOverlap } from '../common/training.js';
+import { BatchDrawer, evaluateSet, noteRetainOverlap, requireHeadLabels } from '../common/training.js';
 import { BEFORE_AFTER, COUNT, MODEL, NUMBER, object, PARAMETER_NAMES, SET, STRING } from '../common/report-schema.js';
-import type { MethodInputs, MethodRun, UnlearningMethod } from '../types.js';
+import { SINGLE_LABEL_HEADS, type MethodInputs, type MethodRun, type UnlearningMethod } from '../types.js';
 
 export interface FinetuneEpoch {
   epoch: number;
@@ -43,9 +45,11 @@ export interface FinetuneReport {
     seed: number;
   };
   trace: FinetuneEpoch[];
-  /** Mean cross-entropy on the whole retain set, before and after. */
+  /** Mean cross-entropy on the whole retain set, before and after (multi-label: mean binary cross-entropy). */
   retainLoss: { before: number; after: number };
+  /** Top-1 accuracy; on a multi-label head the exact match at 0.5 (every label right). */
   forgetAccuracy: { before: number; after: number };
+  /** As forgetAccuracy, on the retain set. */
   retainAccuracy: { before: number; after: number };
   parameters: { name: string; torchName?: string }[];
   seconds: number;
@@ -60,6 +64,8 @@ async function runFinetune(ctx: RunContext, o: MethodInputs): Promise<MethodRun<
   const gm = await ctx.gradientModel('cross-entropy');
   const forget = await ctx.loadSet(o.forget, 'forget', 'finetune');
   const retain = await ctx.loadSet(o.retain, 'retain', 'finetune');
+  requireHeadLabels(gm, forget, o.forget);
+  requireHeadLabels(gm, retain, o.retain);
   noteRetainOverlap(ctx, forget, retain, o.retain, 'finetune');
   const schedule = gradTauSchedule(forget.count, retain.count, GRADTAU_BATCH);
   // retain batches are full: the schedule's batch, or the whole retain set where it is smaller
@@ -80,7 +86,7 @@ async function runFinetune(ctx: RunContext, o: MethodInputs): Promise<MethodRun<
     for (let b = 0; b < schedule.forgetBatches; b++) {
       ctx.throwIfAborted();
       const batch = gather(retain, draw.next(b).retain);
-      const r = await gm.run(batch.x, batch.y, weights);
+      const r = await gm.run(batch.x, labelFeeds(batch), weights);
       if (!Number.isFinite(r.loss))
         throw new DivergedError(
           `finetune diverged at epoch ${epoch}, step ${b + 1}: the retain loss is ${r.loss}. The input model is ` +
@@ -127,6 +133,8 @@ async function runFinetune(ctx: RunContext, o: MethodInputs): Promise<MethodRun<
   return { weights, finish: () => ({ ...report, seconds: (performance.now() - t0) / 1000 }) };
 }
 
+const ACCURACY = 'Top-1 accuracy before and after; on a multi-label head the exact match at 0.5 (every label right).';
+
 const FINETUNE_PROPERTIES: Record<string, unknown> = {
   model: MODEL,
   forget: object({ source: STRING, count: COUNT, labelled: { const: true } }),
@@ -145,9 +153,12 @@ const FINETUNE_PROPERTIES: Record<string, unknown> = {
     seed: COUNT,
   }),
   trace: { type: 'array', items: object({ epoch: COUNT, lr: NUMBER, lRetain: NUMBER, steps: COUNT, seconds: NUMBER }) },
-  retainLoss: BEFORE_AFTER,
-  forgetAccuracy: BEFORE_AFTER,
-  retainAccuracy: BEFORE_AFTER,
+  retainLoss: {
+    ...BEFORE_AFTER,
+    description: 'Mean loss on the whole retain set: cross-entropy, or on a multi-label head binary cross-entropy.',
+  },
+  forgetAccuracy: { ...BEFORE_AFTER, description: ACCURACY },
+  retainAccuracy: { ...BEFORE_AFTER, description: ACCURACY },
   parameters: PARAMETER_NAMES,
   seconds: NUMBER,
 };
@@ -162,6 +173,8 @@ export const finetune: UnlearningMethod<FinetuneReport> = {
   baseline: true,
   options: [],
   sets: { retain: 'required' },
+  heads: [...SINGLE_LABEL_HEADS, 'multi-label'],
+  oneInput: true,
   run: runFinetune,
   record: (r) => {
     const { batch, seed, ...hyperparameters } = r.hyperparameters;

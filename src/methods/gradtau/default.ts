@@ -8,18 +8,22 @@
 // One run per step feeds the forget batch and the retain batch together (the 'matched' loss):
 //   J = α·mean_F[(G(ℓᵢ) − G(tᵢ))², or the soft cross-entropy] + (1 − α)·mean_R ℓⱼ,  G(ℓ) = ln(e^ℓ − 1)
 // (for forgotten classes the trace's forget loss is that soft cross-entropy).
+// On a multi-label head the loss is 'matched-multilabel' (ℓ the mean binary cross-entropy over the
+// labels, against the example's own multi-hot labels): multi-label data has no forgotten class (no
+// label owns its examples), so every forget example is pulled to the held-out loss of its rank.
 import type { ExampleSet } from '../../context/index.js';
 import { Rng } from '../../core/rng.js';
 import type { GradientModel } from '../../runtime/gradient.js';
 import { AdamW } from '../common/adamw.js';
-import { BatchDrawer, setOutputs, timed } from '../common/training.js';
+import { BatchDrawer, isMultiLabel, setOutputs, timed } from '../common/training.js';
 import { lossLogOdds, matched, matchedFeeds, type MatchedBatch } from './matched-loss.js';
+import { matchedMultiLabel } from './matched-multilabel.js';
 import type { GradTauEpoch, GradTauOptions, GradTauResult } from './run.js';
 import { defaultEpochSettings, defaultSchedule, GRADTAU_BATCH } from '../common/schedule.js';
 import { forgottenClasses, rankMatchedTargets, softTargetsWithout } from './targets.js';
 
 export interface DefaultRunInfo {
-  /** Classes with forget examples and no retain examples. */
+  /** Classes with forget examples and no retain examples (none on a multi-label head). */
   forgottenClasses: number[];
 }
 
@@ -36,9 +40,13 @@ export async function runGradTauDefault(
   opts: GradTauOptions = {},
 ): Promise<GradTauResult & DefaultRunInfo> {
   const { forget, retain, val } = sets;
-  if (gm.loss !== matched.name) throw new Error(`runGradTauDefault needs a model opened with loss '${matched.name}'`);
+  const multiLabel = isMultiLabel(gm);
+  if (gm.loss !== (multiLabel ? matchedMultiLabel.name : matched.name))
+    throw new Error(`runGradTauDefault needs a model opened with loss '${matched.name}' (${gm.loss} given)`);
   if (val.count < 1) throw new Error('gradtau: the validation set is empty');
   const C = gm.classes;
+  if (multiLabel && !(forget.targets && retain.targets))
+    throw new Error('runGradTauDefault: a multi-label head needs forget and retain sets with multi-hot targets');
   const batch = GRADTAU_BATCH;
   const schedule = defaultSchedule(forget.count, retain.count, batch);
   const epochs = Math.min(schedule.epochs, opts.maxEpochs ?? schedule.epochs);
@@ -47,18 +55,20 @@ export async function runGradTauDefault(
   const opt = new AdamW({ state: opts.state ?? 'float32' });
   const t0 = performance.now();
 
-  const removed = forgottenClasses(forget.y, retain.y, C);
+  const removed = multiLabel ? [] : forgottenClasses(forget.y, retain.y, C);
   const isRemoved = new Uint8Array(C);
   for (const k of removed) isRemoved[k] = 1;
+  // whether forget example i belongs to a forgotten class (never on a multi-label head)
+  const removedRow = (i: number) => !multiLabel && isRemoved[Number(forget.y[i])] === 1;
   const start = await timed(opts.timing, 'evaluation', () => setOutputs(gm, forget, weights, { signal: opts.signal }));
-  // Fixed soft targets (one-hot for kept classes, the renormalised softmax for removed ones).
-  const targets = oneHot(forget.y, C);
+  // Fixed soft targets (one-hot for kept classes, the renormalised softmax for removed ones; the
+  // multi-hot labels on a multi-label head).
+  const targets = multiLabel ? forget.targets! : oneHot(forget.y, C);
   if (removed.length) {
     const soft = softTargetsWithout(start.logits, C, removed);
-    for (let i = 0; i < forget.count; i++)
-      if (isRemoved[Number(forget.y[i])]) targets.set(soft.subarray(i * C, (i + 1) * C), i * C);
+    for (let i = 0; i < forget.count; i++) if (removedRow(i)) targets.set(soft.subarray(i * C, (i + 1) * C), i * C);
   }
-  const matchedIdx = Array.from({ length: forget.count }, (_, i) => i).filter((i) => !isRemoved[Number(forget.y[i])]);
+  const matchedIdx = Array.from({ length: forget.count }, (_, i) => i).filter((i) => !removedRow(i));
   const lastLoss = start.losses.slice();
   const targetLogOdds = new Float32Array(forget.count);
 
@@ -100,7 +110,7 @@ export async function runGradTauDefault(
           const i = fi[k];
           x.set(forget.x.subarray(i * per, (i + 1) * per), k * per);
           m.targets.set(targets.subarray(i * C, (i + 1) * C), k * C);
-          if (isRemoved[Number(forget.y[i])]) m.weights[k] = s.alpha / nf;
+          if (removedRow(i)) m.weights[k] = s.alpha / nf;
           else {
             m.matchWeights[k] = (2 * s.alpha) / nf;
             m.targetLogOdds[k] = targetLogOdds[i];
@@ -109,7 +119,8 @@ export async function runGradTauDefault(
         for (let k = 0; k < ri.length; k++) {
           const j = ri[k];
           x.set(retain.x.subarray(j * per, (j + 1) * per), (nf + k) * per);
-          m.targets[(nf + k) * C + Number(retain.y[j])] = 1;
+          if (multiLabel) m.targets.set(retain.targets!.subarray(j * C, (j + 1) * C), (nf + k) * C);
+          else m.targets[(nf + k) * C + Number(retain.y[j])] = 1;
           m.weights[nf + k] = (1 - s.alpha) / ri.length;
         }
       });

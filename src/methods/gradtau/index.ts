@@ -1,12 +1,14 @@
 // ∇τ's row of the method table (Trippa et al. 2024): the sets and the checks (forget larger than
 // retain, val overlapping forget, divergence), the run on the context with either schedule, its
-// record section and its summary.
+// record section and its summary. Single-label and multi-label heads (graph/head.ts): on a
+// multi-label one the losses are the mean binary cross-entropy over the labels and the accuracies
+// the exact match at 0.5 (common/training.ts).
 import type { RunContext } from '../../context/index.js';
 import { BadInputError, DivergedError } from '../../core/errors.js';
 import { initialWeights } from '../../context/index.js';
-import { countOverlap, evaluateSet, noteRetainOverlap } from '../common/training.js';
+import { countOverlap, evaluateSet, isMultiLabel, noteRetainOverlap, requireHeadLabels } from '../common/training.js';
 import { BEFORE_AFTER, COUNT, MODEL, NUMBER, object, PARAMETER_NAMES, SET, STRING } from '../common/report-schema.js';
-import type { MethodInputs, MethodRun, UnlearningMethod } from '../types.js';
+import { SINGLE_LABEL_HEADS, type MethodInputs, type MethodRun, type UnlearningMethod } from '../types.js';
 import { runGradTauDefault } from './default.js';
 import { matched } from './matched-loss.js';
 import { runGradTau, type GradTauEpoch } from './run.js';
@@ -33,7 +35,9 @@ export interface GradTauReport {
   };
   trace: GradTauEpoch[];
   steps: number;
+  /** Top-1 accuracy; on a multi-label head the exact match at 0.5 (every label right). */
   forgetAccuracy: { before: number; after: number };
+  /** As forgetAccuracy, on the retain set. */
   retainAccuracy: { before: number; after: number };
   parameters: { name: string; torchName?: string }[];
   seconds: number;
@@ -69,6 +73,10 @@ async function runGradTauMethod(
   const forget = await ctx.loadSet(o.forget, 'forget', '∇τ');
   const retain = await ctx.loadSet(o.retain, 'retain', '∇τ');
   const val = await ctx.loadSet(o.val, 'val', '∇τ');
+  requireHeadLabels(gm, forget, o.forget);
+  requireHeadLabels(gm, retain, o.retain);
+  requireHeadLabels(gm, val, o.val);
+  const multiLabel = isMultiLabel(gm);
   if (forget.count > retain.count)
     throw new BadInputError(
       `${o.forget}: the forget set (${forget.count} examples) is larger than the retain set (${retain.count}); ` +
@@ -83,7 +91,8 @@ async function runGradTauMethod(
         'from the training data.',
     );
 
-  const removed = schedule === 'default' ? forgottenClasses(forget.y, retain.y, gm.classes) : [];
+  // (a multi-label head has no forgotten class: no label owns its examples)
+  const removed = schedule === 'default' && !multiLabel ? forgottenClasses(forget.y, retain.y, gm.classes) : [];
   if (removed.length)
     ctx.note(
       `class(es) ${removed.join(', ')} of the forget set have no retain examples: ∇τ forgets them as classes ` +
@@ -92,7 +101,19 @@ async function runGradTauMethod(
 
   const w0 = initialWeights(ctx.model, gm);
   const before = { forget: await evaluateSet(gm, forget, w0), retain: await evaluateSet(gm, retain, w0) };
-  const chance = Math.log(gm.classes);
+  // chance level: the loss of the uniform prediction, ln C, or on a multi-label head ln 2 (σ = ½ on
+  // every label). A multi-label model already at or above it (untrained, or miscalibrated) cannot
+  // collapse further: only non-finite losses stop its run.
+  const chance = multiLabel ? Math.LN2 : Math.log(gm.classes);
+  const chanceWords = multiLabel
+    ? `ln 2 = ${chance.toFixed(3)}, the loss of σ = ½ on every label`
+    : `ln ${gm.classes} = ${chance.toFixed(3)}`;
+  const collapseCheck = !multiLabel || before.retain.loss < chance;
+  if (!collapseCheck)
+    ctx.note(
+      `the input model's mean retain loss ${before.retain.loss.toFixed(3)} is already at or above chance level ` +
+        `(${chanceWords}): ∇τ stops only on non-finite losses.`,
+    );
   const run = schedule === 'default' ? runGradTauDefault : runGradTau;
   const result = await run(
     gm,
@@ -110,10 +131,10 @@ async function runGradTauMethod(
         ctx.progress('gradtau', p.done, p.total);
       },
       onEpoch: (e) => {
-        if (e.lRetain > chance)
+        if (collapseCheck && e.lRetain > chance)
           throw new DivergedError(
             `∇τ diverged at epoch ${e.epoch}: the mean retain loss ${e.lRetain.toFixed(3)} is above chance level ` +
-              `(ln ${gm.classes} = ${chance.toFixed(3)}); retain accuracy has collapsed. The input model is ` +
+              `(${chanceWords}); retain accuracy has collapsed. The input model is ` +
               'untouched; nothing was written.',
           );
       },
@@ -149,6 +170,8 @@ async function runGradTauMethod(
   };
   return { weights: result.weights, finish: () => ({ ...report, seconds: (performance.now() - t0) / 1000 }) };
 }
+
+const ACCURACY = 'Top-1 accuracy before and after; on a multi-label head the exact match at 0.5 (every label right).';
 
 const GRADTAU_PROPERTIES: Record<string, unknown> = {
   schedule: { enum: SCHEDULES },
@@ -192,8 +215,8 @@ const GRADTAU_PROPERTIES: Record<string, unknown> = {
     },
   },
   steps: COUNT,
-  forgetAccuracy: BEFORE_AFTER,
-  retainAccuracy: BEFORE_AFTER,
+  forgetAccuracy: { ...BEFORE_AFTER, description: ACCURACY },
+  retainAccuracy: { ...BEFORE_AFTER, description: ACCURACY },
   parameters: PARAMETER_NAMES,
   seconds: NUMBER,
 };
@@ -217,6 +240,8 @@ export const gradtau: UnlearningMethod<GradTauReport> = {
     },
   ],
   sets: { retain: 'required', val: 'required' },
+  heads: [...SINGLE_LABEL_HEADS, 'multi-label'],
+  oneInput: true,
   run: (ctx, o) => runGradTauMethod(ctx, o as MethodInputs & { schedule?: string }),
   record: (r) => ({
     name: 'gradtau',

@@ -6,16 +6,14 @@
 //   (wᵢ + vᵢ·(G(ℓᵢ) − gᵢ)·(1 + f)/(1 − e^−ℓᵢ + f))·(pᵢ − Tᵢ).
 // The pull assumes one-hot Tᵢ (then 1 − e^−ℓ = 1 − p_y). One batch mixes plain descent (w),
 // soft-target descent and pulling a loss to a target value (v, g).
+// On a multi-label head it is swapped for 'matched-multilabel' (matched-multilabel.ts), the same
+// objective with the mean binary cross-entropy over the labels as ℓᵢ.
 import { registerLoss, type LossFeeds } from '../../autodiff/losses/index.js';
 import { BadInputError } from '../../core/errors.js';
+import { MATCHED_LOSS_FLOOR } from './log-odds.js';
+import { matchedMultiLabel } from './matched-multilabel.js';
 
-/** Added to 1 − p in G, which then flattens out where float32 cannot resolve 1 − p. */
-export const MATCHED_LOSS_FLOOR = 1e-6;
-
-/** G(ℓ) = ℓ + ln(1 − e^−ℓ + floor) ≈ ln(e^ℓ − 1), the log-odds against the target class of a loss ℓ (float64). */
-export function lossLogOdds(loss: number): number {
-  return loss + Math.log(-Math.expm1(-loss) + MATCHED_LOSS_FLOOR);
-}
+export { lossLogOdds, MATCHED_LOSS_FLOOR } from './log-odds.js';
 
 /** A batch of the 'matched' loss: soft targets [N·C] row-major, and w, v, g [N]. */
 export interface MatchedBatch {
@@ -39,6 +37,7 @@ export const matched = registerLoss({
   name: 'matched',
   description: "∇τ's default objective: weighted soft-target cross-entropy and a pull of each loss to a target",
   reduction: 'sum',
+  swap: { 'multi-label': matchedMultiLabel.name },
   inputs: [
     { key: 'targets', dtype: 'float32', shape: 'batch×classes' },
     { key: 'weights', dtype: 'float32', shape: 'batch' },

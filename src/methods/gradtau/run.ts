@@ -1,9 +1,10 @@
 // The ∇τ reference loop (Trippa et al. 2024; shared/fixtures/README.md "gradtau reference",
-// reference.py `gradtau`) on ONNX Runtime gradients:
+// reference.py `gradtau`) on ONNX Runtime gradients (the loss is the head's: the mean cross-entropy,
+// or on a multi-label head the mean binary cross-entropy over every label, fed multi-hot targets):
 //
 //   retain order ← shuffle(retain); pos ← 0
 //   for epoch e in 0 … E−1:
-//     if e % 5 == 0: L_val ← mean cross-entropy over val (current weights)
+//     if e % 5 == 0: L_val ← mean loss over val (current weights)
 //     α ← α0·(1 − e/E); lr ← 1e-3·(1 − 0.9·e/E)
 //     forget order ← shuffle(forget)
 //     for each forget batch (256, the last partial):
@@ -20,7 +21,7 @@
 //
 // Data sets are held in memory (ExampleSet; loadExamples reads a Dataset into one), since every
 // epoch draws batches in a fresh random order.
-import { gather, type ExampleSet } from '../../context/index.js';
+import { gather, labelFeeds, type ExampleSet } from '../../context/index.js';
 import { Rng } from '../../core/rng.js';
 import type { GradientModel } from '../../runtime/gradient.js';
 import { AdamW } from '../common/adamw.js';
@@ -89,7 +90,8 @@ export interface GradTauResult {
 
 /**
  * Runs ∇τ from `initial` (not modified; see initialWeights) with forget, retain and val sets in
- * memory. `gm` is a cross-entropy GradientModel of the model.
+ * memory. `gm` is a cross-entropy GradientModel of the model (multi-label-bce on a multi-label head,
+ * whose sets carry multi-hot targets).
  */
 export async function runGradTau(
   gm: GradientModel,
@@ -134,8 +136,8 @@ export async function runGradTau(
       opts.signal?.throwIfAborted();
       const { forget: fi, retain: ri } = draw.next(b);
       const [fb, rb] = await timed(opts.timing, 'data', () => [gather(forget, fi), gather(retain, ri)]);
-      const rf = await timed(opts.timing, 'gradient', () => gm.run(fb.x, fb.y, weights));
-      const rr = await timed(opts.timing, 'gradient', () => gm.run(rb.x, rb.y, weights));
+      const rf = await timed(opts.timing, 'gradient', () => gm.run(fb.x, labelFeeds(fb), weights));
+      const rr = await timed(opts.timing, 'gradient', () => gm.run(rb.x, labelFeeds(rb), weights));
       const terms = { alpha: s.alpha, lVal, lForget: rf.loss };
       await timed(opts.timing, 'optimizer', () =>
         opt.update(weights, combineGradients(rf.grads, rr.grads, terms), s.lr),

@@ -80,12 +80,12 @@ export async function importanceSums(
 
 function gradientsOf(gm: GradientModel, batch: Batch, source: string): Promise<GradientResult> {
   // the loss takes the labels or nothing (SSD's cross-entropy, LF-SSD's logit norm)
-  if (gm.lossDefinition.inputs.length === 0) return gm.run(batch.x);
+  if (gm.lossDefinition.inputs.length === 0) return gm.run(batch.inputs ?? batch.x);
   // checked first with the examples' positions in the set, for the message
   checkHeadLabels(batch, source, gm.head.kind === 'multi-label');
   const feeds = labelFeeds(batch);
   gm.lossDefinition.check?.(feeds, batch.y.length, gm.classes, source, batch.index);
-  return gm.run(batch.x, feeds);
+  return gm.run(batch.inputs ?? batch.x, feeds);
 }
 
 /** The mean over minibatches, per parameter. */

@@ -249,14 +249,14 @@ export async function forgetOutcome(
   ctx: RunContext,
 ): Promise<ForgetOutcome> {
   const { device, threads } = ctx.options;
-  const fm = await ForwardModel.open(path, gm.inputs[0], { device, threads, head: gm.head });
+  const fm = await ForwardModel.open(path, gm.inputs, { device, threads, head: gm.head });
   try {
     let correct = 0;
     let changed = 0;
     let n = 0;
     for await (const batch of data.batches(Math.max(batchSize, 256))) {
       ctx.throwIfAborted();
-      const logits = await fm.logits(batch.x);
+      const logits = await fm.logits(batch.inputs ?? batch.x);
       correct += countCorrect(logits, batch, gm.classes);
       topClasses(logits, gm.classes).forEach((c, i) => {
         if (c !== before[batch.index[i]]) changed++;
