@@ -86,7 +86,7 @@ describe('multi-label metrics (pure maths)', () => {
     expect([...c.right]).toEqual([2, 1]);
     const m = multiLabelMetrics(c, 'forget');
     expect(m.acc).toMatchObject({ ok: true, value: 0.75 });
-    expect(m.exact_match).toMatchObject({ ok: true, value: 0.5 });
+    expect(m.exact_acc).toMatchObject({ ok: true, value: 0.5 });
     // TP 1, FP 0, FN 1: 2/(2 + 0 + 1)
     expect(m.micro_f1).toMatchObject({ ok: true, value: 2 / 3 });
     const none = multiLabelMetrics(multiLabelCounts([-1, -1], [0, 0], 2), 'test');
@@ -148,7 +148,7 @@ describe('the commands on a multi-label model', () => {
     );
     expect(e.code, e.err).toBe(0);
     const values = JSON.parse(e.out).metrics.values;
-    for (const k of ['forget_acc', 'forget_exact_match', 'forget_micro_f1', 'forget_loss', 'retain_acc', 'retain_loss'])
+    for (const k of ['forget_acc', 'forget_exact_acc', 'forget_micro_f1', 'forget_loss', 'retain_acc', 'retain_loss'])
       expect(Number.isFinite(values[k]), k).toBe(true);
   });
 

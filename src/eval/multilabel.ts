@@ -96,7 +96,7 @@ export function multiLabelCounts(
 export function multiLabelMetrics(
   o: MultiLabelOutputs,
   what: string,
-): Record<'acc' | 'exact_match' | 'micro_f1', MetricResult> {
+): Record<'acc' | 'exact_acc' | 'micro_f1', MetricResult> {
   const n = o.right.length;
   const sum = (a: Int32Array) => a.reduce((s, v) => s + v, 0);
   if (n === 0) {
@@ -105,7 +105,7 @@ export function multiLabelMetrics(
       reason: `the ${what} set is empty`,
       metric,
     });
-    return { acc: empty(ENTRY_ACCURACY), exact_match: empty(EXACT_MATCH), micro_f1: empty(MICRO_F1) };
+    return { acc: empty(ENTRY_ACCURACY), exact_acc: empty(EXACT_MATCH), micro_f1: empty(MICRO_F1) };
   }
   const exact = o.right.reduce((s, v) => s + (v === o.width ? 1 : 0), 0);
   const [tp, fp, fn] = [sum(o.tp), sum(o.fp), sum(o.fn)];
@@ -115,7 +115,7 @@ export function multiLabelMetrics(
       : { ok: false, reason: `no positive label or prediction in the ${what} set`, metric: MICRO_F1 };
   return {
     acc: { ok: true, value: sum(o.right) / (n * o.width), metric: ENTRY_ACCURACY },
-    exact_match: { ok: true, value: exact / n, metric: EXACT_MATCH },
+    exact_acc: { ok: true, value: exact / n, metric: EXACT_MATCH },
     micro_f1: f1,
   };
 }

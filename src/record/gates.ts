@@ -95,8 +95,8 @@ export function gateFailure(a: Acceptance, then = ''): GateFailedError | undefin
 
 /** The metrics a run computes, given which sets it has. */
 export function availableMetrics(sets: { retain?: boolean; test?: boolean; retrain?: boolean }): string[] {
-  // SET_exact_match and SET_micro_f1 exist for multi-label heads only (eval/multilabel.ts)
-  const per = (set: string) => [`${set}_acc`, `${set}_loss`, `${set}_exact_match`, `${set}_micro_f1`];
+  // SET_exact_acc and SET_micro_f1 exist for multi-label heads only (eval/multilabel.ts)
+  const per = (set: string) => [`${set}_acc`, `${set}_loss`, `${set}_exact_acc`, `${set}_micro_f1`];
   const out = per('forget');
   if (sets.retain) out.push(...per('retain'));
   if (sets.test) out.push(...per('test'), 'mia_loss', 'test_forget_class_acc', 'test_retain_classes_acc');
