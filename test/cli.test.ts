@@ -206,3 +206,15 @@ describe('bad input: one clear error, exit 2, nothing written', () => {
     );
   });
 });
+
+describe('--help after a command', () => {
+  it.each(['eval', 'grad', 'inspect', 'fisher', 'verify', 'request'])(
+    'scrub %s --help prints the help, exit 0',
+    async (c) => {
+      const r = await run(c, '--help');
+      expect(r.code, r.err).toBe(0);
+      expect(r.out).toMatch(/^scrub: make a deployed ONNX model forget data/);
+      expect(r.out).toMatch(new RegExp(`scrub ${c}\\b`));
+    },
+  );
+});

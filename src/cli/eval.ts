@@ -49,12 +49,12 @@ export async function evalCommand(argv: string[], io: Io): Promise<number> {
 function printReport(r: EvalReport, recordPath: string, io: Io): void {
   const names = Object.keys(r.metrics.definitions);
   const fmt = (v: number | undefined) => (v === undefined ? '—' : v.toFixed(4));
-  io.out(
-    `${'metric'.padEnd(24)} ${'model'.padStart(8)}${r.retrain ? `${'retrain'.padStart(9)}${'gap'.padStart(9)}` : ''}`,
-  );
+  const width = Math.max(24, ...names.map((n) => n.length));
+  const retrain = r.retrain ? `${'retrain'.padStart(9)}${'gap'.padStart(9)}` : '';
+  io.out(`${'metric'.padEnd(width)} ${'model'.padStart(8)}${retrain}`);
   for (const n of names) {
     const v = r.metrics.values[n];
-    const line = `${n.padEnd(24)} ${(v === undefined ? `n/a` : fmt(v)).padStart(8)}`;
+    const line = `${n.padEnd(width)} ${(v === undefined ? `n/a` : fmt(v)).padStart(8)}`;
     io.out(
       r.retrain ? `${line}${fmt(r.retrain.metrics.values[n]).padStart(9)}${fmt(r.retrain.gap[n]).padStart(9)}` : line,
     );

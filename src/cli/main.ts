@@ -24,7 +24,7 @@ ${methodsHelp(6).join('\n')}
       --retrain M (more metrics in the record), --require GATE (write the model only if it passes),
       --params REGEX, --output NAME (the logits output), --multi-label (a sigmoid per label),
       --device cpu|cuda|wasm, --threads N, --batch-size N (importance passes), --mean M[,M,M] --std S[,S,S],
-      --labels labels.txt,
+      --labels labels.txt, --tokenizer PATH (tokenizer.json or its folder: text data),
       --on-bad-input stop|skip, --quiet, --json
   ${REQUEST_USAGE}
                                                an erasure request (model, forget set, method, gates):
@@ -44,7 +44,11 @@ ${methodsHelp(6).join('\n')}
 data: an image folder DIR/<class>/*.png|jpg|webp (--labels labels.txt for class names), x.npy+y.npy,
 IDX files (MNIST family, .gz or not), JSON Lines {"x": [...], "y": k}; without labels (lf-ssd): images
 directly in DIR, x.npy alone, JSON Lines {"x": [...]}; select with SPEC@A:B, SPEC@list.json,
-SPEC@~list.json (complement), e.g. train-images-idx3-ubyte.gz@0:55000@~forget.json.
+SPEC@~list.json (complement), SPEC@label=K, e.g. train-images-idx3-ubyte.gz@0:55000@~forget.json.
+Text, with --tokenizer PATH: GoEmotions .tsv (text<TAB>label ids), .csv/.tsv with a header naming text and
+label (a class index) or labels (comma-separated label indices), JSON Lines {"text": ..., "label": k} or
+{"text": ..., "labels": [i, j]}; JSON Lines {"input_ids": [...], "attention_mask": [...], "labels": [...]}
+(rows keyed by the model's inputs) need no tokenizer.
 Pixels become (p/255 - mean)/std: --mean/--std per channel, else the model's scrub.mean/scrub.std
 metadata, else 0 and 1.
 

@@ -2,7 +2,7 @@
 // them into data-set options. Used by the run context, eval, the methods, the API and the CLI.
 import { BadInputError } from '../core/errors.js';
 import { openDataset, type Dataset, type DatasetOptions, type InputSpec } from '../data/dataset.js';
-import type { HeadChoice } from '../graph/head.js';
+import { findHead, type HeadChoice } from '../graph/head.js';
 import type { Model } from '../graph/ir.js';
 import type { Device } from '../runtime/session.js';
 
@@ -25,6 +25,11 @@ export interface CommonOptions {
   std?: number[];
   /** labels.txt: class names of an image folder, in class-index order. */
   labels?: string;
+  /**
+   * The model's tokenizer (--tokenizer: tokenizer.json or the folder holding it with
+   * tokenizer_config.json): sets may then be raw text (.tsv, .csv, JSON Lines "text"; data/text.ts).
+   */
+  tokenizer?: string;
   onBadInput?: 'stop' | 'skip';
   onNote?: DatasetOptions['onNote'];
   onProgress?: (stage: Stage, done: number, total: number) => void;
@@ -54,22 +59,45 @@ export function normalisation(model: Model, mean?: number[], std?: number[]): { 
 }
 
 /**
- * The data-set options of a model whose inputs are `inputs`: one input, or several read as one NAME.npy
- * per input (data/named.ts).
+ * The class count of the model's head as its declared output shapes give it (undefined where they
+ * do not say: a probed shape is not worth a model run here; text sets then take their largest label + 1).
+ */
+function declaredClasses(model: Model, o: Pick<CommonOptions, 'output' | 'multiLabel'>): number | undefined {
+  const g = model.graph;
+  const infos = new Map([...g.valueInfo, ...g.outputs.map((v) => [v.name, v] as const)]);
+  const shapeOf = (name: string) => {
+    const v = infos.get(name);
+    return v?.shape ? { dtype: v.elemType, dims: v.shape } : undefined;
+  };
+  try {
+    return findHead(model, shapeOf, headChoice(o)).classes;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The data-set options of a model whose inputs are `inputs` (by name: several are read as one NAME.npy per
+ * input, data/named.ts, or from text, data/text.ts) and whose head scores `classes` classes (else found
+ * from the model's declared output shapes, where they say).
  */
 export function datasetOptions(
-  gm: { inputs: readonly (InputSpec & { name?: string })[] },
+  gm: { inputs: readonly (InputSpec & { name?: string })[]; classes?: number },
   model: Model,
   o: CommonOptions,
 ): DatasetOptions {
   const input = gm.inputs[0];
+  const named = gm.inputs.length > 1 || input.name !== undefined;
+  const labelWidth = gm.classes ?? declaredClasses(model, o);
   return {
     input: { dtype: input.dtype, dims: input.dims },
-    ...(gm.inputs.length > 1
+    ...(named
       ? { inputs: gm.inputs.map((i, k) => ({ name: i.name ?? `input ${k}`, dtype: i.dtype, dims: i.dims })) }
       : {}),
     ...normalisation(model, o.mean, o.std),
     labels: o.labels,
+    ...(o.tokenizer === undefined ? {} : { tokenizer: o.tokenizer }),
+    ...(labelWidth === undefined ? {} : { labelWidth }),
     onBadInput: o.onBadInput,
     onNote: o.onNote,
   };

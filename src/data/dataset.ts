@@ -38,6 +38,8 @@ import { openNpyPair, pairedYPath } from './npyfile.js';
 import { parseTerm, resolveSelectionOf, type IndexSet, type SelectionTerm } from './select.js';
 import { NO_LABEL, type Source } from './source.js';
 import { openNamedDataset } from './named.js';
+import { batchOf, multiHotY } from './batch.js';
+import { openTextDataset, openTextSource, textFormat } from './text.js';
 
 export type { InputSpec } from './convert.js';
 export { NO_LABEL } from './source.js';
@@ -127,12 +129,17 @@ export async function selectionOf(
   opts: DatasetOptions,
 ): Promise<{ source: string; count: number; set: IndexSet }> {
   const { source: path, terms } = splitSpec(spec);
-  const source = await openSource(path, opts, () => {});
+  const text = await textFormat(path, opts);
+  // a text file's labels are read without tokenizing: no tokenizer needed here
+  const source = text ? await openTextSource(path, text, opts.labelWidth) : await openSource(path, opts, () => {});
   return { source: path, count: source.count, set: await resolveSelectionOf(terms, source, path, () => {}) };
 }
 
 /** Opens what a user named on the command line; see the header for the forms of `spec`. */
 export async function openDataset(spec: string, opts: DatasetOptions): Promise<Dataset> {
+  const split = splitSpec(spec);
+  const text = await textFormat(split.source, opts);
+  if (text) return openTextDataset(split.source, text, split.terms, opts);
   if (opts.inputs && opts.inputs.length > 1) return openNamedDataset(spec, opts, openDataset);
   // a library prints nothing: notes reach whoever asked for them
   const onNote = opts.onNote ?? ((_: DataNote) => {});
@@ -224,21 +231,6 @@ export async function openDataset(spec: string, opts: DatasetOptions): Promise<D
         );
     },
   };
-}
-
-// The y of multi-hot batches (all NO_LABEL by design), which checkLabelRange lets pass.
-const multiHotY = new WeakSet<BigInt64Array>();
-
-function batchOf(
-  x: HostTensor,
-  y: BigInt64Array,
-  targets: Float32Array | undefined,
-  labelled: boolean,
-  index: number[],
-): Batch {
-  if (!targets) return { x, y, labelled, index };
-  multiHotY.add(y);
-  return { x, y, targets, labelled, index };
 }
 
 /** An example holding NaN or ±Infinity is bad input: a loss or gradient from it is meaningless. */

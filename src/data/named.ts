@@ -2,7 +2,8 @@
 // token_type_ids): a folder holding one NAME.npy per graph input and, for labels, y.npy (class
 // indices [N] or multi-hot [N, C]), as `scrub grad --x DIR` takes them. Each input is read as a set
 // of its own with the same selection, and their batches are zipped: every batch carries all of them
-// (Batch.inputs), the first as x, with the labels of y.npy.
+// (Batch.inputs), the first as x, with the labels of y.npy. JSON Lines rows keyed by the input names and
+// text with a tokenizer are text.ts's (dataset.ts sends them there first).
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BadInputError } from '../core/errors.js';
@@ -20,11 +21,13 @@ export async function openNamedDataset(spec: string, opts: DatasetOptions, open:
   const names = inputs.map((i) => i.name);
   const at = spec.indexOf('@');
   const [dir, terms] = at < 0 || existsSync(spec) ? [spec, ''] : [spec.slice(0, at), spec.slice(at)];
-  const want = `a folder holding ${names.map((n) => `${n}.npy`).join(', ')} (and y.npy for labels)`;
+  const folder = `a folder holding ${names.map((n) => `${n}.npy`).join(', ')} (and y.npy for labels)`;
+  const want =
+    `${folder}, JSON Lines rows keyed by those names, or text (.tsv, .csv, JSON Lines "text") with ` + '--tokenizer';
   if (!existsSync(dir) || !statSync(dir).isDirectory())
     throw new BadInputError(`${dir}: the model takes ${inputs.length} inputs (${names.join(', ')}); give ${want}.`);
   for (const n of names)
-    if (!existsSync(join(dir, `${n}.npy`))) throw new BadInputError(`${dir}: no ${n}.npy; give ${want}.`);
+    if (!existsSync(join(dir, `${n}.npy`))) throw new BadInputError(`${dir}: no ${n}.npy; give ${folder}.`);
   if (opts.onBadInput === 'skip')
     throw new BadInputError(
       `${dir}: --on-bad-input skip cannot be used with several inputs (a skipped example of one would shift the ` +

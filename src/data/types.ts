@@ -2,6 +2,7 @@
 // Batch). In a file of their own so that dataset.ts and named.ts both use them without a cycle.
 import type { HostTensor } from '../core/tensor.js';
 import type { InputSpec } from './convert.js';
+import type { TextTokenizer } from './tokenizer.js';
 
 export interface DataNote {
   /** 'skip': an example left out under onBadInput 'skip'; 'note': a decision worth telling. */
@@ -15,10 +16,23 @@ export interface DatasetOptions {
   /** The model input fed: ONNX DataType and dims, e.g. {dtype: 1, dims: ['batch', 1, 28, 28]}. */
   input: InputSpec;
   /**
-   * Every input of a model with several, by name (input is the first): the set is then read as one
-   * NAME.npy per input (named.ts), and every batch carries them all in `inputs`.
+   * Every input of the model by name (input is the first). With several, a set is read as one NAME.npy
+   * per input (named.ts), JSON Lines rows keyed by the names or text (text.ts), and every batch carries
+   * them all in `inputs`; text sets map a tokenizer's outputs to these names.
    */
   inputs?: readonly (InputSpec & { name: string })[];
+  /**
+   * The model's tokenizer (--tokenizer: tokenizer.json or its folder, or one loaded with loadTokenizer):
+   * with it a set can be raw text, .tsv/.csv/.jsonl (text.ts), tokenized for the inputs of `inputs`.
+   */
+  tokenizer?: string | TextTokenizer;
+  /**
+   * The model's class count (its head's width; the CLI and the run context pass it): the width of the
+   * multi-hot labels that text sets give as label-index lists (a `labels` column, JSON Lines "labels"),
+   * and the bound of their label indices. Without it, such a set's width is its largest label + 1.
+   * Other formats ignore it.
+   */
+  labelWidth?: number;
   /** For an .npy inputs file: its labels file, or null for none (named.ts; default: found by name). */
   npyLabels?: string | null;
   /** Per-channel (or one for all) normalisation of 8-bit pixels; defaults 0 and 1. */

@@ -1,6 +1,17 @@
-// The report's metrics from the passes' outputs, under the names report.json uses.
+// The report's metrics from the passes' outputs, under the names report.json uses: those of
+// test/fixtures/FIXTURES.md ("Metrics") for single-label heads, and of the text fixtures' README
+// (../shared/text/README.md "Metrics") for multi-label ones.
 import { jsDivergence, l1Distance, miaEntropyFromFeatures, miaLoss } from './metrics.js';
-import { MULTI_LABEL_LOSS, multiLabelMetrics } from './multilabel.js';
+import {
+  bernoulliJsDivergence,
+  forgottenLabel,
+  labelF1,
+  labelRecall,
+  microF1Without,
+  MULTI_LABEL_LOSS,
+  multiLabelMetrics,
+  sigmoidL1Distance,
+} from './multilabel.js';
 import type { MetricDescriptor, MetricResult } from './result.js';
 import type { SetOutputs } from './pass.js';
 
@@ -30,6 +41,16 @@ export function forgottenClass(forget: SetOutputs, retain?: SetOutputs): number 
 const ACC: MetricDescriptor = { name: 'accuracy', version: 1, params: { top: 1, ties: 'lowest-index' } };
 const LOSS: MetricDescriptor = { name: 'cross_entropy', version: 1, params: { reduction: 'mean', log: 'natural' } };
 
+/**
+ * Every metric the sets allow, by report.json's name: per set `SET_acc` and `SET_loss` (a multi-label
+ * head: also `SET_exact_acc` and `SET_micro_f1`, multilabel.ts); with a forgotten class (single-label)
+ * `test_forget_class_acc` and `test_retain_classes_acc`, or with a forgotten label (multi-label,
+ * forgottenLabel) `forget_label_recall`, `test_forget_label_recall`, `test_forget_label_f1` and
+ * `test_retain_labels_micro_f1`; `mia` (retain and test), `mia_loss` (test: unseen = the test examples
+ * of the forgotten class or label where there is one, else all of them); and, given the retrained
+ * model's forget-set outputs with their probabilities (keepProbs), `js_to_retrain` and `l1_to_retrain`.
+ * What a set lacks is left out; what cannot be computed from what is there is in `notComputable`.
+ */
 export function computeMetrics(s: SetsOutputs, opts: { seed?: number; retrainForget?: SetOutputs } = {}): Metrics {
   const m: Metrics = { values: {}, notComputable: {}, definitions: {} };
   const put = (name: string, r: MetricResult) => {
@@ -63,8 +84,11 @@ export function computeMetrics(s: SetsOutputs, opts: { seed?: number; retrainFor
         : { ok: false, reason: `the ${name} set is empty`, metric: LOSS },
     );
   }
+  const ml = s.forget.multiLabel;
   const cls = forgottenClass(s.forget, s.retain);
+  const label = ml && s.retain?.multiLabel ? forgottenLabel(ml, s.retain.multiLabel) : undefined;
   let unseen = s.test?.losses;
+  let unseenIs = 'test';
   if (cls !== undefined && s.test) {
     const inClass = (i: number) => s.test!.labels[i] === cls;
     put('test_forget_class_acc', classAccuracy(s.test, inClass, `test examples of class ${cls}`));
@@ -74,14 +98,37 @@ export function computeMetrics(s: SetsOutputs, opts: { seed?: number; retrainFor
     );
     unseen = s.test.losses.filter((_, i) => inClass(i));
   }
-  if (s.retain && s.test) put('mia', miaEntropyFromFeatures(s.retain.entropies, s.forget.entropies, s.test.entropies));
-  if (unseen) put('mia_loss', miaLoss(s.forget.losses, unseen, opts.seed ?? 0));
+  if (label !== undefined) {
+    // the multi-label counterpart: the forgotten label's recall and F1, the other labels' micro-F1
+    put('forget_label_recall', labelRecall(ml!, label, 'forget'));
+    const t = s.test?.multiLabel;
+    if (t) {
+      put('test_forget_label_recall', labelRecall(t, label, 'test'));
+      put('test_forget_label_f1', labelF1(t, label, 'test'));
+      put('test_retain_labels_micro_f1', microF1Without(t, label, 'test'));
+      unseen = s.test!.losses.filter((_, i) => t.targets[i * t.width + label] === 1);
+      unseenIs = `test examples carrying label ${label}`;
+    }
+  }
+  if (s.retain && s.test) {
+    const r = miaEntropyFromFeatures(s.retain.entropies, s.forget.entropies, s.test.entropies);
+    put('mia', ml ? withParams(r, { feature: 'mean binary entropy over labels' }) : r);
+  }
+  if (unseen) {
+    const r = miaLoss(s.forget.losses, unseen, opts.seed ?? 0);
+    put('mia_loss', ml ? withParams(r, { feature: 'mean binary cross-entropy over labels', negative: unseenIs }) : r);
+  }
   const q = opts.retrainForget;
   if (q?.probs && s.forget.probs) {
-    const k = s.forget.probs.length / Math.max(1, s.forget.count);
-    const rows = (p: Float64Array) => ({ data: p, dims: [s.forget.count, k] });
-    put('js_to_retrain', jsDivergence(rows(s.forget.probs), rows(q.probs)));
-    put('l1_to_retrain', l1Distance(rows(s.forget.probs), rows(q.probs)));
+    if (ml) {
+      put('js_to_retrain', bernoulliJsDivergence(s.forget.probs, q.probs, ml.width));
+      put('l1_to_retrain', sigmoidL1Distance(s.forget.probs, q.probs, ml.width));
+    } else {
+      const k = s.forget.probs.length / Math.max(1, s.forget.count);
+      const rows = (p: Float64Array) => ({ data: p, dims: [s.forget.count, k] });
+      put('js_to_retrain', jsDivergence(rows(s.forget.probs), rows(q.probs)));
+      put('l1_to_retrain', l1Distance(rows(s.forget.probs), rows(q.probs)));
+    }
   }
   return m;
 }
@@ -92,6 +139,11 @@ export function gaps(model: Metrics, retrain: Metrics): Record<string, number> {
   for (const [k, v] of Object.entries(model.values))
     if (k in retrain.values && !k.endsWith('_to_retrain')) out[k] = v - retrain.values[k];
   return out;
+}
+
+/** `r` with its descriptor's parameters amended (a multi-label head's attack features). */
+function withParams(r: MetricResult, params: Record<string, string>): MetricResult {
+  return { ...r, metric: { ...r.metric, params: { ...r.metric.params, ...params } } };
 }
 
 function accuracyOf(o: SetOutputs): number {

@@ -1,13 +1,20 @@
 // Forward passes over a set for one or more models at once (each batch decoded once), keeping
 // per-example loss, entropy, prediction and label: the inputs of every metric. The forget set's
 // softmax outputs are kept too, for the distances to a retrained model. A multi-label head's sets keep
-// its per-example counts instead of predictions (multilabel.ts), and its losses and entropies are the
-// per-label means.
+// its per-example counts and its targets and predictions as bits instead of labels and predictions
+// (multilabel.ts: about 2·C bytes an example), its losses and entropies are the per-label means, and
+// the probabilities kept are its sigmoids.
 import { checkHeadLabels } from '../context/index.js';
 import { checkLabelRange, type Batch, type Dataset } from '../data/dataset.js';
 import type { ForwardModel } from '../runtime/forward.js';
 import { argmax, crossEntropy, entropy, softmax } from './metrics.js';
-import { multiLabelCounts, multiLabelEntropies, multiLabelLosses, type MultiLabelOutputs } from './multilabel.js';
+import {
+  multiLabelCounts,
+  multiLabelEntropies,
+  multiLabelLosses,
+  multiLabelProbs,
+  type MultiLabelOutputs,
+} from './multilabel.js';
 
 export interface SetOutputs {
   count: number;
@@ -15,9 +22,12 @@ export interface SetOutputs {
   predictions: Int32Array;
   losses: Float64Array;
   entropies: Float64Array;
-  /** Softmax outputs [count, classes], when asked for (single-label heads). */
+  /**
+   * When asked for (keepProbs), float64 [count, classes] row-major: the softmax outputs, or a
+   * multi-label head's sigmoids σ(z) of every label.
+   */
   probs?: Float64Array;
-  /** A multi-label head's counts per example (then labels and predictions are −1). */
+  /** A multi-label head's counts and bits per example (then labels and predictions are −1). */
   multiLabel?: MultiLabelOutputs;
 }
 
@@ -42,7 +52,7 @@ export async function runSet(
     predictions: new Int32Array(n),
     losses: new Float64Array(n),
     entropies: new Float64Array(n),
-    probs: opts.keepProbs && !opts.multiLabel ? new Float64Array(n * classes) : undefined,
+    probs: opts.keepProbs ? new Float64Array(n * classes) : undefined,
     multiLabel: opts.multiLabel
       ? {
           width: classes,
@@ -50,6 +60,8 @@ export async function runSet(
           tp: new Int32Array(n),
           fp: new Int32Array(n),
           fn: new Int32Array(n),
+          targets: new Uint8Array(n * classes),
+          predicted: new Uint8Array(n * classes),
         }
       : undefined,
   }));
@@ -85,7 +97,7 @@ export async function runSet(
   return outs.map((o) => (o.count === n ? o : trim(o, classes)));
 }
 
-/** A multi-label batch's per-example losses, entropies and counts appended to `o`. */
+/** A multi-label batch's per-example losses, entropies, counts, bits (and sigmoids, if kept) appended to `o`. */
 function addMultiLabel(o: SetOutputs, logits: Float32Array, targets: Float32Array, width: number): void {
   const rows = logits.length / width;
   const c = multiLabelCounts(logits, targets, width);
@@ -96,6 +108,9 @@ function addMultiLabel(o: SetOutputs, logits: Float32Array, targets: Float32Arra
   ml.tp.set(c.tp, o.count);
   ml.fp.set(c.fp, o.count);
   ml.fn.set(c.fn, o.count);
+  ml.targets.set(c.targets, o.count * width);
+  ml.predicted.set(c.predicted, o.count * width);
+  o.probs?.set(multiLabelProbs(logits), o.count * width);
   o.labels.fill(-1, o.count, o.count + rows);
   o.predictions.fill(-1, o.count, o.count + rows);
   o.count += rows;
@@ -115,6 +130,8 @@ function trim(o: SetOutputs, classes: number): SetOutputs {
       tp: o.multiLabel.tp.subarray(0, o.count),
       fp: o.multiLabel.fp.subarray(0, o.count),
       fn: o.multiLabel.fn.subarray(0, o.count),
+      targets: o.multiLabel.targets.subarray(0, o.count * classes),
+      predicted: o.multiLabel.predicted.subarray(0, o.count * classes),
     },
   };
 }

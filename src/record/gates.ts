@@ -93,14 +93,20 @@ export function gateFailure(a: Acceptance, then = ''): GateFailedError | undefin
   return new GateFailedError(`gate failed: ${describeFailures(a).join('; ')}${then}`, failedGates(a));
 }
 
-/** The metrics a run computes, given which sets it has. */
+/**
+ * The metrics a run may compute, given which sets it has. Some exist only for some heads or sets, and
+ * are judged not computed elsewhere: SET_exact_acc and SET_micro_f1 for multi-label heads
+ * (eval/multilabel.ts); test_forget_class_acc and test_retain_classes_acc for a single-label forget set
+ * of one class that the retain set lacks; forget_label_recall and the test_…_label(s)_… metrics for a
+ * multi-label forget set whose examples all carry one label that the retain set lacks (eval/evaluate.ts).
+ */
 export function availableMetrics(sets: { retain?: boolean; test?: boolean; retrain?: boolean }): string[] {
-  // SET_exact_acc and SET_micro_f1 exist for multi-label heads only (eval/multilabel.ts)
   const per = (set: string) => [`${set}_acc`, `${set}_loss`, `${set}_exact_acc`, `${set}_micro_f1`];
   const out = per('forget');
-  if (sets.retain) out.push(...per('retain'));
+  if (sets.retain) out.push(...per('retain'), 'forget_label_recall');
   if (sets.test) out.push(...per('test'), 'mia_loss', 'test_forget_class_acc', 'test_retain_classes_acc');
-  if (sets.retain && sets.test) out.push('mia');
+  if (sets.retain && sets.test)
+    out.push('mia', 'test_forget_label_recall', 'test_forget_label_f1', 'test_retain_labels_micro_f1');
   if (sets.retrain) out.push('js_to_retrain', 'l1_to_retrain');
   return out;
 }
