@@ -2,9 +2,13 @@
 // src/data/tokenizer.ts (the fixture tokenizer, 48 ids, @huggingface/tokenizers 0.2.0), examples/s:
 // the library's encode() alone (raw ids), encode() per text (truncated, padded, int64 arrays) and
 // encodeBatch() in batches of 64 (pad 'max'). Best of ROUNDS passes, as the host may be shared.
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadTokenizer } from '../dist/data/tokenizer.js';
+import { loadModel } from '../dist/graph/load.js';
+import { GradientModel } from '../dist/runtime/gradient.js';
+import { Session } from '../dist/runtime/session.js';
 
 const ROUNDS = 3;
 const BATCH = 64;
@@ -39,5 +43,84 @@ export async function benchTokenizer(root) {
       `library ids ${k(r.ids_examples_per_s)}, encode ${k(r.encode_examples_per_s)}, ` +
       `encodeBatch(${BATCH}) ${k(r.encode_batch64_examples_per_s)}`,
   );
+  return r;
+}
+
+/**
+ * Gradient-pass and forward throughput of the text fixture's bert.onnx (three int64 inputs, multi-label
+ * head) at batch 64 × 48 tokens, 1 and 2 threads, beside PyTorch's with reference_text.py's model class
+ * measured in the same run (bench/torch_text.py) and report.json's.
+ */
+export async function benchBert(root) {
+  const dir = join(root, 'test/fixtures/text');
+  const model = loadModel(join(dir, 'models/bert.onnx'));
+  const [B, L, C] = [64, 48, 28];
+  let seed = 1;
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const ids = BigInt64Array.from({ length: B * L }, () => BigInt(4 + Math.floor(rand() * 8000)));
+  const feeds = {
+    input_ids: { data: ids, dims: [B, L] },
+    attention_mask: { data: new BigInt64Array(B * L).fill(1n), dims: [B, L] },
+    token_type_ids: { data: new BigInt64Array(B * L), dims: [B, L] },
+  };
+  const targets = Float32Array.from({ length: B * C }, () => (rand() < 0.1 ? 1 : 0));
+  const rate = async (step) => {
+    for (let i = 0; i < 2; i++) await step();
+    let reps = 0;
+    const t0 = performance.now();
+    while (performance.now() - t0 < 3000 || reps < 3) {
+      await step();
+      reps++;
+    }
+    return (B * reps) / ((performance.now() - t0) / 1000);
+  };
+  const r = {};
+  for (const threads of [1, 2]) {
+    const gm = await GradientModel.open(model, { threads, multiLabel: true });
+    const fwd = await Session.create(model.bytes, { threads });
+    r[`threads${threads}`] = {
+      grad_samples_per_s: await rate(() => gm.run(feeds, { targets })),
+      forward_samples_per_s: await rate(() => fwd.run(feeds)),
+    };
+    await gm.release();
+    await fwd.release();
+  }
+  const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).throughput;
+  let peer;
+  const text = join(root, '../shared/text');
+  if (!process.env.SCRUB_BENCH_NO_TORCH && existsSync(join(text, 'reference_text.py')))
+    try {
+      peer = JSON.parse(
+        execFileSync('/usr/bin/python3', [join(root, 'bench/torch_text.py'), text], {
+          encoding: 'utf8',
+          env: { ...process.env, OMP_NUM_THREADS: '1' },
+          stdio: ['ignore', 'pipe', 'ignore'],
+          timeout: 600_000,
+        }),
+      ).bert;
+    } catch {
+      peer = undefined;
+    }
+  const f = (v) => (v === undefined ? '—' : v.toFixed(0));
+  console.log(`\nbert.onnx (text fixture), batch ${B} × ${L} tokens, samples/s`);
+  console.log('thr  forward    grad  grad/fwd time | PyTorch grad: report.json  this run | scrub / torch (this run)');
+  for (const t of [1, 2]) {
+    const m = r[`threads${t}`];
+    const p = peer?.[`threads${t}`];
+    console.log(
+      [
+        String(t).padStart(3),
+        f(m.forward_samples_per_s).padStart(8),
+        f(m.grad_samples_per_s).padStart(7),
+        `${(m.forward_samples_per_s / m.grad_samples_per_s).toFixed(2)}x`.padStart(14),
+        '|',
+        f(report?.[`threads${t}`]?.grad_samples_per_s).padStart(24),
+        f(p?.grad_samples_per_s).padStart(9),
+        '|',
+        p ? `${(m.grad_samples_per_s / p.grad_samples_per_s).toFixed(2)}x` : '—',
+      ].join(' '),
+    );
+    if (p) m.torch = p;
+  }
   return r;
 }

@@ -11,6 +11,40 @@ const MODEL = 'models/cnn.onnx';
 const FORGET = 'models/forget';
 const tmp = () => mkdtempSync(join(tmpdir(), 'scrub-ssd-'));
 
+describe("the README's text example", () => {
+  it('forgets the love comments of models/text from raw text: exact match falls, the model is written', async () => {
+    const out = join(tmp(), 'bert.unlearned.onnx');
+    const T = 'models/text';
+    const args = ['--train', `${T}/train.tsv`, '--tokenizer', `${T}/tokenizer`, '--multi-label', '-o', out, '--json'];
+    const r = await run(`${T}/bert.onnx`, `${T}/forget.tsv`, ...args);
+    expect(r.code, r.err).toBe(0);
+    const report = JSON.parse(r.out);
+    expect(report.forget.count).toBe(100);
+    expect(report.forgetAccuracy.before).toBeGreaterThan(0.5);
+    expect(report.forgetAccuracy.after).toBeLessThan(0.2);
+    expect(existsSync(out)).toBe(true);
+  });
+
+  it('as an erasure request (tokenizer, multiLabel), judged by a multi-label gate', async () => {
+    const dir = tmp();
+    const T = join(process.cwd(), 'models/text');
+    const request = {
+      model: `${T}/bert.onnx`,
+      forget: `${T}/forget.tsv`,
+      train: `${T}/train.tsv`,
+      tokenizer: `${T}/tokenizer`,
+      multiLabel: true,
+      out: join(dir, 'bert.v2.onnx'),
+      gates: ['forget_exact_acc<=0.2'],
+    };
+    writeFileSync(join(dir, 'request.json'), JSON.stringify(request));
+    const r = await run('request', join(dir, 'request.json'));
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/^accepted: /);
+    expect(existsSync(join(dir, 'bert.v2.onnx'))).toBe(true);
+  });
+});
+
 describe('scrub MODEL FORGET on the embedded default', () => {
   it('forgets the PNG folder, writes the edited model, reports what changed (--json)', async () => {
     const dir = tmp();

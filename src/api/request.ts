@@ -48,6 +48,12 @@ export interface ErasureRequest {
   std?: number[];
   labels?: string;
   onBadInput?: 'stop' | 'skip';
+  /** The tokenizer.json (or its folder) of a text model's raw-text data (--tokenizer). */
+  tokenizer?: string;
+  /** The head scores each label with its own sigmoid (--multi-label). */
+  multiLabel?: boolean;
+  /** The output holding the logits (--output). */
+  output?: string;
 }
 
 export interface RequestOptions extends Pick<CommonOptions, 'onProgress' | 'onNote' | 'signal'> {
@@ -137,6 +143,7 @@ export async function request(req: string | ErasureRequest, o: RequestOptions = 
       const { set, count } = await selectionOf(spec, {
         input: { dtype: input.dtype, dims: input.dims },
         labels: r.labels && resolvePath(base, r.labels),
+        ...(r.tokenizer ? { tokenizer: resolvePath(base, r.tokenizer) } : {}),
       });
       const missing = d.ids.filter((id) => !contains(set, id));
       if (missing.length)
@@ -181,6 +188,9 @@ export async function request(req: string | ErasureRequest, o: RequestOptions = 
       mean: r.mean,
       std: r.std,
       labels: file('/labels', r.labels),
+      tokenizer: file('/tokenizer', r.tokenizer),
+      multiLabel: r.multiLabel,
+      output: r.output,
       onBadInput: r.onBadInput,
       onProgress: o.onProgress,
       onNote: o.onNote,

@@ -88,9 +88,7 @@ export async function inspectCommand(argv: string[], io: Io): Promise<number> {
   for (const n of report.notes) io.out(`note        ${n}`);
   for (const b of report.blockers) io.out(`blocker     ${b}`);
   if (report.blockers.length === 0)
-    io.out(
-      `ready       grad, fisher and --method ${methodsForHead(h.kind, report.inputs.length).join(', ')} run on it`,
-    );
+    io.out(`ready       grad, fisher and --method ${methodsForHead(h.kind).join(', ')} run on it`);
   return ready(report);
 }
 

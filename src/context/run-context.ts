@@ -12,7 +12,7 @@ import type { Dataset, DatasetOptions } from '../data/dataset.js';
 import type { Model } from '../graph/ir.js';
 import { loadModel } from '../graph/load.js';
 import { stageModel, type StagedModel } from '../graph/write.js';
-import { GradientModel, modelHash, modelInputs, requireOneInput } from '../runtime/gradient.js';
+import { GradientModel, modelHash, modelInputs } from '../runtime/gradient.js';
 import { loadExamples, type ExampleSet } from './examples.js';
 import { datasetOptions, defaultOutputPath, openSet, type CommonOptions, type Stage } from './options.js';
 
@@ -163,15 +163,17 @@ export class RunContext {
     return ds;
   }
 
-  /** A labelled float32 data set read into memory, once per spec (BadInputError, naming `user`, without labels). */
+  /**
+   * A labelled data set read into memory, every input of the model in its own dtype, once per spec
+   * (BadInputError, naming `user`, without labels).
+   */
   loadSet(spec: string, what: string, user = 'this method'): Promise<ExampleSet> {
     let set = this.loaded.get(spec);
     if (!set) {
-      // sets in memory (∇τ, finetune) hold one input per example for now
-      requireOneInput(this.model, this.modelPath, user);
+      const inputName = modelInputs(this.model)[0]?.name;
       set = this.openSet(spec, what).then((ds) => {
         if (!ds.labelled) throw new BadInputError(`${spec}: the ${what} set has no labels; ${user} needs them.`);
-        return loadExamples(ds, { signal: this.signal, user });
+        return loadExamples(ds, { signal: this.signal, inputName });
       });
       this.loaded.set(spec, set);
     }

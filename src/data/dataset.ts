@@ -38,7 +38,7 @@ import { openNpyPair, pairedYPath } from './npyfile.js';
 import { parseTerm, resolveSelectionOf, type IndexSet, type SelectionTerm } from './select.js';
 import { NO_LABEL, type Source } from './source.js';
 import { openNamedDataset } from './named.js';
-import { batchOf, multiHotY } from './batch.js';
+import { badExample, batchOf, multiHotY } from './batch.js';
 import { openTextDataset, openTextSource, textFormat } from './text.js';
 
 export type { InputSpec } from './convert.js';
@@ -194,14 +194,7 @@ export async function openDataset(spec: string, opts: DatasetOptions): Promise<D
             ? read
             : (nonFinite(read.values, `${source.description}: example ${position}`) ?? read);
         if ('error' in ex) {
-          if (stop)
-            throw new BadInputError(
-              `${ex.error}. Fix or remove it, or pass --on-bad-input skip to leave such examples out.`,
-            );
-          if (!skippedAt.has(position)) {
-            skippedAt.add(position);
-            onNote({ kind: 'skip', message: `skipped: ${ex.error}`, position });
-          }
+          badExample(ex.error, position, stop, skippedAt, onNote);
           continue;
         }
         write(ex.values, x, index.length * per);

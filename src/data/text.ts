@@ -36,7 +36,7 @@ import { createInterface } from 'node:readline';
 import { BadInputError } from '../core/errors.js';
 import type { HostTensor, TensorData } from '../core/tensor.js';
 import { DTYPE_NAMES } from '../graph/ir.js';
-import { batchOf } from './batch.js';
+import { badExample, batchOf } from './batch.js';
 import { allocate, isFloatInput, showDims, type InputSpec } from './convert.js';
 import { resolveSelectionOf, type IndexSet, type LabelledSource, type SelectionTerm } from './select.js';
 import { NO_LABEL } from './source.js';
@@ -633,14 +633,7 @@ export async function openTextDataset(
             };
         }
         if ('error' in ex) {
-          if (stop)
-            throw new BadInputError(
-              `${ex.error}. Fix or remove it, or pass --on-bad-input skip to leave such examples out.`,
-            );
-          if (!skippedAt.has(position)) {
-            skippedAt.add(position);
-            onNote({ kind: 'skip', message: `skipped: ${ex.error}`, position });
-          }
+          badExample(ex.error, position, stop, skippedAt, onNote);
           continue;
         }
         rows.push(ex);

@@ -59,11 +59,9 @@ export type { FinetuneReport } from './finetune/index.js';
 export type { DampeningReport, LfSsdReport, SsdReport } from './ssd/index.js';
 export type { MethodInputs, MethodOption, MethodReport, RecordMethod, UnlearningMethod } from './types.js';
 
-/** The methods that handle a head of this kind (UnlearningMethod.heads) on a model with `inputs` data inputs. */
-export function methodsForHead(kind: HeadKind, inputs = 1): string[] {
-  return METHODS.filter((m) => (m.heads ?? SINGLE_LABEL_HEADS).includes(kind) && (inputs === 1 || !m.oneInput)).map(
-    (m) => m.name,
-  );
+/** The methods that handle a head of this kind (UnlearningMethod.heads); every method takes any number of inputs. */
+export function methodsForHead(kind: HeadKind): string[] {
+  return METHODS.filter((m) => (m.heads ?? SINGLE_LABEL_HEADS).includes(kind)).map((m) => m.name);
 }
 
 /** Throws UnsupportedModelError, before any pass, where `method` does not handle the head `head`. */

@@ -95,8 +95,6 @@ export interface UnlearningMethod<R extends MethodReport = MethodReport> {
    * pass, naming the methods that take it.
    */
   heads?: readonly HeadKind[];
-  /** It holds its sets in memory with one input per example (RunContext.loadSet): a model with several is refused. */
-  oneInput?: boolean;
   /** Runs the method; throws BadInputError for unusable sets or options (before any long pass). */
   run(ctx: RunContext, o: MethodInputs): Promise<MethodRun<R>>;
   /** The record's method section: every setting, and what the run did. */

@@ -142,21 +142,6 @@ export function headLoss(loss: LossDefinition, head: Head, source: string): Loss
   );
 }
 
-/**
- * The model's one data input; UnsupportedModelError naming them where it has several (`user` names
- * what needs one: the methods whose sets are held in memory).
- */
-export function requireOneInput(model: Model, source = model.path, user = 'this method'): InputSpec[] {
-  const inputs = modelInputs(model);
-  if (inputs.length !== 1)
-    throw new UnsupportedModelError(
-      `${source}: ${user} holds its sets in memory with one input per example; this model has ` +
-        `${inputs.length} (${inputs.map((i) => i.name).join(', ')}). grad, fisher, SSD, LF-SSD and eval take ` +
-        'several (a folder holding one NAME.npy per input).',
-    );
-  return inputs;
-}
-
 export function modelInputs(model: Model): InputSpec[] {
   const inits = new Set(model.graph.initializers.keys());
   return model.graph.inputs

@@ -4,6 +4,7 @@
 // "accuracy" the exact match at 0.5 (every label right, z > 0 predicting 1): eval/multilabel.ts.
 import { BadInputError } from '../../core/errors.js';
 import { checkHeadLabels, type ExampleSet, type RunContext } from '../../context/index.js';
+import { exampleRows, sliceInputs } from '../../context/examples.js';
 import { exampleDigest, hex } from '../../data/digest.js';
 import type { Rng } from '../../core/rng.js';
 import type { Head } from '../../graph/head.js';
@@ -89,15 +90,11 @@ export async function setOutputs(
   opts: { batch?: number; signal?: AbortSignal } = {},
 ): Promise<{ logits: Float32Array; losses: Float64Array }> {
   const batch = opts.batch ?? GRADTAU_BATCH;
-  const per = set.x.length / Math.max(1, set.count);
   const logits = new Float32Array(set.count * gm.classes);
   for (let s = 0; s < set.count; s += batch) {
     opts.signal?.throwIfAborted();
     const n = Math.min(batch, set.count - s);
-    logits.set(
-      await gm.logits({ data: set.x.subarray(s * per, (s + n) * per), dims: [n, ...set.exampleDims] }, weights),
-      s * gm.classes,
-    );
+    logits.set(await gm.logits(sliceInputs(set, s, s + n), weights), s * gm.classes);
   }
   const targets = headTargets(gm, set);
   if (targets) return { logits, losses: multiLabelLosses(logits, targets, gm.classes) };
@@ -149,14 +146,19 @@ export async function timed<T>(
   }
 }
 
+/** The digest of every example of `set` (every input, the label and any multi-hot targets: data/digest.ts). */
 function digests(set: ExampleSet): Set<string> {
-  const per = set.x.length / Math.max(1, set.count);
+  const c = set.labelWidth ?? 0;
   const out = new Set<string>();
-  for (let i = 0; i < set.count; i++) out.add(hex(exampleDigest(set.x.subarray(i * per, (i + 1) * per), set.y[i])));
+  for (let i = 0; i < set.count; i++) {
+    const rows = exampleRows(set, i);
+    const targets = set.targets?.subarray(i * c, (i + 1) * c);
+    out.add(hex(exampleDigest(rows.length === 1 ? rows[0] : rows, set.y[i], undefined, targets)));
+  }
   return out;
 }
 
-/** How many examples of `other` are also in `forget` (same input values and label). */
+/** How many examples of `val` are also in `forget` (same values of every input, same labels). */
 export function countOverlap(forget: ExampleSet, val: ExampleSet): number {
   const f = digests(forget);
   let n = 0;

@@ -86,7 +86,7 @@ async function runFinetune(ctx: RunContext, o: MethodInputs): Promise<MethodRun<
     for (let b = 0; b < schedule.forgetBatches; b++) {
       ctx.throwIfAborted();
       const batch = gather(retain, draw.next(b).retain);
-      const r = await gm.run(batch.x, labelFeeds(batch), weights);
+      const r = await gm.run(batch.inputs, labelFeeds(batch), weights);
       if (!Number.isFinite(r.loss))
         throw new DivergedError(
           `finetune diverged at epoch ${epoch}, step ${b + 1}: the retain loss is ${r.loss}. The input model is ` +
@@ -174,7 +174,6 @@ export const finetune: UnlearningMethod<FinetuneReport> = {
   options: [],
   sets: { retain: 'required' },
   heads: [...SINGLE_LABEL_HEADS, 'multi-label'],
-  oneInput: true,
   run: runFinetune,
   record: (r) => {
     const { batch, seed, ...hyperparameters } = r.hyperparameters;

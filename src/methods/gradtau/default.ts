@@ -12,6 +12,7 @@
 // labels, against the example's own multi-hot labels): multi-label data has no forgotten class (no
 // label owns its examples), so every forget example is pulled to the held-out loss of its rank.
 import type { ExampleSet } from '../../context/index.js';
+import { gatherParts } from '../../context/examples.js';
 import { Rng } from '../../core/rng.js';
 import type { GradientModel } from '../../runtime/gradient.js';
 import { AdamW } from '../common/adamw.js';
@@ -72,7 +73,6 @@ export async function runGradTauDefault(
   const lastLoss = start.losses.slice();
   const targetLogOdds = new Float32Array(forget.count);
 
-  const per = forget.x.length / Math.max(1, forget.count);
   const draw = new BatchDrawer(new Rng(opts.seed ?? 0), forget.count, retain.count, batch, schedule.retainBatch);
   let lVal = NaN;
   let done = 0;
@@ -98,17 +98,15 @@ export async function runGradTauDefault(
       const { forget: fi, retain: ri } = draw.next(b);
       const nf = fi.length;
       const n = nf + ri.length;
-      const x = new Float32Array(n * per);
       const m: MatchedBatch = {
         targets: new Float32Array(n * C),
         weights: new Float32Array(n),
         matchWeights: new Float32Array(n),
         targetLogOdds: new Float32Array(n),
       };
-      await timed(opts.timing, 'data', () => {
+      const inputs = await timed(opts.timing, 'data', () => {
         for (let k = 0; k < nf; k++) {
           const i = fi[k];
-          x.set(forget.x.subarray(i * per, (i + 1) * per), k * per);
           m.targets.set(targets.subarray(i * C, (i + 1) * C), k * C);
           if (removedRow(i)) m.weights[k] = s.alpha / nf;
           else {
@@ -118,15 +116,17 @@ export async function runGradTauDefault(
         }
         for (let k = 0; k < ri.length; k++) {
           const j = ri[k];
-          x.set(retain.x.subarray(j * per, (j + 1) * per), (nf + k) * per);
           if (multiLabel) m.targets.set(retain.targets!.subarray(j * C, (j + 1) * C), (nf + k) * C);
           else m.targets[(nf + k) * C + Number(retain.y[j])] = 1;
           m.weights[nf + k] = (1 - s.alpha) / ri.length;
         }
+        // every input of the model, forget rows then retain rows
+        return gatherParts([
+          { set: forget, indices: fi },
+          { set: retain, indices: ri },
+        ]).inputs;
       });
-      const r = await timed(opts.timing, 'gradient', () =>
-        gm.run({ data: x, dims: [n, ...forget.exampleDims] }, matchedFeeds(m), weights),
-      );
+      const r = await timed(opts.timing, 'gradient', () => gm.run(inputs, matchedFeeds(m), weights));
       await timed(opts.timing, 'optimizer', () => opt.update(weights, r.grads, s.lr));
       let lf = 0;
       let lr = 0;

@@ -102,13 +102,13 @@ async function runGradTauMethod(
   const w0 = initialWeights(ctx.model, gm);
   const before = { forget: await evaluateSet(gm, forget, w0), retain: await evaluateSet(gm, retain, w0) };
   // chance level: the loss of the uniform prediction, ln C, or on a multi-label head ln 2 (σ = ½ on
-  // every label). A multi-label model already at or above it (untrained, or miscalibrated) cannot
-  // collapse further: only non-finite losses stop its run.
+  // every label). A model already at or above it (untrained, or miscalibrated: e.g. a text model's
+  // fixture) cannot collapse further: only non-finite losses stop its run.
   const chance = multiLabel ? Math.LN2 : Math.log(gm.classes);
   const chanceWords = multiLabel
     ? `ln 2 = ${chance.toFixed(3)}, the loss of σ = ½ on every label`
     : `ln ${gm.classes} = ${chance.toFixed(3)}`;
-  const collapseCheck = !multiLabel || before.retain.loss < chance;
+  const collapseCheck = before.retain.loss < chance;
   if (!collapseCheck)
     ctx.note(
       `the input model's mean retain loss ${before.retain.loss.toFixed(3)} is already at or above chance level ` +
@@ -241,7 +241,6 @@ export const gradtau: UnlearningMethod<GradTauReport> = {
   ],
   sets: { retain: 'required', val: 'required' },
   heads: [...SINGLE_LABEL_HEADS, 'multi-label'],
-  oneInput: true,
   run: (ctx, o) => runGradTauMethod(ctx, o as MethodInputs & { schedule?: string }),
   record: (r) => ({
     name: 'gradtau',

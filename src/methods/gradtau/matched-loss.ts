@@ -10,7 +10,7 @@
 // objective with the mean binary cross-entropy over the labels as ℓᵢ.
 import { registerLoss, type LossFeeds } from '../../autodiff/losses/index.js';
 import { BadInputError } from '../../core/errors.js';
-import { MATCHED_LOSS_FLOOR } from './log-odds.js';
+import { MATCHED_LOSS_FLOOR, matchedTerms } from './log-odds.js';
 import { matchedMultiLabel } from './matched-multilabel.js';
 
 export { lossLogOdds, MATCHED_LOSS_FLOOR } from './log-odds.js';
@@ -55,16 +55,9 @@ export const matched = registerLoss({
     const off = b.op('Mul', [p, b.op('Sub', [b.scalar(1), i.targets])]);
     const missRaw = b.reduce('ReduceSum', off, [1], false);
     const miss = b.op('Add', [missRaw, b.scalar(MATCHED_LOSS_FLOOR)]);
-    const gap = b.op('Sub', [b.op('Add', [perSample, b.op('Log', [miss])]), i.target_log_odds]);
-    const plain = b.op('Mul', [i.weights, perSample]);
-    const pull = b.op('Mul', [b.op('Mul', [i.match_weights, b.op('Mul', [gap, gap])]), b.scalar(0.5)]);
-    const loss = b.reduce('ReduceSum', b.op('Add', [plain, pull]), [0], false);
+    const { loss, pullCoef } = matchedTerms(b, i, perSample, miss);
     // With one-hot T, miss = 1 − p_y + f and dG/dz = (p − T)·(1 + f)/miss. p − T is taken as
     // p·(1 − T) − T·(1 − p_y): p_y − 1 rounds to 0 in float32 once 1 − p_y < 6e-8, where the pull is strongest.
-    const pullCoef = b.op('Div', [
-      b.op('Mul', [b.op('Mul', [i.match_weights, gap]), b.scalar(1 + MATCHED_LOSS_FLOOR)]),
-      miss,
-    ]);
     const pullDir = b.op('Sub', [off, b.op('Mul', [i.targets, b.unsqueeze(missRaw, [1])])]);
     const dLogits = b.op('Add', [
       b.op('Mul', [b.unsqueeze(i.weights, [1]), b.op('Sub', [p, i.targets])]),

@@ -27,7 +27,7 @@
 // Beyond that G flattens at ln f as 1 − e^−ℓ falls below f = 1e-6, as in the softmax form.
 import { registerLoss } from '../../autodiff/losses/index.js';
 import { BadInputError } from '../../core/errors.js';
-import { MATCHED_LOSS_FLOOR } from './log-odds.js';
+import { MATCHED_LOSS_FLOOR, matchedTerms } from './log-odds.js';
 
 export const matchedMultiLabel = registerLoss({
   name: 'matched-multilabel',
@@ -64,15 +64,8 @@ export const matchedMultiLabel = registerLoss({
     const small = b.op('Where', [b.op('Equal', [q, one]), perSample, ratio]);
     const missRaw = b.op('Where', [b.op('Greater', [perSample, b.scalar(0.5)]), oneMinusQ, small]);
     const miss = b.op('Add', [missRaw, b.scalar(MATCHED_LOSS_FLOOR)]);
-    const gap = b.op('Sub', [b.op('Add', [perSample, b.op('Log', [miss])]), i.target_log_odds]);
-    const plain = b.op('Mul', [i.weights, perSample]);
-    const pull = b.op('Mul', [b.op('Mul', [i.match_weights, b.op('Mul', [gap, gap])]), b.scalar(0.5)]);
-    const loss = b.reduce('ReduceSum', b.op('Add', [plain, pull]), [0], false);
+    const { loss, pullCoef } = matchedTerms(b, i, perSample, miss);
     // (wᵢ + vᵢ·gapᵢ·(1 + f)/missᵢ)/C per row, times σ(z) − T = (1 − T)·σ(z) − T·σ(−z)
-    const pullCoef = b.op('Div', [
-      b.op('Mul', [b.op('Mul', [i.match_weights, gap]), b.scalar(1 + MATCHED_LOSS_FLOOR)]),
-      miss,
-    ]);
     const coef = b.op('Div', [b.op('Add', [i.weights, pullCoef]), b.scalar(classes)]);
     // σ(z) = a/(1 + u) and σ(−z) = b/(1 + u), with (a, b) = (1, u) where z > 0, else (u, 1)
     const pos = b.op('Greater', [z, zero]);

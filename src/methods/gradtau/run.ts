@@ -136,8 +136,8 @@ export async function runGradTau(
       opts.signal?.throwIfAborted();
       const { forget: fi, retain: ri } = draw.next(b);
       const [fb, rb] = await timed(opts.timing, 'data', () => [gather(forget, fi), gather(retain, ri)]);
-      const rf = await timed(opts.timing, 'gradient', () => gm.run(fb.x, labelFeeds(fb), weights));
-      const rr = await timed(opts.timing, 'gradient', () => gm.run(rb.x, labelFeeds(rb), weights));
+      const rf = await timed(opts.timing, 'gradient', () => gm.run(fb.inputs, labelFeeds(fb), weights));
+      const rr = await timed(opts.timing, 'gradient', () => gm.run(rb.inputs, labelFeeds(rb), weights));
       const terms = { alpha: s.alpha, lVal, lForget: rf.loss };
       await timed(opts.timing, 'optimizer', () =>
         opt.update(weights, combineGradients(rf.grads, rr.grads, terms), s.lr),
