@@ -14,7 +14,7 @@ import { benchGradtau } from './gradtau.js';
 import { benchShard } from './shard.js';
 import { benchFixedBatch } from './fixed-batch.js';
 import { benchZoo } from './zoo.js';
-import { benchBert, benchTokenizer } from './text.js';
+import { benchBert, benchTextGradtau, benchTokenizer } from './text.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const shared = `${root}../shared/fixtures`;
@@ -130,5 +130,10 @@ if (want('fixed')) results.fixed_batch = await benchFixedBatch(root);
 if (want('zoo')) results.zoo = await benchZoo(root);
 if (want('eval')) results.eval = await benchEval(root, results.models);
 if (want('gradtau')) results.gradtau = await benchGradtau(root, report, models);
-if (want('text')) results.text = { tokenizer: await benchTokenizer(root), bert: await benchBert(root) };
+if (want('text'))
+  results.text = {
+    tokenizer: await benchTokenizer(root),
+    bert: await benchBert(root),
+    gradtau: await benchTextGradtau(root),
+  };
 writeFileSync(`${root}bench/last-run.json`, JSON.stringify(results, null, 1));

@@ -124,3 +124,38 @@ export async function benchBert(root) {
   }
   return r;
 }
+
+/**
+ * ∇τ's default schedule on both GoEmotions scenarios, from the raw TSVs with the tokenizer, wall-clock
+ * beside report.json's retraining time (the cost ∇τ saves) and its gradtau time.
+ */
+export async function benchTextGradtau(root) {
+  const { runMethod } = await import('./method.js');
+  const T = join(root, 'test/fixtures/text');
+  const report = JSON.parse(readFileSync(join(T, 'report.json'), 'utf8')).scenarios;
+  const out = {};
+  console.log('\n∇τ default on GoEmotions (bert.onnx, raw TSVs, 1 thread), seconds');
+  console.log('scenario   ∇τ default | PyTorch: retrain  gradtau reference');
+  for (const scenario of ['label18', 'random10']) {
+    const list = join(T, `scenarios/${scenario}.json`);
+    const t0 = performance.now();
+    await runMethod('gradtau', {
+      model: join(T, 'models/bert.onnx'),
+      forget: `${join(T, 'data/train.tsv')}@${list}`,
+      retain: `${join(T, 'data/train.tsv')}@~${list}`,
+      val: join(T, 'data/dev.tsv'),
+      tokenizer: join(T, 'tokenizer'),
+      multiLabel: true,
+      threads: 1,
+      out: join(root, `tmp/bench-text-${scenario}.onnx`),
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    const ref = report[scenario];
+    out[scenario] = { seconds, retrain_seconds: ref.retrain_seconds, gradtau_seconds: ref.gradtau_seconds };
+    const col = (v, w) => String(Math.round(v)).padStart(w);
+    console.log(
+      `${scenario.padEnd(10)} ${col(seconds, 10)} | ${col(ref.retrain_seconds, 16)}  ${col(ref.gradtau_seconds, 17)}`,
+    );
+  }
+  return out;
+}

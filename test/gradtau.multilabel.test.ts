@@ -343,7 +343,7 @@ describe('∇τ on a model that memorised its forget set (trained on 0–8; forg
   });
 
   it.each(['default', 'reference'])(
-    "the %s schedule raises the forget set's mean BCE towards L_val",
+    'the %s schedule unlearns the memorised forget set, which stays below L_val',
     async (schedule) => {
       expect(before.forget).toBeLessThan(0.02);
       expect(before.val).toBeGreaterThan(1);
@@ -362,9 +362,23 @@ describe('∇τ on a model that memorised its forget set (trained on 0–8; forg
       // L_val > L_forget throughout: the reference's ascent acts at every step
       if (schedule === 'reference') for (const e of report.trace) expect(e.activeSteps).toBe(1);
       const after = (await scores(o, 0, 3)).loss;
-      // (the default makes 12 epochs, the reference 3: 25% and 7% here)
-      expect(after).toBeGreaterThan((schedule === 'default' ? 1.15 : 1.03) * before.forget);
       expect(after).toBeLessThan(before.val);
+      if (schedule === 'reference') {
+        // (3 epochs: 7% here)
+        expect(after).toBeGreaterThan(1.03 * before.forget);
+        return;
+      }
+      // Label 2 is carried by forget examples 0 and 1 and by no retain example: the default schedule
+      // forgets it as a label (their targets: the model's own sigmoids with label 2 at 0), and pulls the
+      // rest of the forget set to the held-out loss of its rank.
+      expect(cli.err).toMatch(/label\(s\) 2 of the forget set are carried by no retain example/);
+      const z0 = await logitsOf(model, 0, 2);
+      const z1 = await logitsOf(o, 0, 2);
+      for (const i of [0, 1]) {
+        expect(z0[i * C + 2], `example ${i}, label 2 before`).toBeGreaterThan(0);
+        expect(z1[i * C + 2], `example ${i}, label 2 after`).toBeLessThan(z0[i * C + 2]);
+      }
+      expect((await scores(o, 2, 3)).loss).toBeGreaterThan((await scores(model, 2, 3)).loss);
     },
   );
 });

@@ -168,3 +168,21 @@ describe('gradtau objective', () => {
     expect(() => combineGradients(new Map([['a', gf]]), new Map(), { alpha: 0.5, lVal: 1, lForget: 0 })).toThrow(/a/);
   });
 });
+
+describe('multi-label targets of the default schedule', () => {
+  it('forgottenLabels: labels forget examples carry and no retain example does', async () => {
+    const { forgottenLabels } = await import('../src/methods/gradtau/targets.js');
+    const forget = Float32Array.from([1, 0, 1, 0, 0, 0, 1, 1]); // 2 examples × 4 labels
+    const retain = Float32Array.from([1, 0, 0, 0, 0, 0, 0, 1]);
+    expect(forgottenLabels(forget, retain, 4)).toEqual([2]);
+    expect(forgottenLabels(forget, Float32Array.from([1, 0, 1, 1]), 4)).toEqual([]);
+  });
+  it('sigmoidTargetsWithout: σ(z) on kept labels, 0 on forgotten ones', async () => {
+    const { sigmoidTargetsWithout } = await import('../src/methods/gradtau/targets.js');
+    const t = sigmoidTargetsWithout(Float32Array.from([0, 2, -1, 3]), 2, [1]);
+    expect(t[0]).toBeCloseTo(0.5, 7);
+    expect(t[1]).toBe(0);
+    expect(t[2]).toBeCloseTo(1 / (1 + Math.E), 7);
+    expect(t[3]).toBe(0);
+  });
+});

@@ -1,3 +1,5 @@
+import { embeddingRows } from '../graph/head.js';
+import { idOutOfRange } from '../data/convert.js';
 import { parseArgs } from 'node:util';
 import { loadLabelFeeds, loadNamedInputs } from '../data/arrays.js';
 import { checkHeadLabels } from '../context/index.js';
@@ -77,6 +79,14 @@ export async function gradCommand(argv: string[], io: Io): Promise<number> {
     if (bnNote) io.err(`note: ${bnNote}`);
     const x = loadNamedInputs(values.x, gm.inputs, modelPath);
     for (const note of x.notes) io.err(`note: ${note}`);
+    for (const [name, rows] of embeddingRows(model)) {
+      const t = x.feeds[name];
+      const per = t ? t.data.length / t.dims[0] : 0;
+      for (let i = 0; t && i < t.dims[0]; i++) {
+        const why = idOutOfRange(t.data.subarray(i * per, (i + 1) * per) as BigInt64Array, rows);
+        if (why) throw new BadInputError(`${values.x}: input ${name}, example ${i}: ${why}.`);
+      }
+    }
     const y = loadLabelFeeds(values.y);
     checkHeadLabels(
       { targets: 'targets' in y ? y.targets : undefined, labelled: true },

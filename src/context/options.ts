@@ -1,5 +1,6 @@
 // The options every command that reads data and runs the model shares, and the helpers that turn
 // them into data-set options. Used by the run context, eval, the methods, the API and the CLI.
+import { embeddingRows } from '../graph/head.js';
 import { BadInputError } from '../core/errors.js';
 import { openDataset, type Dataset, type DatasetOptions, type InputSpec } from '../data/dataset.js';
 import { findHead, type HeadChoice } from '../graph/head.js';
@@ -89,11 +90,15 @@ export function datasetOptions(
   const input = gm.inputs[0];
   const named = gm.inputs.length > 1 || input.name !== undefined;
   const labelWidth = gm.classes ?? declaredClasses(model, o);
+  // token ids are checked against the embedding table they index (data/convert.ts idOutOfRange)
+  const rows = embeddingRows(model);
+  const spec = (i: InputSpec & { name?: string }) => {
+    const idRows = i.name === undefined ? undefined : rows.get(i.name);
+    return { dtype: i.dtype, dims: i.dims, ...(idRows === undefined ? {} : { idRows }) };
+  };
   return {
-    input: { dtype: input.dtype, dims: input.dims },
-    ...(named
-      ? { inputs: gm.inputs.map((i, k) => ({ name: i.name ?? `input ${k}`, dtype: i.dtype, dims: i.dims })) }
-      : {}),
+    input: spec(input),
+    ...(named ? { inputs: gm.inputs.map((i, k) => ({ ...spec(i), name: i.name ?? `input ${k}` })) } : {}),
     ...normalisation(model, o.mean, o.std),
     labels: o.labels,
     ...(o.tokenizer === undefined ? {} : { tokenizer: o.tokenizer }),

@@ -7,6 +7,22 @@ import type { TensorData } from '../core/tensor.js';
 export interface InputSpec {
   dtype: number;
   dims: readonly (number | string | null)[];
+  /** For token ids: the rows of the embedding table they index (valid ids 0 … idRows − 1). */
+  idRows?: number;
+}
+
+/**
+ * Why an example's integer values do not fit the embedding table of `rows` rows (the first one out of
+ * range, as 'id V at element K'), or undefined where they all do.
+ */
+export function idOutOfRange(values: ArrayLike<number | bigint>, rows: number | undefined): string | undefined {
+  if (rows === undefined) return undefined;
+  for (let k = 0; k < values.length; k++) {
+    const v = Number(values[k]);
+    if (!(v >= 0 && v < rows))
+      return `id ${v} at element ${k} is outside the model's embedding table of ${rows} rows (ids 0 to ${rows - 1})`;
+  }
+  return undefined;
 }
 
 /** How stored values become model values: 'pixel' = 8-bit values scaled by 1/255 then normalised. */

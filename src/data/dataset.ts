@@ -30,7 +30,7 @@ import { BadInputError, ScrubError } from '../core/errors.js';
 import { checkLabels } from '../core/labels.js';
 import { DataType, DTYPE_NAMES } from '../graph/ir.js';
 import type { HostTensor } from '../core/tensor.js';
-import { allocate, fitExample, imageGeometry, isFloatInput, makeWriter, type Values } from './convert.js';
+import { allocate, fitExample, idOutOfRange, imageGeometry, isFloatInput, makeWriter, type Values } from './convert.js';
 import { openIdx, readIdxHeader } from './idx.js';
 import { openImageFolder } from './images.js';
 import { openJsonl } from './jsonl.js';
@@ -169,6 +169,8 @@ export async function openDataset(spec: string, opts: DatasetOptions): Promise<D
   const width = source.labelWidth;
   // NaN and ±Infinity exist only in float storage (JSON numbers such as 1e999 parse to Infinity)
   const mayHoldNonFinite = /^float/.test(source.stored) || source.stored === 'json';
+  // token ids index an embedding table: one outside it is bad input, named here, not an ONNX Runtime error
+  const idRows = isFloatInput(dtype) ? undefined : opts.input.idRows;
   return {
     count: set.size,
     labelled,
@@ -189,10 +191,12 @@ export async function openDataset(spec: string, opts: DatasetOptions): Promise<D
       let position = (positions?.start ?? 0) - 1;
       for await (const read of source.read(positions ? set.slice(positions.start, positions.end) : set)) {
         position++;
-        const ex =
+        let ex =
           'error' in read || !mayHoldNonFinite
             ? read
             : (nonFinite(read.values, `${source.description}: example ${position}`) ?? read);
+        const outside = 'error' in ex ? undefined : idOutOfRange(ex.values as ArrayLike<number | bigint>, idRows);
+        if (outside) ex = { error: `${source.description}: example ${position}: ${outside}` };
         if ('error' in ex) {
           badExample(ex.error, position, stop, skippedAt, onNote);
           continue;

@@ -37,7 +37,7 @@ import { BadInputError } from '../core/errors.js';
 import type { HostTensor, TensorData } from '../core/tensor.js';
 import { DTYPE_NAMES } from '../graph/ir.js';
 import { badExample, batchOf } from './batch.js';
-import { allocate, isFloatInput, showDims, type InputSpec } from './convert.js';
+import { allocate, idOutOfRange, isFloatInput, showDims, type InputSpec } from './convert.js';
 import { resolveSelectionOf, type IndexSet, type LabelledSource, type SelectionTerm } from './select.js';
 import { NO_LABEL } from './source.js';
 import { loadTokenizer, TEXT_INPUT_NAMES, type TextInputName, type TextTokenizer } from './tokenizer.js';
@@ -451,7 +451,7 @@ function multiHot(labels: readonly number[], width: number): Float32Array {
 /** The model inputs as DatasetOptions names them (one unnamed input where only `input` is given). */
 function modelInputs(opts: DatasetOptions): { name?: string; spec: InputSpec }[] {
   return opts.inputs?.length
-    ? opts.inputs.map((i) => ({ name: i.name, spec: { dtype: i.dtype, dims: i.dims } }))
+    ? opts.inputs.map((i) => ({ name: i.name, spec: { dtype: i.dtype, dims: i.dims, idRows: i.idRows } }))
     : [{ spec: opts.input }];
 }
 
@@ -576,6 +576,11 @@ export async function openTextDataset(
       const m = enc.dims[1];
       for (const f of feeds) {
         const from = enc[f.from as TextInputName];
+        const why = idOutOfRange(from, f.spec.idRows);
+        if (why)
+          throw new BadInputError(
+            `${path}: the tokenizer's ${f.from}: ${why}; the tokenizer does not belong to this model.`,
+          );
         const data = allocate(f.spec.dtype, n * length);
         for (let i = 0; i < n; i++) writeRow(data, from.subarray(i * m, (i + 1) * m), i, length, f.pad);
         tensors.push({ data, dims: [n, length] });
@@ -631,6 +636,14 @@ export async function openTextDataset(
                 `${path}:${ex.line}: field "${frac.from}" holds a value that is not an integer, and the model ` +
                 `takes ${DTYPE_NAMES[frac.spec.dtype]} ids`,
             };
+          else
+            for (const f of feeds) {
+              const why = idOutOfRange(values.get(f.from)!, f.spec.idRows);
+              if (why) {
+                ex = { error: `${path}:${ex.line}: field "${f.from}": ${why}` };
+                break;
+              }
+            }
         }
         if ('error' in ex) {
           badExample(ex.error, position, stop, skippedAt, onNote);

@@ -133,3 +133,24 @@ export function findHead(
 function isClassScores(shape: ValueShape | undefined): boolean {
   return shape?.dtype === DataType.FLOAT && shape.dims.length === 2 && typeof shape.dims[1] === 'number';
 }
+
+/**
+ * The number of rows of the embedding table each integer input of `model` indexes directly (a Gather
+ * of a float initializer by the input, or by a Cast of it): valid ids are 0 … rows − 1 (negative ids
+ * wrap in ONNX, but no tokenizer writes them). Inputs that index no table are absent.
+ */
+export function embeddingRows(model: Model): Map<string, number> {
+  const g = model.graph;
+  const inputs = new Set(g.inputs.filter((i) => !g.initializers.has(i.name)).map((i) => i.name));
+  const castOf = new Map<string, string>();
+  for (const n of g.nodes) if (n.opType === 'Cast' && inputs.has(n.inputs[0])) castOf.set(n.outputs[0], n.inputs[0]);
+  const out = new Map<string, number>();
+  for (const n of g.nodes) {
+    if (n.opType !== 'Gather' || n.domain !== '' || attrInt(n, 'axis', 0) !== 0) continue;
+    const table = g.initializers.get(n.inputs[0]);
+    const input = inputs.has(n.inputs[1]) ? n.inputs[1] : castOf.get(n.inputs[1]);
+    if (!table || !input || table.dataType !== DataType.FLOAT || table.dims.length < 1) continue;
+    out.set(input, Math.min(out.get(input) ?? Infinity, table.dims[0]));
+  }
+  return out;
+}

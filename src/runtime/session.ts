@@ -80,10 +80,11 @@ export class Session {
     try {
       result = outputs ? await this.session.run(ortFeeds, outputs as string[]) : await this.session.run(ortFeeds);
     } catch (e) {
-      // inputs are checked against the model's declared shape and type before they get here
+      // inputs are checked against the model's declared shapes and types, token ids against its embedding
+      // tables, and a batch fixed at export is met in chunks, before they get here
       throw new UnsupportedModelError(
-        `${this.source}: ONNX Runtime could not run it (${firstLine(e)}). If it runs at its export batch size ` +
-          'only, re-export it with a dynamic batch axis (torch.onnx.export dynamic_axes).',
+        `${this.source}: ONNX Runtime could not run it (${firstLine(e)}). \`scrub inspect\` lists what scrub ` +
+          'found in the model; check that the data is what the model was exported for.',
         { cause: e },
       );
     }

@@ -9,8 +9,10 @@
 //   J = α·mean_F[(G(ℓᵢ) − G(tᵢ))², or the soft cross-entropy] + (1 − α)·mean_R ℓⱼ,  G(ℓ) = ln(e^ℓ − 1)
 // (for forgotten classes the trace's forget loss is that soft cross-entropy).
 // On a multi-label head the loss is 'matched-multilabel' (ℓ the mean binary cross-entropy over the
-// labels, against the example's own multi-hot labels): multi-label data has no forgotten class (no
-// label owns its examples), so every forget example is pulled to the held-out loss of its rank.
+// labels, against the example's own multi-hot labels). Labels that forget examples carry and no retain
+// example does are forgotten as labels: an example carrying one is steered to the input model's
+// sigmoids with those labels at 0 (sigmoidTargetsWithout); every other forget example is pulled to
+// the held-out loss of its rank.
 import type { ExampleSet } from '../../context/index.js';
 import { gatherParts } from '../../context/examples.js';
 import { Rng } from '../../core/rng.js';
@@ -21,10 +23,16 @@ import { lossLogOdds, matched, matchedFeeds, type MatchedBatch } from './matched
 import { matchedMultiLabel } from './matched-multilabel.js';
 import type { GradTauEpoch, GradTauOptions, GradTauResult } from './run.js';
 import { defaultEpochSettings, defaultSchedule, GRADTAU_BATCH } from '../common/schedule.js';
-import { forgottenClasses, rankMatchedTargets, softTargetsWithout } from './targets.js';
+import {
+  forgottenClasses,
+  forgottenLabels,
+  rankMatchedTargets,
+  sigmoidTargetsWithout,
+  softTargetsWithout,
+} from './targets.js';
 
 export interface DefaultRunInfo {
-  /** Classes with forget examples and no retain examples (none on a multi-label head). */
+  /** Classes with forget and no retain examples (multi-label: labels forget examples carry and retain ones do not). */
   forgottenClasses: number[];
 }
 
@@ -56,17 +64,20 @@ export async function runGradTauDefault(
   const opt = new AdamW({ state: opts.state ?? 'float32' });
   const t0 = performance.now();
 
-  const removed = multiLabel ? [] : forgottenClasses(forget.y, retain.y, C);
+  const removed = multiLabel
+    ? forgottenLabels(forget.targets!, retain.targets!, C)
+    : forgottenClasses(forget.y, retain.y, C);
   const isRemoved = new Uint8Array(C);
   for (const k of removed) isRemoved[k] = 1;
-  // whether forget example i belongs to a forgotten class (never on a multi-label head)
-  const removedRow = (i: number) => !multiLabel && isRemoved[Number(forget.y[i])] === 1;
+  // whether forget example i belongs to a forgotten class (multi-label: carries a forgotten label)
+  const carriesRemoved = (i: number) => removed.some((k) => forget.targets![i * C + k] >= 0.5);
+  const removedRow = (i: number) => (multiLabel ? carriesRemoved(i) : isRemoved[Number(forget.y[i])] === 1);
   const start = await timed(opts.timing, 'evaluation', () => setOutputs(gm, forget, weights, { signal: opts.signal }));
   // Fixed soft targets (one-hot for kept classes, the renormalised softmax for removed ones; the
   // multi-hot labels on a multi-label head).
-  const targets = multiLabel ? forget.targets! : oneHot(forget.y, C);
+  const targets = multiLabel ? forget.targets!.slice() : oneHot(forget.y, C);
   if (removed.length) {
-    const soft = softTargetsWithout(start.logits, C, removed);
+    const soft = (multiLabel ? sigmoidTargetsWithout : softTargetsWithout)(start.logits, C, removed);
     for (let i = 0; i < forget.count; i++) if (removedRow(i)) targets.set(soft.subarray(i * C, (i + 1) * C), i * C);
   }
   const matchedIdx = Array.from({ length: forget.count }, (_, i) => i).filter((i) => !removedRow(i));

@@ -12,7 +12,7 @@ import { SINGLE_LABEL_HEADS, type MethodInputs, type MethodRun, type UnlearningM
 import { runGradTauDefault } from './default.js';
 import { matched } from './matched-loss.js';
 import { runGradTau, type GradTauEpoch } from './run.js';
-import { forgottenClasses } from './targets.js';
+import { forgottenClasses, forgottenLabels } from './targets.js';
 
 export type Schedule = 'default' | 'reference';
 export const SCHEDULES: readonly Schedule[] = ['default', 'reference'];
@@ -91,12 +91,19 @@ async function runGradTauMethod(
         'from the training data.',
     );
 
-  // (a multi-label head has no forgotten class: no label owns its examples)
-  const removed = schedule === 'default' && !multiLabel ? forgottenClasses(forget.y, retain.y, gm.classes) : [];
+  const removed =
+    schedule !== 'default'
+      ? []
+      : multiLabel
+        ? forgottenLabels(forget.targets!, retain.targets!, gm.classes)
+        : forgottenClasses(forget.y, retain.y, gm.classes);
   if (removed.length)
     ctx.note(
-      `class(es) ${removed.join(', ')} of the forget set have no retain examples: ∇τ forgets them as classes ` +
-        "(their examples are steered to the model's other classes).",
+      multiLabel
+        ? `label(s) ${removed.join(', ')} of the forget set are carried by no retain example: ∇τ forgets them as ` +
+            "labels (the examples carrying them are steered to the model's other labels)."
+        : `class(es) ${removed.join(', ')} of the forget set have no retain examples: ∇τ forgets them as classes ` +
+            "(their examples are steered to the model's other classes).",
     );
 
   const w0 = initialWeights(ctx.model, gm);

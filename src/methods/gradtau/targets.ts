@@ -57,3 +57,27 @@ export function softTargetsWithout(logits: Float32Array, classes: number, remove
   }
   return out;
 }
+
+/**
+ * Labels of multi-hot sets (rows of `classes`, 0/1) that forget examples carry and no retain example
+ * does: the labels being forgotten (every "love" comment of GoEmotions' label18 scenario).
+ */
+export function forgottenLabels(forget: Float32Array, retain: Float32Array, classes: number): number[] {
+  const inRetain = new Uint8Array(classes);
+  for (let k = 0; k < retain.length; k++) if (retain[k] >= 0.5) inRetain[k % classes] = 1;
+  const out = new Set<number>();
+  for (let k = 0; k < forget.length; k++) if (forget[k] >= 0.5 && !inRetain[k % classes]) out.add(k % classes);
+  return [...out].sort((a, b) => a - b);
+}
+
+/**
+ * σ(logits) on the labels not in `removed`, 0 on the removed ones; rows of `classes`: what a model
+ * without the removed labels would answer, the multi-label counterpart of softTargetsWithout.
+ */
+export function sigmoidTargetsWithout(logits: Float32Array, classes: number, removed: readonly number[]): Float32Array {
+  const out = new Float32Array(logits.length);
+  const gone = new Uint8Array(classes);
+  for (const k of removed) gone[k] = 1;
+  for (let k = 0; k < logits.length; k++) out[k] = gone[k % classes] ? 0 : 1 / (1 + Math.exp(-logits[k]));
+  return out;
+}
