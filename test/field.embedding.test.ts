@@ -175,12 +175,10 @@ describe('an embedding table with repeated and run-time ids', () => {
   });
 });
 
-const LSTM = new URL('../../shared/field/lstm-text-opset11', import.meta.url).pathname;
-const hasLstm = existsSync(`${LSTM}/text_lstm_op11.onnx`);
-if (!hasLstm)
-  console.log('field.embedding: skipping the opset-11 LSTM check, ../shared/field/lstm-text-opset11 is absent');
+/** The field case lstm-text-opset11, copied from ../shared/field into test/fixtures/field. */
+const LSTM = `${FIXTURES}/field/lstm-text-opset11`;
 
-describe.skipIf(!hasLstm)('the opset-11 Embedding + LSTM export (../shared/field/lstm-text-opset11)', () => {
+describe('the opset-11 Embedding + LSTM export (field case lstm-text-opset11)', () => {
   it('does not block raising to 16, and its forward pass rewritten at 16 computes the same logits', async () => {
     const model = loadModel(`${LSTM}/text_lstm_op11.onnx`);
     expect(model.opsetImports.get('')).toBe(11);
