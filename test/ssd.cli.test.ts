@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeNpy } from '../src/data/npy.js';
 import { FIXTURES } from './support/fixtures.js';
 import { run } from './support/cli.js';
+import { FASHION_MNIST, withoutFashionMnist } from './support/datasets.js';
 
 const MODEL = 'models/cnn.onnx';
 const FORGET = 'models/forget';
@@ -171,5 +172,17 @@ describe('SSD bad input: a clear error, exit 2, no model written', () => {
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/the forget set is the whole training set/);
     expect(existsSync(join(d, 'o.onnx'))).toBe(false);
+  });
+});
+
+describe.skipIf(withoutFashionMnist())('SSD on a random subset (the embedded cnn and its Fisher file)', () => {
+  it('changes almost nothing and says so, pointing to gradtau; a class forget set gets no such line', async () => {
+    const out = join(tmp(), 'random.onnx');
+    const r = await run(MODEL, `${FASHION_MNIST}/train-images-idx3-ubyte.gz@0:2000`, '-o', out);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/^ {2}unchanged {8}SSD left the model almost as it was .*use --method gradtau\.$/m);
+    const c = await run(MODEL, FORGET, '-o', join(tmp(), 'class.onnx'));
+    expect(c.code, c.err).toBe(0);
+    expect(c.out).not.toMatch(/unchanged/);
   });
 });

@@ -48,3 +48,20 @@ describe('SSD dampening on five numbers', () => {
     expect(() => dampen(w, new Float64Array(4), new Float64Array(5), { alpha: 10, lambda: 1 })).toThrow(/do not match/);
   });
 });
+
+describe('SSD says plainly when it left the model as it was', () => {
+  it('points to gradtau where ≤ 1% of forget predictions changed and accuracy moved ≤ 1 point', async () => {
+    const { unchangedLine } = await import('../src/methods/ssd/index.js');
+    const acc = (before: number, after: number) => ({ before, after });
+    const line = unchangedLine({ selected: 1004, forgetPredictionsChanged: 0.001, forgetAccuracy: acc(0.96, 0.96) });
+    expect(line).toMatch(/SSD left the model almost as it was on the forget set \(1,004 weights dampened, /);
+    expect(line).toMatch(/0\.1% of its predictions changed\).*use --method gradtau\.$/);
+    expect(unchangedLine({ selected: 0, forgetPredictionsChanged: 0, forgetAccuracy: null })).toBeDefined();
+    expect(
+      unchangedLine({ selected: 5, forgetPredictionsChanged: 0.02, forgetAccuracy: acc(0.9, 0.9) }),
+    ).toBeUndefined();
+    expect(
+      unchangedLine({ selected: 5, forgetPredictionsChanged: 0.01, forgetAccuracy: acc(0.95, 0.9) }),
+    ).toBeUndefined();
+  });
+});

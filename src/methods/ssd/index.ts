@@ -93,7 +93,27 @@ function summaryLines(r: DampeningReport): string[] {
   if (r.forgetAccuracy)
     lines.push(`  forget accuracy  ${pct(r.forgetAccuracy.before)} → ${pct(r.forgetAccuracy.after)}`);
   lines.push(`  predictions      ${pct(r.forgetPredictionsChanged)} of the forget set's changed class`);
+  const unchanged = unchangedLine(r);
+  if (unchanged) lines.push(unchanged);
   return lines;
+}
+
+/**
+ * Said plainly where SSD left the model (almost) as it was: at most 1% of the forget set's predictions
+ * changed and its accuracy moved by at most one point. A random subset is no more important to the
+ * weights than the training data is, so SSD dampens little that matters for it (Foster et al. 2024;
+ * report.json's random scenarios): ∇τ is the method that forgets it.
+ */
+export function unchangedLine(
+  r: Pick<DampeningReport, 'selected' | 'forgetPredictionsChanged' | 'forgetAccuracy'>,
+): string | undefined {
+  const moved = r.forgetAccuracy ? Math.abs(r.forgetAccuracy.after - r.forgetAccuracy.before) : 0;
+  if (r.forgetPredictionsChanged > 0.01 || moved > 0.01) return undefined;
+  return (
+    `  unchanged        SSD left the model almost as it was on the forget set (${r.selected.toLocaleString('en-US')} ` +
+    `weights dampened, ${(100 * r.forgetPredictionsChanged).toFixed(1)}% of its predictions changed): it is no more ` +
+    'important to the weights than the training data, as a random subset is not. To forget it, use --method gradtau.'
+  );
 }
 
 function dampeningMethod(variant: VariantSpec, summary: string, brief?: string): UnlearningMethod<DampeningReport> {
