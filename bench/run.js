@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 // npm run bench: gradient-pass throughput next to forward throughput, and PyTorch beside both.
 // Results print as a table and are saved to bench/last-run.json.
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadModel } from '../dist/graph/load.js';
@@ -14,6 +13,7 @@ import { benchGradtau } from './gradtau.js';
 import { benchShard } from './shard.js';
 import { benchFixedBatch } from './fixed-batch.js';
 import { benchZoo } from './zoo.js';
+import { samplesPerSecond, torchPeerJson } from './measure.js';
 import { benchBert, benchTextGradtau, benchTokenizer } from './text.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -36,30 +36,9 @@ const y = readNpy(`${fixtures}/batch/y.npy`);
 const input = { data: x.data, dims: x.shape };
 
 /** Samples per second of `step` at batch 64: warm-up, then repeat for at least `seconds`. */
-async function throughput(step, seconds) {
-  for (let i = 0; i < 3; i++) await step();
-  let reps = 0;
-  const t0 = performance.now();
-  while (performance.now() - t0 < seconds * 1000 || reps < 5) {
-    await step();
-    reps++;
-  }
-  return (BATCH * reps) / ((performance.now() - t0) / 1000);
-}
+const throughput = (step, seconds) => samplesPerSecond(step, { batch: BATCH, seconds, warmup: 3, minReps: 5 });
 
-function torchPeer(names) {
-  try {
-    const out = execFileSync('/usr/bin/python3', [`${root}bench/torch_peer.py`, shared, ...names], {
-      encoding: 'utf8',
-      env: { ...process.env, OMP_NUM_THREADS: '1' },
-      stdio: ['ignore', 'pipe', 'ignore'],
-      timeout: 900_000,
-    });
-    return JSON.parse(out);
-  } catch {
-    return undefined;
-  }
-}
+const torchPeer = (names) => torchPeerJson(`${root}bench/torch_peer.py`, [shared, ...names]);
 
 const report = existsSync(`${shared}/report.json`) ? JSON.parse(readFileSync(`${shared}/report.json`, 'utf8')) : {};
 const results = { host: `${process.platform}-${process.arch}`, node: process.version, batch: BATCH, models: {} };

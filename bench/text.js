@@ -2,13 +2,13 @@
 // src/data/tokenizer.ts (the fixture tokenizer, 48 ids, @huggingface/tokenizers 0.2.0), examples/s:
 // the library's encode() alone (raw ids), encode() per text (truncated, padded, int64 arrays) and
 // encodeBatch() in batches of 64 (pad 'max'). Best of ROUNDS passes, as the host may be shared.
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadTokenizer } from '../dist/data/tokenizer.js';
 import { loadModel } from '../dist/graph/load.js';
 import { GradientModel } from '../dist/runtime/gradient.js';
 import { Session } from '../dist/runtime/session.js';
+import { samplesPerSecond, torchPeerJson } from './measure.js';
 
 const ROUNDS = 3;
 const BATCH = 64;
@@ -64,16 +64,7 @@ export async function benchBert(root) {
     token_type_ids: { data: new BigInt64Array(B * L), dims: [B, L] },
   };
   const targets = Float32Array.from({ length: B * C }, () => (rand() < 0.1 ? 1 : 0));
-  const rate = async (step) => {
-    for (let i = 0; i < 2; i++) await step();
-    let reps = 0;
-    const t0 = performance.now();
-    while (performance.now() - t0 < 3000 || reps < 3) {
-      await step();
-      reps++;
-    }
-    return (B * reps) / ((performance.now() - t0) / 1000);
-  };
+  const rate = (step) => samplesPerSecond(step, { batch: B, seconds: 3 });
   const r = {};
   for (const threads of [1, 2]) {
     const gm = await GradientModel.open(model, { threads, multiLabel: true });
@@ -86,21 +77,11 @@ export async function benchBert(root) {
     await fwd.release();
   }
   const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).throughput;
-  let peer;
   const text = join(root, '../shared/text');
-  if (!process.env.SCRUB_BENCH_NO_TORCH && existsSync(join(text, 'reference_text.py')))
-    try {
-      peer = JSON.parse(
-        execFileSync('/usr/bin/python3', [join(root, 'bench/torch_text.py'), text], {
-          encoding: 'utf8',
-          env: { ...process.env, OMP_NUM_THREADS: '1' },
-          stdio: ['ignore', 'pipe', 'ignore'],
-          timeout: 600_000,
-        }),
-      ).bert;
-    } catch {
-      peer = undefined;
-    }
+  const peer =
+    !process.env.SCRUB_BENCH_NO_TORCH && existsSync(join(text, 'reference_text.py'))
+      ? torchPeerJson(join(root, 'bench/torch_text.py'), [text], 600_000)?.bert
+      : undefined;
   const f = (v) => (v === undefined ? '—' : v.toFixed(0));
   console.log(`\nbert.onnx (text fixture), batch ${B} × ${L} tokens, samples/s`);
   console.log('thr  forward    grad  grad/fwd time | PyTorch grad: report.json  this run | scrub / torch (this run)');

@@ -2,18 +2,9 @@
 """PyTorch's own speed on this host, measured with ../shared/fixtures/reference.py's model
 classes and its throughput() (batch 64, 1 and 2 threads). Prints one JSON object.
 usage: torch_peer.py REFERENCE_DIR MODEL [MODEL...]"""
-import json, sys, types
+import json, sys
 
-# reference.py imports onnx and sklearn at module level; the throughput measurement needs neither.
-for name, attrs in {"onnx": ["numpy_helper"], "sklearn": [], "sklearn.linear_model": ["LogisticRegression"],
-                    "sklearn.model_selection": ["StratifiedShuffleSplit", "cross_val_score"]}.items():
-    try:
-        __import__(name)
-    except ImportError:
-        mod = types.ModuleType(name)
-        for a in attrs:
-            setattr(mod, a, None)
-        sys.modules[name] = mod
+import torch_stubs  # noqa: E402,F401  (onnx and sklearn stand-ins, if they are not installed)
 
 sys.path.insert(0, sys.argv[1])
 import torch  # noqa: E402

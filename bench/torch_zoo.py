@@ -3,18 +3,9 @@
 make_zoo.py builds them), batch 64, 1 and 2 threads: gradient pass (forward, cross-entropy,
 backward) and forward only. Prints one JSON object.
 usage: torch_zoo.py ZOO_DIR MODEL [MODEL...]"""
-import json, os, sys, time, types
+import json, os, sys, time
 
-# make_zoo imports reference.py, which imports onnx and sklearn at module level; timing needs neither.
-for name, attrs in {"onnx": ["numpy_helper"], "sklearn": [], "sklearn.linear_model": ["LogisticRegression"],
-                    "sklearn.model_selection": ["StratifiedShuffleSplit", "cross_val_score"]}.items():
-    try:
-        __import__(name)
-    except ImportError:
-        mod = types.ModuleType(name)
-        for a in attrs:
-            setattr(mod, a, None)
-        sys.modules[name] = mod
+import torch_stubs  # noqa: E402,F401  (onnx and sklearn stand-ins, if they are not installed)
 
 sys.path.insert(0, sys.argv[1])
 import torch  # noqa: E402

@@ -2,11 +2,11 @@
 // mobilenet_v3_small, swin and text_lstm (test/fixtures/zoo), beside PyTorch's own measured in the
 // same run with ../shared/zoo/make_zoo.py's classes (bench/torch_zoo.py). The LSTM's backward
 // (gradient pass minus forward) should cost at most 4× its forward.
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { loadModel } from '../dist/graph/load.js';
 import { GradientModel } from '../dist/runtime/gradient.js';
 import { Session } from '../dist/runtime/session.js';
+import { samplesPerSecond, torchPeerJson } from './measure.js';
 
 const BATCH = 64;
 const NAMES = ['mobilenet_v3_small', 'swin', 'text_lstm'];
@@ -22,31 +22,11 @@ function inputs(name, spec) {
   return { x: { data, dims }, classes: 10 };
 }
 
-async function rate(step, seconds = 3) {
-  for (let i = 0; i < 2; i++) await step();
-  let reps = 0;
-  const t0 = performance.now();
-  while (performance.now() - t0 < seconds * 1000 || reps < 3) {
-    await step();
-    reps++;
-  }
-  return (BATCH * reps) / ((performance.now() - t0) / 1000);
-}
+const rate = (step) => samplesPerSecond(step, { batch: BATCH, seconds: 3 });
 
 function torchPeer(root) {
   const zoo = `${root}../shared/zoo`;
-  if (!existsSync(`${zoo}/make_zoo.py`)) return undefined;
-  try {
-    const out = execFileSync('/usr/bin/python3', [`${root}bench/torch_zoo.py`, zoo, ...NAMES], {
-      encoding: 'utf8',
-      env: { ...process.env, OMP_NUM_THREADS: '1' },
-      stdio: ['ignore', 'pipe', 'ignore'],
-      timeout: 900_000,
-    });
-    return JSON.parse(out);
-  } catch {
-    return undefined;
-  }
+  return existsSync(`${zoo}/make_zoo.py`) ? torchPeerJson(`${root}bench/torch_zoo.py`, [zoo, ...NAMES]) : undefined;
 }
 
 export async function benchZoo(root) {
