@@ -14,15 +14,18 @@ export function fixedBatch(inputs: readonly { dims: readonly Dim[] }[]): number 
 
 /**
  * Rows [start, start + count) of the batch-first tensor `x` as a batch of `size` rows: the rows
- * themselves where count = size (no copy), else copied and followed by copies of row `start`.
+ * themselves where count = size (no copy), else copied and followed by copies of row `start` (model
+ * inputs: a real example keeps every op finite), or by zero rows with `zeros` (loss feeds: a zero-fed
+ * row adds nothing to a 'sum' loss).
  */
-export function paddedRows(x: HostTensor, start: number, count: number, size: number): HostTensor {
+export function paddedRows(x: HostTensor, start: number, count: number, size: number, zeros = false): HostTensor {
   const per = x.dims.slice(1).reduce((a, b) => a * b, 1);
   const src = x.data.subarray(start * per, (start + count) * per) as HostTensor['data'];
   if (count === size) return { data: src, dims: [size, ...x.dims.slice(1)] };
   const Ctor = x.data.constructor as new (n: number) => HostTensor['data'];
   const data = new Ctor(size * per);
   data.set(src as never);
+  if (zeros) return { data, dims: [size, ...x.dims.slice(1)] };
   const first = x.data.subarray(start * per, (start + 1) * per);
   for (let r = count; r < size; r++) data.set(first as never, r * per);
   return { data, dims: [size, ...x.dims.slice(1)] };

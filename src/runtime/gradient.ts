@@ -373,8 +373,7 @@ export class GradientModel {
     for (const { start, count } of chunkStarts(n, size)) {
       const chunk: Record<string, HostTensor> = {};
       for (const [name, t] of Object.entries(feeds))
-        chunk[name] =
-          lossKeys.has(name) && count < size ? zeroPadded(t, start, count, size) : paddedRows(t, start, count, size);
+        chunk[name] = paddedRows(t, start, count, size, lossKeys.has(name));
       if (this.masked) {
         const mask = new Float32Array(size);
         mask.fill(1, 0, count);
@@ -485,15 +484,6 @@ export async function chunkedLogits(
     logits.set(out.subarray(0, count * per), start * per);
   }
   return logits!;
-}
-
-/** Rows [start, start + count) of `t` followed by zero rows up to `size` rows. */
-function zeroPadded(t: HostTensor, start: number, count: number, size: number): HostTensor {
-  const per = t.dims.slice(1).reduce((a, b) => a * b, 1);
-  const Ctor = t.data.constructor as new (n: number) => HostTensor['data'];
-  const data = new Ctor(size * per);
-  data.set(t.data.subarray(start * per, (start + count) * per) as never);
-  return { data, dims: [size, ...t.dims.slice(1)] };
 }
 
 function isTensor(x: HostTensor | Feeds): x is HostTensor {
