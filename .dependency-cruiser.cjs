@@ -1,10 +1,23 @@
 // The layering of src/ (npm run lint; .ci/run): each layer may import itself and the layers before
 // it, never one after it.
-//   core ← graph ← autodiff ← runtime ← data ← context ← eval ← methods ← record ← api ← cli
+//   core ← graph ← autodiff ← runtime ← data ← context ← eval ← methods ← record ← report ← api ← cli
 // (X ← Y: Y may import X). src/index.ts, the library's entry, sits on top. Within methods, a method's
 // folder imports no other method's folder (only methods/common and methods/types.ts), and nothing
 // outside methods/ imports a method's folder: the method table (methods/table.ts) is the way in.
-const LAYERS = ['core', 'graph', 'autodiff', 'runtime', 'data', 'context', 'eval', 'methods', 'record', 'api', 'cli'];
+const LAYERS = [
+  'core',
+  'graph',
+  'autodiff',
+  'runtime',
+  'data',
+  'context',
+  'eval',
+  'methods',
+  'record',
+  'report',
+  'api',
+  'cli',
+];
 const METHOD_FOLDERS = ['ssd', 'gradtau', 'finetune'];
 
 const upward = LAYERS.map((layer, i) => ({

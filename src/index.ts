@@ -8,6 +8,7 @@ export { unlearn, UNLEARN_METHODS, type UnlearnMethod, type UnlearnOptions } fro
 export { fisher, mergeFisher, type FisherOptions, type MergeFisherOptions } from './api/fisher.js';
 export { evaluate, type EvaluateOptions } from './api/evaluate.js';
 export { verify, type VerifyOptions } from './api/verify.js';
+export { writeReport, renderReport, readCheckedRecord, reportPathFor, type WrittenReport } from './report/index.js';
 export { inspect, type InspectOptions } from './api/inspect.js';
 export { request, readRequest, type ErasureRequest, type RequestOptions } from './api/request.js';
 export { reportSchemaPath, requestSchemaPath, validateReport } from './api/schema.js';
@@ -26,6 +27,7 @@ export type { Stage } from './context/index.js';
 export type { DataNote } from './data/dataset.js';
 export type { Acceptance, GateResult } from './record/gates.js';
 export type { UnlearningRecord } from './record/record.js';
+export type { Histogram, SetDistributions } from './eval/histogram.js';
 export {
   BadInputError,
   CancelledError,

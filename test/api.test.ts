@@ -40,6 +40,8 @@ describe.skipIf(noFashionMnist)('unlearn(): SSD on the fixture cnn, class0', () 
     const api = await unlearn({
       model: MODEL,
       forget: CLASS0,
+      // the paper's α, compared with PyTorch's SSD below
+      alpha: 10,
       out: join(a, 'cnn.onnx'),
       test: TEST,
       require: ['forget_acc<=0.5', 'test_acc>=0.8'],
@@ -49,6 +51,8 @@ describe.skipIf(noFashionMnist)('unlearn(): SSD on the fixture cnn, class0', () 
     const cli = await run(
       MODEL,
       CLASS0,
+      '--alpha',
+      '10',
       '-o',
       join(b, 'cnn.onnx'),
       '--test',

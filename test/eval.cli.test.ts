@@ -220,7 +220,12 @@ describe.skipIf(noFashionMnist)('records of SSD runs verify; a flipped byte is f
     expect(r.code, r.err).toBe(0);
     const recPath = join(dir, 'cnn.unlearned.record.json');
     const record = JSON.parse(readFileSync(recPath, 'utf8'));
-    expect(record.method).toMatchObject({ name: 'ssd', hyperparameters: { alpha: 10, lambda: 1 }, batchSize: 64 });
+    expect(record.method).toMatchObject({
+      name: 'ssd',
+      hyperparameters: { lambda: 1, alphaFrom: 'assd', lambdaFrom: 'assd' },
+      batchSize: 64,
+    });
+    expect(record.method.details.assd.forgetFraction).toBe(256 / 55000);
     expect(record.changes.length).toBeGreaterThan(0);
     expect(record.changes[0]).toMatchObject({
       name: expect.any(String),

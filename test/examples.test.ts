@@ -37,7 +37,7 @@ describe('examples/dvc', () => {
     for (const o of stage.outs) expect(existsSync(join(wdir, o)), o).toBe(true);
     const metrics = JSON.parse(readFileSync(join(wdir, stage.metrics[0]), 'utf8'));
     expect(metrics.acceptance.verdict).toBe('accepted');
-    expect(metrics.metrics.after.values.forget_acc).toBeLessThanOrEqual(0.1);
+    expect(metrics.metrics.after.values.forget_acc).toBeLessThanOrEqual(0.5);
     expect(metrics.metrics.before.values.forget_acc).toBeGreaterThan(0.5);
   });
 });
@@ -70,7 +70,7 @@ describe('examples/webhook', () => {
         event: 'erasure.requested',
         model: { name: 'cnn', version: 1 },
         forget: 'requests/42',
-        gates: ['forget_acc<=0.1'],
+        gates: ['forget_acc<=0.5'],
       };
       const res = await post(event);
       const body = await res.json();

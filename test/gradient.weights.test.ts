@@ -45,3 +45,24 @@ describe.each(['mlp', 'vit'])('new weights fed to the gradient artifact: %s', (n
     }
   });
 });
+
+describe.each(['mlp', 'cnn', 'vit'])('frozen weights (SSD importance passes): %s', (name) => {
+  it('give the fed artifact gradients up to float rounding, and refuse other weights', async () => {
+    const model = loadModel(`${FIXTURES}/models/${name}.onnx`);
+    const fed = await GradientModel.open(model, { cache: false });
+    const frozen = await GradientModel.open(model, { cache: false, frozen: true });
+    try {
+      const { x, y } = batch();
+      const a = await fed.run(x, y);
+      const b = await frozen.run(x, y);
+      expect(b.loss).toBeCloseTo(a.loss, 5);
+      expect(relL2(b.logits, a.logits)).toBeLessThan(1e-5);
+      for (const p of fed.params) expect(relL2(b.grads.get(p.name)!, a.grads.get(p.name)!), p.name).toBeLessThan(1e-4);
+      const other = new Map([[fed.params[0].name, new Float32Array(a.grads.get(fed.params[0].name)!.length)]]);
+      await expect(frozen.run(x, y, other)).rejects.toThrow(/opened with frozen weights/);
+    } finally {
+      await fed.release();
+      await frozen.release();
+    }
+  });
+});

@@ -92,7 +92,7 @@ describe('scrub request: bad input exits 2 naming the field, and writes nothing'
     [
       'a field of the wrong type and an unknown one',
       { ...base, alpha: 'ten', colour: 'red', gates: ['forget_acc<=0.5'] },
-      /(?=.*\/alpha: must be number)(?=.*\/colour: is not a known field)/,
+      /(?=.*\/alpha: must be a positive number or "auto")(?=.*\/colour: is not a known field)/,
     ],
     [
       'a gate that does not parse',

@@ -689,7 +689,25 @@ describe('convolution and pooling forms without a gradient', () => {
 // Ties (as after a ReLU) have no numeric gradient: check that dY lands exactly where MaxPool's own
 // Indices point, each backward form against a scatter of dY done here.
 const tied: { name: string; opset: number; shape: number[]; attrs: Record<string, AttrInput> }[] = [
-  { name: 'MaxUnpool form', opset: 17, shape: [2, 3, 6, 7], attrs: { kernel_shape: [2, 2], strides: [2, 2] } },
+  {
+    name: 'MaxUnpool form, a column past the last window',
+    opset: 17,
+    shape: [2, 3, 6, 7],
+    attrs: { kernel_shape: [2, 2], strides: [2, 2] },
+  },
+  {
+    name: 'MaxUnpool form, 3-D',
+    opset: 13,
+    shape: [1, 2, 4, 5, 4],
+    attrs: { kernel_shape: [2, 2, 2], strides: [2, 2, 2] },
+  },
+  { name: 'MaxUnpool form, 1-D, opset 11', opset: 11, shape: [2, 3, 9], attrs: { kernel_shape: [3], strides: [3] } },
+  {
+    name: 'MaxUnpool form (disjoint windows with a gap)',
+    opset: 17,
+    shape: [2, 3, 6, 7],
+    attrs: { kernel_shape: [2, 2], strides: [3, 3] },
+  },
   {
     name: 'ScatterElements add form',
     opset: 17,

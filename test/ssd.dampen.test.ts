@@ -54,7 +54,7 @@ describe('SSD says plainly when it left the model as it was', () => {
     const { unchangedLine } = await import('../src/methods/ssd/index.js');
     const acc = (before: number, after: number) => ({ before, after });
     const line = unchangedLine({ selected: 1004, forgetPredictionsChanged: 0.001, forgetAccuracy: acc(0.96, 0.96) });
-    expect(line).toMatch(/SSD left the model almost as it was on the forget set \(1,004 weights dampened, /);
+    expect(line).toMatch(/SSD left the model almost as it was on the forget set \(1,004 weights selected, /);
     expect(line).toMatch(/0\.1% of its predictions changed\).*use --method gradtau\.$/);
     expect(unchangedLine({ selected: 0, forgetPredictionsChanged: 0, forgetAccuracy: null })).toBeDefined();
     expect(

@@ -66,12 +66,17 @@ describe.skipIf(noFashionMnist)('scrub MODEL FLAT --method lf-ssd on the embedde
     expect(r.code, r.err).toBe(0);
     const report = JSON.parse(r.out);
     expect(report.method).toBe('lf-ssd');
-    expect(report.hyperparameters).toEqual({ alpha: 10, lambda: 1, batchSize: 64 });
+    // adaptive SSD's α (the default), from the forget set's share of the Fisher file's data
+    expect(report.hyperparameters).toMatchObject({ lambda: 1, batchSize: 64 });
+    expect(report.selection).toMatchObject({ alpha: 'assd', lambda: 'assd' });
+    expect(report.selection.assd.percentile).toBeCloseTo(100 - Math.log(1 + (100 * 64) / 2048), 12);
     expect(report.full).toMatchObject({ source: 'fisher', path: fisher, count: 2048, batches: 32 });
     expect(report.forget).toMatchObject({ source: flat, count: 64, labelled: false, batches: 1 });
     expect(report.forgetAccuracy).toBeNull();
-    expect(report.selected).toBeGreaterThan(100);
-    expect(report.selected).toBeLessThan(0.01 * report.elements);
+    // the ratios above their percentile P, and the elements of no full importance the forget set has
+    const { percentile, ratios, skipped } = report.selection.assd;
+    expect(report.selected).toBeGreaterThanOrEqual(Math.floor((1 - percentile / 100) * (ratios - 1)));
+    expect(report.selected).toBeLessThanOrEqual(Math.ceil((1 - percentile / 100) * (ratios - 1)) + skipped);
     expect(report.forgetPredictionsChanged).toBeGreaterThan(0.3);
     expect(readFileSync(MODEL).equals(before)).toBe(true);
 
@@ -109,7 +114,10 @@ describe.skipIf(noFashionMnist)('scrub MODEL FLAT --method lf-ssd on the embedde
   it('prints a summary that names the method and says the set has no labels', async () => {
     const r = await run(MODEL, flat, '--method', 'lf-ssd', '--fisher', fisher, '-o', join(dir, 'p.onnx'), '--quiet');
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toMatch(/^LF-SSD \(α 10, λ 1\) on models\/cnn\.onnx/);
+    expect(r.out).toMatch(/^LF-SSD \(α [\d.]+, λ 1\) on models\/cnn\.onnx/);
+    expect(r.out).toMatch(
+      /chosen\s+α by adaptive SSD \(Schoepf et al\. 2024\): percentile 98\.583 of [\d,]+ forget\/full/,
+    );
     expect(r.out).toMatch(/forget set\s+.*flat64: 64 examples, no labels/);
     expect(r.out).toMatch(/selected\s+[\d,]+ of 206,922 parameters/);
     expect(r.out).not.toMatch(/forget accuracy/);
@@ -192,7 +200,7 @@ describe('LF-SSD and SSD refuse what does not fit: a clear error, exit 2, no mod
     [
       'a forget set that is the whole train set, labelled there and not here',
       () => [MODEL, flatAll(dir), '--method', 'lf-ssd', '--fisher', lfFisher],
-      /the forget set is the whole training set; LF-SSD would dampen by comparison with itself/,
+      /the forget set is the whole training set \(256 examples, the full data 256\); LF-SSD would dampen/,
     ],
     [
       'an unknown method',

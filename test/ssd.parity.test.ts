@@ -55,6 +55,9 @@ describe.skipIf(noFashionMnist)('SSD parity with PyTorch (Fashion-MNIST)', () =>
           forget: `${FM}/train-images-idx3-ubyte.gz@${list}`,
           fisher,
           out,
+          // the paper's method, as the reference ran it (the default is adaptive SSD's α)
+          alpha: 10,
+          lambda: 1,
           ...NORM,
           threads: 1,
         });
@@ -87,5 +90,36 @@ describe.skipIf(noFashionMnist)('SSD parity with PyTorch (Fashion-MNIST)', () =>
       },
       600_000,
     );
+
+    // The default: adaptive SSD's α (Schoepf et al. 2024). The issue's targets (forget accuracy ≤ the
+    // retrained model's + 0.02, kept classes' test accuracy ≥ its − 0.01, mia within 0.10 of its) are
+    // out of reach for SSD's edit at any α, λ (bench/ssd-auto.js prints the gaps); this holds: it
+    // keeps more of the kept classes than the paper's α = 10, still forgets most of the class, and
+    // the record says how α was chosen.
+    it('class0 with the defaults: α from the importance ratios, kept classes better than α = 10', async () => {
+      const ref = report[name].scenarios.class0;
+      const list = `${FIXTURES}/scenarios/class0.json`;
+      const r = await unlearn({
+        model: modelPath,
+        forget: `${FM}/train-images-idx3-ubyte.gz@${list}`,
+        fisher,
+        out: join(dir, `${name}.class0.auto.onnx`),
+        // a retain sample, for the evaluation to know the class is gone (test_retain_classes_acc)
+        retain: `${FM}/train-images-idx3-ubyte.gz@0:5000@~${list}`,
+        test: TEST,
+        ...NORM,
+        threads: 1,
+      });
+      if (r.method !== 'ssd') throw new Error(`ran ${r.method}`);
+      expect(r.selection).toMatchObject({ alpha: 'assd', lambda: 'assd' });
+      expect(r.hyperparameters.lambda).toBe(1);
+      expect(r.selection.assd!.percentile).toBeCloseTo(100 - Math.log(1 + (100 * ref.forget_count) / 55000), 12);
+      const record = JSON.parse(readFileSync(r.record, 'utf8'));
+      expect(record.method.hyperparameters).toMatchObject({ alpha: r.hyperparameters.alpha, alphaFrom: 'assd' });
+      const after = r.metrics.after!.values;
+      const before = r.metrics.before!.values;
+      expect(after.test_retain_classes_acc).toBeGreaterThan(ref.ssd.test_retain_classes_acc);
+      expect(after.forget_acc).toBeLessThan(before.forget_acc / 2);
+    }, 600_000);
   });
 });

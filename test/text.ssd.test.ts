@@ -33,6 +33,9 @@ describe('SSD on GoEmotions label18 (text, multi-label)', () => {
       `${TRAIN}@${LIST}`,
       '--train',
       TRAIN,
+      // the reference's SSD: the paper's α (the default is adaptive SSD's)
+      '--alpha',
+      '10',
       '--retain',
       `${TRAIN}@~${LIST}`,
       '--test',

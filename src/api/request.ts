@@ -31,8 +31,8 @@ export interface ErasureRequest {
   method?: UnlearnMethod;
   fisher?: string;
   train?: RequestData;
-  alpha?: number;
-  lambda?: number;
+  alpha?: number | 'auto';
+  lambda?: number | 'auto';
   schedule?: string;
   retain?: RequestData;
   val?: RequestData;

@@ -84,6 +84,8 @@ function optionSchema(o: MethodOption): Json {
   const description = `${o.help}${byDefault}; ${methodsTaking(o.key).join(', ')}.`;
   if (o.kind === 'data') return { ...DATA_SPEC, description: `${DATA_SPEC.description} ${description}` };
   if (o.kind === 'positive') return { type: 'number', exclusiveMinimum: 0, description };
+  if (o.kind === 'positive-or-auto')
+    return { anyOf: [{ type: 'number', exclusiveMinimum: 0 }, { const: 'auto' }], description };
   if (o.kind === 'choice') return { enum: [...o.choices!], description };
   return { type: 'string', minLength: 1, description };
 }
@@ -119,6 +121,20 @@ export function describeErrors(errors: readonly ErrorObject[]): string[] {
   // of a failed anyOf, keep what its branches say about fields inside the value (else the anyOf's own summary)
   const anyOfs = errors.filter((e) => e.keyword === 'anyOf');
   const inside = (e: ErrorObject, a: ErrorObject) => e !== a && e.schemaPath.startsWith(`${a.schemaPath}/`);
+  // an anyOf of a number and the constant "auto" (α, λ) says so; any other is a data spec's
+  const anyOfPhrase = new Map(
+    anyOfs.map((a) => {
+      const auto = errors.find(
+        (e) => inside(e, a) && e.keyword === 'const' && (e.params as { allowedValue: unknown }).allowedValue === 'auto',
+      );
+      return [
+        a,
+        auto
+          ? 'must be a positive number or "auto"'
+          : 'must be a data spec (a string) or { "dataset": NAME, "ids": [...] }',
+      ];
+    }),
+  );
   errors = errors.filter((e) => {
     const a = anyOfs.find((a) => inside(e, a));
     if (a) return e.instancePath !== a.instancePath;
@@ -142,8 +158,7 @@ export function describeErrors(errors: readonly ErrorObject[]): string[] {
       );
     else if (e.keyword === 'const')
       out.push(`${at}: must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`);
-    else if (e.keyword === 'anyOf')
-      out.push(`${at}: must be a data spec (a string) or { "dataset": NAME, "ids": [...] }`);
+    else if (e.keyword === 'anyOf') out.push(`${at}: ${anyOfPhrase.get(e)}`);
     else if (e.keyword === 'pattern')
       out.push(`${at}: ${JSON.stringify(e.data)} is not METRIC<=NUMBER or METRIC>=NUMBER`);
     else out.push(`${at}: ${e.message}`);

@@ -46,8 +46,8 @@ export interface UnlearnOptions extends CommonOptions {
   // SSD and LF-SSD (methods/ssd)
   fisher?: string;
   train?: string;
-  alpha?: number;
-  lambda?: number;
+  alpha?: number | 'auto';
+  lambda?: number | 'auto';
   // ∇τ (methods/gradtau)
   schedule?: string;
   /** Any other method's options, by the keys its row declares. */

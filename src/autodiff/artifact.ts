@@ -2,6 +2,7 @@
 // model's inputs and the loss's own inputs (losses/registry.ts: labels for the cross-entropy) and
 // returning the loss, per-sample losses, logits and one gradient per parameter. Parameters are graph
 // inputs fed at every run, so new values need no rebuild.
+import { decodeModel } from '../graph/decode.js';
 import { encodeModel } from '../graph/encode.js';
 import { OLDEST_OPSET, UPGRADED_OPSET } from '../graph/upgrade.js';
 import {
@@ -201,6 +202,39 @@ export function buildForwardArtifact(model: Model, params: readonly Parameter[],
     outputs: [logitsOutput(head)],
     initializers: fed.initializers,
     valueInfo: new Map(),
+  });
+}
+
+/**
+ * A built artifact with its parameters put back as initializers holding `values` (float32, by name):
+ * for passes whose weights do not change between runs (SSD's importance passes), so that ONNX Runtime
+ * constant-folds and prepacks them (Conv and Gemm weights) instead of taking them as inputs at every
+ * run. The artifact computes the same values; its inputs are the data and loss inputs alone.
+ */
+export function freezeParameters(
+  bytes: Uint8Array,
+  params: readonly Parameter[],
+  values: ReadonlyMap<string, Float32Array>,
+): Uint8Array {
+  const m = decodeModel(bytes);
+  const names = new Set(params.map((p) => p.name));
+  const initializers = new Map(m.graph.initializers);
+  for (const p of params) {
+    const v = values.get(p.name)!;
+    const data = new Uint8Array(v.buffer, v.byteOffset, v.byteLength).slice();
+    initializers.set(p.name, {
+      name: p.name,
+      dataType: DataType.FLOAT,
+      dims: p.shape,
+      bytes: data,
+      location: { kind: 'typed' },
+    });
+  }
+  return encodeModel({
+    irVersion: m.irVersion,
+    producerName: m.producerName,
+    opsetImports: m.opsetImports,
+    graph: { ...m.graph, inputs: m.graph.inputs.filter((i) => !names.has(i.name)), initializers },
   });
 }
 

@@ -4,11 +4,12 @@ import { BadInputError } from '../core/errors.js';
 import type { EvalReport } from '../eval/run.js';
 import { gateFailure } from '../record/gates.js';
 import { seedOption, type Io } from './io.js';
+import { reportBeside } from './report.js';
 import { commonOptions, DATA_OPTIONS } from './options.js';
 
 const USAGE =
   'scrub eval MODEL --forget F [--retain R] [--test T] [--retrain M] [--seed S] [--require GATE]... ' +
-  '[-o RECORD] [--json]';
+  '[-o RECORD] [--report] [--json]';
 
 export async function evalCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -22,6 +23,7 @@ export async function evalCommand(argv: string[], io: Io): Promise<number> {
       seed: { type: 'string' },
       require: { type: 'string', multiple: true },
       out: { type: 'string', short: 'o' },
+      report: { type: 'boolean' },
     },
     allowPositionals: true,
   });
@@ -41,6 +43,7 @@ export async function evalCommand(argv: string[], io: Io): Promise<number> {
   const { acceptance, record: recordPath } = report;
   if (values.json) io.out(JSON.stringify(report));
   else printReport(report, recordPath, io);
+  if (values.report) await reportBeside(recordPath, io, values.json, 'report: ');
   const rejected = gateFailure(acceptance, ` (record ${recordPath})`);
   if (rejected) throw rejected;
   return 0;

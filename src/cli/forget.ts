@@ -7,6 +7,8 @@ import { DEFAULT_METHOD, methodNamed, methodOptions, METHODS, type MethodOption 
 import { gateFailure } from '../record/gates.js';
 import { commonOptions, DATA_OPTIONS, positiveNumber } from './options.js';
 import { seedOption, type Io } from './io.js';
+import { reportBeside } from './report.js';
+import { evaluationTable } from './summary.js';
 
 const UNLEARN_FLAGS = {
   method: { type: 'string' },
@@ -17,6 +19,7 @@ const UNLEARN_FLAGS = {
   retrain: { type: 'string' },
   seed: { type: 'string' },
   require: { type: 'string', multiple: true },
+  report: { type: 'boolean' },
 } as const;
 
 /** What each set a method may require is, for --help. */
@@ -32,7 +35,7 @@ function optionUsage(o: MethodOption): string {
 export const FORGET_USAGE =
   `scrub MODEL FORGET [--method ${METHODS.map((m) => m.name).join('|')}] ` +
   `${methodOptions().map(optionUsage).join(' ')} [--retain R] [--val V] [--test T] [--retrain M] [--seed S] ` +
-  '[--require GATE]... [-o OUT] [--json]';
+  '[--require GATE]... [-o OUT] [--report] [--json]';
 
 /** The help lines of every method: its usage and what it does (the method table's words). */
 export function methodsHelp(indent: number): string[] {
@@ -73,6 +76,13 @@ function wrap(text: string, width: number): string[] {
 function methodValue(o: MethodOption, value: string | undefined): unknown {
   if (value === undefined) return undefined;
   if (o.kind === 'positive') return positiveNumber(value, o.flag);
+  if (o.kind === 'positive-or-auto') {
+    if (value === 'auto') return value;
+    const n = Number(value);
+    if (!(n > 0) || !Number.isFinite(n))
+      throw new BadInputError(`--${o.flag} ${value}: expected a positive number or auto.`);
+    return n;
+  }
   return value;
 }
 
@@ -103,12 +113,14 @@ export async function forgetCommand(argv: string[], io: Io): Promise<number> {
   if (values.json) io.out(JSON.stringify(report));
   else {
     for (const line of method.summaryLines(report)) io.out(line);
+    for (const line of evaluationTable(report.metrics)) io.out(line);
     const files = report.output.dataFiles.length ? ` (+ ${report.output.dataFiles.join(', ')})` : '';
     if (report.output.written)
       io.out(`  wrote            ${report.output.path}${files} in ${report.seconds.toFixed(1)} s`);
     else io.out(`  not written      ${report.output.path}: a gate failed`);
     io.out(`  record           ${report.record} (verdict: ${report.acceptance.verdict})`);
   }
+  if (values.report) await reportBeside(report.record, io, values.json, '  report           ');
   // a failed gate: the summary above, then one `scrub:` line (exit 1, src/cli/exit.ts)
   const failure = gateFailure(report.acceptance, `; no model written (record ${report.record})`);
   if (failure) throw failure;

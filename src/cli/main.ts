@@ -8,6 +8,7 @@ import { gradCommand } from './grad.js';
 import { forgetCommand, FORGET_USAGE, methodsHelp } from './forget.js';
 import { inspectCommand } from './inspect.js';
 import { requestCommand, REQUEST_USAGE } from './request.js';
+import { reportCommand, REPORT_USAGE } from './report.js';
 import { cancellable, exitFor } from './exit.js';
 import { consoleIo, type Io } from './io.js';
 
@@ -25,7 +26,7 @@ ${methodsHelp(6).join('\n')}
       --params REGEX, --output NAME (the logits output), --multi-label (a sigmoid per label),
       --device cpu|cuda|wasm, --threads N, --batch-size N (importance passes), --mean M[,M,M] --std S[,S,S],
       --labels labels.txt, --tokenizer PATH (tokenizer.json or its folder: text data),
-      --on-bad-input stop|skip, --quiet, --json
+      --on-bad-input stop|skip, --report (the record as HTML beside it), --quiet, --json
   ${REQUEST_USAGE}
                                                an erasure request (model, forget set, method, gates):
                                                writes the edited model only if every gate passes
@@ -36,6 +37,10 @@ ${methodsHelp(6).join('\n')}
   scrub eval MODEL --forget F [--retain R] [--test T] [--retrain M] [--require 'test_acc>=0.9']... [--json]
                                                accuracy, loss, membership-inference attacks; writes a record
   scrub verify OUT.onnx OUT.record.json        re-hash the model and its tensors against the record
+  ${REPORT_USAGE}
+                                               the record as one HTML page that opens offline (default
+                                               RECORD with .report.html for .record.json); --report on
+                                               the main command, eval and request writes it beside
   scrub inspect MODEL [--json]                 opset, ops, trainable parameters, gradient coverage
   scrub grad MODEL --x X.npy --y Y.npy --out DIR [--params REGEX] [--batch-size N]
              [--threads N] [--device cpu|cuda|wasm] [--json]
@@ -83,6 +88,8 @@ export async function main(argv: string[], io: Io = consoleIo): Promise<number> 
         return await verifyCommand(rest, io);
       case 'request':
         return await requestCommand(rest, io);
+      case 'report':
+        return await reportCommand(rest, io);
       case '--version':
         io.out(version());
         return 0;

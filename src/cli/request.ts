@@ -5,14 +5,15 @@ import { parseArgs } from 'node:util';
 import { request } from '../api/request.js';
 import { gateFailure } from '../record/gates.js';
 import { requireOne, type Io } from './io.js';
+import { reportBeside } from './report.js';
 import { progressReporter } from './progress.js';
 
-export const REQUEST_USAGE = 'scrub request REQUEST.json [--json] [--quiet]';
+export const REQUEST_USAGE = 'scrub request REQUEST.json [--report] [--json] [--quiet]';
 
 export async function requestCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' } },
+    options: { json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' }, report: { type: 'boolean' } },
     allowPositionals: true,
   });
   const path = requireOne(positionals, 'REQUEST.json', REQUEST_USAGE);
@@ -22,6 +23,7 @@ export async function requestCommand(argv: string[], io: Io): Promise<number> {
     signal: io.signal,
   });
   io.out(values.json ? JSON.stringify(r) : r.line);
+  if (values.report) await reportBeside(r.report.record, io, values.json, 'report: ');
   // the verdict line above names the record
   const failure = gateFailure(r.report.acceptance, '; no model written');
   if (failure) throw failure;

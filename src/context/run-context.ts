@@ -126,10 +126,14 @@ export class RunContext {
 
   /**
    * The gradient model of `loss` (a registered name or a definition), opened once per loss with the
-   * run's parameters, device and threads. See GradientModel.open for what it throws.
+   * run's parameters, device and threads; `frozen` (GradientOptions.frozen) opens another, for passes whose
+   * weights never change. See GradientModel.open for what it throws.
    */
-  gradientModel(loss: string | LossDefinition = 'cross-entropy'): Promise<GradientModel> {
-    const name = typeof loss === 'string' ? loss : loss.name;
+  gradientModel(
+    loss: string | LossDefinition = 'cross-entropy',
+    opts: { frozen?: boolean } = {},
+  ): Promise<GradientModel> {
+    const name = `${typeof loss === 'string' ? loss : loss.name}${opts.frozen ? '/frozen' : ''}`;
     let gm = this.gradients.get(name);
     if (!gm) {
       // told once per run: a training-form BatchNormalization is differentiated with batch statistics
@@ -139,7 +143,8 @@ export class RunContext {
       if (bnNote) this.note(bnNote);
       const { params, device, threads, output, multiLabel } = this.options;
       const first = this.gradients.size === 0;
-      gm = GradientModel.open(this.model, { loss, params, device, threads, output, multiLabel }).then((g) => {
+      const frozen = opts.frozen;
+      gm = GradientModel.open(this.model, { loss, params, device, threads, output, multiLabel, frozen }).then((g) => {
         // told once per run: a batch traced at one size runs that many examples at a time
         if (first && g.traced)
           this.note(

@@ -13,6 +13,7 @@ import {
   sigmoidL1Distance,
 } from './multilabel.js';
 import type { MetricDescriptor, MetricResult } from './result.js';
+import { setDistributions, type SetDistributions } from './histogram.js';
 import type { SetOutputs } from './pass.js';
 
 export interface Metrics {
@@ -22,6 +23,11 @@ export interface Metrics {
   notComputable: Record<string, string>;
   /** Metric name → what exactly was computed (version and parameters). */
   definitions: Record<string, MetricDescriptor>;
+  /**
+   * Set name → histograms of its per-example loss and softmax entropy (histogram.ts: counts over fixed
+   * bins, no examples), for every set evaluated. Absent from records written before scrub kept them.
+   */
+  distributions?: Record<string, SetDistributions>;
 }
 
 export interface SetsOutputs {
@@ -50,8 +56,12 @@ const LOSS: MetricDescriptor = { name: 'cross_entropy', version: 1, params: { re
  * of the forgotten class or label where there is one, else all of them); and, given the retrained
  * model's forget-set outputs with their probabilities (keepProbs), `js_to_retrain` and `l1_to_retrain`.
  * What a set lacks is left out; what cannot be computed from what is there is in `notComputable`.
+ * Given the head's class count (`classes`), `distributions` holds every set's loss and entropy histograms.
  */
-export function computeMetrics(s: SetsOutputs, opts: { seed?: number; retrainForget?: SetOutputs } = {}): Metrics {
+export function computeMetrics(
+  s: SetsOutputs,
+  opts: { seed?: number; retrainForget?: SetOutputs; classes?: number } = {},
+): Metrics {
   const m: Metrics = { values: {}, notComputable: {}, definitions: {} };
   const put = (name: string, r: MetricResult) => {
     m.definitions[name] = r.metric;
@@ -129,6 +139,11 @@ export function computeMetrics(s: SetsOutputs, opts: { seed?: number; retrainFor
       put('js_to_retrain', jsDivergence(rows(s.forget.probs), rows(q.probs)));
       put('l1_to_retrain', l1Distance(rows(s.forget.probs), rows(q.probs)));
     }
+  }
+  if (opts.classes !== undefined) {
+    m.distributions = {};
+    for (const [name, o] of Object.entries(s) as [string, SetOutputs | undefined][])
+      if (o) m.distributions[name] = setDistributions(o, opts.classes);
   }
   return m;
 }

@@ -133,7 +133,11 @@ export async function evaluateModels(
     const metrics = paths.map((_, m) =>
       computeMetrics(
         { forget: sets.forget!.out[m], retain: sets.retain?.out[m], test: sets.test?.out[m] },
-        { seed: o.seed, retrainForget: m !== retrainAt && retrainAt >= 0 ? sets.forget!.out[retrainAt] : undefined },
+        {
+          seed: o.seed,
+          retrainForget: m !== retrainAt && retrainAt >= 0 ? sets.forget!.out[retrainAt] : undefined,
+          classes: main.classes,
+        },
       ),
     );
     return {

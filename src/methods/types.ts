@@ -8,7 +8,7 @@ import type { StagedModel } from '../graph/write.js';
 import type { RunContext } from '../context/index.js';
 
 /** How an option's value is read from the command line and checked (the request schema's type). */
-export type OptionKind = 'positive' | 'string' | 'choice' | 'file' | 'data';
+export type OptionKind = 'positive' | 'positive-or-auto' | 'string' | 'choice' | 'file' | 'data';
 
 export interface MethodOption {
   /** The key in the API's options and in a request, camelCase. */

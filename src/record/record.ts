@@ -162,10 +162,32 @@ export function peakRss(): number {
 
 export function writeRecord(path: string, record: UnlearningRecord): void {
   try {
-    writeFileAtomic(path, JSON.stringify(record, null, 1) + '\n');
+    writeFileAtomic(path, recordJson(record) + '\n');
   } catch (e) {
     throw new BadInputError(`${path}: could not write the record: ${(e as Error).message}`);
   }
+}
+
+/**
+ * The record as written: JSON indented by one space, except that an array of numbers (a histogram's
+ * edges and counts, a shape) stays on one line, which keeps the distributions to a few KB. Parses back
+ * to the same value as JSON.stringify(record).
+ */
+export function recordJson(record: UnlearningRecord): string {
+  const format = (v: unknown, indent: string): string => {
+    if (v === null || typeof v !== 'object') return JSON.stringify(v);
+    const inner = `${indent} `;
+    if (Array.isArray(v)) {
+      if (v.length === 0) return '[]';
+      if (v.every((x) => typeof x === 'number')) return JSON.stringify(v);
+      return `[\n${v.map((x) => inner + format(x, inner)).join(',\n')}\n${indent}]`;
+    }
+    const entries = Object.entries(v as Record<string, unknown>);
+    if (entries.length === 0) return '{}';
+    return `{\n${entries.map(([k, x]) => `${inner}${JSON.stringify(k)}: ${format(x, inner)}`).join(',\n')}\n${indent}}`;
+  };
+  // the round trip drops undefined fields and turns non-finite numbers into null, as JSON.stringify does
+  return format(JSON.parse(JSON.stringify(record)), '');
 }
 
 export function readRecord(path: string): UnlearningRecord {

@@ -70,9 +70,12 @@ export async function judgeUnlearning(report: RecordSubject, o: RecordOptions): 
   } else {
     // no labels: the manifest still names every forgotten example; label-based metrics cannot be computed
     const data = await openDataset(report.forget.source, datasetOptions({ inputs: modelInputs(input) }, input, o));
+    let done = 0;
     for await (const b of data.batches(1024)) {
       o.signal?.throwIfAborted();
       manifest.add(b);
+      done += b.y.length;
+      o.onProgress?.('forget', done, data.count);
     }
   }
   const acceptance = judge(

@@ -79,6 +79,21 @@ export function requireHeadLabels(gm: Pick<GradientModel, 'head' | 'classes'>, s
     );
 }
 
+/** How a forward pass over a set runs: batch size, abort signal, and progress (examples done of total). */
+export interface SetPassOptions {
+  batch?: number;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** The options of a forward pass over a set in a run: its abort signal, and progress reported as `stage`. */
+export function passOptions(
+  ctx: { signal?: AbortSignal; progress(stage: string, done: number, total: number): void },
+  stage: string,
+): SetPassOptions {
+  return { signal: ctx.signal, onProgress: (done, total) => ctx.progress(stage, done, total) };
+}
+
 /**
  * Logits and per-example losses (float64) of `weights` over a whole set: forward passes only. The
  * loss is the cross-entropy, or on a multi-label head the mean binary cross-entropy over the labels.
@@ -87,7 +102,7 @@ export async function setOutputs(
   gm: Forward,
   set: ExampleSet,
   weights?: ReadonlyMap<string, Float32Array>,
-  opts: { batch?: number; signal?: AbortSignal } = {},
+  opts: SetPassOptions = {},
 ): Promise<{ logits: Float32Array; losses: Float64Array }> {
   const batch = opts.batch ?? GRADTAU_BATCH;
   const logits = new Float32Array(set.count * gm.classes);
@@ -95,6 +110,7 @@ export async function setOutputs(
     opts.signal?.throwIfAborted();
     const n = Math.min(batch, set.count - s);
     logits.set(await gm.logits(sliceInputs(set, s, s + n), weights), s * gm.classes);
+    opts.onProgress?.(s + n, set.count);
   }
   const targets = headTargets(gm, set);
   if (targets) return { logits, losses: multiLabelLosses(logits, targets, gm.classes) };
@@ -109,7 +125,7 @@ export async function evaluateSet(
   gm: Forward,
   set: ExampleSet,
   weights?: ReadonlyMap<string, Float32Array>,
-  opts: { batch?: number; signal?: AbortSignal } = {},
+  opts: SetPassOptions = {},
 ): Promise<{ loss: number; accuracy: number }> {
   if (set.count === 0) return { loss: NaN, accuracy: NaN };
   const { logits, losses } = await setOutputs(gm, set, weights, opts);

@@ -6,7 +6,14 @@
 import type { RunContext } from '../../context/index.js';
 import { BadInputError, DivergedError } from '../../core/errors.js';
 import { initialWeights } from '../../context/index.js';
-import { countOverlap, evaluateSet, isMultiLabel, noteRetainOverlap, requireHeadLabels } from '../common/training.js';
+import {
+  countOverlap,
+  evaluateSet,
+  isMultiLabel,
+  noteRetainOverlap,
+  passOptions,
+  requireHeadLabels,
+} from '../common/training.js';
 import { BEFORE_AFTER, COUNT, MODEL, NUMBER, object, PARAMETER_NAMES, SET, STRING } from '../common/report-schema.js';
 import { SINGLE_LABEL_HEADS, type MethodInputs, type MethodRun, type UnlearningMethod } from '../types.js';
 import { runGradTauDefault } from './default.js';
@@ -107,7 +114,10 @@ async function runGradTauMethod(
     );
 
   const w0 = initialWeights(ctx.model, gm);
-  const before = { forget: await evaluateSet(gm, forget, w0), retain: await evaluateSet(gm, retain, w0) };
+  const before = {
+    forget: await evaluateSet(gm, forget, w0, passOptions(ctx, 'forget')),
+    retain: await evaluateSet(gm, retain, w0, passOptions(ctx, 'retain')),
+  };
   // chance level: the loss of the uniform prediction, ln C, or on a multi-label head ln 2 (σ = ½ on
   // every label). A model already at or above it (untrained, or miscalibrated: e.g. a text model's
   // fixture) cannot collapse further: only non-finite losses stop its run.
@@ -148,8 +158,8 @@ async function runGradTauMethod(
     },
   );
   const after = {
-    forget: await evaluateSet(gm, forget, result.weights),
-    retain: await evaluateSet(gm, retain, result.weights),
+    forget: await evaluateSet(gm, forget, result.weights, passOptions(ctx, 'forget')),
+    retain: await evaluateSet(gm, retain, result.weights, passOptions(ctx, 'retain')),
   };
   const s = result.schedule;
   const report: GradTauReport = {

@@ -6,7 +6,15 @@ import { runDampening, type DampeningOptions, type DampeningReport } from './run
 import { VARIANTS, type VariantSpec } from './variants.js';
 
 export { computeFisher, computeFisherPart, SSD_BATCH, type FisherPassOptions } from './run.js';
-export type { DampeningOptions, DampeningReport, LfSsdReport, SsdReport, SsdParameterReport } from './run.js';
+export { assdAlpha, assdPercentile, percentileOfSorted, type AutoAlpha } from './auto.js';
+export type {
+  DampeningOptions,
+  DampeningReport,
+  DampeningSelection,
+  LfSsdReport,
+  SsdReport,
+  SsdParameterReport,
+} from './run.js';
 export { readFisher, writeFisher, writeFisherPart, type FisherHeader, type FisherShard } from './fisher-file.js';
 export { mergeFisherParts } from './fisher-merge.js';
 export { batchSpan, parseShard } from './fisher-shard.js';
@@ -27,13 +35,37 @@ const OPTIONS: readonly MethodOption[] = [
     arg: 'DATA',
     help: 'the training data, for an importance pass instead of a Fisher file',
   },
-  { key: 'alpha', flag: 'alpha', kind: 'positive', arg: 'A', default: 10, help: 'selection threshold α' },
-  { key: 'lambda', flag: 'lambda', kind: 'positive', arg: 'L', default: 1, help: 'dampening constant λ' },
+  {
+    key: 'alpha',
+    flag: 'alpha',
+    kind: 'positive-or-auto',
+    arg: 'A',
+    default: 'auto',
+    help:
+      "selection threshold α, or auto: adaptive SSD's percentile of the importance ratios " +
+      '(Schoepf et al. 2024); the paper used 10',
+  },
+  {
+    key: 'lambda',
+    flag: 'lambda',
+    kind: 'positive-or-auto',
+    arg: 'L',
+    default: 'auto',
+    help: "dampening constant λ, or auto: adaptive SSD's 1",
+  },
 ];
 
 const SSD_PROPERTIES: Record<string, unknown> = {
   model: MODEL,
   hyperparameters: object({ alpha: NUMBER, lambda: NUMBER, batchSize: COUNT }),
+  selection: object(
+    {
+      alpha: { enum: ['given', 'assd'] },
+      lambda: { enum: ['given', 'assd'] },
+      assd: object({ percentile: NUMBER, forgetFraction: NUMBER, ratios: COUNT, skipped: COUNT }),
+    },
+    ['alpha', 'lambda'],
+  ),
   full: object({
     source: { enum: ['fisher', 'train'] },
     path: STRING,
@@ -79,13 +111,16 @@ function summaryLines(r: DampeningReport): string[] {
   const n = (v: number) => v.toLocaleString('en-US');
   const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
   const lines = [
-    `${VARIANTS[r.method].title} (α ${r.hyperparameters.alpha}, λ ${r.hyperparameters.lambda}) on ${r.model.path}`,
+    `${VARIANTS[r.method].title} (α ${+r.hyperparameters.alpha.toPrecision(4)}, λ ${r.hyperparameters.lambda}) on ` +
+      r.model.path,
     `  forget set       ${r.forget.source}: ${n(r.forget.count)} examples${r.forget.labelled ? '' : ', no labels'}`,
     `  full importance  ${r.full.source === 'fisher' ? 'Fisher file' : 'train set'} ${r.full.path}: ` +
       `${n(r.full.count)} examples`,
     `  selected         ${n(r.selected)} of ${n(r.elements)} parameters ` +
       `(${((100 * r.selected) / r.elements).toFixed(3)}%)`,
   ];
+  const chosen = selectionLine(r);
+  if (chosen) lines.splice(1, 0, chosen);
   const width = Math.max(...r.parameters.map((p) => (p.torchName ?? p.name).length));
   for (const p of r.parameters)
     if (p.selected > 0)
@@ -96,6 +131,18 @@ function summaryLines(r: DampeningReport): string[] {
   const unchanged = unchangedLine(r);
   if (unchanged) lines.push(unchanged);
   return lines;
+}
+
+/** The line that says how α (and λ) were chosen, where the rule chose α. */
+function selectionLine(r: DampeningReport): string | undefined {
+  const a = r.selection.assd;
+  if (!a) return undefined;
+  return (
+    `  chosen           α by adaptive SSD (Schoepf et al. 2024): percentile ${a.percentile.toFixed(3)} of ` +
+    `${a.ratios.toLocaleString('en-US')} forget/full importance ratios ` +
+    `(|Df|/|D| = ${+a.forgetFraction.toPrecision(3)})` +
+    (r.selection.lambda === 'assd' ? "; λ adaptive SSD's 1" : '')
+  );
 }
 
 /**
@@ -111,7 +158,7 @@ export function unchangedLine(
   if (r.forgetPredictionsChanged > 0.01 || moved > 0.01) return undefined;
   return (
     `  unchanged        SSD left the model almost as it was on the forget set (${r.selected.toLocaleString('en-US')} ` +
-    `weights dampened, ${(100 * r.forgetPredictionsChanged).toFixed(1)}% of its predictions changed): it is no more ` +
+    `weights selected, ${(100 * r.forgetPredictionsChanged).toFixed(1)}% of its predictions changed): it is no more ` +
     'important to the weights than the training data, as a random subset is not. To forget it, use --method gradtau.'
   );
 }
@@ -129,9 +176,21 @@ function dampeningMethod(variant: VariantSpec, summary: string, brief?: string):
     run: (ctx, o) => runDampening(variant, ctx, o as typeof o & DampeningOptions),
     record: (r) => ({
       name: r.method,
-      hyperparameters: { alpha: r.hyperparameters.alpha, lambda: r.hyperparameters.lambda },
+      hyperparameters: {
+        alpha: r.hyperparameters.alpha,
+        lambda: r.hyperparameters.lambda,
+        alphaFrom: r.selection.alpha,
+        lambdaFrom: r.selection.lambda,
+      },
       batchSize: r.hyperparameters.batchSize,
-      details: { fullImportance: r.full, selected: r.selected, elements: r.elements, forgetDigest: r.forget.digest },
+      details: {
+        ...(r.selection.assd && { assd: r.selection.assd }),
+        fullImportance: r.full,
+        selected: r.selected,
+        elements: r.elements,
+        parameters: r.parameters.map((p) => ({ name: p.name, selected: p.selected })),
+        forgetDigest: r.forget.digest,
+      },
     }),
     summaryLines,
     reportSchema: reportSection(variant),

@@ -12,7 +12,8 @@ import type { StagedModel } from '../../graph/write.js';
 import { ForwardModel } from '../../runtime/forward.js';
 import type { GradientModel } from '../../runtime/gradient.js';
 import type { MethodInputs, MethodRun } from '../types.js';
-import { dampen, SSD_DEFAULTS } from './dampen.js';
+import { ASSD_LAMBDA, assdAlpha, type AutoAlpha } from './auto.js';
+import { dampen } from './dampen.js';
 import {
   checkFisher,
   fisherFromSums,
@@ -34,10 +35,10 @@ export interface DampeningOptions {
   fisher?: string;
   /** The training data, for an importance pass instead of a Fisher file. */
   train?: string;
-  /** Selection threshold α (default 10). */
-  alpha?: number;
-  /** Dampening constant λ (default 1). */
-  lambda?: number;
+  /** Selection threshold α, or 'auto' (the default): chosen by ASSD's rule (auto.ts). */
+  alpha?: number | 'auto';
+  /** Dampening constant λ, or 'auto' (the default): ASSD's 1. */
+  lambda?: number | 'auto';
   /** Minibatch of the importance passes (default 64). */
   batchSize?: number;
 }
@@ -55,6 +56,8 @@ export interface DampeningReport {
   method: Variant;
   model: { path: string; sha256: string };
   hyperparameters: { alpha: number; lambda: number; batchSize: number };
+  /** How α and λ were chosen: given, or by ASSD's rule and the statistic it read. */
+  selection: DampeningSelection;
   full: {
     source: 'fisher' | 'train';
     path: string;
@@ -72,6 +75,14 @@ export interface DampeningReport {
   /** Share of forget examples whose top-1 class the edit changed (needs no labels). */
   forgetPredictionsChanged: number;
   seconds: number;
+}
+
+/** How α and λ were chosen ('given': the request's numbers; 'assd': auto.ts). */
+export interface DampeningSelection {
+  alpha: 'given' | 'assd';
+  lambda: 'given' | 'assd';
+  /** ASSD's statistic, when α was chosen by it. */
+  assd?: Omit<AutoAlpha, 'alpha' | 'lambda'>;
 }
 
 export interface SsdReport extends DampeningReport {
@@ -95,11 +106,15 @@ export async function runDampening(
   o: MethodInputs & DampeningOptions,
 ): Promise<MethodRun<DampeningReport>> {
   const t0 = performance.now();
-  const alpha = o.alpha ?? SSD_DEFAULTS.alpha;
-  const lambda = o.lambda ?? SSD_DEFAULTS.lambda;
+  const autoAlpha = (o.alpha ?? 'auto') === 'auto';
+  const autoLambda = (o.lambda ?? 'auto') === 'auto';
   const batchSize = o.batchSize ?? SSD_BATCH;
-  if (!(alpha > 0) || !(lambda > 0))
-    throw new BadInputError(`--alpha and --lambda must be positive numbers (got ${alpha}, ${lambda}).`);
+  for (const [flag, v] of [
+    ['alpha', o.alpha],
+    ['lambda', o.lambda],
+  ] as const)
+    if (v !== undefined && v !== 'auto' && !(typeof v === 'number' && v > 0))
+      throw new BadInputError(`--${flag} must be a positive number or auto (got ${String(v)}).`);
   let fisherPath = o.fisher;
   const beside = ctx.modelPath.replace(/(\.onnx)?$/, variant.besideSuffix);
   if (!fisherPath && !o.train && existsSync(beside)) {
@@ -112,7 +127,7 @@ export async function runDampening(
         `\`scrub fisher MODEL TRAIN${variant.fisherFlags} -o FILE\`) or --train DATA` +
         `${variant.name === 'lf-ssd' ? ' (labels not needed)' : ''}.`,
     );
-  const gm = await ctx.gradientModel(variant.loss);
+  const gm = await ctx.gradientModel(variant.loss, { frozen: true });
   const needLabels = (data: Dataset, spec: string) => {
     if (variant.name === 'ssd') requireLabels(data, spec, 'SSD', NO_LABELS_REMEDY);
   };
@@ -148,19 +163,46 @@ export async function runDampening(
       onProgress: (d, t) => ctx.progress('full', d, t),
     });
   }
+  if (autoAlpha && forgetSet.count >= full.count)
+    throw wholeTrainingSet(o.forget, variant, forgetSet.count, full.count);
   const forget = await importanceSums(gm, forgetSet, batchSize, {
     keepPredictions: true,
     signal: ctx.signal,
     onProgress: (d, t) => ctx.progress('forget', d, t),
   });
-  if (forget.digest === full.digest)
-    throw new BadInputError(
-      `${o.forget}: the forget set is the whole training set; ${variant.title} would dampen by comparison with ` +
-        'itself. Retrain from scratch instead, or forget a subset.',
-    );
+  if (forget.digest === full.digest || (autoAlpha && forget.count >= full.count))
+    throw wholeTrainingSet(o.forget, variant, forget.count, full.count);
 
   const fullMean = importanceMeans(full);
   const forgetMean = importanceMeans(forget);
+  let chosen: AutoAlpha | undefined;
+  if (autoAlpha) {
+    try {
+      chosen = assdAlpha(
+        gm.params.map((p) => [fullMean.get(p.name)!, forgetMean.get(p.name)!] as const),
+        forget.count,
+        full.count,
+      );
+    } catch (e) {
+      throw new BadInputError(
+        `--alpha auto cannot choose α here: ${(e as Error).message}. Give --alpha A (the paper's is 10).`,
+      );
+    }
+  }
+  const alpha = autoAlpha ? chosen!.alpha : (o.alpha as number);
+  const lambda = autoLambda ? ASSD_LAMBDA : (o.lambda as number);
+  const selection: DampeningSelection = {
+    alpha: autoAlpha ? 'assd' : 'given',
+    lambda: autoLambda ? 'assd' : 'given',
+    ...(chosen && {
+      assd: {
+        percentile: chosen.percentile,
+        forgetFraction: chosen.forgetFraction,
+        ratios: chosen.ratios,
+        skipped: chosen.skipped,
+      },
+    }),
+  };
   const weights = new Map<string, Float32Array>();
   const parameters: SsdParameterReport[] = [];
   for (const p of gm.params) {
@@ -185,6 +227,7 @@ export async function runDampening(
         method: variant.name,
         model: { path: ctx.modelPath, sha256: ctx.sha256 },
         hyperparameters: { alpha, lambda, batchSize },
+        selection,
         full: {
           source: fisher ? 'fisher' : 'train',
           path: (fisherPath ?? o.train)!,
@@ -211,6 +254,14 @@ export async function runDampening(
       };
     },
   };
+}
+
+/** The forget set is the training data (by digest), or as large as it where α is chosen from their ratio. */
+function wholeTrainingSet(spec: string, variant: VariantSpec, forgetCount: number, fullCount: number): BadInputError {
+  return new BadInputError(
+    `${spec}: the forget set is the whole training set (${forgetCount} examples, the full data ${fullCount}); ` +
+      `${variant.title} would dampen by comparison with itself. Retrain from scratch instead, or forget a subset.`,
+  );
 }
 
 /** Refuses a Fisher file computed on other data than the given train set (hashes only, no gradients). */
@@ -298,7 +349,7 @@ async function importancePass(
   const batchSize = o.batchSize ?? SSD_BATCH;
   const ctx = RunContext.open(o);
   try {
-    const gm = await ctx.gradientModel(variant.loss);
+    const gm = await ctx.gradientModel(variant.loss, { frozen: true });
     const train = await ctx.openSet(o.train, 'train');
     if (variant.name === 'ssd') requireLabels(train, o.train, 'SSD', NO_LABELS_REMEDY);
     const shard = shardSpec && shardRange(train.count, batchSize, shardSpec);

@@ -1,0 +1,34 @@
+// scrub report RECORD.json [-o REPORT.html]: the record as one self-contained HTML page; and `--report`
+// on the commands that write a record (the main command, eval, request), which writes it beside.
+import { parseArgs } from 'node:util';
+import { writeReport } from '../report/index.js';
+import { requireOne, type Io } from './io.js';
+
+export const REPORT_USAGE = 'scrub report RECORD.json [-o REPORT.html]';
+
+export async function reportCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { out: { type: 'string', short: 'o' } },
+    allowPositionals: true,
+  });
+  const r = await writeReport(requireOne(positionals, 'RECORD.json', REPORT_USAGE), values.out);
+  io.out(`report: ${r.path} (${r.seconds.toFixed(2)} s)`);
+  return 0;
+}
+
+/**
+ * `--report`: writes the report of the record a command just wrote beside it (X.record.json →
+ * X.report.html) and names it: on stdout as `label` + the path, or on stderr when stdout carries
+ * `--json`'s one report.
+ */
+export async function reportBeside(
+  recordPath: string,
+  io: Io,
+  json: boolean | undefined,
+  label: string,
+): Promise<void> {
+  const r = await writeReport(recordPath);
+  if (json) io.err(`report: ${r.path}`);
+  else io.out(`${label}${r.path}`);
+}

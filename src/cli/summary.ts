@@ -1,0 +1,62 @@
+// The evaluation table of a command's text summary: per set evaluated, the accuracy before → after
+// (and of the retrained model), then the membership-inference attacks, with what their values mean.
+import type { Metrics } from '../eval/evaluate.js';
+
+/** The metrics blocks of a run, as the record holds them (any may be absent). */
+export interface RunMetrics {
+  before?: Metrics;
+  after?: Metrics;
+  retrain?: Metrics;
+}
+
+const SETS = ['forget', 'retain', 'test', 'val'] as const;
+
+const ATTACKS: readonly { metric: string; label: string; meaning: string }[] = [
+  {
+    metric: 'mia',
+    label: 'mia (entropy)',
+    meaning: 'forget examples called members; the retrained value is the target',
+  },
+  { metric: 'mia_loss', label: 'mia_loss', meaning: 'attack accuracy, forget vs unseen; 0.5 = cannot tell' },
+];
+
+/**
+ * The lines of the evaluation table (none when no metric was evaluated, e.g. a forget set without
+ * labels): a header naming the models (before, after, retrained: those present), one row `SET acc` per
+ * set evaluated (accuracy as a percentage with one decimal; a multi-label head's per-label accuracy),
+ * then `mia` and `mia_loss` (three decimals) where evaluated, each with a few words on its meaning. A
+ * value that could not be computed reads `n/a`.
+ */
+export function evaluationTable(m: RunMetrics): string[] {
+  const models: [string, Metrics][] = [];
+  for (const [name, x] of [
+    ['before', m.before],
+    ['after', m.after],
+    ['retrained', m.retrain],
+  ] as const)
+    if (x) models.push([name, x]);
+  if (models.length === 0) return [];
+  const has = (metric: string) => models.some(([, x]) => metric in x.definitions || metric in x.values);
+  const rows: { label: string; metric: string; format: (v: number) => string; note?: string }[] = [];
+  for (const set of SETS)
+    if (has(`${set}_acc`)) rows.push({ label: `${set} acc`, metric: `${set}_acc`, format: percent });
+  for (const a of ATTACKS)
+    if (has(a.metric)) rows.push({ label: a.label, metric: a.metric, format: (v) => v.toFixed(3), note: a.meaning });
+  if (rows.length === 0) return [];
+  // the values start in the column of the method's summary lines above (19), or after the longest label
+  const column = Math.max(19, 4 + Math.max(...rows.map((r) => r.label.length)) + 2);
+  const cell = (s: string) => s.padEnd(10);
+  const lines = [`  ${'evaluation'.padEnd(column - 2)}${models.map(([name]) => cell(name)).join('')}`.trimEnd()];
+  for (const r of rows) {
+    const values = models.map(([, x]) => {
+      const v = x.values[r.metric];
+      return cell(v === undefined ? 'n/a' : r.format(v));
+    });
+    lines.push(`    ${r.label.padEnd(column - 4)}${values.join('')}${r.note ?? ''}`.trimEnd());
+  }
+  return lines;
+}
+
+function percent(v: number): string {
+  return `${(100 * v).toFixed(1)}%`;
+}
