@@ -9,7 +9,14 @@ import type { UnlearningRecord } from '../src/record/record.js';
 import { consistencyProblems, reportPathFor, schemaProblems } from '../src/report/index.js';
 import { isLogSpaced, histogramRows } from '../src/report/charts.js';
 import { run } from './support/cli.js';
-import { binCounts, ENTROPY_EDGES, LOSS_EDGES, withDistributions, withoutDistributions } from './support/report.js';
+import {
+  binCounts,
+  ENTROPY_EDGES,
+  LOSS_EDGES,
+  resigned,
+  withDistributions,
+  withoutDistributions,
+} from './support/report.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'scrub-report-'));
 let record: UnlearningRecord;
@@ -66,7 +73,7 @@ describe('scrub report', () => {
   });
 
   it('draws every histogram of a record with distributions, and the change per tensor', async () => {
-    const r = await report(withDistributions(record));
+    const r = await report(resigned(withDistributions(record)));
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/^report: .*x\.report\.html \(\d+\.\d\d s\)$/);
     expect(r.html).not.toContain('id="no-distributions"');
@@ -115,11 +122,13 @@ describe('scrub report', () => {
       verdict: 'accepted',
       gates: [{ metric: 'forget_acc', op: '<=', value: 0.9, text: 'forget_acc<=0.9', actual, passed: true }],
     };
+    gated.digest = resigned(gated).digest;
     expect(consistencyProblems(gated)).toEqual([]); // a record as scrub would write it
     const alter = (f: (r: UnlearningRecord) => void) => {
       const r = structuredClone(gated);
       f(r);
-      return r;
+      // as if scrub had written it so: the content checks are what is tested, not the digest
+      return resigned(r);
     };
     const cases: [UnlearningRecord, RegExp][] = [
       [alter((r) => (r.acceptance.verdict = 'no gates')), /verdict: is no gates but its gates say accepted/],
@@ -151,6 +160,17 @@ describe('scrub report', () => {
     }
   });
 
+  it('refuses a record edited by hand after scrub wrote it (its digest), as verify does', async () => {
+    const edited = structuredClone(record);
+    edited.metrics.after!.values.forget_acc = 0.05;
+    const out = await report(edited);
+    expect(out.code, out.err).toBe(2);
+    expect(out.err).toMatch(/\/digest: the record is not the content scrub wrote .*scrub verify/);
+    expect(readdirSync(out.at)).toEqual(['x.record.json']);
+    const v = await run('verify', record.output!.model.path, out.path);
+    expect(v.code).toBe(1);
+    expect(v.out + v.err).toMatch(/edited after it was written/);
+  });
   it('refuses a file that is not a record, or not JSON, or missing: exit 2, nothing written', async () => {
     for (const [text, why] of [
       ['{"schema": "scrub.report/1"}', /not a scrub record/],
@@ -233,7 +253,7 @@ describe('the record check and the histogram rows', () => {
     expect(schemaProblems(record)).toEqual([]);
     expect(consistencyProblems(record)).toEqual([]);
     expect(schemaProblems(withDistributions(record))).toEqual([]);
-    expect(consistencyProblems(withDistributions(record))).toEqual([]);
+    expect(consistencyProblems(resigned(withDistributions(record)))).toEqual([]);
   });
 
   it('a negative count or an unknown set is a schema problem', () => {

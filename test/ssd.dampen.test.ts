@@ -64,4 +64,14 @@ describe('SSD says plainly when it left the model as it was', () => {
       unchangedLine({ selected: 5, forgetPredictionsChanged: 0.01, forgetAccuracy: acc(0.95, 0.9) }),
     ).toBeUndefined();
   });
+
+  it('counts the selected weights it leaves as they were: α below λ, or a weight of 0', () => {
+    const r = dampen(Float32Array.from([1, 2, 0]), Float64Array.from([1, 1, 1]), Float64Array.from([0.5, 3, 3]), {
+      alpha: 0.1,
+      lambda: 1,
+    });
+    expect(r.selected).toBe(3);
+    expect(r.changed).toBe(1);
+    expect(Array.from(r.weights)).toEqual([1, Math.fround(2 / 3), 0]);
+  });
 });

@@ -23,7 +23,8 @@ const ATTACKS: readonly { metric: string; label: string; meaning: string }[] = [
 /**
  * The lines of the evaluation table (none when no metric was evaluated, e.g. a forget set without
  * labels): a header naming the models (before, after, retrained: those present), one row `SET acc` per
- * set evaluated (accuracy as a percentage with one decimal; a multi-label head's per-label accuracy),
+ * set evaluated (accuracy as a percentage with one decimal; a multi-label head's per-label accuracy, then
+ * its exact match `SET exact`), the test set's forgotten class and kept classes where a class was forgotten,
  * then `mia` and `mia_loss` (three decimals) where evaluated, each with a few words on its meaning. A
  * value that could not be computed reads `n/a`.
  */
@@ -38,8 +39,17 @@ export function evaluationTable(m: RunMetrics): string[] {
   if (models.length === 0) return [];
   const has = (metric: string) => models.some(([, x]) => metric in x.definitions || metric in x.values);
   const rows: { label: string; metric: string; format: (v: number) => string; note?: string }[] = [];
-  for (const set of SETS)
+  for (const set of SETS) {
     if (has(`${set}_acc`)) rows.push({ label: `${set} acc`, metric: `${set}_acc`, format: percent });
+    // a multi-label head's acc is per label; exact match is what a forgotten comment shows
+    if (has(`${set}_exact_acc`)) rows.push({ label: `${set} exact`, metric: `${set}_exact_acc`, format: percent });
+  }
+  // a forgotten class: the test set's examples of it, and of the classes kept
+  for (const [metric, label] of [
+    ['test_forget_class_acc', 'test, its class'],
+    ['test_retain_classes_acc', 'test, other classes'],
+  ] as const)
+    if (has(metric)) rows.push({ label, metric, format: percent });
   for (const a of ATTACKS)
     if (has(a.metric)) rows.push({ label: a.label, metric: a.metric, format: (v) => v.toFixed(3), note: a.meaning });
   if (rows.length === 0) return [];

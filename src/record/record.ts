@@ -18,6 +18,12 @@ export const GUARANTEE =
   'never trained on the forget set. This was evaluated empirically; it is not a formal (certified or ' +
   'differential-privacy) guarantee that no information about the forget set remains in the weights.';
 
+/** The guarantee of a run that changed no weight (SSD on one example, or on a random subset). */
+export const UNCHANGED =
+  'No weight changed: the model written is the model as it was, and it is not unlearned in any sense. The ' +
+  'method found nothing in the weights particular to the forget set (SSD: the forget set weighs no more on ' +
+  'them than the training data); --method gradtau forgets such sets.';
+
 export interface TensorChange {
   name: string;
   torchName?: string;
@@ -62,6 +68,12 @@ export interface UnlearningRecord {
   resources: { wallSeconds: number; peakRssBytes: number };
   acceptance: Acceptance;
   guarantee: string;
+  /**
+   * `sha256:` and the SHA-256 of the record's canonical JSON without this field (recordDigest): set by
+   * writeRecord, checked by `scrub verify` and `scrub report`. It catches an edit by hand; it is not a
+   * signature (whoever edits the record can compute it again). Absent from records written before it.
+   */
+  digest?: string;
 }
 
 /** What every record starts with: its schema, when it was made, and the software that made it. */
@@ -162,10 +174,34 @@ export function peakRss(): number {
 
 export function writeRecord(path: string, record: UnlearningRecord): void {
   try {
-    writeFileAtomic(path, recordJson(record) + '\n');
+    writeFileAtomic(path, recordJson({ ...record, digest: recordDigest(record) }) + '\n');
   } catch (e) {
     throw new BadInputError(`${path}: could not write the record: ${(e as Error).message}`);
   }
+}
+
+/**
+ * `sha256:` and the SHA-256 of the record's canonical JSON: its value as JSON.stringify gives it (an
+ * undefined field absent), keys sorted at every level, no whitespace, without the `digest` field.
+ */
+export function recordDigest(record: UnlearningRecord): string {
+  const { digest: _digest, ...rest } = JSON.parse(JSON.stringify(record)) as UnlearningRecord;
+  const canonical = (v: unknown): string => {
+    if (v === null || typeof v !== 'object') return JSON.stringify(v);
+    if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
+      .join(',')}}`;
+  };
+  return `sha256:${createHash('sha256').update(canonical(rest)).digest('hex')}`;
+}
+
+/** The problem of a record whose content is not what its digest says (undefined: it matches, or has none). */
+export function digestProblem(record: UnlearningRecord): string | undefined {
+  if (record.digest === undefined || record.digest === recordDigest(record)) return undefined;
+  return '/digest: the record is not the content scrub wrote (it was edited after it was written)';
 }
 
 /**

@@ -14,6 +14,7 @@ import { ManifestBuilder } from './manifest.js';
 import {
   fileHash,
   GUARANTEE,
+  UNCHANGED,
   peakRss,
   recordHeader,
   runSettings,
@@ -87,6 +88,7 @@ export async function judgeUnlearning(report: RecordSubject, o: RecordOptions): 
     },
   );
   const params = report.parameters.map((p) => ({ name: p.name, torchName: p.torchName }));
+  const changes = tensorChanges(input, output, params);
   const record: UnlearningRecord = {
     ...recordHeader(o.device),
     input: { model: fileHash(report.model.path), dataFiles: [] },
@@ -95,7 +97,7 @@ export async function judgeUnlearning(report: RecordSubject, o: RecordOptions): 
       dataFiles: report.output.dataFiles.map((d) => hashAs(join(dirname(readAt), basename(d)), d)),
       tensors: tensorHashes(output),
     },
-    changes: tensorChanges(input, output, params),
+    changes,
     forgetSet: manifest.build(report.forget.name ?? report.forget.source),
     settings: runSettings(input, o),
     method: report.method,
@@ -106,7 +108,7 @@ export async function judgeUnlearning(report: RecordSubject, o: RecordOptions): 
     },
     resources: { wallSeconds: report.seconds + (performance.now() - t0) / 1000, peakRssBytes: peakRss() },
     acceptance,
-    guarantee: GUARANTEE,
+    guarantee: changes.some((c) => c.elementsChanged > 0) ? GUARANTEE : UNCHANGED,
   };
   return { record, acceptance };
 }

@@ -1,5 +1,5 @@
 // scrub verify: re-hash a model and its tensors and compare them with its record.
-import { sha256, readRecord, type UnlearningRecord } from './record.js';
+import { digestProblem, sha256, readRecord, type UnlearningRecord } from './record.js';
 import { loadModel } from '../graph/load.js';
 import { BadInputError } from '../core/errors.js';
 import { readFileSync } from 'node:fs';
@@ -21,6 +21,8 @@ export function verify(modelPath: string, recordPath: string): Verification {
         `nothing to verify against ${modelPath}.`,
     );
   const problems: string[] = [];
+  const edited = digestProblem(record);
+  if (edited) problems.push(`${recordPath}: ${edited}`);
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(modelPath);

@@ -7,7 +7,12 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { merkleRoot, hex } from '../data/digest.js';
 import { BadInputError } from '../core/errors.js';
 import { parseGate, type Gate } from '../record/gates.js';
-import { readRecord, RECORD_SCHEMA as RECORD_SCHEMA_NAME, type UnlearningRecord } from '../record/record.js';
+import {
+  digestProblem,
+  readRecord,
+  RECORD_SCHEMA as RECORD_SCHEMA_NAME,
+  type UnlearningRecord,
+} from '../record/record.js';
 import { distributionsOf, histogramTotal, MODELS } from './distributions.js';
 
 const SHA256 = { type: 'string', pattern: '^[0-9a-f]{64}$' };
@@ -171,6 +176,7 @@ export const RECORD_JSON_SCHEMA = {
       },
     },
     guarantee: { type: 'string' },
+    digest: { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' },
   },
 } as const;
 
@@ -203,6 +209,8 @@ function describe(e: ErrorObject): string {
  */
 export function consistencyProblems(r: UnlearningRecord): string[] {
   const out: string[] = [];
+  const edited = digestProblem(r);
+  if (edited) out.push(edited);
   const f = r.forgetSet;
   if (f) {
     if (f.exampleHashes.length !== f.count)

@@ -231,7 +231,10 @@ async function distributionCharts(r: UnlearningRecord, labels: Record<ModelKey, 
 
 async function changesSection(r: UnlearningRecord): Promise<string> {
   if (r.changes.length === 0)
-    return `<p class="muted">${r.method ? 'No tensor changed.' : 'An evaluation changes no tensor.'}</p>`;
+    return r.method
+      ? '<p class="note">No tensor changed: the model written is the model as it was. The method found nothing ' +
+          'in the weights particular to the forget set; <code>--method gradtau</code> forgets such sets.</p>'
+      : '<p class="muted">An evaluation changes no tensor.</p>';
   const details = (r.method?.details ?? {}) as Record<string, unknown>;
   const perTensor = new Map<string, number>();
   if (Array.isArray(details.parameters))
@@ -374,11 +377,14 @@ function headline(r: UnlearningRecord, labels: Record<ModelKey, string>): string
   const pct = (v: number | undefined) => (v === undefined ? '—' : `${(100 * v).toFixed(1)}%`);
   const parts: string[] = [];
   for (const set of ['forget', 'test', 'retain']) {
-    const k = `${set}_acc`;
+    // a multi-label head: exact match (every label right), what a forgotten example shows; its
+    // per-label accuracy stays near 1 whatever happens to one label
+    const exact = MODELS.some((m) => r.metrics[m]?.values[`${set}_exact_acc`] !== undefined);
+    const k = exact ? `${set}_exact_acc` : `${set}_acc`;
     const vals = MODELS.filter((m) => r.metrics[m]?.values[k] !== undefined).map(
       (m) => `${pct(r.metrics[m]!.values[k])} ${esc(labels[m])}`,
     );
-    if (vals.length) parts.push(`<li>${set} accuracy: ${vals.join(' → ')}</li>`);
+    if (vals.length) parts.push(`<li>${set} ${exact ? 'exact match' : 'accuracy'}: ${vals.join(' → ')}</li>`);
   }
   return parts.length ? `<ul class="headline">${parts.join('')}</ul>` : '';
 }

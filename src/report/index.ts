@@ -1,6 +1,8 @@
 // scrub report: a record drawn as one self-contained HTML page (html.ts), for people who review an
 // erasure: the verdict, the metrics, the distributions, the attacks, the change, the settings, the hashes.
 // The record is checked first (check.ts); a record that fails is refused and nothing is written.
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { writeFileAtomic } from '../core/atomic.js';
 import { BadInputError } from '../core/errors.js';
 import type { UnlearningRecord } from '../record/record.js';
@@ -39,6 +41,8 @@ export interface WrittenReport {
  */
 export async function writeReport(recordPath: string, out = reportPathFor(recordPath)): Promise<WrittenReport> {
   const t0 = performance.now();
+  if (!existsSync(dirname(resolve(out))))
+    throw new BadInputError(`${out}: the folder ${dirname(out)} does not exist; create it, or give -o another path.`);
   const record = readCheckedRecord(recordPath);
   const html = await renderReport(record, recordPath);
   try {

@@ -3,7 +3,7 @@
 // and the histograms taken away again (a record written before scrub kept them).
 import { existsSync } from 'node:fs';
 import { it, TestRunner } from 'vitest';
-import type { UnlearningRecord } from '../../src/record/record.js';
+import { recordDigest, type UnlearningRecord } from '../../src/record/record.js';
 import { REQUIRE_DATASETS } from './datasets.js';
 
 /** Debian's chromium (apt-get install chromium); SCRUB_CHROMIUM overrides the path. */
@@ -89,10 +89,19 @@ export function withDistributions(record: UnlearningRecord, n = 1000): Unlearnin
   return r;
 }
 
-/** The record as scrub wrote it before it kept histograms: no `distributions` in any metrics block. */
+/** The record as scrub wrote it before it kept histograms: no `distributions` in any metrics block, no digest. */
 export function withoutDistributions(record: UnlearningRecord): UnlearningRecord {
   const r = structuredClone(record);
   for (const block of [r.metrics.before, r.metrics.after, r.metrics.retrain])
     if (block) delete (block as { distributions?: unknown }).distributions;
+  delete r.digest;
   return r;
+}
+
+/**
+ * A record derived from a real one, as scrub would have written it: its digest computed again (a
+ * record without one stays without), so that what a test checks is the content, not the digest.
+ */
+export function resigned(record: UnlearningRecord): UnlearningRecord {
+  return record.digest === undefined ? record : { ...record, digest: recordDigest(record) };
 }

@@ -10,7 +10,10 @@ export const SSD_DEFAULTS: SsdHyper = { alpha: 10, lambda: 1 };
 
 export interface Dampened {
   weights: Float32Array;
+  /** Elements where forget > α·full. */
   selected: number;
+  /** Selected elements whose value changed (a factor min(λ·full/forget, 1) of 1, or a weight of 0, keeps it). */
+  changed: number;
 }
 
 export function dampen(
@@ -23,12 +26,14 @@ export function dampen(
     throw new Error(`importance sizes ${full.length}/${forget.length} do not match ${weights.length} weights`);
   const out = Float32Array.from(weights);
   let selected = 0;
+  let changed = 0;
   for (let i = 0; i < weights.length; i++) {
     if (!(forget[i] > alpha * full[i])) continue;
     selected++;
     out[i] = weights[i] * Math.min((lambda * full[i]) / forget[i], 1);
+    if (out[i] !== weights[i]) changed++;
   }
-  return { weights: out, selected };
+  return { weights: out, selected, changed };
 }
 
 /** acc += g² elementwise, in float64 (float32 sums over ~860 minibatches flip selections). */

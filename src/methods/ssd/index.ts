@@ -61,7 +61,7 @@ const SSD_PROPERTIES: Record<string, unknown> = {
   selection: object(
     {
       alpha: { enum: ['given', 'assd'] },
-      lambda: { enum: ['given', 'assd'] },
+      lambda: { enum: ['given', 'assd', 'paper'] },
       assd: object({ percentile: NUMBER, forgetFraction: NUMBER, ratios: COUNT, skipped: COUNT }),
     },
     ['alpha', 'lambda'],
@@ -90,7 +90,9 @@ const SSD_PROPERTIES: Record<string, unknown> = {
     ),
   },
   selected: COUNT,
+  changed: COUNT,
   elements: COUNT,
+  accuracy: { enum: ['top-1', 'exact match'] },
   forgetAccuracy: BEFORE_AFTER,
   forgetPredictionsChanged: NUMBER,
   seconds: NUMBER,
@@ -113,11 +115,15 @@ function summaryLines(r: DampeningReport): string[] {
   const lines = [
     `${VARIANTS[r.method].title} (α ${+r.hyperparameters.alpha.toPrecision(4)}, λ ${r.hyperparameters.lambda}) on ` +
       r.model.path,
-    `  forget set       ${r.forget.source}: ${n(r.forget.count)} examples${r.forget.labelled ? '' : ', no labels'}`,
+    `  forget set       ${r.forget.source}: ${n(r.forget.count)} example${r.forget.count === 1 ? '' : 's'}` +
+      (r.forget.labelled ? '' : ', no labels'),
     `  full importance  ${r.full.source === 'fisher' ? 'Fisher file' : 'train set'} ${r.full.path}: ` +
       `${n(r.full.count)} examples`,
     `  selected         ${n(r.selected)} of ${n(r.elements)} parameters ` +
-      `(${((100 * r.selected) / r.elements).toFixed(3)}%)`,
+      `(${((100 * r.selected) / r.elements).toFixed(3)}%)` +
+      (r.changed === r.selected
+        ? ''
+        : `, ${n(r.changed)} changed (a factor min(λ·full/forget, 1) of 1 where α < λ, or a weight of 0)`),
   ];
   const chosen = selectionLine(r);
   if (chosen) lines.splice(1, 0, chosen);
@@ -126,7 +132,10 @@ function summaryLines(r: DampeningReport): string[] {
     if (p.selected > 0)
       lines.push(`    ${(p.torchName ?? p.name).padEnd(width)}  [${p.shape.join(', ')}]  ${n(p.selected)}`);
   if (r.forgetAccuracy)
-    lines.push(`  forget accuracy  ${pct(r.forgetAccuracy.before)} → ${pct(r.forgetAccuracy.after)}`);
+    lines.push(
+      `  forget ${r.accuracy === 'exact match' ? 'exact    ' : 'accuracy '} ${pct(r.forgetAccuracy.before)} → ` +
+        `${pct(r.forgetAccuracy.after)}${r.accuracy === 'exact match' ? ' (every label right at 0.5)' : ''}`,
+    );
   lines.push(`  predictions      ${pct(r.forgetPredictionsChanged)} of the forget set's changed class`);
   const unchanged = unchangedLine(r);
   if (unchanged) lines.push(unchanged);
@@ -158,8 +167,9 @@ export function unchangedLine(
   if (r.forgetPredictionsChanged > 0.01 || moved > 0.01) return undefined;
   return (
     `  unchanged        SSD left the model almost as it was on the forget set (${r.selected.toLocaleString('en-US')} ` +
-    `weights selected, ${(100 * r.forgetPredictionsChanged).toFixed(1)}% of its predictions changed): it is no more ` +
-    'important to the weights than the training data, as a random subset is not. To forget it, use --method gradtau.'
+    `weights selected, ${(100 * r.forgetPredictionsChanged).toFixed(1)}% of its predictions changed): the weights ` +
+    'hold nothing particular to it beyond what the training data puts there, as with a random subset. To forget ' +
+    'it, use --method gradtau.'
   );
 }
 
@@ -187,6 +197,7 @@ function dampeningMethod(variant: VariantSpec, summary: string, brief?: string):
         ...(r.selection.assd && { assd: r.selection.assd }),
         fullImportance: r.full,
         selected: r.selected,
+        changed: r.changed,
         elements: r.elements,
         parameters: r.parameters.map((p) => ({ name: p.name, selected: p.selected })),
         forgetDigest: r.forget.digest,

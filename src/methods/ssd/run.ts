@@ -69,7 +69,11 @@ export interface DampeningReport {
   forget: { source: string; count: number; labelled: boolean; batches: number; digest: string; seconds: number };
   parameters: SsdParameterReport[];
   selected: number;
+  /** Selected elements whose value the dampening changed. */
+  changed: number;
   elements: number;
+  /** What forgetAccuracy counts: top-1, or for a multi-label head exact match of every label at 0.5. */
+  accuracy: 'top-1' | 'exact match';
   /** Top-1 accuracy on the forget set; null for a forget set without labels. */
   forgetAccuracy: { before: number; after: number } | null;
   /** Share of forget examples whose top-1 class the edit changed (needs no labels). */
@@ -80,7 +84,8 @@ export interface DampeningReport {
 /** How α and λ were chosen ('given': the request's numbers; 'assd': auto.ts). */
 export interface DampeningSelection {
   alpha: 'given' | 'assd';
-  lambda: 'given' | 'assd';
+  /** 'paper': not given with a given α, the paper's 1. */
+  lambda: 'given' | 'assd' | 'paper';
   /** ASSD's statistic, when α was chosen by it. */
   assd?: Omit<AutoAlpha, 'alpha' | 'lambda'>;
 }
@@ -193,7 +198,7 @@ export async function runDampening(
   const lambda = autoLambda ? ASSD_LAMBDA : (o.lambda as number);
   const selection: DampeningSelection = {
     alpha: autoAlpha ? 'assd' : 'given',
-    lambda: autoLambda ? 'assd' : 'given',
+    lambda: !autoLambda ? 'given' : autoAlpha ? 'assd' : 'paper',
     ...(chosen && {
       assd: {
         percentile: chosen.percentile,
@@ -205,10 +210,12 @@ export async function runDampening(
   };
   const weights = new Map<string, Float32Array>();
   const parameters: SsdParameterReport[] = [];
+  let changed = 0;
   for (const p of gm.params) {
     const w = tensorToFloat32(ctx.model.graph.initializers.get(p.name)!);
     const r = dampen(w, fullMean.get(p.name)!, forgetMean.get(p.name)!, { alpha, lambda });
     if (r.selected > 0) weights.set(p.name, r.weights);
+    changed += r.changed;
     parameters.push({
       name: p.name,
       torchName: p.torchName,
@@ -246,7 +253,9 @@ export async function runDampening(
         },
         parameters,
         selected: parameters.reduce((a, p) => a + p.selected, 0),
+        changed,
         elements: parameters.reduce((a, p) => a + p.elements, 0),
+        accuracy: gm.head.kind === 'multi-label' ? 'exact match' : 'top-1',
         forgetAccuracy:
           after.accuracy === null ? null : { before: forget.correct / forget.count, after: after.accuracy },
         forgetPredictionsChanged: after.changed,
@@ -258,6 +267,12 @@ export async function runDampening(
 
 /** The forget set is the training data (by digest), or as large as it where α is chosen from their ratio. */
 function wholeTrainingSet(spec: string, variant: VariantSpec, forgetCount: number, fullCount: number): BadInputError {
+  if (forgetCount > fullCount)
+    return new BadInputError(
+      `${spec}: the forget set (${forgetCount} examples) is larger than the training data the full importance ` +
+        `was taken over (${fullCount}); --alpha auto chooses α from their ratio. Give the full importance of the ` +
+        'whole training data (--fisher FILE or --train DATA), or --alpha A.',
+    );
   return new BadInputError(
     `${spec}: the forget set is the whole training set (${forgetCount} examples, the full data ${fullCount}); ` +
       `${variant.title} would dampen by comparison with itself. Retrain from scratch instead, or forget a subset.`,
