@@ -290,7 +290,7 @@ function methodSection(r: UnlearningRecord): string {
       `<p>α = ${esc(num(h.alpha as number))} was <strong>chosen by adaptive SSD</strong> (Schoepf et al. 2024)` +
       (assd
         ? `: percentile ${esc(num(assd.percentile))} of ${esc(num(assd.ratios))} forget/full importance ` +
-          `ratios, |D<sub>f</sub>|/|D| = ${esc(assd.forgetFraction?.toPrecision(4) ?? '—')}` +
+          `ratios, |D<sub>f</sub>|/|D| = ${esc(fraction(assd.forgetFraction))}` +
           (assd.skipped ? `; ${esc(num(assd.skipped))} weights of zero full-data importance left out` : '')
         : '') +
       '.</p>';
@@ -453,4 +453,9 @@ Check the model against the record with
 <code>scrub verify ${esc(r.output?.model.path ?? 'MODEL')} ${esc(source)}</code>.</footer>
 </body></html>
 `;
+}
+
+/** |Df|/|D| as the command's summary prints it: 3 significant digits. */
+function fraction(v: number | undefined): string {
+  return v === undefined ? '—' : String(+v.toPrecision(3));
 }
