@@ -1,6 +1,7 @@
 // Adaptive SSD's α (methods/ssd/auto.ts) against numpy's percentile and a float64 reimplementation
 // that shares no code with it (a counting rank instead of a sort).
 import { describe, expect, it } from 'vitest';
+import { Rng } from '../src/core/rng.js';
 import { assdAlpha, assdPercentile, percentileOfSorted } from '../src/methods/ssd/auto.js';
 
 /** numpy.percentile (linear) by ranks: the values below and above position h, found by counting. */
@@ -14,16 +15,10 @@ function slowPercentile(values: number[], p: number): number {
   return a + (h - lo) * (b - a);
 }
 
-/** A seeded uniform draw in [0, 1) (mulberry32). */
+/** A seeded uniform draw in [0, 1): scrub's own generator. */
 function uniform(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Rng(seed);
+  return () => rng.nextFloat();
 }
 
 describe("adaptive SSD's α (Schoepf et al. 2024)", () => {

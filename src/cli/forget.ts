@@ -76,13 +76,7 @@ function wrap(text: string, width: number): string[] {
 function methodValue(o: MethodOption, value: string | undefined): unknown {
   if (value === undefined) return undefined;
   if (o.kind === 'positive') return positiveNumber(value, o.flag);
-  if (o.kind === 'positive-or-auto') {
-    if (value === 'auto') return value;
-    const n = Number(value);
-    if (!(n > 0) || !Number.isFinite(n))
-      throw new BadInputError(`--${o.flag} ${value}: expected a positive number or auto.`);
-    return n;
-  }
+  if (o.kind === 'positive-or-auto') return positiveNumber(value, o.flag, true);
   return value;
 }
 

@@ -32,10 +32,15 @@ export function numberList(value: string | undefined, name: string): number[] | 
   return list;
 }
 
-export function positiveNumber(value: string | undefined, name: string): number | undefined {
+/** A positive finite number, or with `orAuto` also the word auto (returned as is). */
+export function positiveNumber(value: string | undefined, name: string): number | undefined;
+export function positiveNumber(value: string | undefined, name: string, orAuto: true): number | 'auto' | undefined;
+export function positiveNumber(value: string | undefined, name: string, orAuto = false): number | 'auto' | undefined {
   if (value === undefined) return undefined;
+  if (orAuto && value === 'auto') return value;
   const n = Number(value);
-  if (!(n > 0) || !Number.isFinite(n)) throw new BadInputError(`--${name} ${value}: expected a positive number.`);
+  if (!(n > 0) || !Number.isFinite(n))
+    throw new BadInputError(`--${name} ${value}: expected a positive number${orAuto ? ' or auto' : ''}.`);
   return n;
 }
 

@@ -2,16 +2,10 @@
 // per evaluated set (forget, retain, test, val) and per feature (the per-example loss, the softmax
 // entropy), fixed bin edges and counts, never raw examples. Records written before scrub kept them
 // have none; the report then draws no histograms and says why.
+import type { Histogram } from '../eval/histogram.js';
 import type { UnlearningRecord } from '../record/record.js';
 
-/** One histogram: `counts[i]` examples fell in [edges[i], edges[i+1]); `nonFinite` were NaN or ±∞. */
-export interface Histogram {
-  /** B + 1 non-decreasing edges (loss: 0, then log-spaced 1e-4 … 100; entropy: linear over [0, ln C]). */
-  edges: number[];
-  /** B non-negative integer counts; the last bin also holds what lies above the last edge. */
-  counts: number[];
-  nonFinite: number;
-}
+export type { Histogram };
 
 /** The features a set's distributions may hold, in the order the report draws them. */
 export const FEATURES = ['loss', 'entropy'] as const;

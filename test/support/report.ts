@@ -3,6 +3,7 @@
 // and the histograms taken away again (a record written before scrub kept them).
 import { existsSync } from 'node:fs';
 import { it, TestRunner } from 'vitest';
+import { Rng } from '../../src/core/rng.js';
 import { recordDigest, type UnlearningRecord } from '../../src/record/record.js';
 import { REQUIRE_DATASETS } from './datasets.js';
 
@@ -44,16 +45,10 @@ export function binCounts(values: readonly number[], edges: readonly number[]): 
   return counts;
 }
 
-/** A seeded uniform generator (mulberry32). */
+/** A seeded uniform draw in [0, 1): scrub's own generator. */
 function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
+  const rng = new Rng(seed);
+  return () => rng.nextFloat();
 }
 
 /**

@@ -86,12 +86,24 @@ export interface SetPassOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-/** The options of a forward pass over a set in a run: its abort signal, and progress reported as `stage`. */
-export function passOptions(
+/**
+ * evaluateSet of `weights` on a run's forget and retain sets, one after the other, with the run's abort
+ * signal and its progress reported as the stages 'forget' and 'retain': a method's before and after.
+ */
+export async function evaluateForgetRetain(
   ctx: { signal?: AbortSignal; progress(stage: string, done: number, total: number): void },
-  stage: string,
-): SetPassOptions {
-  return { signal: ctx.signal, onProgress: (done, total) => ctx.progress(stage, done, total) };
+  gm: Forward,
+  sets: { forget: ExampleSet; retain: ExampleSet },
+  weights: ReadonlyMap<string, Float32Array>,
+): Promise<{ forget: { loss: number; accuracy: number }; retain: { loss: number; accuracy: number } }> {
+  const pass = (stage: string): SetPassOptions => ({
+    signal: ctx.signal,
+    onProgress: (done, total) => ctx.progress(stage, done, total),
+  });
+  return {
+    forget: await evaluateSet(gm, sets.forget, weights, pass('forget')),
+    retain: await evaluateSet(gm, sets.retain, weights, pass('retain')),
+  };
 }
 
 /**

@@ -12,7 +12,7 @@ import { gather, initialWeights, labelFeeds, type RunContext } from '../../conte
 import { Rng } from '../../core/rng.js';
 import { AdamW } from '../common/adamw.js';
 import { GRADTAU_BATCH, gradTauSchedule, lrAt } from '../common/schedule.js';
-import { BatchDrawer, evaluateSet, noteRetainOverlap, passOptions, requireHeadLabels } from '../common/training.js';
+import { BatchDrawer, evaluateForgetRetain, noteRetainOverlap, requireHeadLabels } from '../common/training.js';
 import { BEFORE_AFTER, COUNT, MODEL, NUMBER, object, PARAMETER_NAMES, SET, STRING } from '../common/report-schema.js';
 import { SINGLE_LABEL_HEADS, type MethodInputs, type MethodRun, type UnlearningMethod } from '../types.js';
 
@@ -72,10 +72,7 @@ async function runFinetune(ctx: RunContext, o: MethodInputs): Promise<MethodRun<
   const batch = Math.min(schedule.batch, retain.count);
   const steps = schedule.epochs * schedule.forgetBatches;
   const w0 = initialWeights(ctx.model, gm);
-  const before = {
-    forget: await evaluateSet(gm, forget, w0, passOptions(ctx, 'forget')),
-    retain: await evaluateSet(gm, retain, w0, passOptions(ctx, 'retain')),
-  };
+  const before = await evaluateForgetRetain(ctx, gm, { forget, retain }, w0);
   const weights = new Map([...w0].map(([k, v]) => [k, v.slice()]));
   const opt = new AdamW();
   const draw = new BatchDrawer(new Rng(o.seed), forget.count, retain.count, schedule.batch);
@@ -107,10 +104,7 @@ async function runFinetune(ctx: RunContext, o: MethodInputs): Promise<MethodRun<
       seconds: (performance.now() - e0) / 1000,
     });
   }
-  const after = {
-    forget: await evaluateSet(gm, forget, weights, passOptions(ctx, 'forget')),
-    retain: await evaluateSet(gm, retain, weights, passOptions(ctx, 'retain')),
-  };
+  const after = await evaluateForgetRetain(ctx, gm, { forget, retain }, weights);
   const report: FinetuneReport = {
     method: 'finetune',
     model: { path: ctx.modelPath, sha256: ctx.sha256 },

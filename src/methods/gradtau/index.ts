@@ -8,10 +8,9 @@ import { BadInputError, DivergedError } from '../../core/errors.js';
 import { initialWeights } from '../../context/index.js';
 import {
   countOverlap,
-  evaluateSet,
+  evaluateForgetRetain,
   isMultiLabel,
   noteRetainOverlap,
-  passOptions,
   requireHeadLabels,
 } from '../common/training.js';
 import { BEFORE_AFTER, COUNT, MODEL, NUMBER, object, PARAMETER_NAMES, SET, STRING } from '../common/report-schema.js';
@@ -114,10 +113,7 @@ async function runGradTauMethod(
     );
 
   const w0 = initialWeights(ctx.model, gm);
-  const before = {
-    forget: await evaluateSet(gm, forget, w0, passOptions(ctx, 'forget')),
-    retain: await evaluateSet(gm, retain, w0, passOptions(ctx, 'retain')),
-  };
+  const before = await evaluateForgetRetain(ctx, gm, { forget, retain }, w0);
   // chance level: the loss of the uniform prediction, ln C, or on a multi-label head ln 2 (σ = ½ on
   // every label). A model already at or above it (untrained, or miscalibrated: e.g. a text model's
   // fixture) cannot collapse further: only non-finite losses stop its run.
@@ -157,10 +153,7 @@ async function runGradTauMethod(
       },
     },
   );
-  const after = {
-    forget: await evaluateSet(gm, forget, result.weights, passOptions(ctx, 'forget')),
-    retain: await evaluateSet(gm, retain, result.weights, passOptions(ctx, 'retain')),
-  };
+  const after = await evaluateForgetRetain(ctx, gm, { forget, retain }, result.weights);
   const s = result.schedule;
   const report: GradTauReport = {
     method: 'gradtau',

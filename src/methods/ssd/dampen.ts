@@ -6,8 +6,6 @@ export interface SsdHyper {
   lambda: number;
 }
 
-export const SSD_DEFAULTS: SsdHyper = { alpha: 10, lambda: 1 };
-
 export interface Dampened {
   weights: Float32Array;
   /** Elements where forget > α·full. */
