@@ -10,7 +10,7 @@ import { tensorToFloat32 } from '../src/graph/ir.js';
 import { loadModel } from '../src/graph/load.js';
 import { GradientModel } from '../src/runtime/gradient.js';
 import {
-  DEFAULT_MIN_EPOCHS,
+  DEFAULT_EPOCHS,
   defaultEpochSettings,
   defaultSchedule,
   gradTauSchedule,
@@ -58,22 +58,24 @@ describe('targets', () => {
 });
 
 describe('default schedule', () => {
-  it('keeps the reference E when it is large enough, else DEFAULT_MIN_EPOCHS; α stays α0', () => {
-    // class0 on Fashion-MNIST: 5,479 forget, 49,521 retain → the reference's E = 26
-    const big = defaultSchedule(5479, 49521);
-    expect(big.epochs).toBe(gradTauSchedule(5479, 49521).epochs);
-    expect(big.epochs).toBe(26);
-    // random30: 16,500 / 38,500 → reference E = int(151 / 130 · 6) = 6, raised to 12
-    const small = defaultSchedule(16500, 38500);
+  it('visits each forget example DEFAULT_EPOCHS times whatever the reference E; α stays α0', () => {
+    // class0 on Fashion-MNIST: 5,479 forget, 49,521 retain → the reference's E = 26, cut to 12 with
+    // the full retain batch; random30: 16,500 / 38,500 → E = int(151 / 130 · 6) = 6, raised to 12 with
+    // half the retain batch (the reference's passes over the retain set)
+    const c0 = defaultSchedule(5479, 49521);
+    const r30 = defaultSchedule(16500, 38500);
+    expect(gradTauSchedule(5479, 49521).epochs).toBe(26);
     expect(gradTauSchedule(16500, 38500).epochs).toBe(6);
-    expect(small.epochs).toBe(DEFAULT_MIN_EPOCHS);
-    // twice the epochs, half the retain batch: the reference's passes over the retain set
-    expect(small.retainBatch).toBe(128);
-    expect(big.retainBatch).toBe(256);
-    expect(small.alpha0).toBeCloseTo((5 / 3) * (16500 / 55000), 15);
+    expect(DEFAULT_EPOCHS).toBe(12);
+    expect(c0.epochs).toBe(DEFAULT_EPOCHS);
+    expect(r30.epochs).toBe(DEFAULT_EPOCHS);
+    expect(c0.retainBatch).toBe(256);
+    expect(r30.retainBatch).toBe(128);
+    expect(c0.forgetBatches).toBe(22);
+    expect(r30.alpha0).toBeCloseTo((5 / 3) * (16500 / 55000), 15);
     for (const e of [0, 5, 11]) {
-      const s = defaultEpochSettings(small, e);
-      expect(s.alpha).toBe(small.alpha0);
+      const s = defaultEpochSettings(r30, e);
+      expect(s.alpha).toBe(r30.alpha0);
       expect(s.lr).toBeCloseTo(1e-3 * (1 - (0.9 * e) / 12), 15);
       expect(s.recomputeVal).toBe(e % 5 === 0);
     }

@@ -44,6 +44,7 @@ export interface ErasureRequest {
   params?: string;
   device?: 'cpu' | 'cuda' | 'wasm';
   threads?: number;
+  workers?: number;
   mean?: number[];
   std?: number[];
   labels?: string;
@@ -185,6 +186,7 @@ export async function request(req: string | ErasureRequest, o: RequestOptions = 
       params: r.params,
       device: r.device,
       threads: r.threads,
+      workers: r.workers,
       mean: r.mean,
       std: r.std,
       labels: file('/labels', r.labels),

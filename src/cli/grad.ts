@@ -14,7 +14,7 @@ import { writeFilesAtomically } from './output.js';
 
 const USAGE =
   'scrub grad MODEL --x X.npy --y Y.npy --out DIR [--params REGEX] [--output NAME] [--multi-label] ' +
-  '[--batch-size N] [--threads N] [--device cpu|cuda|wasm] [--json]';
+  '[--batch-size N] [--threads N] [--workers N] [--device cpu|cuda|wasm] [--json]';
 
 export interface GradSummary {
   model: string;
@@ -49,6 +49,7 @@ export async function gradCommand(argv: string[], io: Io): Promise<number> {
       'multi-label': { type: 'boolean' },
       'batch-size': { type: 'string' },
       threads: { type: 'string' },
+      workers: { type: 'string' },
       device: { type: 'string' },
       json: { type: 'boolean' },
     },
@@ -69,6 +70,7 @@ export async function gradCommand(argv: string[], io: Io): Promise<number> {
       multiLabel: values['multi-label'],
       device: deviceOption(values.device),
       threads: intOption(values.threads, 'threads', 0) || undefined,
+      workers: intOption(values.workers, 'workers', 0) || undefined,
     });
   } catch (e) {
     folder.removeIfEmpty();

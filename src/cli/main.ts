@@ -24,7 +24,8 @@ ${methodsHelp(6).join('\n')}
   common: --seed S (every random draw: batch order, the attacks' splits; default 0), --test T and
       --retrain M (more metrics in the record), --require GATE (write the model only if it passes),
       --params REGEX, --output NAME (the logits output), --multi-label (a sigmoid per label),
-      --device cpu|cuda|wasm, --threads N, --batch-size N (importance passes), --mean M[,M,M] --std S[,S,S],
+      --device cpu|cuda|wasm, --threads N, --workers N (data-parallel gradient passes),
+      --batch-size N (importance passes), --mean M[,M,M] --std S[,S,S],
       --labels labels.txt, --tokenizer PATH (tokenizer.json or its folder: text data),
       --on-bad-input stop|skip, --report (the record as HTML beside it), --quiet, --json
   ${REQUEST_USAGE}

@@ -19,6 +19,11 @@ export interface CommonOptions {
   params?: string;
   device?: Device;
   threads?: number;
+  /**
+   * Data-parallel worker threads for gradient passes (--workers; GradientOptions.workers): each batch
+   * split over this many single-threaded sessions, summed exactly. Default: none.
+   */
+  workers?: number;
   /** Minibatch of the importance passes (SSD's 64 by default). */
   batchSize?: number;
   /** Per-channel normalisation of image pixels (default: the model's scrub.mean/scrub.std metadata). */

@@ -141,18 +141,20 @@ export class RunContext {
         this.gradients.size === 0 &&
         trainingBatchNormNote(trainingBatchNorms(this.model.graph, this.model.opsetImports));
       if (bnNote) this.note(bnNote);
-      const { params, device, threads, output, multiLabel } = this.options;
+      const { params, device, threads, workers, output, multiLabel } = this.options;
       const first = this.gradients.size === 0;
       const frozen = opts.frozen;
-      gm = GradientModel.open(this.model, { loss, params, device, threads, output, multiLabel, frozen }).then((g) => {
-        // told once per run: a batch traced at one size runs that many examples at a time
-        if (first && g.traced)
-          this.note(
-            `${this.modelPath} runs at batch ${g.traced.batch} only although its batch is declared free ` +
-              `(${g.traced.why}); every pass feeds ${g.traced.batch} example(s) at a time and combines them exactly`,
-          );
-        return g;
-      });
+      gm = GradientModel.open(this.model, { loss, params, device, threads, workers, output, multiLabel, frozen }).then(
+        (g) => {
+          // told once per run: a batch traced at one size runs that many examples at a time
+          if (first && g.traced)
+            this.note(
+              `${this.modelPath} runs at batch ${g.traced.batch} only although its batch is declared free ` +
+                `(${g.traced.why}); every pass feeds ${g.traced.batch} example(s) at a time and combines them exactly`,
+            );
+          return g;
+        },
+      );
       this.gradients.set(name, gm);
     }
     return gm;

@@ -101,6 +101,8 @@ export interface RunSettings {
   onBadInput: 'stop' | 'skip';
   device: string;
   threads?: number;
+  /** Data-parallel worker threads of the gradient passes (--workers), when more than one. */
+  workers?: number;
 }
 
 /** The settings of a run with these options on `model` (normalisation as the data readers apply it). */
@@ -114,6 +116,7 @@ export function runSettings(model: Model, o: CommonOptions): RunSettings {
     onBadInput: o.onBadInput ?? 'stop',
     device: o.device ?? 'cpu',
     threads: o.threads,
+    workers: o.workers,
   };
 }
 

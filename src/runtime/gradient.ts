@@ -38,6 +38,15 @@ import { discoverParameters, selectParameters, type Parameter } from '../graph/p
 import { chunkStarts, fixedBatch, paddedRows } from './batching.js';
 import { probeModel, type Probe, type ShapeMap } from './shapes.js';
 import { Session, type Device, type HostTensor } from './session.js';
+import { WorkerSessions } from './workers.js';
+
+/** One run over part of a logical batch: its first row, its rows, the rows fed (with padding), its result. */
+interface ChunkResult {
+  start: number;
+  count: number;
+  size: number;
+  result: GradientResult;
+}
 
 export type { LossFeeds } from '../autodiff/losses/index.js';
 
@@ -79,6 +88,14 @@ export interface GradientOptions {
    * `weights` is refused.
    */
   frozen?: boolean;
+  /**
+   * Data parallelism (CPU only): each batch is split over this many worker threads, one single-threaded
+   * session each, and their gradients summed exactly as a fixed batch's chunks are (within float
+   * rounding of one session's). Not used for a fixed batch, a loss without a reduction or a
+   * training-form BatchNormalization (whose statistics are the batch's): those run in one session.
+   * Default: none (one session with `threads` intra-op threads).
+   */
+  workers?: number;
 }
 
 export interface GradientResult {
@@ -185,7 +202,9 @@ export class GradientModel {
     /** The gradient session holds the weights as initializers (GradientOptions.frozen). */
     private readonly frozen: boolean,
     /** Where the model was traced at one batch size although it declares a symbolic one: that size, and why. */
-    readonly traced?: Probe['traced'],
+    readonly traced: Probe['traced'] | undefined,
+    /** The data-parallel sessions (GradientOptions.workers), if any. */
+    private readonly workers: WorkerSessions | undefined,
   ) {
     this.batch = fixedBatch(inputs);
   }
@@ -256,10 +275,25 @@ export class GradientModel {
     const m = meta;
     def = headLoss(def, m.head, model.path);
     const defaults = new Map(m.params.map((p) => [p.name, tensorToFloat32(model.graph.initializers.get(p.name)!)]));
-    const session = await Session.create(opts.frozen ? freezeParameters(bytes, m.params, defaults) : bytes, {
-      device: opts.device,
-      threads: opts.threads,
-    });
+    const runnable = opts.frozen ? freezeParameters(bytes, m.params, defaults) : bytes;
+    const session = await Session.create(runnable, { device: opts.device, threads: opts.threads });
+    let workers: WorkerSessions | undefined;
+    if (opts.workers !== undefined && !(Number.isInteger(opts.workers) && opts.workers >= 1)) {
+      await session.release();
+      throw new BadInputError(`--workers ${opts.workers}: give a whole number of worker threads, 1 or more.`);
+    }
+    if (opts.workers !== undefined && opts.workers > 1) {
+      if ((opts.device ?? 'cpu') !== 'cpu') {
+        await session.release();
+        throw new BadInputError(`--workers ${opts.workers}: data-parallel workers run on the CPU provider only.`);
+      }
+      try {
+        workers = await WorkerSessions.open(runnable, opts.workers, model.path);
+      } catch (e) {
+        await session.release();
+        throw e;
+      }
+    }
     const openForward = () =>
       Session.create(buildForwardArtifact(model, m.params, m.head), { device: opts.device, threads: opts.threads });
     return new GradientModel(
@@ -279,6 +313,7 @@ export class GradientModel {
       trainingBatchNorms(model.graph, model.opsetImports),
       opts.frozen ?? false,
       m.traced,
+      workers,
     );
   }
 
@@ -343,6 +378,8 @@ export class GradientModel {
         );
       feeds[lossInputName(i.key)] = { data, dims: i.shape === 'batch' ? [n] : [n, this.classes] };
     }
+    if (this.workers && this.batch === undefined && n > 1 && def.reduction && this.trainingNorms.length === 0)
+      return this.runParallel(feeds, n, weights);
     if (this.batch === undefined || n === this.batch) {
       if (this.masked) feeds[MASK] = { data: new Float32Array(n).fill(1), dims: [n] };
       return this.execute(feeds, weights);
@@ -379,10 +416,7 @@ export class GradientModel {
         if (i.dtype !== 'float32')
           throw why(`loss ${def.name} has a non-float input (${i.key}) that cannot zero a padded row`);
     const lossKeys = new Set(def.inputs.map((i) => lossInputName(i.key)));
-    const acc = new Map(this.params.map((p) => [p.name, new Float64Array(this.defaults.get(p.name)!.length)]));
-    const perSample = new Float32Array(n);
-    const logits = new Float32Array(n * this.classes);
-    let loss = 0;
+    const parts: ChunkResult[] = [];
     for (const { start, count } of chunkStarts(n, size)) {
       const chunk: Record<string, HostTensor> = {};
       for (const [name, t] of Object.entries(feeds))
@@ -392,7 +426,56 @@ export class GradientModel {
         mask.fill(1, 0, count);
         chunk[MASK] = { data: mask, dims: [size] };
       }
-      const r = await this.execute(chunk, weights);
+      parts.push({ start, count, size, result: await this.execute(chunk, weights) });
+    }
+    return this.combine(n, parts);
+  }
+
+  /**
+   * One logical batch of `n` rows split over the worker sessions (GradientOptions.workers), each part
+   * run at the same time on its own core, combined exactly as runChunked combines chunks.
+   */
+  private async runParallel(
+    feeds: Record<string, HostTensor>,
+    n: number,
+    weights?: ReadonlyMap<string, Float32Array>,
+  ): Promise<GradientResult> {
+    const pool = this.workers!;
+    const k = Math.min(pool.count, n);
+    const spans = Array.from({ length: k }, (_, i) => {
+      const start = Math.round((i * n) / k);
+      return { start, count: Math.round(((i + 1) * n) / k) - start };
+    });
+    const parts = spans.map(({ start, count }) => {
+      const part: Record<string, HostTensor> = {};
+      // a copy of the part's rows only: a view would carry its whole buffer to the worker
+      for (const [name, t] of Object.entries(feeds)) {
+        const per = t.dims.slice(1).reduce((a, b) => a * b, 1);
+        part[name] = { data: t.data.slice(start * per, (start + count) * per), dims: [count, ...t.dims.slice(1)] };
+      }
+      if (this.masked) part[MASK] = { data: new Float32Array(count).fill(1), dims: [count] };
+      return this.frozen ? part : this.withWeights(part, weights);
+    });
+    this.checkFrozen(weights);
+    const outs = await pool.run(parts);
+    return this.combine(
+      n,
+      spans.map((s, i) => ({ ...s, size: s.count, result: this.resultOf(outs[i]) })),
+    );
+  }
+
+  /**
+   * The loss and gradients of a logical batch of `n` rows from runs over its parts (LossDefinition.reduction:
+   * a 'mean' loss weighs a part of `size` rows fed by size/n, a 'sum' loss adds them; padded rows, fed
+   * zero loss weights, add nothing), summed in float64; squared gradients from the combined ones.
+   */
+  private combine(n: number, parts: ChunkResult[]): GradientResult {
+    const def = this.lossDefinition;
+    const acc = new Map(this.params.map((p) => [p.name, new Float64Array(this.defaults.get(p.name)!.length)]));
+    const perSample = new Float32Array(n);
+    const logits = new Float32Array(n * this.classes);
+    let loss = 0;
+    for (const { start, count, size, result: r } of parts) {
       const scale = def.reduction === 'mean' ? size / n : 1;
       for (const [name, g] of r.grads) {
         const a = acc.get(name)!;
@@ -458,11 +541,19 @@ export class GradientModel {
     feeds: Record<string, HostTensor>,
     weights?: ReadonlyMap<string, Float32Array>,
   ): Promise<GradientResult> {
+    this.checkFrozen(weights);
+    return this.resultOf(await this.session.run(this.frozen ? feeds : this.withWeights(feeds, weights)));
+  }
+
+  private checkFrozen(weights?: ReadonlyMap<string, Float32Array>): void {
     if (this.frozen && weights?.size)
       throw new Error(
         `${this.source}: this gradient model was opened with frozen weights; open it without to feed others`,
       );
-    const out = await this.session.run(this.frozen ? feeds : this.withWeights(feeds, weights));
+  }
+
+  /** The outputs of one run of the artifact as a GradientResult. */
+  private resultOf(out: Record<string, HostTensor>): GradientResult {
     const grads = new Map(this.params.map((p) => [p.name, out[gradName(p.name)].data as Float32Array]));
     const result: GradientResult = {
       loss: (out[LOSS].data as Float32Array)[0],
@@ -477,6 +568,7 @@ export class GradientModel {
 
   async release(): Promise<void> {
     await this.session.release();
+    await this.workers?.release();
     if (this.forward) await (await this.forward).release();
   }
 }
