@@ -139,9 +139,7 @@ describe('--workers refused where it cannot run', () => {
     await expect(GradientModel.open(MLP, { cache: false, workers: w })).rejects.toThrow(/whole number/);
   });
 
-  it('on another provider than the CPU', async () => {
-    await expect(GradientModel.open(MLP, { cache: false, workers: 2, device: 'wasm' })).rejects.toThrow(
-      /CPU provider only/,
-    );
+  it.each(['wasm', 'cuda'] as const)('on another provider than the CPU: %s (before opening it)', async (device) => {
+    await expect(GradientModel.open(MLP, { cache: false, workers: 2, device })).rejects.toThrow(/CPU provider only/);
   });
 });

@@ -43,8 +43,8 @@ ${methodsHelp(6).join('\n')}
                                                RECORD with .report.html for .record.json); --report on
                                                the main command, eval and request writes it beside
   scrub inspect MODEL [--json]                 opset, ops, trainable parameters, gradient coverage
-  scrub grad MODEL --x X.npy --y Y.npy --out DIR [--params REGEX] [--batch-size N]
-             [--threads N] [--device cpu|cuda|wasm] [--json]
+  scrub grad MODEL --x X.npy --y Y.npy --out DIR [--params REGEX] [--output NAME] [--multi-label]
+             [--batch-size N] [--threads N] [--workers N] [--device cpu|cuda|wasm] [--json]
                                                gradient of the mean cross-entropy per parameter
 
 data: an image folder DIR/<class>/*.png|jpg|webp (--labels labels.txt for class names), x.npy+y.npy,

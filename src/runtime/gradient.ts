@@ -275,20 +275,17 @@ export class GradientModel {
     const m = meta;
     def = headLoss(def, m.head, model.path);
     const defaults = new Map(m.params.map((p) => [p.name, tensorToFloat32(model.graph.initializers.get(p.name)!)]));
+    if (opts.workers !== undefined && !(Number.isInteger(opts.workers) && opts.workers >= 1))
+      throw new BadInputError(`--workers ${opts.workers}: give a whole number of worker threads, 1 or more.`);
+    const parallel = opts.workers !== undefined && opts.workers > 1;
+    if (parallel && (opts.device ?? 'cpu') !== 'cpu')
+      throw new BadInputError(`--workers ${opts.workers}: data-parallel workers run on the CPU provider only.`);
     const runnable = opts.frozen ? freezeParameters(bytes, m.params, defaults) : bytes;
     const session = await Session.create(runnable, { device: opts.device, threads: opts.threads });
     let workers: WorkerSessions | undefined;
-    if (opts.workers !== undefined && !(Number.isInteger(opts.workers) && opts.workers >= 1)) {
-      await session.release();
-      throw new BadInputError(`--workers ${opts.workers}: give a whole number of worker threads, 1 or more.`);
-    }
-    if (opts.workers !== undefined && opts.workers > 1) {
-      if ((opts.device ?? 'cpu') !== 'cpu') {
-        await session.release();
-        throw new BadInputError(`--workers ${opts.workers}: data-parallel workers run on the CPU provider only.`);
-      }
+    if (parallel) {
       try {
-        workers = await WorkerSessions.open(runnable, opts.workers, model.path);
+        workers = await WorkerSessions.open(runnable, opts.workers!, model.path);
       } catch (e) {
         await session.release();
         throw e;
