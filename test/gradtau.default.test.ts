@@ -60,8 +60,8 @@ describe('targets', () => {
 describe('default schedule', () => {
   it('visits each forget example DEFAULT_EPOCHS times whatever the reference E; α stays α0', () => {
     // class0 on Fashion-MNIST: 5,479 forget, 49,521 retain → the reference's E = 26, cut to 12 with
-    // the full retain batch; random30: 16,500 / 38,500 → E = int(151 / 130 · 6) = 6, raised to 12 with
-    // half the retain batch (the reference's passes over the retain set)
+    // the full retain batch (256·26/24 = 277, capped); random30: 16,500 / 38,500 → E = int(151 / 130 · 6)
+    // = 6, raised to 12 with a quarter of the retain batch (256·6/24): half the reference's passes
     const c0 = defaultSchedule(5479, 49521);
     const r30 = defaultSchedule(16500, 38500);
     expect(gradTauSchedule(5479, 49521).epochs).toBe(26);
@@ -70,7 +70,10 @@ describe('default schedule', () => {
     expect(c0.epochs).toBe(DEFAULT_EPOCHS);
     expect(r30.epochs).toBe(DEFAULT_EPOCHS);
     expect(c0.retainBatch).toBe(256);
-    expect(r30.retainBatch).toBe(128);
+    expect(r30.retainBatch).toBe(64);
+    // between: 2,560 forget, 12,800 retain → E_ref = int(50 / 20 · 6) = 15 → 256·15/24 = 160
+    expect(gradTauSchedule(2560, 12800).epochs).toBe(15);
+    expect(defaultSchedule(2560, 12800).retainBatch).toBe(160);
     expect(c0.forgetBatches).toBe(22);
     expect(r30.alpha0).toBeCloseTo((5 / 3) * (16500 / 55000), 15);
     for (const e of [0, 5, 11]) {
