@@ -7,10 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BadInputError } from '../src/core/errors.js';
 import { loadModel } from '../src/graph/load.js';
 import { readNpy } from '../src/data/npy.js';
-import { matched, matchedFeeds, type MatchedBatch } from '../src/methods/gradtau/matched-loss.js';
+import { matched, matchedFeeds } from '../src/methods/gradtau/matched-loss.js';
 import { GradientModel, type GradientOptions, type GradientResult } from '../src/runtime/gradient.js';
 import type { HostTensor } from '../src/runtime/session.js';
 import { batch, FIXTURES, l2, relL2 } from './support/fixtures.js';
+import { mixedMatchedBatch } from './support/matched.js';
 
 const CNN = loadModel(`${FIXTURES}/models/cnn.onnx`);
 const MLP = loadModel(`${FIXTURES}/models/mlp.onnx`);
@@ -79,25 +80,10 @@ describe('data-parallel gradient runs equal one session', () => {
     });
   });
 
-  it("mlp, ∇τ's 'matched' loss (a sum), 3 workers over 64 rows", async () => {
+  it("mlp, ∇τ's 'matched' loss (a sum: descent, soft-target and pull rows), 3 workers over 64 rows", async () => {
     const m = await both(MLP, { loss: matched }, 3);
     try {
-      const n = 64;
-      const C = m.one.classes;
-      const mb: MatchedBatch = {
-        targets: new Float32Array(n * C),
-        weights: new Float32Array(n),
-        matchWeights: new Float32Array(n),
-        targetLogOdds: new Float32Array(n),
-      };
-      for (let i = 0; i < n; i++) {
-        mb.targets[i * C + Number(y[i])] = 1;
-        if (i % 2) mb.weights[i] = 0.5 / n;
-        else {
-          mb.matchWeights[i] = 0.3 / n;
-          mb.targetLogOdds[i] = -1 + (i % 5) * 0.4;
-        }
-      }
+      const mb = mixedMatchedBatch(y, m.one.classes);
       expectSame(await m.one.run(x, matchedFeeds(mb)), await m.many.run(x, matchedFeeds(mb)));
     } finally {
       await m.release();

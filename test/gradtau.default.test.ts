@@ -1,11 +1,6 @@
 // ∇τ's default schedule: the targets (pure), the schedule, and the 'matched' loss's gradient.
 import { describe, expect, it } from 'vitest';
-import {
-  lossLogOdds,
-  matchedFeeds,
-  MATCHED_LOSS_FLOOR,
-  type MatchedBatch,
-} from '../src/methods/gradtau/matched-loss.js';
+import { matchedFeeds, MATCHED_LOSS_FLOOR, type MatchedBatch } from '../src/methods/gradtau/matched-loss.js';
 import { tensorToFloat32 } from '../src/graph/ir.js';
 import { loadModel } from '../src/graph/load.js';
 import { GradientModel } from '../src/runtime/gradient.js';
@@ -17,6 +12,7 @@ import {
 } from '../src/methods/common/schedule.js';
 import { forgottenClasses, quantile, rankMatchedTargets, softTargetsWithout } from '../src/methods/gradtau/targets.js';
 import { batch, FIXTURES, relL2 } from './support/fixtures.js';
+import { mixedMatchedBatch } from './support/matched.js';
 
 describe('targets', () => {
   it('forgottenClasses: classes with forget examples and no retain examples', () => {
@@ -88,33 +84,6 @@ describe('default schedule', () => {
 describe("the 'matched' loss", () => {
   const C = 10;
 
-  /** A batch mixing the three kinds of rows: plain descent, soft targets, and pulls to a target loss. */
-  function mixed(y: BigInt64Array): MatchedBatch {
-    const n = y.length;
-    const m: MatchedBatch = {
-      targets: new Float32Array(n * C),
-      weights: new Float32Array(n),
-      matchWeights: new Float32Array(n),
-      targetLogOdds: new Float32Array(n),
-    };
-    for (let i = 0; i < n; i++) {
-      const k = Number(y[i]);
-      if (i % 3 === 0) {
-        m.targets[i * C + k] = 1;
-        m.weights[i] = 0.7 / n;
-      } else if (i % 3 === 1) {
-        m.targets[i * C + ((k + 1) % C)] = 0.6;
-        m.targets[i * C + ((k + 2) % C)] = 0.4;
-        m.weights[i] = 0.3 / n;
-      } else {
-        m.targets[i * C + k] = 1;
-        m.matchWeights[i] = 0.6 / n;
-        m.targetLogOdds[i] = lossLogOdds(0.05 + 0.3 * (i % 7));
-      }
-    }
-    return m;
-  }
-
   const matchedTitle =
     'computes Σ w·ℓ + ½·v·(G(ℓ) − g)² from the logits; ' +
     'its gradient matches central differences and the chain rule';
@@ -123,7 +92,7 @@ describe("the 'matched' loss", () => {
     const gm = await GradientModel.open(model, { cache: false, loss: 'matched' });
     try {
       const { x, y } = batch();
-      const m = mixed(y);
+      const m = mixedMatchedBatch(y, C);
       const r = await gm.run(x, matchedFeeds(m));
       // the value, recomputed in float64 from the logits
       let expected = 0;
@@ -192,7 +161,7 @@ describe("the 'matched' loss", () => {
     const gm = await GradientModel.open(loadModel(`${FIXTURES}/models/mlp.onnx`), { cache: false, loss: 'matched' });
     try {
       const { x, y } = batch();
-      const m = mixed(y);
+      const m = mixedMatchedBatch(y, C);
       await expect(gm.run(x, matchedFeeds({ ...m, targetLogOdds: new Float32Array(3) }))).rejects.toThrow(
         /per-sample arrays of 64/,
       );

@@ -443,17 +443,17 @@ export class GradientModel {
       const start = Math.round((i * n) / k);
       return { start, count: Math.round(((i + 1) * n) / k) - start };
     });
+    this.checkFrozen(weights);
     const parts = spans.map(({ start, count }) => {
       const part: Record<string, HostTensor> = {};
       // a copy of the part's rows only: a view would carry its whole buffer to the worker
       for (const [name, t] of Object.entries(feeds)) {
-        const per = t.dims.slice(1).reduce((a, b) => a * b, 1);
-        part[name] = { data: t.data.slice(start * per, (start + count) * per), dims: [count, ...t.dims.slice(1)] };
+        const view = rows(t, start, start + count);
+        part[name] = { data: view.data.slice() as HostTensor['data'], dims: view.dims };
       }
       if (this.masked) part[MASK] = { data: new Float32Array(count).fill(1), dims: [count] };
       return this.frozen ? part : this.withWeights(part, weights);
     });
-    this.checkFrozen(weights);
     const outs = await pool.run(parts);
     return this.combine(
       n,

@@ -1,7 +1,8 @@
 // Data parallelism across cores: a set of worker threads, each holding its own single-threaded ONNX
 // Runtime session over the same model, each running a part of a batch at the same time. ONNX Runtime's
-// intra-op threads scale poorly on small convolutions and attention (measured on 2 cores: cnn at batch
-// 512 1.6x its one-thread speed with 2 intra-op threads, 1.8x with 2 workers; vit 0.7x and 1.2x).
+// intra-op threads scale poorly on attention (measured by npm run bench on 2 cores, batch 64, against
+// one thread: vit 0.69x with 2 intra-op threads, 1.27x with 2 workers; resnet18 1.52x and 1.64x; cnn
+// 1.16x and 1.04x).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';

@@ -80,7 +80,7 @@ export function epochPlan(s: GradTauSchedule): EpochSettings[] {
  * reference's E (which grows as the forget set shrinks: 26 on a 10% forget set, 54 on GoEmotions'
  * label18). Measured (`npm run bench gradtau`, the acceptance of test/gradtau.default.cli.test.ts):
  * 6 visits leave mlp's random10 and random30 2.2 points too much of their forget set, even at twice
- * the learning rate; 12 land within it on every scenario, at 0.18 of retraining's time on cnn
+ * the learning rate; 12 land within it on every scenario, at 0.17 of retraining's time on cnn
  * random10 instead of 0.48.
  */
 export const DEFAULT_EPOCHS = 12;
