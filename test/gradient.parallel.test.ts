@@ -3,13 +3,16 @@
 // gradients within float rounding, for a 'mean' loss (cross-entropy), a 'sum' loss with fed weights
 // (∇τ's 'matched'), frozen squared importances (SSD), several int64 inputs (the BERT-style text
 // model, multi-label) and uneven splits. Bad values and other providers are refused.
+import { readFileSync } from 'node:fs';
+import type { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BadInputError } from '../src/core/errors.js';
+import { BadInputError, UnsupportedModelError } from '../src/core/errors.js';
 import { loadModel } from '../src/graph/load.js';
 import { readNpy } from '../src/data/npy.js';
 import { matched, matchedFeeds } from '../src/methods/gradtau/matched-loss.js';
 import { GradientModel, type GradientOptions, type GradientResult } from '../src/runtime/gradient.js';
 import type { HostTensor } from '../src/runtime/session.js';
+import { WorkerSessions } from '../src/runtime/workers.js';
 import { batch, FIXTURES, l2, relL2 } from './support/fixtures.js';
 import { mixedMatchedBatch } from './support/matched.js';
 
@@ -128,4 +131,23 @@ describe('--workers refused where it cannot run', () => {
   it.each(['wasm', 'cuda'] as const)('on another provider than the CPU: %s (before opening it)', async (device) => {
     await expect(GradientModel.open(MLP, { cache: false, workers: 2, device })).rejects.toThrow(/CPU provider only/);
   });
+});
+
+describe('a worker that stops', () => {
+  it('rejects the run in flight and every later one at once, naming --workers', async () => {
+    const pool = await WorkerSessions.open(readFileSync(`${FIXTURES}/models/mlp.onnx`), 2, 'mlp.onnx');
+    try {
+      const { x } = batch();
+      const feeds = [{ input: head(x, 2) }, { input: head(x, 3) }];
+      const lanes = (pool as unknown as { lanes: { worker: Worker }[] }).lanes;
+      expect((await pool.run(feeds)).length).toBe(2);
+      const inFlight = pool.run(feeds);
+      await lanes[1].worker.terminate();
+      await expect(inFlight).rejects.toThrow(/session worker stopped.*--workers/);
+      await expect(pool.run(feeds)).rejects.toThrow(UnsupportedModelError);
+      await expect(pool.run(feeds)).rejects.toThrow(/fewer --workers, or none/);
+    } finally {
+      await pool.release();
+    }
+  }, 60_000);
 });

@@ -26,21 +26,38 @@ function rebuilt(e: { kind?: string; message: string }): Error {
   return e.kind === 'bad-input' ? new BadInputError(e.message) : new UnsupportedModelError(e.message);
 }
 
+/**
+ * One worker and its single reply in flight. A worker that stops (killed, out of memory, a crash in
+ * ONNX Runtime) rejects the run in flight and every later one at once: its lane is dead, not waiting.
+ */
 class Lane {
   private waiting?: { resolve: (r: Reply) => void; reject: (e: Error) => void };
+  private dead?: Error;
   constructor(readonly worker: Worker) {
     worker.on('message', (r: Reply) => this.settle((w) => w.resolve(r)));
-    worker.on('error', (e) => this.settle((w) => w.reject(e)));
-    worker.on('exit', (code) => this.settle((w) => w.reject(new Error(`a session worker exited (code ${code})`))));
+    worker.on('error', (e) => this.stop(e));
+    worker.on('exit', (code) => this.stop(new Error(`a session worker exited (code ${code})`)));
   }
   private settle(f: (w: NonNullable<Lane['waiting']>) => void): void {
     const w = this.waiting;
     this.waiting = undefined;
     if (w) f(w);
   }
-  /** The worker's next reply (one message in flight at a time). */
+  private stop(e: Error): void {
+    this.dead ??= new UnsupportedModelError(
+      `a data-parallel session worker stopped (${e.message}; out of memory?): run again with fewer --workers, or none.`,
+    );
+    const dead = this.dead;
+    this.settle((w) => w.reject(dead));
+  }
+  /** The worker's next reply (one message in flight at a time); rejects at once if the worker stopped. */
   next(): Promise<Reply> {
+    if (this.dead) return Promise.reject(this.dead);
     return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
+  }
+  /** Posts feeds to a live worker (a stopped one would drop them). */
+  post(feeds: Record<string, HostTensor>): void {
+    if (!this.dead) this.worker.postMessage(feeds);
   }
 }
 
@@ -78,7 +95,7 @@ export class WorkerSessions {
     const replies = await Promise.all(
       feeds.map((f, i) => {
         const reply = this.lanes[i].next();
-        this.lanes[i].worker.postMessage(f);
+        this.lanes[i].post(f);
         return reply;
       }),
     );
