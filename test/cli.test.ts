@@ -49,6 +49,7 @@ describe('scrub grad', () => {
     expect(r.code, r.err).toBe(0);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(JSON.parse(r.out)).toEqual(summary);
+    expect(summary.settings).toEqual({ batchSize: 256, device: 'cpu' });
     const want = oracle(`${FIXTURES}/oracle/grad/mlp`);
     expect(Math.abs(summary.loss - want.loss) / want.loss).toBeLessThan(1e-5);
     for (const p of want.parameters) {
@@ -63,13 +64,17 @@ describe('scrub grad', () => {
     }
   });
 
-  it('gives the same mean gradient in chunks as in one batch', async () => {
+  it('gives the same mean gradient in chunks, each split over 2 workers, as in one batch', async () => {
     const a = join(tmp(), 'a');
     const b = join(tmp(), 'b');
     expect((await run('grad', MLP, '--x', X, '--y', Y, '--out', a)).code).toBe(0);
-    expect((await run('grad', MLP, '--x', X, '--y', Y, '--out', b, '--batch-size', '10')).code).toBe(0);
+    const chunked = ['--batch-size', '10', '--threads', '1', '--workers', '2'];
+    const rb = await run('grad', MLP, '--x', X, '--y', Y, '--out', b, ...chunked);
+    expect(rb.code, rb.err).toBe(0);
+    expect(rb.out).toMatch(/gradients written to .*\/ \(cpu, 1 thread, 2 workers\)/);
     const sa = JSON.parse(readFileSync(join(a, 'summary.json'), 'utf8'));
     const sb = JSON.parse(readFileSync(join(b, 'summary.json'), 'utf8'));
+    expect(sb.settings).toEqual({ batchSize: 10, device: 'cpu', threads: 1, workers: 2 });
     expect(Math.abs(sa.loss - sb.loss)).toBeLessThan(1e-6);
     for (const p of sa.parameters)
       expect(

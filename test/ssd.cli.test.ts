@@ -91,8 +91,9 @@ describe('scrub MODEL FORGET on the embedded default', () => {
   });
 
   it('prints a readable summary with PyTorch names', async () => {
-    const r = await run(MODEL, FORGET, '-o', join(tmp(), 'o.onnx'), '--quiet');
+    const r = await run(MODEL, FORGET, '-o', join(tmp(), 'o.onnx'), '--quiet', '--threads', '2');
     expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/wrote\s+.*o\.onnx in [\d.]+ s \(cpu, 2 threads\)$/m);
     expect(r.out).toMatch(/selected\s+[\d,]+ of 206,922 parameters/);
     expect(r.out).toMatch(/fc1\.weight\s+\[128, 1568\]\s+[\d,]+/);
     expect(r.out).toMatch(/forget accuracy\s+[\d.]+% → [\d.]+%/);

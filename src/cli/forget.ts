@@ -5,7 +5,7 @@ import { unlearn } from '../api/unlearn.js';
 import { BadInputError } from '../core/errors.js';
 import { DEFAULT_METHOD, methodNamed, methodOptions, METHODS, type MethodOption } from '../methods/table.js';
 import { gateFailure } from '../record/gates.js';
-import { commonOptions, DATA_OPTIONS, positiveNumber } from './options.js';
+import { commonOptions, DATA_OPTIONS, positiveNumber, ranOn } from './options.js';
 import { seedOption, type Io } from './io.js';
 import { reportBeside } from './report.js';
 import { evaluationTable } from './summary.js';
@@ -90,8 +90,9 @@ export async function forgetCommand(argv: string[], io: Io): Promise<number> {
   if (positionals.length !== 2) throw new BadInputError(`expected MODEL and FORGET; usage: ${FORGET_USAGE}`);
   const v = values as Record<string, string | undefined>;
   const method = methodNamed(values.method);
+  const common = commonOptions(values, io);
   const report = await unlearn({
-    ...commonOptions(values, io),
+    ...common,
     model: positionals[0],
     forget: positionals[1],
     method: method.name,
@@ -110,7 +111,7 @@ export async function forgetCommand(argv: string[], io: Io): Promise<number> {
     for (const line of evaluationTable(report.metrics)) io.out(line);
     const files = report.output.dataFiles.length ? ` (+ ${report.output.dataFiles.join(', ')})` : '';
     if (report.output.written)
-      io.out(`  wrote            ${report.output.path}${files} in ${report.seconds.toFixed(1)} s`);
+      io.out(`  wrote            ${report.output.path}${files} in ${report.seconds.toFixed(1)} s (${ranOn(common)})`);
     else io.out(`  not written      ${report.output.path}: a gate failed`);
     io.out(`  record           ${report.record} (verdict: ${report.acceptance.verdict})`);
   }

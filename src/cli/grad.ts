@@ -11,6 +11,7 @@ import { trainingBatchNormNote, trainingBatchNorms } from '../autodiff/rules/bat
 import { GradientModel, meanGradient } from '../runtime/gradient.js';
 import { deviceOption, intOption, requireOne, type Io } from './io.js';
 import { writeFilesAtomically } from './output.js';
+import { ranOn } from './options.js';
 
 const USAGE =
   'scrub grad MODEL --x X.npy --y Y.npy --out DIR [--params REGEX] [--output NAME] [--multi-label] ' +
@@ -21,6 +22,8 @@ export interface GradSummary {
   count: number;
   loss: number;
   dtype: 'float32';
+  /** How the passes ran: examples a run, the provider, and the threads and workers where given. */
+  settings: { batchSize: number; device: string; threads?: number; workers?: number };
   parameters: {
     name: string;
     torchName?: string;
@@ -62,15 +65,18 @@ export async function gradCommand(argv: string[], io: Io): Promise<number> {
   const model = loadModel(modelPath);
   // before any pass: --out is created (or refused) now; a failed run leaves no empty folder of ours
   const folder = prepareOutputFolder(values.out, '--out');
+  const run = {
+    device: deviceOption(values.device),
+    threads: intOption(values.threads, 'threads', 0) || undefined,
+    workers: intOption(values.workers, 'workers', 0) || undefined,
+  };
   let gm: GradientModel;
   try {
     gm = await GradientModel.open(model, {
       params: values.params,
       output: values.output,
       multiLabel: values['multi-label'],
-      device: deviceOption(values.device),
-      threads: intOption(values.threads, 'threads', 0) || undefined,
-      workers: intOption(values.workers, 'workers', 0) || undefined,
+      ...run,
     });
   } catch (e) {
     folder.removeIfEmpty();
@@ -102,6 +108,7 @@ export async function gradCommand(argv: string[], io: Io): Promise<number> {
       count: result.count,
       loss: result.loss,
       dtype: 'float32',
+      settings: { batchSize: batch, device: run.device ?? 'cpu', threads: run.threads, workers: run.workers },
       parameters: [],
     };
     for (const p of gm.params) {
@@ -119,7 +126,7 @@ export async function gradCommand(argv: string[], io: Io): Promise<number> {
     else {
       io.out(
         `loss ${summary.loss.toPrecision(8)} over ${summary.count} examples; ` +
-          `${summary.parameters.length} gradients written to ${values.out}/`,
+          `${summary.parameters.length} gradients written to ${values.out}/ (${ranOn(run)})`,
       );
       for (const p of summary.parameters)
         io.out(`  ${(p.torchName ?? p.name).padEnd(36)} [${p.shape.join(', ')}]  l2 ${p.l2.toExponential(4)}`);

@@ -67,3 +67,14 @@ export function commonOptions(v: DataValues, io: Io): CommonOptions {
     signal: io.signal,
   };
 }
+
+/**
+ * How a run's passes ran, for a summary line: the provider, then the intra-op threads and the
+ * data-parallel workers where given ("cpu", "cpu, 1 thread, 2 workers", "cuda").
+ */
+export function ranOn(o: Pick<CommonOptions, 'device' | 'threads' | 'workers'>): string {
+  const parts: string[] = [o.device ?? 'cpu'];
+  if (o.threads) parts.push(`${o.threads} thread${o.threads === 1 ? '' : 's'}`);
+  if (o.workers && o.workers > 1) parts.push(`${o.workers} workers`);
+  return parts.join(', ');
+}
