@@ -272,6 +272,19 @@ const cases: OpCase[] = [
     attrs: { strides: [3, 2], pads: [0, 0, 1, 1] },
     inputs: [{ shape: [2, 3, 6, 5] }, { shape: [2, 3, 1, 1] }, { shape: [2] }],
   },
+  // 128 × output positions ≤ C/group × taps: the weight gradient's GEMM takes gy first (resnet18's layer4);
+  // two positions, so that their order against the examples' counts
+  {
+    name: 'Conv two output positions, gy-first weight GEMM',
+    op: 'Conv',
+    inputs: [{ shape: [2, 29, 3, 4], dynamic: true }, { shape: [3, 29, 3, 3] }, { shape: [3] }],
+  },
+  {
+    name: 'Conv groups reading the padding, gy-first weight GEMM',
+    op: 'Conv',
+    attrs: { group: 2, pads: [1, 0, 0, 0] },
+    inputs: [{ shape: [2, 58, 2, 4] }, { shape: [4, 29, 3, 3] }],
+  },
   {
     name: 'Conv opset 9',
     op: 'Conv',

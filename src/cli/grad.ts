@@ -76,6 +76,8 @@ export async function gradCommand(argv: string[], io: Io): Promise<number> {
       params: values.params,
       output: values.output,
       multiLabel: values['multi-label'],
+      // the model's own weights throughout: built in, so ONNX Runtime prepacks them (1.2x on resnet18)
+      frozen: true,
       ...run,
     });
   } catch (e) {
