@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { tensorToFloat32 } from '../src/graph/ir.js';
 import { loadModel } from '../src/graph/load.js';
 import { writeModel } from '../src/graph/write.js';
-import { GradientModel } from '../src/runtime/gradient.js';
+import { fitsFrozen, GradientModel } from '../src/runtime/gradient.js';
 import { batch, FIXTURES, relL2 } from './support/fixtures.js';
 
 describe.each(['mlp', 'vit'])('new weights fed to the gradient artifact: %s', (name) => {
@@ -64,5 +64,15 @@ describe.each(['mlp', 'cnn', 'vit'])('frozen weights (SSD importance passes): %s
       await fed.release();
       await frozen.release();
     }
+  });
+});
+
+describe('frozen weights past protobuf’s 2 GiB', () => {
+  it('stay fed: only an artifact that fits with them built in is frozen', () => {
+    const mib = (n: number) => new Map([['w', { byteLength: n * 2 ** 20 } as Float32Array]]);
+    expect(fitsFrozen(10 * 2 ** 20, mib(100))).toBe(true);
+    expect(fitsFrozen(2 ** 20, mib(1900))).toBe(true);
+    expect(fitsFrozen(2 ** 20, mib(2000))).toBe(false);
+    expect(fitsFrozen(200 * 2 ** 20, mib(1900))).toBe(false);
   });
 });

@@ -50,6 +50,19 @@ interface ChunkResult {
 
 export type { LossFeeds } from '../autodiff/losses/index.js';
 
+/** The largest model ONNX Runtime parses from bytes (protobuf's 2 GiB), less room for the graph. */
+const PROTOBUF_LIMIT = 2 ** 31 - 64 * 2 ** 20;
+
+/**
+ * Whether an artifact of `artifactBytes` bytes with these parameter values built in as initializers
+ * (GradientOptions.frozen) stays under protobuf's 2 GiB; a larger model keeps its weights fed.
+ */
+export function fitsFrozen(artifactBytes: number, values: ReadonlyMap<string, Float32Array>): boolean {
+  let total = artifactBytes;
+  for (const v of values.values()) total += v.byteLength;
+  return total <= PROTOBUF_LIMIT;
+}
+
 /** Bumped whenever the artifact's layout changes. */
 export const ARTIFACT_VERSION = 4;
 
@@ -85,7 +98,7 @@ export interface GradientOptions {
   /**
    * The weights never change between runs (SSD's importance passes): they are built into the session
    * as initializers, which ONNX Runtime prepacks (about 1.2× on Conv nets), and a run given other
-   * `weights` is refused.
+   * `weights` is refused. A model whose weights would take it past protobuf's 2 GiB keeps them fed.
    */
   frozen?: boolean;
   /**
@@ -280,7 +293,9 @@ export class GradientModel {
     const parallel = opts.workers !== undefined && opts.workers > 1;
     if (parallel && (opts.device ?? 'cpu') !== 'cpu')
       throw new BadInputError(`--workers ${opts.workers}: data-parallel workers run on the CPU provider only.`);
-    const runnable = opts.frozen ? freezeParameters(bytes, m.params, defaults) : bytes;
+    // a protobuf model holds at most 2 GiB: past that the weights stay fed (the same values, unpacked)
+    const frozen = (opts.frozen ?? false) && fitsFrozen(bytes.byteLength, defaults);
+    const runnable = frozen ? freezeParameters(bytes, m.params, defaults) : bytes;
     const session = await Session.create(runnable, { device: opts.device, threads: opts.threads });
     let workers: WorkerSessions | undefined;
     if (parallel) {
@@ -308,7 +323,7 @@ export class GradientModel {
       openForward,
       m.masked,
       trainingBatchNorms(model.graph, model.opsetImports),
-      opts.frozen ?? false,
+      frozen,
       m.traced,
       workers,
     );
