@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder, type AttrInput } from '../src/autodiff/builder.js';
+import { shareRecomputedPools } from '../src/autodiff/artifact.js';
 import { backward } from '../src/autodiff/engine.js';
 import { defaultRegistry } from '../src/autodiff/rules/index.js';
 import { encodeModel } from '../src/graph/encode.js';
-import type { Graph } from '../src/graph/ir.js';
+import type { Graph, Node } from '../src/graph/ir.js';
 import { parseModel } from '../src/graph/load.js';
 import { probeShapes } from '../src/runtime/shapes.js';
 import { Session } from '../src/runtime/session.js';
@@ -768,10 +769,14 @@ describe('MaxPool gradient with tied maxima', () => {
       seeds: new Map([['y', 'dy']]),
       b,
     }).get('x')!;
-    const indices = b.emit('MaxPool', ['x'], attrs, 2)[1];
+    // as the artifact builds it: the forward MaxPool gives the Indices the rule's recomputation would
+    const shared = shareRecomputedPools(model.graph.nodes, b.nodes);
+    expect(shared.forward[0].outputs).toHaveLength(2);
+    expect(shared.backward.filter((n) => n.opType === 'MaxPool')).toHaveLength(0);
+    const indices = shared.forward[0].outputs[1];
     const full: Graph = {
       ...model.graph,
-      nodes: [...model.graph.nodes, ...b.nodes],
+      nodes: [...shared.forward, ...shared.backward],
       inputs: [...model.graph.inputs, { name: 'dy', elemType: 1, shape: ys }],
       outputs: [dx, indices].map((name) => ({ name, elemType: 0, shape: null })),
       initializers: b.initializers,
@@ -880,5 +885,36 @@ describe('pooling gradients against the Jacobian of ONNX Runtime forward', () =>
       await grad.release();
       await forward.release();
     }
+  });
+});
+
+describe('the forward MaxPool shared with its recomputation (artifact.ts shareRecomputedPools)', () => {
+  const node = (name: string, inputs: string[], outputs: string[], attrs: Record<string, AttrInput>): Node => {
+    const b = new GraphBuilder(17, name);
+    b.emit('MaxPool', inputs, attrs, outputs.length);
+    return { ...b.nodes[0], outputs };
+  };
+  const k2 = { kernel_shape: [2, 2], strides: [2, 2] };
+
+  it('gives the forward node the Indices output and drops the recomputation, whatever the attribute order', () => {
+    const fwd = [node('f', ['x'], ['y'], { strides: [2, 2], kernel_shape: [2, 2], storage_order: 0 })];
+    const bwd = [node('r', ['x'], ['r/y', 'r/i'], k2), { ...node('u', ['r/y'], ['u'], {}), opType: 'Relu' }];
+    const { forward, backward } = shareRecomputedPools(fwd, bwd);
+    expect(forward[0].outputs).toEqual(['y', 'r/i']);
+    expect(backward).toHaveLength(1);
+    expect(backward[0].inputs).toEqual(['y']);
+  });
+
+  it.each([
+    ['column-major storage', { ...k2, storage_order: 1 }, ['y'], ['x']],
+    ['other padding', { ...k2, pads: [1, 1, 0, 0] }, ['y'], ['x']],
+    ['its own Indices output', k2, ['y', 'i'], ['x']],
+    ['another input', k2, ['y'], ['z']],
+  ])('keeps both where the forward node has %s', (_, attrs, outputs, inputs) => {
+    const fwd = [node('f', inputs, outputs, attrs)];
+    const bwd = [node('r', ['x'], ['r/y', 'r/i'], k2)];
+    const { forward, backward } = shareRecomputedPools(fwd, bwd);
+    expect(forward[0].outputs).toEqual(outputs);
+    expect(backward).toHaveLength(1);
   });
 });
