@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder, type AttrInput } from '../src/autodiff/builder.js';
-import { shareRecomputedPools } from '../src/autodiff/artifact.js';
+import { maskBeforeUnpool, shareRecomputedPools } from '../src/autodiff/artifact.js';
 import { backward } from '../src/autodiff/engine.js';
 import { defaultRegistry } from '../src/autodiff/rules/index.js';
 import { encodeModel } from '../src/graph/encode.js';
@@ -916,5 +916,76 @@ describe('the forward MaxPool shared with its recomputation (artifact.ts shareRe
     const { forward, backward } = shareRecomputedPools(fwd, bwd);
     expect(forward[0].outputs).toEqual(outputs);
     expect(backward).toHaveLength(1);
+  });
+});
+
+describe("ReLU's mask moved through a disjoint MaxPool's gradient (artifact.ts maskBeforeUnpool)", () => {
+  it('gives the same dX bit for bit (ties, zeros, negative inputs), with the mask on the pooled tensor', async () => {
+    const shape = [2, 3, 4, 6];
+    const graph: Graph = {
+      name: 'relu-pool',
+      nodes: [
+        { name: 'relu', opType: 'Relu', domain: '', inputs: ['x'], outputs: ['r'], attrs: {} },
+        {
+          name: 'pool',
+          opType: 'MaxPool',
+          domain: '',
+          inputs: ['r'],
+          outputs: ['y'],
+          attrs: { kernel_shape: { type: 'ints', ints: [2, 2] }, strides: { type: 'ints', ints: [2, 2] } },
+        },
+      ],
+      inputs: [{ name: 'x', elemType: 1, shape }],
+      outputs: [{ name: 'y', elemType: 0, shape: null }],
+      initializers: new Map(),
+      valueInfo: new Map(),
+    };
+    const opsets = new Map([['', 17]]);
+    const model = parseModel(encodeModel({ opsetImports: opsets, graph }), 'relu-pool.onnx');
+    const shapes = await probeShapes(model);
+    const b = new GraphBuilder(17);
+    const dx = backward({
+      graph: model.graph,
+      opsets,
+      shapes,
+      registry: defaultRegistry(),
+      wrt: ['x'],
+      seeds: new Map([['y', 'dy']]),
+      b,
+    }).get('x')!;
+    const shared = shareRecomputedPools(model.graph.nodes, b.nodes);
+    const fused = maskBeforeUnpool(shared.forward, shared.backward, b.initializers, new Set([dx]));
+    // the comparison now reads the pooled output
+    expect(fused.filter((n) => n.opType === 'Greater').map((n) => n.inputs[0])).toEqual(['y']);
+    const n = shape.reduce((p, q) => p * q, 1);
+    const x = Float32Array.from({ length: n }, (_, i) => [0, -1, 2, 2, 0, -3, 1][((i * 5) % 13) % 7]);
+    const dy = Float32Array.from({ length: n / 4 }, (_, i) => 1 + (i % 3));
+    const dxOf = async (nodes: Node[]) => {
+      const full: Graph = {
+        ...model.graph,
+        nodes,
+        inputs: [...model.graph.inputs, { name: 'dy', elemType: 1, shape: [2, 3, 2, 3] }],
+        outputs: [{ name: dx, elemType: 0, shape: null }],
+        initializers: b.initializers,
+      };
+      const session = await Session.create(encodeModel({ opsetImports: opsets, graph: full }), { threads: 1 });
+      try {
+        const out = await session.run({ x: { data: x, dims: shape }, dy: { data: dy, dims: [2, 3, 2, 3] } });
+        return Array.from(out[dx].data as Float32Array);
+      } finally {
+        await session.release();
+      }
+    };
+    const plain = await dxOf([...model.graph.nodes, ...b.nodes]);
+    expect(await dxOf([...shared.forward, ...fused])).toEqual(plain);
+    // and it is the gradient: dY at each window's first maximum where it is positive
+    const want = new Float32Array(n);
+    for (let w = 0; w < n / 4; w++) {
+      const [nc, oh, ow] = [Math.floor(w / 6), Math.floor((w % 6) / 3), w % 3];
+      const at = [0, 1, 2, 3].map((k) => nc * 24 + (oh * 2 + (k >> 1)) * 6 + ow * 2 + (k & 1));
+      const first = at.reduce((best, p) => (Math.max(x[p], 0) > Math.max(x[best], 0) ? p : best), at[0]);
+      if (x[first] > 0) want[first] = dy[w];
+    }
+    expect(plain).toEqual(Array.from(want));
   });
 });
