@@ -1,5 +1,6 @@
 // MaxPool: the gradient flows to the element each window picked, as the Indices output of a
-// recomputed MaxPool names it (flat over the whole NC... tensor, row-major with storage_order 0).
+// recomputed MaxPool names it (flat over the whole NC... tensor, row-major with storage_order 0). The
+// artifact then lets the forward MaxPool give those Indices where it can (artifact.ts shareRecomputedPools).
 import { DataType } from '../../graph/ir.js';
 import type { GradContext, GradRule } from '../registry.js';
 import { checkPoolSize, dilated, foldWindows, kernelOf, ncSpatial, readWindow, type Window } from './conv-util.js';
