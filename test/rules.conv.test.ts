@@ -742,6 +742,24 @@ const tied: { name: string; opset: number; shape: number[]; attrs: Record<string
   },
 ];
 
+/** dX of a one-input graph from x to y, as the engine builds it: the parsed model, its shapes and the builder. */
+async function backwardOf(graph: Graph, opset: number, name: string) {
+  const opsets = new Map([['', opset]]);
+  const model = parseModel(encodeModel({ opsetImports: opsets, graph }), name);
+  const shapes = await probeShapes(model);
+  const b = new GraphBuilder(opset);
+  const dx = backward({
+    graph: model.graph,
+    opsets,
+    shapes,
+    registry: defaultRegistry(),
+    wrt: ['x'],
+    seeds: new Map([['y', 'dy']]),
+    b,
+  }).get('x')!;
+  return { opsets, model, shapes, b, dx };
+}
+
 describe('MaxPool gradient with tied maxima', () => {
   it.each(tied)('$name', async ({ opset, shape, attrs }) => {
     const b0 = new GraphBuilder(opset, 'case');
@@ -755,20 +773,8 @@ describe('MaxPool gradient with tied maxima', () => {
       initializers: new Map(),
       valueInfo: new Map(),
     };
-    const opsets = new Map([['', opset]]);
-    const model = parseModel(encodeModel({ opsetImports: opsets, graph }), 'tied.onnx');
-    const shapes = await probeShapes(model);
+    const { opsets, model, shapes, b, dx } = await backwardOf(graph, opset, 'tied.onnx');
     const ys = shapes.get('y')!.dims as number[];
-    const b = new GraphBuilder(opset);
-    const dx = backward({
-      graph: model.graph,
-      opsets,
-      shapes,
-      registry: defaultRegistry(),
-      wrt: ['x'],
-      seeds: new Map([['y', 'dy']]),
-      b,
-    }).get('x')!;
     // as the artifact builds it: the forward MaxPool gives the Indices the rule's recomputation would
     const shared = shareRecomputedPools(model.graph.nodes, b.nodes);
     expect(shared.forward[0].outputs).toHaveLength(2);
@@ -833,19 +839,7 @@ describe('pooling gradients against the Jacobian of ONNX Runtime forward', () =>
       initializers: new Map(),
       valueInfo: new Map(),
     };
-    const opsets = new Map([['', opset]]);
-    const model = parseModel(encodeModel({ opsetImports: opsets, graph }), 'jacobian.onnx');
-    const shapes = await probeShapes(model);
-    const b = new GraphBuilder(opset);
-    const dx = backward({
-      graph: model.graph,
-      opsets,
-      shapes,
-      registry: defaultRegistry(),
-      wrt: ['x'],
-      seeds: new Map([['y', 'dy']]),
-      b,
-    }).get('x')!;
+    const { opsets, model, shapes, b, dx } = await backwardOf(graph, opset, 'jacobian.onnx');
     const full: Graph = {
       ...model.graph,
       nodes: [...model.graph.nodes, ...b.nodes],
@@ -940,19 +934,7 @@ describe("ReLU's mask moved through a disjoint MaxPool's gradient (artifact.ts m
       initializers: new Map(),
       valueInfo: new Map(),
     };
-    const opsets = new Map([['', 17]]);
-    const model = parseModel(encodeModel({ opsetImports: opsets, graph }), 'relu-pool.onnx');
-    const shapes = await probeShapes(model);
-    const b = new GraphBuilder(17);
-    const dx = backward({
-      graph: model.graph,
-      opsets,
-      shapes,
-      registry: defaultRegistry(),
-      wrt: ['x'],
-      seeds: new Map([['y', 'dy']]),
-      b,
-    }).get('x')!;
+    const { opsets, model, b, dx } = await backwardOf(graph, 17, 'relu-pool.onnx');
     const shared = shareRecomputedPools(model.graph.nodes, b.nodes);
     const fused = maskBeforeUnpool(shared.forward, shared.backward, b.initializers, new Set([dx]));
     // the comparison now reads the pooled output
