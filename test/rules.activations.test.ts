@@ -186,23 +186,32 @@ const cases: OpCase[] = [
   },
 ];
 
-/** The gradients of all float inputs at the given points, for dY = 1 everywhere. */
+/**
+ * The gradients of all float inputs at the given points, for dY = 1 everywhere; the inputs after the
+ * first `fed` are initializers (constants the rule can read), with no gradient asked.
+ */
 async function gradAt(
   op: string,
   opset: number,
   attrs: Record<string, AttrInput>,
-  inputs: { values: number[]; dims: number[] }[],
+  all: { values: number[]; dims: number[] }[],
+  fed = all.length,
 ): Promise<number[][]> {
+  const inputs = all.slice(0, fed);
   const names = inputs.map((_, i) => `x${i}`);
+  const constants = all.slice(fed).map((c, i): Tensor => {
+    const bytes = new Uint8Array(Float32Array.from(c.values).buffer);
+    return { name: `c${i}`, dataType: DataType.FLOAT, dims: c.dims, bytes, location: { kind: 'typed' } };
+  });
   const b0 = new GraphBuilder(opset, 'case');
-  b0.emit(op, names, attrs);
+  b0.emit(op, [...names, ...constants.map((c) => c.name)], attrs);
   const node = { ...b0.nodes[0], outputs: ['y'] };
   const graph: Graph = {
     name: op,
     nodes: [node],
     inputs: inputs.map((inp, i) => ({ name: names[i], elemType: DataType.FLOAT, shape: inp.dims })),
     outputs: [{ name: 'y', elemType: 0, shape: null }],
-    initializers: new Map<string, Tensor>(),
+    initializers: new Map<string, Tensor>(constants.map((c) => [c.name, c])),
     valueInfo: new Map(),
   };
   const model = parseModel(encodeModel({ opsetImports: new Map([['', opset]]), graph }), `${op}.onnx`);
@@ -307,6 +316,18 @@ describe('activation gradient rules', () => {
   it('ThresholdedRelu passes no gradient at X = alpha (PyTorch threshold_backward: x <= threshold → 0)', async () => {
     const [g] = await gradAt('ThresholdedRelu', 17, { alpha: 0.5 }, at(0.5, 0.6, -1));
     expect(g).toEqual([0, 1, 0]);
+  });
+
+  it("Clip(0, 6) is ReLU6: no gradient on either bound (PyTorch's hardtanh_backward, TF's Relu6Grad)", async () => {
+    const clip13 = async (lo: number, hi: number, ...x: number[]) =>
+      (await gradAt('Clip', 13, {}, [...at(...x), { values: [lo], dims: [] }, { values: [hi], dims: [] }], 1))[0];
+    const clip6 = async (lo: number, hi: number, ...x: number[]) =>
+      (await gradAt('Clip', 10, { min: float(lo), max: float(hi) }, at(...x)))[0];
+    expect(await clip13(0, 6, -1, 0, 3, 6, 7)).toEqual([0, 0, 1, 0, 0]);
+    expect(await clip6(0, 6, -1, 0, 3, 6, 7)).toEqual([0, 0, 1, 0, 0]);
+    // other bounds keep torch.clamp's: both bounds pass
+    expect(await clip13(0, 5, -1, 0, 3, 5, 7)).toEqual([0, 1, 1, 1, 0]);
+    expect(await clip6(0, 5, -1, 0, 3, 5, 7)).toEqual([0, 1, 1, 1, 0]);
   });
 
   it('registers each activation form at its earliest right opset', () => {

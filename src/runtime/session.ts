@@ -126,7 +126,7 @@ async function createOrt(
       throw new BadInputError(
         `--device cuda: ONNX Runtime's CUDA provider is not installed (${msg}). ` +
           'On a machine with an NVIDIA GPU, CUDA 12 and cuDNN 9, reinstall with ' +
-          '`npm install onnxruntime-node --onnxruntime-node-install=cuda12` (see README, "CUDA").',
+          '`npm install onnxruntime-node --onnxruntime-node-install=cuda12` (see README, "Devices").',
       );
     throw new UnsupportedModelError(
       `${source}: ONNX Runtime could not load it (${msg}). Re-export it with ops and an opset ONNX Runtime ` +
