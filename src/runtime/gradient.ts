@@ -3,7 +3,7 @@
 // a method's own (∇τ's 'matched'); one `run(inputs, lossFeeds)` serves them all.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
 import {
   buildArtifact,
@@ -290,6 +290,12 @@ export class GradientModel {
     const defaults = new Map(m.params.map((p) => [p.name, tensorToFloat32(model.graph.initializers.get(p.name)!)]));
     if (opts.workers !== undefined && !(Number.isInteger(opts.workers) && opts.workers >= 1))
       throw new BadInputError(`--workers ${opts.workers}: give a whole number of worker threads, 1 or more.`);
+    if (opts.workers !== undefined && opts.workers > availableParallelism())
+      throw new BadInputError(
+        `--workers ${opts.workers}: this machine runs ${availableParallelism()} threads at once; each worker ` +
+          `holds a session of its own, so more workers than that only add memory and time. Give at most ` +
+          `${availableParallelism()}.`,
+      );
     const parallel = opts.workers !== undefined && opts.workers > 1;
     if (parallel && (opts.device ?? 'cpu') !== 'cpu')
       throw new BadInputError(`--workers ${opts.workers}: data-parallel workers run on the CPU provider only.`);
