@@ -4,6 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { ScrubError } from '../core/errors.js';
 import { Session, type HostTensor } from './session.js';
+import { RELEASE } from './workers.js';
 
 interface Start {
   bytes: Uint8Array;
@@ -18,6 +19,14 @@ opening.then(
   (e: unknown) => port.postMessage({ ready: false, error: describe(e) }),
 );
 port.on('message', (feeds: Record<string, HostTensor>) => {
+  if (RELEASE in feeds) {
+    // released here, not by a finalizer when the worker is terminated
+    opening
+      .then((session) => session.release())
+      .catch(() => undefined)
+      .then(() => port.postMessage({ released: true }));
+    return;
+  }
   opening
     .then((session) => session.run(feeds))
     .then(
