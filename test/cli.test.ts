@@ -71,7 +71,7 @@ describe('scrub grad', () => {
     const chunked = ['--batch-size', '10', '--threads', '1', '--workers', '2'];
     const rb = await run('grad', MLP, '--x', X, '--y', Y, '--out', b, ...chunked);
     expect(rb.code, rb.err).toBe(0);
-    expect(rb.out).toMatch(/gradients written to .*\/ \(cpu, 1 thread, 2 workers\)/);
+    expect(rb.out).toMatch(/gradients written to .*\/ \(cpu, 2 workers, 1 thread each\)/);
     const sa = JSON.parse(readFileSync(join(a, 'summary.json'), 'utf8'));
     const sb = JSON.parse(readFileSync(join(b, 'summary.json'), 'utf8'));
     expect(sb.settings).toEqual({ batchSize: 10, device: 'cpu', threads: 1, workers: 2 });

@@ -3,7 +3,7 @@
 // combines exactly; a partial last chunk is padded and masked. The same cnn weights with a dynamic,
 // a batch-1 and a batch-8 input give the same gradients, Fisher file values and SSD edit. The field
 // cases (../shared/field, copied to test/fixtures/field) match their float64 oracles.
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -201,6 +201,19 @@ describe('the ONNX Model Zoo MNIST, batch declared fixed at 1 (field case)', () 
     },
     60_000,
   );
+});
+
+describe('--workers at a fixed batch', () => {
+  it('grad says the runs stay in one session, and its summary names no workers', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'scrub-fixed-workers-'));
+    const args = ['--x', `${MNIST}/x.npy`, '--y', `${MNIST}/y.npy`, '--out', join(out, 'g'), '--workers', '2'];
+    const r = await run('grad', `${MNIST}/opt-mnist-13.onnx`, ...args);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/^note: --workers 2: this model's runs stay in one session \(its batch is fixed/m);
+    expect(r.out).toMatch(/gradients written to .*\/ \(cpu\)$/m);
+    const summary = JSON.parse(readFileSync(join(out, 'g', 'summary.json'), 'utf8'));
+    expect(summary.settings).toEqual({ batchSize: 256, device: 'cpu' });
+  }, 60_000);
 });
 
 describe('a batch declared free but traced at 1 (field case baked-batch1-reshape)', () => {

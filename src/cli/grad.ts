@@ -22,7 +22,7 @@ export interface GradSummary {
   count: number;
   loss: number;
   dtype: 'float32';
-  /** How the passes ran: examples a run, the provider, and the threads and workers where given. */
+  /** How the passes ran: examples a run, the provider, the threads and the workers the runs split over. */
   settings: { batchSize: number; device: string; threads?: number; workers?: number };
   parameters: {
     name: string;
@@ -84,7 +84,15 @@ export async function gradCommand(argv: string[], io: Io): Promise<number> {
     folder.removeIfEmpty();
     throw e;
   }
+  // what runs: the workers where the runs split over them (not at a fixed batch, for one), else the threads
+  const split = gm.parallelWorkers;
+  const ran = split > 1 ? { ...run, threads: 1, workers: split } : { ...run, workers: undefined };
   try {
+    if (run.workers && run.workers > 1 && split === 1)
+      io.err(
+        `note: --workers ${run.workers}: this model's runs stay in one session (its batch is fixed, or its ` +
+          "BatchNormalization takes the batch's statistics).",
+      );
     const bnNote = trainingBatchNormNote(trainingBatchNorms(model.graph, model.opsetImports));
     if (bnNote) io.err(`note: ${bnNote}`);
     const x = loadNamedInputs(values.x, gm.inputs, modelPath);
@@ -110,7 +118,7 @@ export async function gradCommand(argv: string[], io: Io): Promise<number> {
       count: result.count,
       loss: result.loss,
       dtype: 'float32',
-      settings: { batchSize: batch, device: run.device ?? 'cpu', threads: run.threads, workers: run.workers },
+      settings: { batchSize: batch, device: ran.device ?? 'cpu', threads: ran.threads, workers: ran.workers },
       parameters: [],
     };
     for (const p of gm.params) {
@@ -128,7 +136,7 @@ export async function gradCommand(argv: string[], io: Io): Promise<number> {
     else {
       io.out(
         `loss ${summary.loss.toPrecision(8)} over ${summary.count} examples; ` +
-          `${summary.parameters.length} gradients written to ${values.out}/ (${ranOn(run)})`,
+          `${summary.parameters.length} gradients written to ${values.out}/ (${ranOn(ran)})`,
       );
       for (const p of summary.parameters)
         io.out(`  ${(p.torchName ?? p.name).padEnd(36)} [${p.shape.join(', ')}]  l2 ${p.l2.toExponential(4)}`);

@@ -69,12 +69,13 @@ export function commonOptions(v: DataValues, io: Io): CommonOptions {
 }
 
 /**
- * How a run's passes ran, for a summary line: the provider, then the intra-op threads and the
- * data-parallel workers where given ("cpu", "cpu, 1 thread, 2 workers", "cuda").
+ * How a run's passes ran, for a summary line: the provider, then the data-parallel workers (one
+ * thread each) or the intra-op threads, where given ("cpu", "cpu, 2 threads", "cpu, 2 workers, 1
+ * thread each", "cuda").
  */
 export function ranOn(o: Pick<CommonOptions, 'device' | 'threads' | 'workers'>): string {
   const parts: string[] = [o.device ?? 'cpu'];
-  if (o.threads) parts.push(`${o.threads} thread${o.threads === 1 ? '' : 's'}`);
-  if (o.workers && o.workers > 1) parts.push(`${o.workers} workers`);
+  if (o.workers && o.workers > 1) parts.push(`${o.workers} workers, 1 thread each`);
+  else if (o.threads) parts.push(`${o.threads} thread${o.threads === 1 ? '' : 's'}`);
   return parts.join(', ');
 }

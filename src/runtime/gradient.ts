@@ -228,6 +228,17 @@ export class GradientModel {
    */
   readonly batch: number | undefined;
 
+  /**
+   * The worker threads a run of more than one row is split over (GradientOptions.workers), or 1 where
+   * runs stay in the one session (no workers, a fixed batch, a loss without a reduction, a
+   * training-form BatchNormalization).
+   */
+  get parallelWorkers(): number {
+    const def = this.lossDefinition;
+    const split = this.workers && this.batch === undefined && def.reduction && this.trainingNorms.length === 0;
+    return split ? this.workers!.count : 1;
+  }
+
   private forward?: Promise<Session>;
 
   /**
@@ -396,8 +407,7 @@ export class GradientModel {
         );
       feeds[lossInputName(i.key)] = { data, dims: i.shape === 'batch' ? [n] : [n, this.classes] };
     }
-    if (this.workers && this.batch === undefined && n > 1 && def.reduction && this.trainingNorms.length === 0)
-      return this.runParallel(feeds, n, weights);
+    if (n > 1 && this.parallelWorkers > 1) return this.runParallel(feeds, n, weights);
     if (this.batch === undefined || n === this.batch) {
       if (this.masked) feeds[MASK] = { data: new Float32Array(n).fill(1), dims: [n] };
       return this.execute(feeds, weights);
