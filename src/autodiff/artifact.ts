@@ -223,12 +223,13 @@ export function shareRecomputedPools(
   const renamed = new Map<string, string>();
   const kept = backward.filter((n) => {
     if (n.opType !== 'MaxPool' || n.domain !== '' || n.outputs.length !== 2) return true;
-    const at = pools.get(`${n.inputs[0]}|${attrKey(n.attrs)}`);
+    const key = `${n.inputs[0]}|${attrKey(n.attrs)}`;
+    const at = pools.get(key);
     if (at === undefined) return true;
     const f = shared[at];
     shared[at] = { ...f, outputs: [f.outputs[0], n.outputs[1]] };
     renamed.set(n.outputs[0], f.outputs[0]);
-    pools.delete(`${n.inputs[0]}|${attrKey(n.attrs)}`);
+    pools.delete(key);
     return false;
   });
   if (renamed.size === 0) return { forward: shared, backward: kept };

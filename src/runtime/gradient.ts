@@ -3,7 +3,7 @@
 // a method's own (∇τ's 'matched'); one `run(inputs, lossFeeds)` serves them all.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { availableParallelism, homedir } from 'node:os';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import {
   buildArtifact,
@@ -38,7 +38,7 @@ import { discoverParameters, selectParameters, type Parameter } from '../graph/p
 import { chunkStarts, fixedBatch, paddedRows } from './batching.js';
 import { probeModel, type Probe, type ShapeMap } from './shapes.js';
 import { Session, type Device, type HostTensor } from './session.js';
-import { WorkerSessions } from './workers.js';
+import { workerCount, WorkerSessions } from './workers.js';
 
 /** One run over part of a logical batch: its first row, its rows, the rows fed (with padding), its result. */
 interface ChunkResult {
@@ -299,25 +299,15 @@ export class GradientModel {
     const m = meta;
     def = headLoss(def, m.head, model.path);
     const defaults = new Map(m.params.map((p) => [p.name, tensorToFloat32(model.graph.initializers.get(p.name)!)]));
-    if (opts.workers !== undefined && !(Number.isInteger(opts.workers) && opts.workers >= 1))
-      throw new BadInputError(`--workers ${opts.workers}: give a whole number of worker threads, 1 or more.`);
-    if (opts.workers !== undefined && opts.workers > availableParallelism())
-      throw new BadInputError(
-        `--workers ${opts.workers}: this machine runs ${availableParallelism()} threads at once; each worker ` +
-          `holds a session of its own, so more workers than that only add memory and time. Give at most ` +
-          `${availableParallelism()}.`,
-      );
-    const parallel = opts.workers !== undefined && opts.workers > 1;
-    if (parallel && (opts.device ?? 'cpu') !== 'cpu')
-      throw new BadInputError(`--workers ${opts.workers}: data-parallel workers run on the CPU provider only.`);
+    const count = workerCount(opts.workers, opts.device ?? 'cpu');
     // a protobuf model holds at most 2 GiB: past that the weights stay fed (the same values, unpacked)
     const frozen = (opts.frozen ?? false) && fitsFrozen(bytes.byteLength, defaults);
     const runnable = frozen ? freezeParameters(bytes, m.params, defaults) : bytes;
     const session = await Session.create(runnable, { device: opts.device, threads: opts.threads });
     let workers: WorkerSessions | undefined;
-    if (parallel) {
+    if (count > 1) {
       try {
-        workers = await WorkerSessions.open(runnable, opts.workers!, model.path);
+        workers = await WorkerSessions.open(runnable, count, model.path);
       } catch (e) {
         await session.release();
         throw e;
@@ -474,7 +464,6 @@ export class GradientModel {
       const start = Math.round((i * n) / k);
       return { start, count: Math.round(((i + 1) * n) / k) - start };
     });
-    this.checkFrozen(weights);
     const parts = spans.map(({ start, count }) => {
       const part: Record<string, HostTensor> = {};
       // a copy of the part's rows only: a view would carry its whole buffer to the worker
@@ -483,7 +472,7 @@ export class GradientModel {
         part[name] = { data: view.data.slice() as HostTensor['data'], dims: view.dims };
       }
       if (this.masked) part[MASK] = { data: new Float32Array(count).fill(1), dims: [count] };
-      return this.frozen ? part : this.withWeights(part, weights);
+      return this.fed(part, weights);
     });
     const outs = await pool.run(parts);
     return this.combine(
@@ -569,15 +558,20 @@ export class GradientModel {
     feeds: Record<string, HostTensor>,
     weights?: ReadonlyMap<string, Float32Array>,
   ): Promise<GradientResult> {
-    this.checkFrozen(weights);
-    return this.resultOf(await this.session.run(this.frozen ? feeds : this.withWeights(feeds, weights)));
+    return this.resultOf(await this.session.run(this.fed(feeds, weights)));
   }
 
-  private checkFrozen(weights?: ReadonlyMap<string, Float32Array>): void {
-    if (this.frozen && weights?.size)
+  /** A run's feeds with the weights: none where they are built in (frozen), where others are refused. */
+  private fed(
+    feeds: Record<string, HostTensor>,
+    weights?: ReadonlyMap<string, Float32Array>,
+  ): Record<string, HostTensor> {
+    if (!this.frozen) return this.withWeights(feeds, weights);
+    if (weights?.size)
       throw new Error(
         `${this.source}: this gradient model was opened with frozen weights; open it without to feed others`,
       );
+    return feeds;
   }
 
   /** The outputs of one run of the artifact as a GradientResult. */

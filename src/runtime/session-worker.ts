@@ -1,10 +1,10 @@
 // The worker side of WorkerSessions (workers.ts): one single-threaded Session over the model bytes it
-// was started with, running the feeds each message brings and posting back its outputs (their buffers
-// transferred, not copied), or the error's kind and message.
+// was started with, running the feeds each request brings and posting back its outputs (their buffers
+// transferred, not copied), or the error's kind and message; asked to release, it releases the session and says so.
 import { parentPort, workerData } from 'node:worker_threads';
 import { ScrubError } from '../core/errors.js';
-import { Session, type HostTensor } from './session.js';
-import { RELEASE } from './workers.js';
+import { Session } from './session.js';
+import type { WorkerRequest } from './workers.js';
 
 interface Start {
   bytes: Uint8Array;
@@ -18,8 +18,8 @@ opening.then(
   () => port.postMessage({ ready: true }),
   (e: unknown) => port.postMessage({ ready: false, error: describe(e) }),
 );
-port.on('message', (feeds: Record<string, HostTensor>) => {
-  if (RELEASE in feeds) {
+port.on('message', (message: WorkerRequest) => {
+  if ('release' in message) {
     // released here, not by a finalizer when the worker is terminated
     opening
       .then((session) => session.release())
@@ -28,7 +28,7 @@ port.on('message', (feeds: Record<string, HostTensor>) => {
     return;
   }
   opening
-    .then((session) => session.run(feeds))
+    .then((session) => session.run(message.feeds))
     .then(
       (out) => port.postMessage({ out }, [...new Set(Object.values(out).map((t) => t.data.buffer as ArrayBuffer))]),
       (e: unknown) => port.postMessage({ error: describe(e) }),

@@ -4,13 +4,14 @@
 // one thread: vit 0.69x with 2 intra-op threads, 1.27x with 2 workers; resnet18 1.52x and 1.64x; cnn
 // 1.16x and 1.04x).
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { BadInputError, UnsupportedModelError } from '../core/errors.js';
 import type { HostTensor } from './session.js';
 
-/** The message that asks a worker to release its session (session-worker.ts answers once done). */
-export const RELEASE = 'scrub/release';
+/** What a worker is asked (session-worker.ts): a run over these feeds, or to release its session. */
+export type WorkerRequest = { feeds: Record<string, HostTensor> } | { release: true };
 
 type Reply = { ready?: boolean; out?: Record<string, HostTensor>; error?: { kind?: string; message: string } };
 
@@ -58,10 +59,33 @@ class Lane {
     if (this.dead) return Promise.reject(this.dead);
     return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
   }
-  /** Posts feeds to a live worker (a stopped one would drop them). */
-  post(feeds: Record<string, HostTensor>): void {
-    if (!this.dead) this.worker.postMessage(feeds);
+  /** Asks a live worker (a stopped one rejects at once) and waits for its reply. */
+  request(message: WorkerRequest): Promise<Reply> {
+    const reply = this.next();
+    if (!this.dead) this.worker.postMessage(message);
+    return reply;
   }
+}
+
+/**
+ * The data-parallel workers asked for (GradientOptions.workers), checked: a whole number from 1 to the
+ * threads this machine runs at once (each worker holds a session of its own, so more only add memory
+ * and time), on the CPU provider where more than one. Returns 1 where none were asked for.
+ * Throws BadInputError naming --workers otherwise.
+ */
+export function workerCount(workers: number | undefined, device: string): number {
+  if (workers === undefined) return 1;
+  if (!(Number.isInteger(workers) && workers >= 1))
+    throw new BadInputError(`--workers ${workers}: give a whole number of worker threads, 1 or more.`);
+  const most = availableParallelism();
+  if (workers > most)
+    throw new BadInputError(
+      `--workers ${workers}: this machine runs ${most} threads at once; each worker holds a session of its ` +
+        `own, so more workers than that only add memory and time. Give at most ${most}.`,
+    );
+  if (workers > 1 && device !== 'cpu')
+    throw new BadInputError(`--workers ${workers}: data-parallel workers run on the CPU provider only.`);
+  return workers;
 }
 
 /** `count` worker threads with one single-threaded CPU session each over the same model bytes. */
@@ -95,13 +119,7 @@ export class WorkerSessions {
    */
   async run(feeds: Record<string, HostTensor>[]): Promise<Record<string, HostTensor>[]> {
     if (feeds.length > this.lanes.length) throw new Error(`${feeds.length} parts for ${this.lanes.length} workers`);
-    const replies = await Promise.all(
-      feeds.map((f, i) => {
-        const reply = this.lanes[i].next();
-        this.lanes[i].post(f);
-        return reply;
-      }),
-    );
+    const replies = await Promise.all(feeds.map((f, i) => this.lanes[i].request({ feeds: f })));
     const failed = replies.find((r) => r.error);
     if (failed) throw rebuilt(failed.error!);
     return replies.map((r) => r.out!);
@@ -115,9 +133,7 @@ export class WorkerSessions {
   async release(): Promise<void> {
     await Promise.all(
       this.lanes.map(async (l) => {
-        const released = l.next().catch(() => undefined);
-        l.post({ [RELEASE]: true } as unknown as Record<string, HostTensor>);
-        await released;
+        await l.request({ release: true }).catch(() => undefined);
         await l.worker.terminate();
       }),
     );
