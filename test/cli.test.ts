@@ -169,7 +169,11 @@ describe('bad input: one clear error, exit 2, nothing written', () => {
       [MLP, '--y', join(dir, 'y-range.npy')],
       /label 10 at index 5 is outside the model's 10 classes/,
     ],
-    ['labels that do not match the inputs', [MLP, '--y', join(dir, 'y-count.npy')], /63 labels for 64 inputs/],
+    [
+      'labels that do not match the inputs',
+      [MLP, '--y', join(dir, 'y-count.npy')],
+      /y-count\.npy: 63 labels for the 64 examples of .*x\.npy/,
+    ],
     [
       'float labels',
       [MLP, '--y', join(dir, 'y-float.npy')],

@@ -135,6 +135,36 @@ describe('each kind through the command line', () => {
     expectExit(await run('eval', MODEL, '--bogus'), 2, /--bogus/);
   });
 
+  it('bad input (2): eval refuses the gradient passes’ options instead of ignoring them', async () => {
+    for (const flag of ['--workers', '--params'])
+      expectExit(
+        await run('eval', MLP, '--forget', FORGET, flag, '1', '-o', join(tmp(), 'e.json')),
+        2,
+        new RegExp(`${flag} applies to gradient passes, and scrub eval makes forward passes only`),
+      );
+  });
+
+  it('bad input (2): scrub grad names the labels file, and leaves no --out folder behind', async () => {
+    const model = tinyModel(dir, 'relu.onnx', { type: 'Relu' });
+    const parent = tmp();
+    const out = join(parent, 'g');
+    const bad = join(dir, 'y-bad.npy');
+    writeFileSync(bad, encodeNpy(BigInt64Array.from([0n, 3n]), [2]));
+    const short = join(dir, 'y-short.npy');
+    writeFileSync(short, encodeNpy(BigInt64Array.from([0n]), [1]));
+    const grad = (...extra: string[]) => run('grad', model, '--x', data.x, '--y', data.y, '--out', out, ...extra);
+    expectExit(await grad('--y', bad), 2, /y-bad\.npy: label 3 at index 1 is outside the model's 3 classes/);
+    expectExit(await grad('--y', short), 2, /y-short\.npy: 1 labels for the 2 examples of .*x\.npy/);
+    // an option read after the folder was made used to leave it behind, empty
+    expectExit(await grad('--workers=-1'), 2, /--workers -1: expected a positive integer/);
+    expectExit(await grad('--threads', 'two'), 2, /--threads two/);
+    expect(readdirSync(parent)).toEqual([]);
+    // --quiet is taken, as by every other command (grad has no progress to silence)
+    const r = await grad('--quiet');
+    expect(r.code, r.err).toBe(0);
+    expect(readdirSync(out)).toContain('summary.json');
+  });
+
   it('unsupported model (3): an op without a gradient rule (scrub grad)', async () => {
     const model = tinyModel(dir, 'asinh.onnx', { type: 'Asinh' });
     const out = join(tmp(), 'g');

@@ -1,6 +1,6 @@
 // scrub request REQUEST.json: exit 0 accepted, 1 a gate failed (no model written), 2 bad input.
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validateReport } from '../src/index.js';
@@ -108,6 +108,11 @@ describe('scrub request: bad input exits 2 naming the field, and writes nothing'
       '∇τ without val',
       { ...base, method: 'gradtau', retain: 'forget', gates: ['forget_acc<=0.5'] },
       /\/val: is required/,
+    ],
+    [
+      'more workers than the machine runs threads at once',
+      { ...base, workers: availableParallelism() + 1, gates: ['forget_acc<=0.5'] },
+      new RegExp(`request\\.json: /workers: ${availableParallelism() + 1}: this machine runs`),
     ],
     [
       'an unknown method',

@@ -57,6 +57,9 @@ describe('scrub MODEL FORGET on the embedded default', () => {
     const report = JSON.parse(r.out);
     expect(report.method).toBe('ssd');
     expect(report.full).toMatchObject({ source: 'fisher', path: 'models/cnn.fisher', count: 55000, batches: 860 });
+    // how it ran, as the record holds it
+    expect(report.settings).toMatchObject({ device: 'cpu', onBadInput: 'stop' });
+    expect(report.settings).toEqual(JSON.parse(readFileSync(report.record, 'utf8')).settings);
     expect(report.forget.count).toBe(readdirSync(join(FORGET, '0')).length);
     expect(report.selected).toBeGreaterThan(0);
     expect(report.parameters.map((p: { name: string }) => p.name)).toEqual([

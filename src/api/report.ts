@@ -2,7 +2,7 @@
 // schema/report.schema.json (every report names it in `schema` and says what it is in `kind`).
 import type { EvalReport } from '../eval/run.js';
 import type { Acceptance } from '../record/gates.js';
-import type { UnlearningRecord } from '../record/record.js';
+import type { RunSettings, UnlearningRecord } from '../record/record.js';
 import type { Verification } from '../record/verify.js';
 import type {
   FinetuneReport,
@@ -32,6 +32,8 @@ interface Judgement {
   output: OutputReport;
   /** The record: OUT.record.json, or OUT.rejected.record.json when a gate failed. */
   record: string;
+  /** How the run read its data and ran its passes (the record's settings: device, threads, workers, …). */
+  settings: RunSettings;
   metrics: UnlearningRecord['metrics'];
   acceptance: Acceptance;
 }

@@ -8,6 +8,7 @@ import { BadInputError } from '../core/errors.js';
 import { describeModel } from '../eval/run.js';
 import type { CommonOptions } from '../context/index.js';
 import { methodOptions } from '../methods/table.js';
+import { workerCount } from '../runtime/workers.js';
 import { availableMetrics, describeGateProblem, gateMetricProblems, parseGate } from '../record/gates.js';
 import type { IndexSet } from '../data/select.js';
 import { resolvePath, resolveSpec } from './paths.js';
@@ -169,6 +170,8 @@ export async function request(req: string | ErasureRequest, o: RequestOptions = 
       else if (opt.kind === 'file') methodValues[opt.key] = file(`/${opt.key}`, v as string);
       else methodValues[opt.key] = v;
     }
+    // checked here to name the request's field, not the command line's --workers
+    workerCount(r.workers, r.device ?? 'cpu', `${name}: /workers:`);
     const options: UnlearnOptions = {
       model,
       forget: forget.spec,

@@ -52,10 +52,21 @@ export function reportSchema(): Json {
       ...m.reportSchema.properties,
       output: { $ref: '#/definitions/output' },
       record: { type: 'string' },
+      settings: { $ref: '#/definitions/settings' },
       metrics: { $ref: '#/definitions/recordMetrics' },
       acceptance: { $ref: '#/definitions/acceptance' },
     },
-    required: ['schema', 'kind', 'method', ...m.reportSchema.required, 'output', 'record', 'metrics', 'acceptance'],
+    required: [
+      'schema',
+      'kind',
+      'method',
+      ...m.reportSchema.required,
+      'output',
+      'record',
+      'settings',
+      'metrics',
+      'acceptance',
+    ],
     additionalProperties: false,
   });
   return { ...base, definitions: { ...base.definitions, unlearn: { oneOf: METHODS.map(variant) } } };

@@ -121,6 +121,7 @@ export async function unlearn(o: UnlearnOptions): Promise<UnlearnReport> {
       ...(forgetName ? { forget: { ...report.forget, source: forgetName } } : {}),
       output: { path: staged.final.model, dataFiles: staged.final.dataFiles, written: accepted },
       record: recordPath,
+      settings: record.settings!,
       metrics: record.metrics,
       acceptance,
     } as UnlearnReport;

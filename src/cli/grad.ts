@@ -15,7 +15,7 @@ import { ranOn } from './options.js';
 
 const USAGE =
   'scrub grad MODEL --x X.npy --y Y.npy --out DIR [--params REGEX] [--output NAME] [--multi-label] ' +
-  '[--batch-size N] [--threads N] [--workers N] [--device cpu|cuda|wasm] [--json]';
+  '[--batch-size N] [--threads N] [--workers N] [--device cpu|cuda|wasm] [--quiet] [--json]';
 
 export interface GradSummary {
   model: string;
@@ -54,6 +54,8 @@ export async function gradCommand(argv: string[], io: Io): Promise<number> {
       threads: { type: 'string' },
       workers: { type: 'string' },
       device: { type: 'string' },
+      // no progress to silence (one pass over X.npy): taken as every other command takes it
+      quiet: { type: 'boolean', short: 'q' },
       json: { type: 'boolean' },
     },
     allowPositionals: true,
@@ -62,14 +64,15 @@ export async function gradCommand(argv: string[], io: Io): Promise<number> {
   if (!values.x || !values.y || !values.out)
     throw new BadInputError(`--x, --y and --out are required; usage: ${USAGE}`);
   const batch = intOption(values['batch-size'], 'batch-size', 256);
-  const model = loadModel(modelPath);
-  // before any pass: --out is created (or refused) now; a failed run leaves no empty folder of ours
-  const folder = prepareOutputFolder(values.out, '--out');
   const run = {
     device: deviceOption(values.device),
     threads: intOption(values.threads, 'threads', 0) || undefined,
     workers: intOption(values.workers, 'workers', 0) || undefined,
   };
+  const model = loadModel(modelPath);
+  // every option is read by now; before any pass --out is created (or refused), and a failed run
+  // leaves no empty folder of ours
+  const folder = prepareOutputFolder(values.out, '--out');
   let gm: GradientModel;
   try {
     gm = await GradientModel.open(model, {
@@ -111,6 +114,14 @@ export async function gradCommand(argv: string[], io: Io): Promise<number> {
       values.y,
       gm.head.kind === 'multi-label',
     );
+    // the labels' faults named in their file's words, before any pass
+    const count = x.feeds[gm.inputs[0].name].dims[0];
+    const given = 'labels' in y ? y.labels.length : y.targets.length / y.width;
+    if (given !== count)
+      throw new BadInputError(
+        `${values.y}: ${given} labels for the ${count} examples of ${values.x}; they must match one to one.`,
+      );
+    if ('labels' in y) gm.checkLabels(y.labels, values.y);
     const result = await meanGradient(gm, x.feeds, 'targets' in y ? { targets: y.targets } : y.labels, batch);
     const files = new Map<string, Uint8Array | string>();
     const summary: GradSummary = {

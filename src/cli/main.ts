@@ -44,7 +44,7 @@ ${methodsHelp(6).join('\n')}
                                                the main command, eval and request writes it beside
   scrub inspect MODEL [--json]                 opset, ops, trainable parameters, gradient coverage
   scrub grad MODEL --x X.npy --y Y.npy --out DIR [--params REGEX] [--output NAME] [--multi-label]
-             [--batch-size N] [--threads N] [--workers N] [--device cpu|cuda|wasm] [--json]
+             [--batch-size N] [--threads N] [--workers N] [--device cpu|cuda|wasm] [--quiet] [--json]
                                                gradient of the mean cross-entropy per parameter
 
 data: an image folder DIR/<class>/*.png|jpg|webp (--labels labels.txt for class names), x.npy+y.npy,

@@ -71,20 +71,20 @@ class Lane {
  * The data-parallel workers asked for (GradientOptions.workers), checked: a whole number from 1 to the
  * threads this machine runs at once (each worker holds a session of its own, so more only add memory
  * and time), on the CPU provider where more than one. Returns 1 where none were asked for.
- * Throws BadInputError naming --workers otherwise.
+ * Throws BadInputError naming the setting as `what` says (the flag; a request names its field).
  */
-export function workerCount(workers: number | undefined, device: string): number {
+export function workerCount(workers: number | undefined, device: string, what = '--workers'): number {
   if (workers === undefined) return 1;
   if (!(Number.isInteger(workers) && workers >= 1))
-    throw new BadInputError(`--workers ${workers}: give a whole number of worker threads, 1 or more.`);
+    throw new BadInputError(`${what} ${workers}: give a whole number of worker threads, 1 or more.`);
   const most = availableParallelism();
   if (workers > most)
     throw new BadInputError(
-      `--workers ${workers}: this machine runs ${most} threads at once; each worker holds a session of its ` +
+      `${what} ${workers}: this machine runs ${most} threads at once; each worker holds a session of its ` +
         `own, so more workers than that only add memory and time. Give at most ${most}.`,
     );
   if (workers > 1 && device !== 'cpu')
-    throw new BadInputError(`--workers ${workers}: data-parallel workers run on the CPU provider only.`);
+    throw new BadInputError(`${what} ${workers}: data-parallel workers run on the CPU provider only.`);
   return workers;
 }
 
