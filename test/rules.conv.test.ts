@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder, type AttrInput } from '../src/autodiff/builder.js';
-import { maskBeforeUnpool, shareRecomputedPools } from '../src/autodiff/artifact.js';
+import { maskBeforeUnpool, shareRecomputedPools, sumBeforeUnpool } from '../src/autodiff/artifact.js';
 import { backward } from '../src/autodiff/engine.js';
 import { defaultRegistry } from '../src/autodiff/rules/index.js';
 import { encodeModel } from '../src/graph/encode.js';
@@ -969,5 +969,125 @@ describe("ReLU's mask moved through a disjoint MaxPool's gradient (artifact.ts m
       if (x[first] > 0) want[first] = dy[w];
     }
     expect(plain).toEqual(Array.from(want));
+  });
+});
+
+describe("a Conv's bias gradient summed before MaxUnpool spreads it (artifact.ts sumBeforeUnpool)", () => {
+  it('conv → ReLU → 2x2 MaxPool: the bias sum reads the pooled gradient, with the same dW and dB', async () => {
+    const shape = [2, 1, 4, 6];
+    const tensor = (name: string, dims: number[], values: number[]) => ({
+      name,
+      dataType: 1,
+      dims,
+      bytes: new Uint8Array(Float32Array.from(values).buffer),
+      location: { kind: 'typed' as const },
+    });
+    const graph: Graph = {
+      name: 'conv-pool',
+      nodes: [
+        {
+          name: 'conv',
+          opType: 'Conv',
+          domain: '',
+          inputs: ['x', 'w', 'bias'],
+          outputs: ['c'],
+          attrs: { pads: { type: 'ints', ints: [1, 1, 1, 1] } },
+        },
+        { name: 'relu', opType: 'Relu', domain: '', inputs: ['c'], outputs: ['r'], attrs: {} },
+        {
+          name: 'pool',
+          opType: 'MaxPool',
+          domain: '',
+          inputs: ['r'],
+          outputs: ['y'],
+          attrs: { kernel_shape: { type: 'ints', ints: [2, 2] }, strides: { type: 'ints', ints: [2, 2] } },
+        },
+      ],
+      inputs: [{ name: 'x', elemType: 1, shape }],
+      outputs: [{ name: 'y', elemType: 0, shape: null }],
+      initializers: new Map([
+        [
+          'w',
+          tensor(
+            'w',
+            [3, 1, 3, 3],
+            Array.from({ length: 27 }, (_, i) => ((i * 7) % 5) - 2),
+          ),
+        ],
+        ['bias', tensor('bias', [3], [1, -1, 0])],
+      ]),
+      valueInfo: new Map(),
+    };
+    const opsets = new Map([['', 17]]);
+    const model = parseModel(encodeModel({ opsetImports: opsets, graph }), 'conv-pool.onnx');
+    const b = new GraphBuilder(17);
+    const grads = backward({
+      graph: model.graph,
+      opsets,
+      shapes: await probeShapes(model),
+      registry: defaultRegistry(),
+      wrt: ['w', 'bias'],
+      seeds: new Map([['y', 'dy']]),
+      b,
+    });
+    const [dw, db] = [grads.get('w')!, grads.get('bias')!];
+    const shared = shareRecomputedPools(model.graph.nodes, b.nodes);
+    const masked = maskBeforeUnpool(shared.forward, shared.backward, b.initializers, new Set([dw, db]));
+    const summed = sumBeforeUnpool(masked, b.initializers);
+    const producer = new Map(summed.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
+    const sum = summed.find((n) => n.outputs[0] === db)!;
+    expect(sum.opType).toBe('ReduceSum');
+    expect(producer.get(sum.inputs[0])?.opType).toBe('Mul'); // dY masked at the pooled size
+    expect(summed.filter((n) => n.opType === 'MaxUnpool')).toHaveLength(1); // kept for dW
+    const n = shape.reduce((p, q) => p * q, 1);
+    // small integers: every sum is exact in float32, whatever its order, so the values match bit for bit
+    const x = Float32Array.from({ length: n }, (_, i) => [0, -1, 2, 2, 0, -3, 1][((i * 5) % 13) % 7]);
+    const dy = Float32Array.from({ length: 36 }, (_, i) => 1 + (i % 3));
+    const run = async (nodes: Node[]) => {
+      const full: Graph = {
+        ...model.graph,
+        nodes,
+        inputs: [...model.graph.inputs, { name: 'dy', elemType: 1, shape: [2, 3, 2, 3] }],
+        outputs: [dw, db].map((name) => ({ name, elemType: 0, shape: null })),
+        initializers: new Map([...model.graph.initializers, ...b.initializers]),
+      };
+      const session = await Session.create(encodeModel({ opsetImports: opsets, graph: full }), { threads: 1 });
+      try {
+        const out = await session.run({ x: { data: x, dims: shape }, dy: { data: dy, dims: [2, 3, 2, 3] } });
+        return [dw, db].map((v) => Array.from(out[v].data as Float32Array));
+      } finally {
+        await session.release();
+      }
+    };
+    const plain = await run([...model.graph.nodes, ...b.nodes]);
+    expect(await run([...shared.forward, ...summed])).toEqual(plain);
+    expect(plain[1].some((v) => v !== 0)).toBe(true);
+  });
+
+  it('only a sum over every spatial axis, not a no-op one, moves', () => {
+    const b = new GraphBuilder(17);
+    const unpool: Node = {
+      name: 'unpool',
+      opType: 'MaxUnpool',
+      domain: '',
+      inputs: ['g', 'i', 's'],
+      outputs: ['u'],
+      attrs: { kernel_shape: { type: 'ints', ints: [2, 2] }, strides: { type: 'ints', ints: [2, 2] } },
+    };
+    const sum = (axes: number[], noop = 0): Node => ({
+      name: 'sum',
+      opType: 'ReduceSum',
+      domain: '',
+      inputs: ['u', b.i64(axes)],
+      outputs: ['r'],
+      attrs: noop ? { noop_with_empty_axes: { type: 'int', i: noop } } : {},
+    });
+    const readBy = (s: Node) => sumBeforeUnpool([unpool, s], b.initializers)[1].inputs[0];
+    expect(readBy(sum([0, 2, 3]))).toBe('g');
+    expect(readBy(sum([-1, 0, -2]))).toBe('g');
+    expect(readBy(sum([2, 3]))).toBe('g');
+    expect(readBy(sum([0, 2]))).toBe('u');
+    expect(readBy(sum([0, 1]))).toBe('u');
+    expect(readBy(sum([0, 2, 3], 1))).toBe('u');
   });
 });

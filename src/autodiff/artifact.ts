@@ -15,6 +15,7 @@ import {
   type Model,
   type Node,
   type Tensor,
+  tensorToNumbers,
   type ValueInfo,
 } from '../graph/ir.js';
 import type { Parameter } from '../graph/params.js';
@@ -128,7 +129,8 @@ export function buildArtifact(
   const { forward, backward: backwardNodes } = shareRecomputedPools(raised, b.nodes);
   // the values the output nodes below read
   const read = new Set([loss.loss, loss.perSample, scores, ...[...grads.values()].filter((v) => v !== null)]);
-  b.nodes.splice(0, b.nodes.length, ...maskBeforeUnpool(forward, backwardNodes, b.initializers, read));
+  const pooled = maskBeforeUnpool(forward, backwardNodes, b.initializers, read);
+  b.nodes.splice(0, b.nodes.length, ...sumBeforeUnpool(pooled, b.initializers));
 
   const outputs: ValueInfo[] = [
     { name: LOSS, elemType: DataType.FLOAT, shape: [] },
@@ -280,6 +282,32 @@ export function maskBeforeUnpool(
     for (const n of [greater, cast, mul]) dropped.add(n);
   }
   return backward.flatMap((n) => (dropped.has(n) ? [] : (replaced.get(n) ?? [n])));
+}
+
+/**
+ * A sum over every spatial axis of a disjoint MaxPool's gradient taken before MaxUnpool spreads it:
+ * ReduceSum(MaxUnpool(dY, I), axes) becomes ReduceSum(dY, axes) where the axes hold every spatial one
+ * (a Conv's bias gradient under a pooling). MaxUnpool (emitted only for disjoint windows) writes each
+ * element of dY once, at a distinct position, and zeros elsewhere, so both sums add the same values;
+ * only their order, and so the float rounding, differs. The sum reads a quarter of the elements for
+ * 2x2 windows; MaxUnpool stays for its other consumers.
+ */
+export function sumBeforeUnpool(backward: readonly Node[], initializers: ReadonlyMap<string, Tensor>): Node[] {
+  const producer = new Map<string, Node>();
+  for (const n of backward) for (const o of n.outputs) producer.set(o, n);
+  return backward.map((n) => {
+    if (n.opType !== 'ReduceSum' || n.domain !== '' || attrInt(n, 'noop_with_empty_axes', 0) !== 0) return n;
+    const unpool = producer.get(n.inputs[0]);
+    if (unpool?.opType !== 'MaxUnpool' || unpool.domain !== '') return n;
+    const rank = 2 + (attrInts(unpool, 'kernel_shape')?.length ?? 0);
+    const given = n.inputs[1] ? initializers.get(n.inputs[1]) : undefined;
+    if (n.inputs[1] && !given) return n;
+    const axes = (given ? tensorToNumbers(given) : attrInts(n, 'axes'))?.map((a) => (a < 0 ? a + rank : a));
+    // no axes: a sum of every element
+    const spatial = Array.from({ length: rank - 2 }, (_, i) => i + 2);
+    if (axes && !spatial.every((a) => axes.includes(a))) return n;
+    return { ...n, inputs: [unpool.inputs[0], ...n.inputs.slice(1)] };
+  });
 }
 
 /**
