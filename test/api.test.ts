@@ -172,7 +172,19 @@ describe('unlearn(): gates and cancellation', () => {
     ).rejects.toThrow(/method retrain/);
     await expect(
       unlearn({ model: MODEL, forget: FORGET, out: join(dir, 'o.onnx'), require: ['mia<=0.5'] }),
-    ).rejects.toThrow(/mia is not computed by this run/);
+    ).rejects.toThrow(/mia is not computed by this run \(add --retain\/--test\/--retrain for more\)/);
+    // a name that is no metric, and a metric of the other kind of head: said so, without the sets' hint
+    await expect(
+      unlearn({ model: MODEL, forget: FORGET, out: join(dir, 'o.onnx'), require: ['accuracy>=0.5'] }),
+    ).rejects.toThrow(/'accuracy>=0\.5': accuracy is not a metric scrub computes; available: forget_acc/);
+    await expect(
+      unlearn({ model: MODEL, forget: FORGET, out: join(dir, 'o.onnx'), require: ['forget_micro_f1>=0'] }),
+    ).rejects.toThrow(
+      new RegExp(
+        "forget_micro_f1 is a metric of multi-label heads, and this model's is single-label; " +
+          'available: forget_acc, forget_loss\\.$',
+      ),
+    );
     expect(readdirSync(dir)).toEqual([]);
   });
 });

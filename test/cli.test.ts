@@ -104,6 +104,9 @@ describe('bad input: one clear error, exit 2, nothing written', () => {
     encodeNpy((x.data as Float32Array).subarray(0, 64 * 27 * 28), [64, 1, 27, 28]),
   );
   writeFileSync(join(dir, 'x-int.npy'), encodeNpy(new BigInt64Array(64 * 784), [64, 1, 28, 28]));
+  const withNaN = Float32Array.from(x.data as Float32Array);
+  withNaN[20 * 784 + 89] = NaN;
+  writeFileSync(join(dir, 'x-nan.npy'), encodeNpy(withNaN, [64, 1, 28, 28]));
   writeFileSync(
     join(dir, 'y-range.npy'),
     encodeNpy(
@@ -158,6 +161,11 @@ describe('bad input: one clear error, exit 2, nothing written', () => {
       'an input of the wrong shape',
       [MLP, '--x', join(dir, 'x-shape.npy')],
       /input input of .* takes shape \[batch, 1, 28, 28\], got \[64, 1, 27, 28\]/,
+    ],
+    [
+      'an input holding NaN (no NaN gradients written)',
+      [MLP, '--x', join(dir, 'x-nan.npy')],
+      /x-nan\.npy: example 20 has a non-finite value \(NaN\) at element 89/,
     ],
     [
       'an input of the wrong dtype',

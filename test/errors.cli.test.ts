@@ -1,7 +1,7 @@
 // One case per error kind: its exit code and its one line on stderr (`scrub: …`), through the
 // command line where that is cheap, and the kind → code table of src/cli/exit.ts directly.
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { unlearn } from '../src/api/unlearn.js';
@@ -136,7 +136,7 @@ describe('each kind through the command line', () => {
   });
 
   it('bad input (2): eval refuses the gradient passes’ options instead of ignoring them', async () => {
-    for (const flag of ['--workers', '--params'])
+    for (const flag of ['--workers', '--params', '--batch-size'])
       expectExit(
         await run('eval', MLP, '--forget', FORGET, flag, '1', '-o', join(tmp(), 'e.json')),
         2,
@@ -158,6 +158,12 @@ describe('each kind through the command line', () => {
     // an option read after the folder was made used to leave it behind, empty
     expectExit(await grad('--workers=-1'), 2, /--workers -1: expected a positive integer/);
     expectExit(await grad('--threads', 'two'), 2, /--threads two/);
+    const most = availableParallelism();
+    expectExit(
+      await grad('--threads', `${most + 1}`),
+      2,
+      new RegExp(`--threads ${most + 1}: this machine runs ${most}`),
+    );
     expect(readdirSync(parent)).toEqual([]);
     // --quiet is taken, as by every other command (grad has no progress to silence)
     const r = await grad('--quiet');

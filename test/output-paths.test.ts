@@ -1,6 +1,6 @@
 // Issue 15, item 11: an output path into a folder that does not exist creates it before any pass, or is
 // refused at once (one BadInputError line) when it cannot be created; a failed run leaves no empty folder.
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -86,5 +86,65 @@ describe('output paths into folders that do not exist', () => {
     expect(ok.code, ok.err).toBe(0);
     expect(existsSync(out)).toBe(true);
     expectRefused(await run('eval', MODEL, '--forget', FORGET, '-o', join(file, 'eval.json'), '--quiet'));
+  });
+});
+
+describe('an output never goes over the command’s own inputs, nor where a folder is in the way', () => {
+  const REFUSED = /this is the command's input .*; refusing to write over it/;
+  /** A scratch folder with a copy of the model, and the model's bytes to compare with after. */
+  function withModel(): { dir: string; model: string; bytes: Buffer } {
+    const { dir } = scratch();
+    const model = join(dir, 'm.onnx');
+    cpSync(MODEL, model);
+    return { dir, model, bytes: readFileSync(model) };
+  }
+  const expectOneLine = (r: { code: number; err: string }, message: RegExp) => {
+    expect(r.code, r.err).toBe(2);
+    expect(r.err.split('\n').filter((l) => l.trim())).toHaveLength(1);
+    expect(r.err).toMatch(message);
+  };
+
+  it('eval, fisher, fisher merge and report refuse -o onto an input', async () => {
+    const { dir, model, bytes } = withModel();
+    expectOneLine(await run('eval', model, '--forget', FORGET, '-o', model, '--quiet'), REFUSED);
+    expectOneLine(await run('fisher', model, FORGET, '-o', model, '--quiet'), REFUSED);
+    expect(readFileSync(model).equals(bytes)).toBe(true);
+    const parts = [0, 1].map((k) => join(dir, `p${k}`));
+    for (const [k, part] of parts.entries())
+      expect((await run('fisher', model, FORGET, '--shard', `${k}/2`, '-o', part, '--quiet')).code).toBe(0);
+    const part0 = readFileSync(parts[0]);
+    expectOneLine(await run('fisher', 'merge', ...parts, '-o', parts[0]), REFUSED);
+    expect(readFileSync(parts[0]).equals(part0)).toBe(true);
+    const record = join(dir, 'e.record.json');
+    expect((await run('eval', model, '--forget', FORGET, '-o', record, '--quiet')).code).toBe(0);
+    const recordBytes = readFileSync(record);
+    // the record itself, and the model it names
+    expectOneLine(await run('report', record, '-o', record), REFUSED);
+    expectOneLine(await run('report', record, '-o', model), REFUSED);
+    expect(readFileSync(record).equals(recordBytes)).toBe(true);
+    expect(readFileSync(model).equals(bytes)).toBe(true);
+  });
+
+  it('scrub grad refuses an --out whose files would replace its inputs', async () => {
+    const { dir, model } = withModel();
+    const y = join(dir, 'summary.json');
+    cpSync(Y, y);
+    expectOneLine(await run('grad', model, '--x', X, '--y', y, '--out', dir), REFUSED);
+    expect(readdirSync(dir).sort()).toEqual(['file', 'm.onnx', 'summary.json']);
+  });
+
+  it('scrub MODEL FORGET refuses a folder where the model or its record goes, before any pass', async () => {
+    const { dir, model } = withModel();
+    mkdirSync(join(dir, 'o.onnx'));
+    expectOneLine(
+      await run(model, FORGET, '--fisher', FISHER, '-o', join(dir, 'o.onnx'), '--quiet'),
+      /o\.onnx: a folder is where the edited model goes/,
+    );
+    mkdirSync(join(dir, 'p.record.json'));
+    expectOneLine(
+      await run(model, FORGET, '--fisher', FISHER, '-o', join(dir, 'p.onnx'), '--quiet'),
+      /p\.record\.json: a folder is where its record goes/,
+    );
+    expect(readdirSync(dir).sort()).toEqual(['file', 'm.onnx', 'o.onnx', 'p.record.json']);
   });
 });

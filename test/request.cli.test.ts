@@ -115,6 +115,11 @@ describe('scrub request: bad input exits 2 naming the field, and writes nothing'
       new RegExp(`request\\.json: /workers: ${availableParallelism() + 1}: this machine runs`),
     ],
     [
+      'more threads than the machine runs at once',
+      { ...base, threads: availableParallelism() + 1, gates: ['forget_acc<=0.5'] },
+      new RegExp(`request\\.json: /threads: ${availableParallelism() + 1}: this machine runs`),
+    ],
+    [
       'an unknown method',
       { ...base, method: 'retrain', gates: ['forget_acc<=0.5'] },
       /\/method: must be one of "ssd", "lf-ssd", "gradtau"/,

@@ -135,6 +135,8 @@ describe('SSD bad input: a clear error, exit 2, no model written', () => {
   cpSync(join(FORGET, '0', readdirSync(join(FORGET, '0'))[0]), join(dir, 'class12', '12', 'a.png'));
   writeFileSync(join(dir, 'wide_x.npy'), encodeNpy(new Float32Array(2 * 3 * 32 * 32), [2, 3, 32, 32]));
   writeFileSync(join(dir, 'wide_y.npy'), encodeNpy(new BigInt64Array(2), [2]));
+  mkdirSync(join(dir, 'allbad', '0'), { recursive: true });
+  for (const f of ['a.png', 'b.png']) writeFileSync(join(dir, 'allbad', '0', f), 'not a png');
 
   const cases: [string, string[], RegExp][] = [
     ['a missing forget folder', [MODEL, join(dir, 'nope')], /nope/],
@@ -157,6 +159,21 @@ describe('SSD bad input: a clear error, exit 2, no model written', () => {
     ['a bad --alpha', [MODEL, FORGET, '--alpha=-1'], /--alpha -1: expected a positive number or auto/],
     ['a bad --lambda', [MODEL, FORGET, '--lambda', 'big'], /--lambda big: expected a positive number or auto/],
     ['an unknown method', [MODEL, FORGET, '--method', 'retrain'], /--method retrain/],
+    [
+      "∇τ's held-out set given to SSD",
+      [MODEL, FORGET, '--val', FORGET],
+      /--val is the held-out set of gradtau; --method ssd does not read it/,
+    ],
+    [
+      "SSD's batch size given to ∇τ",
+      [MODEL, FORGET, '--method', 'gradtau', '--retain', FORGET, '--val', FORGET, '--batch-size', '32'],
+      /--batch-size sets the importance passes of ssd and lf-ssd; --method gradtau fixes its own batches/,
+    ],
+    [
+      'a forget set whose every example is skipped',
+      [MODEL, join(dir, 'allbad'), '--on-bad-input', 'skip', '--alpha', '10'],
+      /allbad: every forget example was skipped \(--on-bad-input skip\), so there is nothing to forget/,
+    ],
   ];
   it.each(cases)('%s', async (_, args, message) => {
     const out = join(dir, `out-${Math.random().toString(36).slice(2)}.onnx`);
@@ -171,8 +188,33 @@ describe('SSD bad input: a clear error, exit 2, no model written', () => {
     const out = join(dir, 'skip.onnx');
     const r = await run(MODEL, join(dir, 'broken'), '-o', out, '--on-bad-input', 'skip', '--json');
     expect(r.code, r.err).toBe(0);
-    expect(r.err).toMatch(/skipped: .*bad\.png/);
+    expect(r.err).toMatch(/^skipped: .*bad\.png/m);
+    expect(r.err).not.toMatch(/skipped: skipped/);
     expect(JSON.parse(r.out).forget.count).toBe(1);
+  });
+
+  it('refuses a Fisher file whose pass fed pixels normalised otherwise (and parts that differ so)', async () => {
+    const d = tmp();
+    const raw = join(d, 'raw.fisher');
+    const fisher = (out: string, ...more: string[]) => run('fisher', MODEL, `${FORGET}@0:128`, '-o', out, ...more);
+    expect((await fisher(raw, '--mean', '0', '--std', '1', '--quiet')).code).toBe(0);
+    // the model's own scrub.mean/scrub.std (0.286, 0.353) against the file's 0 and 1
+    const r = await run(MODEL, `${FORGET}@128:160`, '--fisher', raw, '-o', join(d, 'o.onnx'), '--quiet');
+    expect(r.code, r.err).toBe(2);
+    expect(r.err).toMatch(
+      /raw\.fisher: this Fisher file's pass fed pixels normalised with mean 0, std 1, and this run/,
+    );
+    expect(r.err).toMatch(/normalises .* with mean 0\.286, std 0\.353/);
+    expect(readdirSync(d)).toEqual(['raw.fisher']);
+    const same = ['--fisher', raw, '--mean', '0', '--std', '1', '-o', join(d, 'o.onnx'), '--quiet'];
+    expect((await run(MODEL, `${FORGET}@128:160`, ...same)).code).toBe(0);
+    const parts = [join(d, 'p0'), join(d, 'p1')];
+    expect((await fisher(parts[0], '--shard', '0/2', '--mean', '0', '--std', '1', '--quiet')).code).toBe(0);
+    expect((await fisher(parts[1], '--shard', '1/2', '--quiet')).code).toBe(0);
+    const merged = await run('fisher', 'merge', ...parts, '-o', join(d, 'm.fisher'));
+    expect(merged.code).toBe(2);
+    expect(merged.err).toMatch(/p1: fed pixels normalised otherwise than .*p0/);
+    expect(existsSync(join(d, 'm.fisher'))).toBe(false);
   });
 
   it('refuses a forget set that is the whole training set', async () => {

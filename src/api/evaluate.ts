@@ -1,4 +1,5 @@
 import { dirname } from 'node:path';
+import { refuseInputAsOutput } from '../core/atomic.js';
 import { prepareOutputFolder } from '../context/run-context.js';
 import { evaluate as evaluateModel, type EvalOptions } from '../eval/run.js';
 import { availableMetrics, checkGateMetrics, judge, parseGate } from '../record/gates.js';
@@ -22,6 +23,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateReport> {
     'add --retain/--test/--retrain for more',
   );
   const recordPath = o.out ?? o.model.replace(/(\.onnx)?$/, '.eval.record.json');
+  refuseInputAsOutput(recordPath, [o.model, o.retrain, o.forget, o.retain, o.test, o.labels, o.tokenizer], '-o');
   // before any pass: the record's folder is created (or refused) now; a failed run leaves no empty folder of ours
   const folder = prepareOutputFolder(dirname(recordPath), '-o');
   try {

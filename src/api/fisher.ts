@@ -1,3 +1,4 @@
+import { refuseInputAsOutput } from '../core/atomic.js';
 import { BadInputError } from '../core/errors.js';
 import type { CommonOptions } from '../context/index.js';
 import { prepareOutputFolder } from '../context/run-context.js';
@@ -50,6 +51,7 @@ export async function fisher(o: FisherOptions): Promise<FisherReport> {
       `method ${o.method}: expected ssd (squared gradients of the cross-entropy) or ` +
         'lf-ssd (|gradients| of the logit norm, no labels needed).',
     );
+  refuseInputAsOutput(o.out, [o.model, o.train, o.labels, o.tokenizer], '-o');
   // before the pass: -o's folder is created (or refused) now; a failed pass leaves no empty folder of ours
   const folder = prepareOutputFolder(dirname(o.out), '-o');
   try {
@@ -73,6 +75,7 @@ export async function fisher(o: FisherOptions): Promise<FisherReport> {
  * parts.
  */
 export async function mergeFisher(o: MergeFisherOptions): Promise<FisherReport> {
+  refuseInputAsOutput(o.out, o.parts, '-o');
   const f = mergeFisherParts(o.parts);
   prepareOutputFolder(dirname(o.out), '-o');
   writeFisher(o.out, f);

@@ -8,6 +8,7 @@ import { BadInputError } from '../core/errors.js';
 import { describeModel } from '../eval/run.js';
 import type { CommonOptions } from '../context/index.js';
 import { methodOptions } from '../methods/table.js';
+import { threadCount } from '../runtime/session.js';
 import { workerCount } from '../runtime/workers.js';
 import { availableMetrics, describeGateProblem, gateMetricProblems, parseGate } from '../record/gates.js';
 import type { IndexSet } from '../data/select.js';
@@ -172,6 +173,7 @@ export async function request(req: string | ErasureRequest, o: RequestOptions = 
     }
     // checked here to name the request's field, not the command line's --workers
     workerCount(r.workers, r.device ?? 'cpu', `${name}: /workers:`);
+    threadCount(r.threads, `${name}: /threads:`);
     const options: UnlearnOptions = {
       model,
       forget: forget.spec,

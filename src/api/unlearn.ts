@@ -2,11 +2,13 @@
 // while it is still staged, and commit it only when they pass. A rejected model is never written;
 // its record is, as OUT.rejected.record.json, for the audit trail. The method is a row of the method
 // table: open the run context, run the method, stage its weights, judge the gates, commit.
+import { existsSync, statSync } from 'node:fs';
 import { BadInputError } from '../core/errors.js';
 import { describeLoaded } from '../eval/run.js';
 import { headChoice, RunContext, type CommonOptions } from '../context/index.js';
 import {
   METHOD_NAMES,
+  METHODS,
   methodNamed,
   methodOptions,
   methodsTaking,
@@ -14,7 +16,7 @@ import {
   type MethodReport,
 } from '../methods/table.js';
 import { availableMetrics, checkGateMetrics, parseGate } from '../record/gates.js';
-import { recordPathFor, writeRecord } from '../record/record.js';
+import { recordPathFor, stageRecord, writeRecord } from '../record/record.js';
 import { judgeUnlearning, type RecordSubject } from '../record/unlearning.js';
 import { REPORT_SCHEMA, type UnlearnReport } from './report.js';
 
@@ -71,7 +73,8 @@ export async function unlearn(o: UnlearnOptions): Promise<UnlearnReport> {
   const gates = (o.require ?? []).map(parseGate);
   const given = { retain: !!o.retain, test: !!o.test, retrain: !!o.retrain };
   const missing = (['retain', 'test', 'retrain'] as const).filter((s) => !given[s]).map((s) => `--${s}`);
-  checkGateMetrics(gates, availableMetrics(given), missing.length ? `add ${missing.join('/')} for more` : '');
+  const hint = missing.length ? `add ${missing.join('/')} for more` : '';
+  checkGateMetrics(gates, availableMetrics(given), hint);
   // an option of another method would be ignored: refuse it (the table says whose it is)
   for (const opt of methodOptions())
     if (o[opt.key] !== undefined && !method.options.some((x) => x.key === opt.key))
@@ -79,15 +82,41 @@ export async function unlearn(o: UnlearnOptions): Promise<UnlearnReport> {
         `--${opt.flag} is an option of ${methodsTaking(opt.key).join(' and ')}, not of --method ${method.name}; ` +
           'remove it, or choose that method.',
       );
+  // the common options only some methods read: refused elsewhere too, rather than ignored
+  const readers = (has: (m: (typeof METHODS)[number]) => boolean) =>
+    METHODS.filter(has)
+      .map((m) => m.name)
+      .join(' and ');
+  if (o.val !== undefined && !method.sets.val)
+    throw new BadInputError(
+      `--val is the held-out set of ${readers((m) => !!m.sets.val)}; --method ${method.name} does not read it: ` +
+        'remove it, or choose that method.',
+    );
+  if (o.batchSize !== undefined && !method.batchSize)
+    throw new BadInputError(
+      `--batch-size sets the importance passes of ${readers((m) => !!m.batchSize)}; --method ${method.name} ` +
+        'fixes its own batches: remove it, or choose that method.',
+    );
   const seed = o.seed ?? 0;
   if (!Number.isInteger(seed) || seed < 0) throw new BadInputError(`seed ${seed}: expected a non-negative integer.`);
   o.signal?.throwIfAborted();
 
   const ctx = RunContext.open(o);
   try {
+    // a folder where the model or a record goes would fail only once the run is done: refused now
+    for (const [path, what] of [
+      [ctx.out, 'the edited model'],
+      [recordPathFor(ctx.out), 'its record'],
+      [rejectedRecordPathFor(ctx.out), 'its record if a gate fails'],
+    ] as const)
+      if (existsSync(path) && statSync(path).isDirectory())
+        throw new BadInputError(`${path}: a folder is where ${what} goes; move it, or give -o another file path.`);
     // what evaluation (and so the record and the gates) cannot take is refused before any pass
     const { head } = await describeLoaded(ctx.model, headChoice(o), o.model);
     requireHead(method, head, o.model);
+    // and the gates again, now that the head says which metrics exist
+    const kind = head.kind === 'multi-label' ? 'multi-label' : 'single-label';
+    checkGateMetrics(gates, availableMetrics(given, kind), hint, kind);
     const run = await method.run(ctx, { ...o, seed });
     ctx.throwIfAborted();
     const staged = ctx.stage(run.weights);
@@ -106,9 +135,16 @@ export async function unlearn(o: UnlearnOptions): Promise<UnlearnReport> {
     const accepted = acceptance.verdict !== 'rejected';
     let recordPath: string;
     if (accepted) {
-      ctx.commit();
       recordPath = recordPathFor(staged.final.model);
-      writeRecord(recordPath, record);
+      // the record staged first: one that cannot be written leaves no model without it
+      const staging = stageRecord(recordPath, record);
+      try {
+        ctx.commit();
+      } catch (e) {
+        staging.abort();
+        throw e;
+      }
+      staging.commit();
     } else {
       ctx.abort();
       recordPath = rejectedRecordPathFor(staged.final.model);

@@ -30,7 +30,7 @@ export async function evalCommand(argv: string[], io: Io): Promise<number> {
   if (positionals.length !== 1 || !values.forget)
     throw new BadInputError(`expected MODEL and --forget; usage: ${USAGE}`);
   // options of the gradient passes: eval makes forward passes only, so they are refused, not ignored
-  for (const flag of ['workers', 'params'] as const)
+  for (const flag of ['workers', 'params', 'batch-size'] as const)
     if (values[flag] !== undefined)
       throw new BadInputError(
         `--${flag} applies to gradient passes, and scrub eval makes forward passes only; drop it ` +

@@ -4,6 +4,8 @@ import { parseArgs } from 'node:util';
 import { loadLabelFeeds, loadNamedInputs } from '../data/arrays.js';
 import { checkHeadLabels } from '../context/index.js';
 import { encodeNpy } from '../data/npy.js';
+import { join } from 'node:path';
+import { refuseInputAsOutput } from '../core/atomic.js';
 import { BadInputError } from '../core/errors.js';
 import { loadModel } from '../graph/load.js';
 import { prepareOutputFolder } from '../context/run-context.js';
@@ -96,6 +98,9 @@ export async function gradCommand(argv: string[], io: Io): Promise<number> {
         `note: --workers ${run.workers}: this model's runs stay in one session (its batch is fixed, or its ` +
           "BatchNormalization takes the batch's statistics).",
       );
+    // the files it will write, none of them over its own inputs (--out . beside x.npy, say)
+    for (const name of ['summary.json', ...gm.params.map((p) => `${safeFileName(p.name)}.npy`)])
+      refuseInputAsOutput(join(values.out, name), [modelPath, values.x, values.y], '--out');
     const bnNote = trainingBatchNormNote(trainingBatchNorms(model.graph, model.opsetImports));
     if (bnNote) io.err(`note: ${bnNote}`);
     const x = loadNamedInputs(values.x, gm.inputs, modelPath);

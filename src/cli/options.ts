@@ -1,6 +1,7 @@
 // Options shared by the commands that read data and run the model.
 import { BadInputError } from '../core/errors.js';
 import type { CommonOptions } from '../context/index.js';
+import type { DataNote } from '../data/types.js';
 import { deviceOption, intOption, type Io } from './io.js';
 import { progressReporter } from './progress.js';
 
@@ -45,6 +46,11 @@ export function positiveNumber(value: string | undefined, name: string, orAuto =
   return n;
 }
 
+/** A data note on stderr: a skip's message as it comes ("skipped: …"), anything else as "note: …". */
+export function noteWriter(io: Io): (n: DataNote) => void {
+  return (n) => io.err(n.kind === 'skip' ? n.message : `note: ${n.message}`);
+}
+
 export function commonOptions(v: DataValues, io: Io): CommonOptions {
   const bad = v['on-bad-input'];
   if (bad !== undefined && bad !== 'stop' && bad !== 'skip')
@@ -62,7 +68,7 @@ export function commonOptions(v: DataValues, io: Io): CommonOptions {
     labels: v.labels,
     tokenizer: v.tokenizer,
     onBadInput: bad as 'stop' | 'skip' | undefined,
-    onNote: (n) => io.err(`${n.kind === 'skip' ? 'skipped' : 'note'}: ${n.message}`),
+    onNote: noteWriter(io),
     onProgress: progressReporter(io, !v.quiet && !v.json),
     signal: io.signal,
   };

@@ -7,6 +7,7 @@ import { gateFailure } from '../record/gates.js';
 import { requireOne, type Io } from './io.js';
 import { reportBeside } from './report.js';
 import { progressReporter } from './progress.js';
+import { noteWriter } from './options.js';
 
 export const REQUEST_USAGE = 'scrub request REQUEST.json [--report] [--json] [--quiet]';
 
@@ -18,7 +19,7 @@ export async function requestCommand(argv: string[], io: Io): Promise<number> {
   });
   const path = requireOne(positionals, 'REQUEST.json', REQUEST_USAGE);
   const r = await request(path, {
-    onNote: (n) => io.err(`${n.kind === 'skip' ? 'skipped' : 'note'}: ${n.message}`),
+    onNote: noteWriter(io),
     onProgress: progressReporter(io, !values.quiet && !values.json),
     signal: io.signal,
   });

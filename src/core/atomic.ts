@@ -1,7 +1,8 @@
 // Writing files so that a failure never leaves one half-written: a temporary name beside the
 // target, then a rename (atomic within one file system).
-import { existsSync, mkdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { BadInputError } from './errors.js';
 
 /**
  * Writes `data` to `path` through a temporary file beside it and a rename. On failure the temporary
@@ -36,5 +37,23 @@ export function writeFilesAtomic(dir: string, files: ReadonlyMap<string, Uint8Ar
     for (const name of files.keys()) renameSync(join(tmp, name), join(target, name));
   } finally {
     rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Throws a BadInputError where output `out` would be written over one of the command's own `inputs`
+ * (the same file by real path, links followed): a model, a record, a Fisher file, a data file. An
+ * input given as a data spec (PATH@selection) counts by its path. `what` names the output's option.
+ */
+export function refuseInputAsOutput(out: string, inputs: readonly (string | undefined)[], what: string): void {
+  if (!existsSync(out) || statSync(out).isDirectory()) return;
+  const target = realpathSync(out);
+  for (const input of inputs) {
+    if (!input) continue;
+    const path = [input, input.split('@')[0]].find((p) => p && existsSync(p));
+    if (path && realpathSync(path) === target)
+      throw new BadInputError(
+        `${what} ${out}: this is the command's input ${input}; refusing to write over it. Choose another path.`,
+      );
   }
 }

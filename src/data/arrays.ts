@@ -37,10 +37,26 @@ export function loadNamedInputs(
         `${path}: no ${i.name}.npy; ${model} takes ${inputs.map((s) => s.name).join(', ')}, one NAME.npy each.`,
       );
     const x = loadInputs(file, i.dtype);
+    refuseNonFinite(file, x.value);
     feeds[i.name] = x.value;
     if (x.note) notes.push(x.note);
   }
   return { feeds, notes };
+}
+
+/**
+ * Throws a BadInputError naming the example and element of the first NaN or ±Infinity in float inputs
+ * x [N, ...] read from `path`: a loss or gradient from it is meaningless (as data sets refuse it).
+ */
+function refuseNonFinite(path: string, x: HostTensor): void {
+  if (!(x.data instanceof Float32Array || x.data instanceof Float64Array)) return;
+  const per = x.dims.slice(1).reduce((a, b) => a * b, 1);
+  for (let k = 0; k < x.data.length; k++)
+    if (!Number.isFinite(x.data[k]))
+      throw new BadInputError(
+        `${path}: example ${Math.floor(k / per)} has a non-finite value (${x.data[k]}) at element ${k % per}; ` +
+          'a loss or gradient from it is meaningless. Fix or remove that example.',
+      );
 }
 
 export function loadInputs(path: string, dtype: number): Converted<HostTensor> {

@@ -117,6 +117,22 @@ export interface Normalisation {
   std?: readonly number[];
 }
 
+/**
+ * Whether two pixel normalisations give the same values: per channel, a single value standing for
+ * every channel (as the pixel writer reads it).
+ */
+export function sameNormalisation(a: Required<Normalisation>, b: Required<Normalisation>): boolean {
+  const n = Math.max(a.mean.length, a.std.length, b.mean.length, b.std.length);
+  const at = (v: readonly number[], c: number) => v[v.length === 1 ? 0 : c];
+  for (let c = 0; c < n; c++) if (at(a.mean, c) !== at(b.mean, c) || at(a.std, c) !== at(b.std, c)) return false;
+  return true;
+}
+
+/** "mean 0.286, std 0.353" (channel values joined by commas). */
+export function describeNormalisation(n: Required<Normalisation>): string {
+  return `mean ${n.mean.join(',')}, std ${n.std.join(',')}`;
+}
+
 /** Writes one example's stored values into a batch buffer at `offset`, converting as the model needs. */
 export type Writer = (values: Values, out: TensorData, offset: number) => void;
 

@@ -178,6 +178,7 @@ export async function openDataset(spec: string, opts: DatasetOptions): Promise<D
     classes: source.classes,
     description: `${source.description}${selected}: ${set.size} of ${source.count} examples`,
     exampleDims,
+    ...(pixels ? { normalisation: { mean: [...(opts.mean ?? [0])], std: [...(opts.std ?? [1])] } } : {}),
     get skipped() {
       return skippedAt.size;
     },

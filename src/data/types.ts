@@ -88,6 +88,11 @@ export interface Dataset {
   readonly exampleDims: readonly number[];
   /** Examples left out so far under onBadInput 'skip'. */
   readonly skipped: number;
+  /**
+   * The normalisation applied to 8-bit pixels, (p/255 − mean[c]) / std[c], with the defaults (0 and 1)
+   * filled in; absent where values are taken as stored (float arrays, token ids).
+   */
+  readonly normalisation?: { mean: number[]; std: number[] };
   /** The set in order, batchSize examples a batch, the last one partial; with `positions`, only
    *  the examples at those positions of the set (batch.index stays the position in the whole set). */
   batches(batchSize: number, positions?: { start: number; end: number }): AsyncIterable<Batch>;

@@ -91,6 +91,11 @@ export interface UnlearningMethod<R extends MethodReport = MethodReport> {
   options: readonly MethodOption[];
   sets: MethodSets;
   /**
+   * Its passes take their minibatch size from --batch-size (SSD's importance passes); a method whose
+   * schedule fixes its batches (∇τ's, finetune's 256) has it refused rather than ignored.
+   */
+  batchSize?: boolean;
+  /**
    * The heads it handles (graph/head.ts); default SINGLE_LABEL_HEADS. Another head is refused before any
    * pass, naming the methods that take it.
    */

@@ -34,25 +34,43 @@ export interface GateProblem {
   /** The metrics this run computes. */
   available: readonly string[];
   why: string;
+  /** More sets would compute it (the hint applies). */
+  more?: boolean;
 }
 
 /** The gates that name a metric this run cannot compute (checked before any work is done); [] when none. */
-export function gateMetricProblems(gates: readonly Gate[], available: readonly string[]): GateProblem[] {
+export function gateMetricProblems(
+  gates: readonly Gate[],
+  available: readonly string[],
+  head?: 'single-label' | 'multi-label',
+): GateProblem[] {
+  const every = { retain: true, test: true, retrain: true };
+  const why = (metric: string): { why: string; more?: boolean } => {
+    if (!availableMetrics(every).includes(metric)) return { why: `${metric} is not a metric scrub computes` };
+    if (head && !availableMetrics(every, head).includes(metric)) {
+      const other = head === 'multi-label' ? 'single-label' : 'multi-label';
+      return { why: `${metric} is a metric of ${other} heads, and this model's is ${head}` };
+    }
+    return { why: `${metric} is not computed by this run`, more: true };
+  };
   return gates.flatMap((gate, index) =>
-    available.includes(gate.metric)
-      ? []
-      : [{ index, gate, available, why: `${gate.metric} is not computed by this run` }],
+    available.includes(gate.metric) ? [] : [{ index, gate, available, ...why(gate.metric) }],
   );
 }
 
 /** One problem as a sentence: `'mia<=0.1': mia is not computed by this run (HINT); available: …`. */
 export function describeGateProblem(p: GateProblem, hint: string): string {
-  return `'${p.gate.text}': ${p.why} (${hint}); available: ${p.available.join(', ')}.`;
+  return `'${p.gate.text}': ${p.why}${p.more && hint ? ` (${hint})` : ''}; available: ${p.available.join(', ')}.`;
 }
 
 /** Throws a BadInputError naming the first gate that names a metric this run cannot compute. */
-export function checkGateMetrics(gates: readonly Gate[], available: readonly string[], hint: string): void {
-  const [first] = gateMetricProblems(gates, available);
+export function checkGateMetrics(
+  gates: readonly Gate[],
+  available: readonly string[],
+  hint: string,
+  head?: 'single-label' | 'multi-label',
+): void {
+  const [first] = gateMetricProblems(gates, available, head);
   if (first) throw new BadInputError(`--require ${describeGateProblem(first, hint)}`);
 }
 
@@ -99,14 +117,24 @@ export function gateFailure(a: Acceptance, then = ''): GateFailedError | undefin
  * (eval/multilabel.ts); test_forget_class_acc and test_retain_classes_acc for a single-label forget set
  * of one class that the retain set lacks; forget_label_recall and the test_…_label(s)_… metrics for a
  * multi-label forget set whose examples all carry one label that the retain set lacks (eval/evaluate.ts).
+ * With `head`, only the metrics of that kind of head (default: every head's).
  */
-export function availableMetrics(sets: { retain?: boolean; test?: boolean; retrain?: boolean }): string[] {
-  const per = (set: string) => [`${set}_acc`, `${set}_loss`, `${set}_exact_acc`, `${set}_micro_f1`];
+export function availableMetrics(
+  sets: { retain?: boolean; test?: boolean; retrain?: boolean },
+  head?: 'single-label' | 'multi-label',
+): string[] {
+  const multi = head !== 'single-label';
+  const single = head !== 'multi-label';
+  const per = (set: string) => [`${set}_acc`, `${set}_loss`, ...(multi ? [`${set}_exact_acc`, `${set}_micro_f1`] : [])];
   const out = per('forget');
-  if (sets.retain) out.push(...per('retain'), 'forget_label_recall');
-  if (sets.test) out.push(...per('test'), 'mia_loss', 'test_forget_class_acc', 'test_retain_classes_acc');
+  if (sets.retain) out.push(...per('retain'), ...(multi ? ['forget_label_recall'] : []));
+  if (sets.test)
+    out.push(...per('test'), 'mia_loss', ...(single ? ['test_forget_class_acc', 'test_retain_classes_acc'] : []));
   if (sets.retain && sets.test)
-    out.push('mia', 'test_forget_label_recall', 'test_forget_label_f1', 'test_retain_labels_micro_f1');
+    out.push(
+      'mia',
+      ...(multi ? ['test_forget_label_recall', 'test_forget_label_f1', 'test_retain_labels_micro_f1'] : []),
+    );
   if (sets.retrain) out.push('js_to_retrain', 'l1_to_retrain');
   return out;
 }

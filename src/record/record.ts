@@ -1,7 +1,7 @@
 // The unlearning record: an auditable JSON trace of what was removed, from which model, how,
 // and how well. Hashes let `scrub verify` check the files and every tensor later.
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { writeFileAtomic } from '../core/atomic.js';
 import { BadInputError } from '../core/errors.js';
 import { tensorToFloat32, type Model } from '../graph/ir.js';
@@ -181,6 +181,36 @@ export function writeRecord(path: string, record: UnlearningRecord): void {
   } catch (e) {
     throw new BadInputError(`${path}: could not write the record: ${(e as Error).message}`);
   }
+}
+
+/**
+ * The record written to a temporary file beside `path`, to be renamed into place (commit) or removed
+ * (abort): written before the model it describes is committed, so that a record that cannot be
+ * written leaves no model without one. Throws BadInputError where the temporary file cannot be written.
+ */
+export function stageRecord(path: string, record: UnlearningRecord): { commit(): void; abort(): void } {
+  const tmp = `${path}.tmp-${process.pid}`;
+  const fail = (e: unknown) => {
+    rmSync(tmp, { force: true });
+    return new BadInputError(`${path}: could not write the record: ${(e as Error).message}`);
+  };
+  try {
+    writeFileSync(tmp, recordJson({ ...record, digest: recordDigest(record) }) + '\n');
+  } catch (e) {
+    throw fail(e);
+  }
+  return {
+    commit() {
+      try {
+        renameSync(tmp, path);
+      } catch (e) {
+        throw fail(e);
+      }
+    },
+    abort() {
+      rmSync(tmp, { force: true });
+    },
+  };
 }
 
 /**

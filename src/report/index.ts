@@ -3,7 +3,7 @@
 // The record is checked first (check.ts); a record that fails is refused and nothing is written.
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { writeFileAtomic } from '../core/atomic.js';
+import { refuseInputAsOutput, writeFileAtomic } from '../core/atomic.js';
 import { BadInputError } from '../core/errors.js';
 import type { UnlearningRecord } from '../record/record.js';
 import { readCheckedRecord } from './check.js';
@@ -44,6 +44,11 @@ export async function writeReport(recordPath: string, out = reportPathFor(record
   if (!existsSync(dirname(resolve(out))))
     throw new BadInputError(`${out}: the folder ${dirname(out)} does not exist; create it, or give -o another path.`);
   const record = readCheckedRecord(recordPath);
+  // never over the record, nor over a file it names (the models, their data files)
+  const named = [record.input, record.output]
+    .flatMap((side) => (side ? [side.model, ...side.dataFiles] : []))
+    .flatMap((f) => [f.path, resolve(dirname(recordPath), f.path)]);
+  refuseInputAsOutput(out, [recordPath, ...named], '-o');
   const html = await renderReport(record, recordPath);
   try {
     writeFileAtomic(out, html);

@@ -1,5 +1,6 @@
 // The only module that imports onnxruntime: onnxruntime-node (CPU, CUDA) and, on request,
 // onnxruntime-web's WebAssembly build, which runs in Node as in browsers.
+import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { BadInputError, UnsupportedModelError } from '../core/errors.js';
 
@@ -56,9 +57,10 @@ export class Session {
   /** A model as bytes, or a file path (external data then resolves beside it). */
   static async create(model: Uint8Array | string, opts: SessionOptions = {}): Promise<Session> {
     const device = opts.device ?? 'cpu';
+    const threads = threadCount(opts.threads);
     const lib = await backend(device);
     const source = opts.source ?? (typeof model === 'string' ? model : 'the model');
-    const session = await createOrt(lib, model, device, source, opts.threads);
+    const session = await createOrt(lib, model, device, source, threads);
     return new Session(session, lib, device, source);
   }
 
@@ -96,6 +98,24 @@ export class Session {
   async release(): Promise<void> {
     await this.session.release();
   }
+}
+
+/**
+ * The intra-op threads asked for, checked: a whole number from 1 to the threads this machine runs at
+ * once (more only contend for the same cores); undefined (or 0) for ONNX Runtime's default. Throws
+ * BadInputError naming the setting as `what` says (the flag; a request names its field).
+ */
+export function threadCount(threads: number | undefined, what = '--threads'): number | undefined {
+  if (!threads) return undefined;
+  if (!(Number.isInteger(threads) && threads >= 1))
+    throw new BadInputError(`${what} ${threads}: give a whole number of threads, 1 or more.`);
+  const most = availableParallelism();
+  if (threads > most)
+    throw new BadInputError(
+      `${what} ${threads}: this machine runs ${most} threads at once; more only contend for the same cores. ` +
+        `Give at most ${most}.`,
+    );
+  return threads;
 }
 
 async function createOrt(

@@ -16,6 +16,8 @@
 import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../../core/atomic.js';
 import { BadInputError } from '../../core/errors.js';
+import { describeNormalisation, sameNormalisation } from '../../data/convert.js';
+import type { Dataset } from '../../data/dataset.js';
 import type { ImportanceSums } from './importance.js';
 
 const MAGIC = 'SCRUBFI1';
@@ -50,7 +52,15 @@ export interface FisherHeader {
   kind: FisherKind;
   loss: (typeof FISHER_LOSS)[FisherKind];
   model: { sha256: string; source: string };
-  data: { description: string; count: number; digest: string; batchSize: number; batches: number };
+  data: {
+    description: string;
+    count: number;
+    digest: string;
+    batchSize: number;
+    batches: number;
+    /** The pixels' normalisation the pass fed (Dataset.normalisation); absent for values taken as stored. */
+    normalisation?: { mean: number[]; std: number[] };
+  };
   params: { name: string; shape: number[] }[];
   createdBy: string;
 }
@@ -92,6 +102,7 @@ export function fisherFromSums(
   shapes: { name: string; shape: number[] }[],
   createdBy: string,
   kind: FisherKind = 'ssd-importance',
+  normalisation?: FisherHeader['data']['normalisation'],
 ): FisherFile {
   return {
     header: {
@@ -99,7 +110,14 @@ export function fisherFromSums(
       kind,
       loss: FISHER_LOSS[kind],
       model,
-      data: { description, count: s.count, digest: s.digest, batchSize: s.batchSize, batches: s.batches },
+      data: {
+        description,
+        count: s.count,
+        digest: s.digest,
+        batchSize: s.batchSize,
+        batches: s.batches,
+        ...(normalisation && { normalisation }),
+      },
       params: shapes.map((p) => ({ name: p.name, shape: p.shape })),
       createdBy,
     },
@@ -210,6 +228,23 @@ function readFisherOrPart(path: string): FisherFile | FisherPart {
   if (buf.length !== offset + DIGEST_BYTES * (end - first))
     throw new BadInputError(`${path}: the Fisher part is truncated; compute it again.`);
   return { header, sums, exampleDigests: new Uint8Array(buf.subarray(offset)) };
+}
+
+/**
+ * Refuses data `set` (read as `spec`) normalised otherwise than the pixels of the pass that made Fisher
+ * file `path`: importances of differently scaled inputs are not comparable, and SSD would dampen by the
+ * scale. Files from before the header recorded it, and sets of values taken as stored, are not checked.
+ */
+export function checkFisherNormalisation(path: string, f: FisherFile, set: Dataset, spec: string): void {
+  const made = f.header.data.normalisation;
+  const now = set.normalisation;
+  if (!made || !now || sameNormalisation(made, now)) return;
+  throw new BadInputError(
+    `${path}: this Fisher file's pass fed pixels normalised with ${describeNormalisation(made)}, and this run ` +
+      `normalises ${spec} with ${describeNormalisation(now)} (--mean/--std, else the model's scrub.mean/scrub.std): ` +
+      'importances of differently scaled inputs do not compare. Give the same --mean/--std, or compute the Fisher ' +
+      'file again.',
+  );
 }
 
 /** Refuses a Fisher file of another kind, or computed for another model, other parameters or another batch size. */

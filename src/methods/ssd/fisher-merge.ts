@@ -49,6 +49,7 @@ export function mergeFisherParts(paths: readonly string[]): FisherFile {
     h.params,
     h.createdBy,
     h.kind,
+    h.data.normalisation,
   );
 }
 
@@ -80,6 +81,11 @@ function sameOrigin(a: Named, b: Named): void {
     refuse(
       `computed on other data than ${a.path} (${y.data.description}; ${x.data.description}); ` +
         'compute every part on the same data set, named the same way',
+    );
+  if (JSON.stringify(y.data.normalisation) !== JSON.stringify(x.data.normalisation))
+    refuse(
+      `fed pixels normalised otherwise than ${a.path} (${JSON.stringify(y.data.normalisation ?? 'as stored')}; ` +
+        `${JSON.stringify(x.data.normalisation ?? 'as stored')}); compute every part with the same --mean/--std`,
     );
   if (y.createdBy !== x.createdBy)
     refuse(`made by ${y.createdBy}, ${a.path} by ${x.createdBy}; compute every part with the same scrub version`);

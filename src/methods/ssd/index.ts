@@ -181,6 +181,7 @@ function dampeningMethod(variant: VariantSpec, summary: string, brief?: string):
     brief,
     options: OPTIONS,
     sets: {},
+    batchSize: true,
     // the importance is of the head's own loss (a multi-label head's binary cross-entropy), or of the logits
     heads: [...SINGLE_LABEL_HEADS, 'multi-label'],
     run: (ctx, o) => runDampening(variant, ctx, o as typeof o & DampeningOptions),

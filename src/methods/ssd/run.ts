@@ -16,6 +16,7 @@ import { ASSD_LAMBDA, assdAlpha, type AutoAlpha } from './auto.js';
 import { dampen } from './dampen.js';
 import {
   checkFisher,
+  checkFisherNormalisation,
   fisherFromSums,
   readFisher,
   type FisherFile,
@@ -144,10 +145,12 @@ export async function runDampening(
   if (fisher && o.train) {
     const train = await ctx.openSet(o.train, 'train');
     needLabels(train, o.train);
+    checkFisherNormalisation(fisherPath!, fisher, train, o.train);
     await checkFisherData(fisherPath!, fisher, train, batchSize, gm);
   }
   const forgetSet = await ctx.openSet(o.forget, 'forget');
   needLabels(forgetSet, o.forget);
+  if (fisher) checkFisherNormalisation(fisherPath!, fisher, forgetSet, o.forget);
   let full: ImportanceSums;
   if (fisher) {
     const d = fisher.header.data;
@@ -175,6 +178,11 @@ export async function runDampening(
     signal: ctx.signal,
     onProgress: (d, t) => ctx.progress('forget', d, t),
   });
+  if (forget.count === 0)
+    throw new BadInputError(
+      `${o.forget}: every forget example was skipped (--on-bad-input skip), so there is nothing to forget; ` +
+        'fix the examples the notes name, and run again.',
+    );
   if (forget.digest === full.digest || (autoAlpha && forget.count >= full.count))
     throw wholeTrainingSet(o.forget, variant, forget.count, full.count);
 
@@ -386,6 +394,7 @@ async function importancePass(
       gm.params,
       `scrub ${version()}`,
       variant.fisherKind,
+      train.normalisation,
     );
     return { header: f.header, sums, shard };
   } finally {
