@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeNpy, readNpy } from '../src/data/npy.js';
 import { encodeModel } from '../src/graph/encode.js';
@@ -62,6 +62,10 @@ describe('scrub grad', () => {
         relL2(g.data as Float32Array, readNpy(`${FIXTURES}/oracle/grad/mlp/${p.file}`).data as Float64Array),
       ).toBeLessThan(1e-4);
     }
+    // --x as the folder holding x.npy and y.npy: the same run, --y taken from it
+    const again = await run('grad', MLP, '--x', dirname(X), '--out', join(tmp(), 'g'), '--json');
+    expect(again.code, again.err).toBe(0);
+    expect(JSON.parse(again.out).loss).toBe(summary.loss);
   });
 
   it('gives the same mean gradient in chunks, each split over 2 workers, as in one batch', async () => {
@@ -160,7 +164,7 @@ describe('bad input: one clear error, exit 2, nothing written', () => {
     [
       'an input of the wrong shape',
       [MLP, '--x', join(dir, 'x-shape.npy')],
-      /input input of .* takes shape \[batch, 1, 28, 28\], got \[64, 1, 27, 28\]/,
+      /x-shape\.npy: input input of .* takes shape \[batch, 1, 28, 28\], got \[64, 1, 27, 28\]/,
     ],
     [
       'an input holding NaN (no NaN gradients written)',

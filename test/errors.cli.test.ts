@@ -1,6 +1,6 @@
 // One case per error kind: its exit code and its one line on stderr (`scrub: …`), through the
 // command line where that is cheap, and the kind → code table of src/cli/exit.ts directly.
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -142,6 +142,27 @@ describe('each kind through the command line', () => {
         2,
         new RegExp(`${flag} applies to gradient passes, and scrub eval makes forward passes only`),
       );
+  });
+
+  it('bad input (2): eval refuses a forget set without labels, or with every example skipped', async () => {
+    const unlabelled = join(tmp(), 'unl');
+    mkdirSync(unlabelled);
+    cpSync(data.x, join(unlabelled, 'x.npy'));
+    const model = tinyModel(dir, 'relu-eval.onnx', { type: 'Relu' });
+    const out = join(tmp(), 'e.json');
+    expectExit(
+      await run('eval', model, '--forget', unlabelled, '-o', out),
+      2,
+      /unl: has no labels, and evaluation needs them\. Give labelled examples/,
+    );
+    const nan = join(tmp(), 'nan');
+    mkdirSync(nan);
+    writeFileSync(join(nan, 'x.npy'), encodeNpy(new Float32Array(8).fill(NaN), [2, 4]));
+    cpSync(data.y, join(nan, 'y.npy'));
+    const r = await run('eval', model, '--forget', nan, '--on-bad-input', 'skip', '-o', out);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^scrub: .*nan: every forget example was skipped .*nothing to evaluate/m);
+    expect(existsSync(out)).toBe(false);
   });
 
   it('bad input (2): scrub grad names the labels file, and leaves no --out folder behind', async () => {

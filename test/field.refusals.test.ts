@@ -48,7 +48,8 @@ describe('a model with two inputs (field case multi-input-text)', () => {
 
   it('grad feeds each input its NAME.npy: the gradient matches the float64 oracle', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'scrub-two-inputs-')), 'g');
-    const r = await run('grad', TEXT, '--x', dir, '--y', `${dir}/y.npy`, '--out', out, '--json');
+    // --y is the folder's y.npy unless given
+    const r = await run('grad', TEXT, '--x', dir, '--out', out, '--json');
     expect(r.code, r.err).toBe(0);
     const got = JSON.parse(r.out) as { loss: number; parameters: { name: string; file: string }[] };
     const want = oracle(`${dir}/expected`);

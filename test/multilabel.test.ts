@@ -126,6 +126,11 @@ describe('the commands on a multi-label model', () => {
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/^head {8}probs, 5 labels .*loss: mean binary cross-entropy with logits over every label/m);
     expect(r.out).toMatch(/^ready {7}grad, fisher and --method ssd, lf-ssd, gradtau, finetune run on it$/m);
+    // a head of logits is multi-label where told so, as the other commands are
+    const told = await run('inspect', `${DIR}/logits.onnx`, '--multi-label', '--quiet');
+    expect(told.code, told.err).toBe(0);
+    expect(told.out).toMatch(/^head .*5 labels.*loss: mean binary cross-entropy with logits over every label/m);
+    expect((await run('inspect', `${DIR}/logits.onnx`)).out).toMatch(/^head .*5 classes.*loss: mean cross-entropy/m);
   });
 
   it('SSD unlearns it; eval reports entry accuracy, exact match and micro-F1', async () => {

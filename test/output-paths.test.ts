@@ -90,7 +90,7 @@ describe('output paths into folders that do not exist', () => {
 });
 
 describe('an output never goes over the command’s own inputs, nor where a folder is in the way', () => {
-  const REFUSED = /this is the command's input .*; refusing to write over it/;
+  const REFUSED = /this is the command's input .*; refusing to write there/;
   /** A scratch folder with a copy of the model, and the model's bytes to compare with after. */
   function withModel(): { dir: string; model: string; bytes: Buffer } {
     const { dir } = scratch();
@@ -123,6 +123,31 @@ describe('an output never goes over the command’s own inputs, nor where a fold
     expectOneLine(await run('report', record, '-o', model), REFUSED);
     expect(readFileSync(record).equals(recordBytes)).toBe(true);
     expect(readFileSync(model).equals(bytes)).toBe(true);
+    // a folder that does not exist is created, as for every other output
+    const page = await run('report', record, '-o', join(dir, 'new', 'r.html'));
+    expect(page.code, page.err).toBe(0);
+    expect(existsSync(join(dir, 'new', 'r.html'))).toBe(true);
+  });
+
+  it('the main command and a request refuse -o onto a Fisher file, into a data folder, onto the request', async () => {
+    const { dir, model } = withModel();
+    cpSync(FISHER, join(dir, 'm.fisher'));
+    cpSync('models/forget', join(dir, 'forget'), { recursive: true });
+    const before = readdirSync(dir, { recursive: true }).map(String).sort();
+    const forget = join(dir, 'forget');
+    // the Fisher file found beside the model is an input too
+    expectOneLine(await run(model, `${forget}@0:32`, '-o', join(dir, 'm.fisher'), '--quiet'), REFUSED);
+    expectOneLine(
+      await run(model, `${forget}@0:32`, '-o', join(forget, '0', 'x.onnx'), '--quiet'),
+      /inside the command's input folder .*forget; refusing to write there/,
+    );
+    const request = join(dir, 'request.json');
+    writeFileSync(
+      request,
+      JSON.stringify({ model: 'm.onnx', forget: 'forget@0:32', gates: ['forget_acc<=1'], out: 'request.json' }),
+    );
+    expectOneLine(await run('request', request, '--quiet'), /request\.json: \/out: .*this is the command's input/);
+    expect(readdirSync(dir, { recursive: true }).map(String).sort()).toEqual([...before, 'request.json'].sort());
   });
 
   it('scrub grad refuses an --out whose files would replace its inputs', async () => {

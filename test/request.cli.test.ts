@@ -58,16 +58,19 @@ describe('scrub request', () => {
   });
 
   it.skipIf(noFashionMnist)('ids into a named data set: forgets exactly those examples', async () => {
+    // in any order, some twice: counted once each, said in the request's words
     const ids = CLASS0.slice(0, 64);
     const { dir, path } = registry({
       ...base,
       datasets: { train: `${FM}/train-images-idx3-ubyte.gz@0:55000` },
-      forget: { dataset: 'train', ids },
+      forget: { dataset: 'train', ids: [...ids.slice(1).reverse(), ids[0], ids[0], ids[5]] },
       gates: ['forget_acc<=1'],
     });
     mkdirSync(join(dir, 'v2'));
     const r = await run('request', path, '--json', '--quiet');
     expect(r.code, r.err).toBe(0);
+    expect(r.err).toContain(`note: ${path}: /forget/ids: 2 repeated id(s) counted once\n`);
+    expect(r.err).not.toMatch(/ids\.json|ascending/);
     const report = JSON.parse(r.out).report;
     expect(report.forget.count).toBe(64);
     expect(report.forget.source).toMatch(/^train ids \(64 of /);

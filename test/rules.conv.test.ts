@@ -913,22 +913,21 @@ describe('the forward MaxPool shared with its recomputation (artifact.ts shareRe
   });
 });
 
+/** ReLU of `input`, then a disjoint 2x2 MaxPool of it into y. */
+function reluPool(input: string): Node[] {
+  const pool = { kernel_shape: { type: 'ints', ints: [2, 2] }, strides: { type: 'ints', ints: [2, 2] } } as const;
+  return [
+    { name: 'relu', opType: 'Relu', domain: '', inputs: [input], outputs: ['r'], attrs: {} },
+    { name: 'pool', opType: 'MaxPool', domain: '', inputs: ['r'], outputs: ['y'], attrs: pool },
+  ];
+}
+
 describe("ReLU's mask moved through a disjoint MaxPool's gradient (artifact.ts maskBeforeUnpool)", () => {
   it('gives the same dX bit for bit (ties, zeros, negative inputs), with the mask on the pooled tensor', async () => {
     const shape = [2, 3, 4, 6];
     const graph: Graph = {
       name: 'relu-pool',
-      nodes: [
-        { name: 'relu', opType: 'Relu', domain: '', inputs: ['x'], outputs: ['r'], attrs: {} },
-        {
-          name: 'pool',
-          opType: 'MaxPool',
-          domain: '',
-          inputs: ['r'],
-          outputs: ['y'],
-          attrs: { kernel_shape: { type: 'ints', ints: [2, 2] }, strides: { type: 'ints', ints: [2, 2] } },
-        },
-      ],
+      nodes: [...reluPool('x')],
       inputs: [{ name: 'x', elemType: 1, shape }],
       outputs: [{ name: 'y', elemType: 0, shape: null }],
       initializers: new Map(),
@@ -993,15 +992,7 @@ describe("a Conv's bias gradient summed before MaxUnpool spreads it (artifact.ts
           outputs: ['c'],
           attrs: { pads: { type: 'ints', ints: [1, 1, 1, 1] } },
         },
-        { name: 'relu', opType: 'Relu', domain: '', inputs: ['c'], outputs: ['r'], attrs: {} },
-        {
-          name: 'pool',
-          opType: 'MaxPool',
-          domain: '',
-          inputs: ['r'],
-          outputs: ['y'],
-          attrs: { kernel_shape: { type: 'ints', ints: [2, 2] }, strides: { type: 'ints', ints: [2, 2] } },
-        },
+        ...reluPool('c'),
       ],
       inputs: [{ name: 'x', elemType: 1, shape }],
       outputs: [{ name: 'y', elemType: 0, shape: null }],

@@ -74,6 +74,9 @@ describe('scrub MODEL FORGET on the embedded default', () => {
     ]);
     expect(report.forgetAccuracy.before).toBeGreaterThan(0.8);
     expect(report.forgetAccuracy.after).toBeLessThan(0.5);
+    // the method's check ran over the batches its importance pass kept; the record's evaluation reads
+    // the set afresh: the same accuracy
+    expect(report.forgetAccuracy.after).toBe(report.metrics.after.values.forget_acc);
     // α chosen by adaptive SSD from the forget set's share of the Fisher file's 55,000 examples
     expect(report.hyperparameters.lambda).toBe(1);
     expect(report.selection.assd.percentile).toBeCloseTo(100 - Math.log(1 + (100 * report.forget.count) / 55000), 12);
@@ -174,6 +177,13 @@ describe('SSD bad input: a clear error, exit 2, no model written', () => {
       [MODEL, join(dir, 'allbad'), '--on-bad-input', 'skip', '--alpha', '10'],
       /allbad: every forget example was skipped \(--on-bad-input skip\), so there is nothing to forget/,
     ],
+    ...['gradtau', 'finetune'].map((method): [string, string[], RegExp] => [
+      `a forget set whose every example is skipped (${method})`,
+      [MODEL, join(dir, 'allbad'), '--method', method, '--retain', FORGET, '--on-bad-input', 'skip'].concat(
+        method === 'gradtau' ? ['--val', FORGET] : [],
+      ),
+      /allbad: every forget example was skipped \(--on-bad-input skip\), so there is nothing to forget/,
+    ]),
   ];
   it.each(cases)('%s', async (_, args, message) => {
     const out = join(dir, `out-${Math.random().toString(36).slice(2)}.onnx`);

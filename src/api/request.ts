@@ -15,7 +15,9 @@ import type { IndexSet } from '../data/select.js';
 import { resolvePath, resolveSpec } from './paths.js';
 import { REPORT_SCHEMA, type RequestReport, type UnlearnReport } from './report.js';
 import { validateRequestJson } from './schema.js';
-import { unlearn, type UnlearnMethod, type UnlearnOptions } from './unlearn.js';
+import { rejectedRecordPathFor, unlearn, type UnlearnMethod, type UnlearnOptions } from './unlearn.js';
+import { recordPathFor } from '../record/record.js';
+import { refuseInputAsOutput } from '../core/atomic.js';
 
 export const REQUEST_SCHEMA = 'scrub.request/1';
 
@@ -156,9 +158,16 @@ export async function request(req: string | ErasureRequest, o: RequestOptions = 
             `(${named}: ${set.size} of the source's ${count} examples): ` +
             `${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''}.`,
         );
+      // in file order, once each: the selection's own notes would name this temporary list
+      const ids = [...new Set(d.ids)].sort((a, b) => a - b);
+      if (ids.length < d.ids.length)
+        o.onNote?.({
+          kind: 'note',
+          message: `${name}: ${pointer}/ids: ${d.ids.length - ids.length} repeated id(s) counted once`,
+        });
       const list = join(temp, `${pointer.slice(1)}.ids.json`);
-      writeFileSync(list, JSON.stringify(d.ids));
-      return { spec: `${spec}@${list}`, name: `${d.dataset} ids (${d.ids.length} of ${named})` };
+      writeFileSync(list, JSON.stringify(ids));
+      return { spec: `${spec}@${list}`, name: `${d.dataset} ids (${ids.length} of ${named})` };
     };
     const forget = (await data('/forget', r.forget))!;
     // each method option as its kind says: data specs and files resolved against the request's folder
@@ -174,12 +183,17 @@ export async function request(req: string | ErasureRequest, o: RequestOptions = 
     // checked here to name the request's field, not the command line's --workers
     workerCount(r.workers, r.device ?? 'cpu', `${name}: /workers:`);
     threadCount(r.threads, `${name}: /threads:`);
+    const out = r.out === undefined ? undefined : resolvePath(base, r.out);
+    // never over the request file itself (what the run reads besides, unlearn refuses)
+    if (out && typeof req === 'string')
+      for (const at of [out, recordPathFor(out), rejectedRecordPathFor(out)])
+        refuseInputAsOutput(at, [req], `${name}: /out:`);
     const options: UnlearnOptions = {
       model,
       forget: forget.spec,
       forgetName: forget.name,
       method,
-      out: r.out === undefined ? undefined : resolvePath(base, r.out),
+      out,
       ...methodValues,
       retain: (await data('/retain', r.retain))?.spec,
       val: (await data('/val', r.val))?.spec,

@@ -3,12 +3,14 @@
 // its record is, as OUT.rejected.record.json, for the audit trail. The method is a row of the method
 // table: open the run context, run the method, stage its weights, judge the gates, commit.
 import { existsSync, statSync } from 'node:fs';
+import { refuseInputAsOutput } from '../core/atomic.js';
 import { BadInputError } from '../core/errors.js';
 import { describeLoaded } from '../eval/run.js';
 import { headChoice, RunContext, type CommonOptions } from '../context/index.js';
 import {
   METHOD_NAMES,
   METHODS,
+  VARIANTS,
   methodNamed,
   methodOptions,
   methodsTaking,
@@ -74,7 +76,7 @@ export async function unlearn(o: UnlearnOptions): Promise<UnlearnReport> {
   const given = { retain: !!o.retain, test: !!o.test, retrain: !!o.retrain };
   const missing = (['retain', 'test', 'retrain'] as const).filter((s) => !given[s]).map((s) => `--${s}`);
   const hint = missing.length ? `add ${missing.join('/')} for more` : '';
-  checkGateMetrics(gates, availableMetrics(given), hint);
+  // the gates' metrics are checked once the head says which exist (below, before any pass)
   // an option of another method would be ignored: refuse it (the table says whose it is)
   for (const opt of methodOptions())
     if (o[opt.key] !== undefined && !method.options.some((x) => x.key === opt.key))
@@ -111,10 +113,15 @@ export async function unlearn(o: UnlearnOptions): Promise<UnlearnReport> {
     ] as const)
       if (existsSync(path) && statSync(path).isDirectory())
         throw new BadInputError(`${path}: a folder is where ${what} goes; move it, or give -o another file path.`);
+    // nor over, or into, anything the run reads (a Fisher file found beside the model included)
+    const beside = Object.values(VARIANTS).map((v) => o.model.replace(/(\.onnx)?$/, v.besideSuffix));
+    const read = [o.model, o.fisher, ...beside, o.train, o.forget, o.retain, o.val, o.test, o.retrain];
+    for (const path of [ctx.out, recordPathFor(ctx.out), rejectedRecordPathFor(ctx.out)])
+      refuseInputAsOutput(path, [...read, o.labels, o.tokenizer], '-o');
     // what evaluation (and so the record and the gates) cannot take is refused before any pass
     const { head } = await describeLoaded(ctx.model, headChoice(o), o.model);
     requireHead(method, head, o.model);
-    // and the gates again, now that the head says which metrics exist
+    // the gates' metrics, now that the head says which exist
     const kind = head.kind === 'multi-label' ? 'multi-label' : 'single-label';
     checkGateMetrics(gates, availableMetrics(given, kind), hint, kind);
     const run = await method.run(ctx, { ...o, seed });

@@ -4,13 +4,14 @@ import { parseArgs } from 'node:util';
 import { loadLabelFeeds, loadNamedInputs } from '../data/arrays.js';
 import { checkHeadLabels } from '../context/index.js';
 import { encodeNpy } from '../data/npy.js';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { refuseInputAsOutput } from '../core/atomic.js';
 import { BadInputError } from '../core/errors.js';
 import { loadModel } from '../graph/load.js';
 import { prepareOutputFolder } from '../context/run-context.js';
 import { trainingBatchNormNote, trainingBatchNorms } from '../autodiff/rules/batch-normalization.js';
-import { GradientModel, meanGradient } from '../runtime/gradient.js';
+import { checkInput, GradientModel, meanGradient } from '../runtime/gradient.js';
 import { deviceOption, intOption, requireOne, type Io } from './io.js';
 import { writeFilesAtomically } from './output.js';
 import { ranOn } from './options.js';
@@ -63,8 +64,13 @@ export async function gradCommand(argv: string[], io: Io): Promise<number> {
     allowPositionals: true,
   });
   const modelPath = requireOne(positionals, 'MODEL', USAGE);
+  // a folder of NAME.npy inputs (a model with several) holds its y.npy too
+  const beside = values.x && existsSync(values.x) && statSync(values.x).isDirectory() && join(values.x, 'y.npy');
+  values.y ??= beside && existsSync(beside) ? beside : undefined;
   if (!values.x || !values.y || !values.out)
-    throw new BadInputError(`--x, --y and --out are required; usage: ${USAGE}`);
+    throw new BadInputError(
+      `--x, --y and --out are required (--y is DIR/y.npy where --x is a folder); usage: ${USAGE}`,
+    );
   const batch = intOption(values['batch-size'], 'batch-size', 256);
   const run = {
     device: deviceOption(values.device),
@@ -105,6 +111,15 @@ export async function gradCommand(argv: string[], io: Io): Promise<number> {
     if (bnNote) io.err(`note: ${bnNote}`);
     const x = loadNamedInputs(values.x, gm.inputs, modelPath);
     for (const note of x.notes) io.err(`note: ${note}`);
+    // a shape or dtype the model cannot take, named by the file that holds it
+    for (const spec of gm.inputs) {
+      const file = gm.inputs.length > 1 ? join(values.x, `${spec.name}.npy`) : values.x;
+      try {
+        checkInput(modelPath, spec, x.feeds[spec.name]);
+      } catch (e) {
+        throw e instanceof BadInputError ? new BadInputError(`${file}: ${e.message}`) : e;
+      }
+    }
     for (const [name, rows] of embeddingRows(model)) {
       const t = x.feeds[name];
       const per = t ? t.data.length / t.dims[0] : 0;

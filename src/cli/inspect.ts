@@ -10,11 +10,18 @@ import { requireOne, type Io } from './io.js';
 export async function inspectCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { json: { type: 'boolean' }, output: { type: 'string' } },
+    options: {
+      json: { type: 'boolean' },
+      output: { type: 'string' },
+      // the head as the other commands are told it: a sigmoid per label the graph does not show
+      'multi-label': { type: 'boolean' },
+      // no progress to silence: taken as every other command takes it
+      quiet: { type: 'boolean', short: 'q' },
+    },
     allowPositionals: true,
   });
-  const model = requireOne(positionals, 'MODEL', 'scrub inspect MODEL [--output NAME] [--json]');
-  const report = await inspect({ model, output: values.output });
+  const model = requireOne(positionals, 'MODEL', 'scrub inspect MODEL [--output NAME] [--multi-label] [--json]');
+  const report = await inspect({ model, output: values.output, multiLabel: values['multi-label'] });
   if (values.json) {
     io.out(JSON.stringify(report, null, 2));
     return ready(report);

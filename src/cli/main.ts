@@ -35,14 +35,15 @@ ${methodsHelp(6).join('\n')}
                                                the full-data importance, computed once; with
                                                --shard, the K-th of N parts (K from 0) for:
   scrub fisher merge PART... -o FILE           the parts added up into the single pass's file
-  scrub eval MODEL --forget F [--retain R] [--test T] [--retrain M] [--require 'test_acc>=0.9']... [--json]
+  scrub eval MODEL --forget F [--retain R] [--test T] [--retrain M] [--require 'test_acc>=0.9']... [-o RECORD] [--json]
                                                accuracy, loss, membership-inference attacks; writes a record
   scrub verify OUT.onnx OUT.record.json        re-hash the model and its tensors against the record
   ${REPORT_USAGE}
                                                the record as one HTML page that opens offline (default
                                                RECORD with .report.html for .record.json); --report on
                                                the main command, eval and request writes it beside
-  scrub inspect MODEL [--json]                 opset, ops, trainable parameters, gradient coverage
+  scrub inspect MODEL [--output NAME] [--multi-label] [--json]
+                                               opset, ops, trainable parameters, gradient coverage
   scrub grad MODEL --x X.npy --y Y.npy --out DIR [--params REGEX] [--output NAME] [--multi-label]
              [--batch-size N] [--threads N] [--workers N] [--device cpu|cuda|wasm] [--quiet] [--json]
                                                gradient of the mean cross-entropy per parameter

@@ -180,7 +180,15 @@ export class RunContext {
       const inputName = modelInputs(this.model)[0]?.name;
       set = this.openSet(spec, what).then((ds) => {
         if (!ds.labelled) throw new BadInputError(`${spec}: the ${what} set has no labels; ${user} needs them.`);
-        return loadExamples(ds, { signal: this.signal, inputName });
+        return loadExamples(ds, { signal: this.signal, inputName }).then((set) => {
+          // every example left out under --on-bad-input skip: nothing to train or forget on
+          if (set.count === 0)
+            throw new BadInputError(
+              `${spec}: every ${what} example was skipped (--on-bad-input skip), so there is nothing to ` +
+                `${what === 'forget' ? 'forget' : 'use'}; fix the examples the notes name, and run again.`,
+            );
+          return set;
+        });
       });
       this.loaded.set(spec, set);
     }

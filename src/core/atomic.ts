@@ -1,7 +1,7 @@
 // Writing files so that a failure never leaves one half-written: a temporary name beside the
 // target, then a rename (atomic within one file system).
 import { existsSync, mkdirSync, realpathSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { BadInputError } from './errors.js';
 
 /**
@@ -42,18 +42,25 @@ export function writeFilesAtomic(dir: string, files: ReadonlyMap<string, Uint8Ar
 
 /**
  * Throws a BadInputError where output `out` would be written over one of the command's own `inputs`
- * (the same file by real path, links followed): a model, a record, a Fisher file, a data file. An
- * input given as a data spec (PATH@selection) counts by its path. `what` names the output's option.
+ * (the same file by real path, links followed: a model, a record, a Fisher file, a data file) or into
+ * an input folder (an image folder, a folder of NAME.npy files, a tokenizer's). An input given as a
+ * data spec counts by its paths: PATH@selection by PATH, X.npy,Y.npy by both. `what` names the
+ * output's option.
  */
 export function refuseInputAsOutput(out: string, inputs: readonly (string | undefined)[], what: string): void {
-  if (!existsSync(out) || statSync(out).isDirectory()) return;
-  const target = realpathSync(out);
+  const target = resolve(out);
+  const same = existsSync(target) && !statSync(target).isDirectory() ? realpathSync(target) : undefined;
   for (const input of inputs) {
     if (!input) continue;
-    const path = [input, input.split('@')[0]].find((p) => p && existsSync(p));
-    if (path && realpathSync(path) === target)
-      throw new BadInputError(
-        `${what} ${out}: this is the command's input ${input}; refusing to write over it. Choose another path.`,
-      );
+    const paths = new Set([input, input.split('@')[0]].flatMap((p) => [p, ...p.split(',')]));
+    for (const path of paths) {
+      if (!path || !existsSync(path)) continue;
+      const folder = statSync(path).isDirectory();
+      const hit = folder
+        ? target.startsWith(resolve(path) + sep) || target.startsWith(realpathSync(path) + sep)
+        : same !== undefined && realpathSync(path) === same;
+      const where = folder ? `inside the command's input folder ${path}` : `this is the command's input ${input}`;
+      if (hit) throw new BadInputError(`${what} ${out}: ${where}; refusing to write there. Choose another path.`);
+    }
   }
 }

@@ -31,7 +31,9 @@ export function loadNamedInputs(
   const feeds: Record<string, HostTensor> = {};
   const notes: string[] = [];
   for (const i of inputs) {
-    const file = folder ? join(path, `${i.name}.npy`) : path;
+    // a one-input model's folder may hold x.npy (beside y.npy), as data sets take it
+    const one = folder && inputs.length === 1 && !existsSync(join(path, `${i.name}.npy`));
+    const file = folder ? join(path, one && existsSync(join(path, 'x.npy')) ? 'x.npy' : `${i.name}.npy`) : path;
     if (folder && !existsSync(file))
       throw new BadInputError(
         `${path}: no ${i.name}.npy; ${model} takes ${inputs.map((s) => s.name).join(', ')}, one NAME.npy each.`,

@@ -190,7 +190,7 @@ function pixelWriter(dtype: number, example: readonly number[], norm: Normalisat
   if (channels > 1 && (!geo || geo.c !== channels))
     throw new BadInputError(
       `${where}: ${channels} --mean/--std values given, but the model's per-example input [${example}] ` +
-        `does not have ${channels} channels. Give one value for all.`,
+        `does not have ${channels} channels. Give one value for all${geo ? `, or ${geo.c}, one per channel` : ''}.`,
     );
   const f = dtype === DataType.FLOAT ? Math.fround : (x: number) => x;
   const luts = Array.from({ length: channels }, (_, c) => {

@@ -6,7 +6,7 @@ import { ForwardModel } from '../runtime/forward.js';
 import { modelInputs, type InputSpec } from '../runtime/gradient.js';
 import { probeModel } from '../runtime/shapes.js';
 import { datasetOptions, headChoice, openSet, type CommonOptions } from '../context/index.js';
-import type { Batch } from '../data/dataset.js';
+import { requireLabels, type Batch } from '../data/dataset.js';
 import type { Model } from '../graph/ir.js';
 import { computeMetrics, gaps, type Metrics } from './evaluate.js';
 import { runSet, type SetOutputs } from './pass.js';
@@ -120,6 +120,12 @@ export async function evaluateModels(
     ] as const) {
       if (!spec) continue;
       const data = await openSet(spec, name, dopts);
+      requireLabels(
+        data,
+        spec,
+        'evaluation',
+        'Give labelled examples (y.npy beside x.npy, class folders, "y" in JSON Lines, a label column).',
+      );
       const out = await runSet(models, data, main.classes, {
         multiLabel: main.head.kind === 'multi-label',
         keepProbs: name === 'forget' && !!o.retrain,
@@ -127,6 +133,11 @@ export async function evaluateModels(
         onProgress: (d, t) => o.onProgress?.(name, d, t),
         onBatch: name === 'forget' ? o.onForgetBatch : undefined,
       });
+      if (out[0].count === 0)
+        throw new BadInputError(
+          `${spec}: every ${name} example was skipped (--on-bad-input skip), so there is nothing to evaluate; ` +
+            'fix the examples the notes name, and run again.',
+        );
       sets[name] = { spec, out };
     }
     const retrainAt = o.retrain ? paths.length - 1 : -1;

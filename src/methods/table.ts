@@ -82,6 +82,7 @@ export {
   readFisher,
   SSD_BATCH,
   variantSpec,
+  VARIANTS,
   writeFisher,
   writeFisherPart,
   type FisherHeader,

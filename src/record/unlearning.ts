@@ -70,6 +70,14 @@ export async function judgeUnlearning(report: RecordSubject, o: RecordOptions): 
     [before, after, retrain] = e.metrics;
   } else {
     // no labels: the manifest still names every forgotten example; label-based metrics cannot be computed
+    const unused = (['retain', 'test', 'retrain'] as const).filter((k) => o[k]).map((k) => `--${k}`);
+    if (unused.length)
+      o.onNote?.({
+        kind: 'note',
+        message:
+          `${unused.join(', ')} not evaluated: the record's metrics are computed with the forget set's labels, ` +
+          `and ${report.forget.source} has none (evaluate the edited model with \`scrub eval\` on a labelled set)`,
+      });
     const data = await openDataset(report.forget.source, datasetOptions({ inputs: modelInputs(input) }, input, o));
     let done = 0;
     for await (const b of data.batches(1024)) {

@@ -1,11 +1,11 @@
 // scrub report: a record drawn as one self-contained HTML page (html.ts), for people who review an
 // erasure: the verdict, the metrics, the distributions, the attacks, the change, the settings, the hashes.
 // The record is checked first (check.ts); a record that fails is refused and nothing is written.
-import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { refuseInputAsOutput, writeFileAtomic } from '../core/atomic.js';
 import { BadInputError } from '../core/errors.js';
 import type { UnlearningRecord } from '../record/record.js';
+import { prepareOutputFolder } from '../context/run-context.js';
 import { readCheckedRecord } from './check.js';
 import { reportHtml } from './html.js';
 
@@ -41,18 +41,25 @@ export interface WrittenReport {
  */
 export async function writeReport(recordPath: string, out = reportPathFor(recordPath)): Promise<WrittenReport> {
   const t0 = performance.now();
-  if (!existsSync(dirname(resolve(out))))
-    throw new BadInputError(`${out}: the folder ${dirname(out)} does not exist; create it, or give -o another path.`);
   const record = readCheckedRecord(recordPath);
   // never over the record, nor over a file it names (the models, their data files)
   const named = [record.input, record.output]
     .flatMap((side) => (side ? [side.model, ...side.dataFiles] : []))
     .flatMap((f) => [f.path, resolve(dirname(recordPath), f.path)]);
   refuseInputAsOutput(out, [recordPath, ...named], '-o');
-  const html = await renderReport(record, recordPath);
+  // -o's folder is created when missing, as every command's output folder is (and removed if left empty)
+  const folder = prepareOutputFolder(dirname(resolve(out)), '-o');
+  let html: string;
+  try {
+    html = await renderReport(record, recordPath);
+  } catch (e) {
+    folder.removeIfEmpty();
+    throw e;
+  }
   try {
     writeFileAtomic(out, html);
   } catch (e) {
+    folder.removeIfEmpty();
     throw new BadInputError(`${out}: could not write the report: ${(e as Error).message}`);
   }
   return { path: out, record: recordPath, seconds: (performance.now() - t0) / 1000 };

@@ -20,11 +20,15 @@ opening.then(
 );
 port.on('message', (message: WorkerRequest) => {
   if ('release' in message) {
-    // released here, not by a finalizer when the worker is terminated
+    // released here, not by a finalizer; then the port closes and the worker exits by itself, never
+    // terminated in the middle of native code
     opening
       .then((session) => session.release())
       .catch(() => undefined)
-      .then(() => port.postMessage({ released: true }));
+      .then(() => {
+        port.postMessage({ released: true });
+        port.close();
+      });
     return;
   }
   opening

@@ -23,6 +23,8 @@ export interface ImportanceSums {
   predictions?: Int32Array;
   /** Every example digest in pass order, 32 bytes each, when asked for (a shard's part file keeps them). */
   exampleDigests?: Uint8Array;
+  /** The batches as read, in order, when asked for and within PassOptions.keepBatches. */
+  kept?: Batch[];
   seconds: number;
 }
 
@@ -31,6 +33,11 @@ export interface PassOptions {
   signal?: AbortSignal;
   keepPredictions?: boolean;
   keepDigests?: boolean;
+  /**
+   * Keep the batches read, for another pass over the set without reading it again, as long as their
+   * inputs and labels take at most this many bytes (past that, none are kept).
+   */
+  keepBatches?: number;
   /** Only the examples at these positions of the set (a shard of the pass). */
   positions?: { start: number; end: number };
 }
@@ -51,8 +58,15 @@ export async function importanceSums(
   const kept = opts.keepDigests ? new Uint8Array(32 * total) : undefined;
   let batches = 0;
   let correct = 0;
+  let keptBatches: Batch[] | undefined = opts.keepBatches ? [] : undefined;
+  let keptBytes = 0;
   for await (const batch of data.batches(batchSize, opts.positions)) {
     opts.signal?.throwIfAborted();
+    if (keptBatches) {
+      keptBytes += batchBytes(batch);
+      if (keptBytes <= opts.keepBatches!) keptBatches.push(batch);
+      else keptBatches = undefined;
+    }
     const r = await gradientsOf(gm, batch, data.description);
     for (const [name, g] of r.grads) method.accumulate(sums.get(name)!, g);
     for (const d of exampleDigests(gm.loss === 'logit-norm' ? withoutLabels(batch) : batch)) {
@@ -74,8 +88,15 @@ export async function importanceSums(
     correct,
     predictions,
     exampleDigests: exampleDigestBytes,
+    kept: keptBatches,
     seconds: (performance.now() - t0) / 1000,
   };
+}
+
+/** Bytes a batch's inputs and labels hold. */
+function batchBytes(b: Batch): number {
+  const inputs = b.inputs ? Object.values(b.inputs) : [b.x];
+  return inputs.reduce((a, t) => a + t.data.byteLength, 0) + b.y.byteLength + (b.targets?.byteLength ?? 0);
 }
 
 function gradientsOf(gm: GradientModel, batch: Batch, source: string): Promise<GradientResult> {

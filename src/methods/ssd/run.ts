@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { BadInputError } from '../../core/errors.js';
 import { version } from '../../core/version.js';
 import { RunContext, type CommonOptions } from '../../context/index.js';
-import { requireLabels, withoutLabels, type Dataset } from '../../data/dataset.js';
+import { requireLabels, withoutLabels, type Batch, type Dataset } from '../../data/dataset.js';
 import { exampleDigests, hex, SetDigest } from '../../data/digest.js';
 import { numElements, tensorToFloat32 } from '../../graph/ir.js';
 import type { StagedModel } from '../../graph/write.js';
@@ -175,6 +175,8 @@ export async function runDampening(
     throw wholeTrainingSet(o.forget, variant, forgetSet.count, full.count);
   const forget = await importanceSums(gm, forgetSet, batchSize, {
     keepPredictions: true,
+    // the edited model's check reads them again (forgetOutcome), without decoding the set twice
+    keepBatches: KEEP_FORGET_BYTES,
     signal: ctx.signal,
     onProgress: (d, t) => ctx.progress('forget', d, t),
   });
@@ -237,7 +239,7 @@ export async function runDampening(
   return {
     weights,
     async finish(staged: StagedModel): Promise<DampeningReport> {
-      const after = await forgetOutcome(staged.path, gm, forgetSet, forget.predictions!, batchSize, ctx);
+      const after = await forgetOutcome(staged.path, gm, forgetSet, forget.predictions!, batchSize, ctx, forget.kept);
       return {
         method: variant.name,
         model: { path: ctx.modelPath, sha256: ctx.sha256 },
@@ -313,7 +315,10 @@ export interface ForgetOutcome {
   changed: number;
 }
 
-/** How the edited model file does on the forget set (forward passes only). */
+/** The forget set's batches kept from its importance pass for the edited model's check, up to this many bytes. */
+const KEEP_FORGET_BYTES = 256 * 2 ** 20;
+
+/** How the edited model file does on the forget set (forward passes only), over `kept` batches of it where given. */
 export async function forgetOutcome(
   path: string,
   gm: GradientModel,
@@ -321,6 +326,7 @@ export async function forgetOutcome(
   before: Int32Array,
   batchSize: number,
   ctx: RunContext,
+  kept?: readonly Batch[],
 ): Promise<ForgetOutcome> {
   const { device, threads } = ctx.options;
   const fm = await ForwardModel.open(path, gm.inputs, { device, threads, head: gm.head });
@@ -328,7 +334,7 @@ export async function forgetOutcome(
     let correct = 0;
     let changed = 0;
     let n = 0;
-    for await (const batch of data.batches(Math.max(batchSize, 256))) {
+    for await (const batch of kept ?? data.batches(Math.max(batchSize, 256))) {
       ctx.throwIfAborted();
       const logits = await fm.logits(batch.inputs ?? batch.x);
       correct += countCorrect(logits, batch, gm.classes);
