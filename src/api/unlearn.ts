@@ -75,8 +75,8 @@ export async function unlearn(o: UnlearnOptions): Promise<UnlearnReport> {
   const gates = (o.require ?? []).map(parseGate);
   const given = { retain: !!o.retain, test: !!o.test, retrain: !!o.retrain };
   const missing = (['retain', 'test', 'retrain'] as const).filter((s) => !given[s]).map((s) => `--${s}`);
+  // (the gates' metrics are checked once the head says which exist, below, before any pass)
   const hint = missing.length ? `add ${missing.join('/')} for more` : '';
-  // the gates' metrics are checked once the head says which exist (below, before any pass)
   // an option of another method would be ignored: refuse it (the table says whose it is)
   for (const opt of methodOptions())
     if (o[opt.key] !== undefined && !method.options.some((x) => x.key === opt.key))
@@ -105,19 +105,19 @@ export async function unlearn(o: UnlearnOptions): Promise<UnlearnReport> {
 
   const ctx = RunContext.open(o);
   try {
-    // a folder where the model or a record goes would fail only once the run is done: refused now
+    // where the model and its record go, refused now rather than once the run is done: a folder in the
+    // way, or anything the run reads (a Fisher file found beside the model included)
+    const beside = Object.values(VARIANTS).map((v) => o.model.replace(/(\.onnx)?$/, v.besideSuffix));
+    const read = [o.model, o.fisher, ...beside, o.train, o.forget, o.retain, o.val, o.test, o.retrain, o.labels];
     for (const [path, what] of [
       [ctx.out, 'the edited model'],
       [recordPathFor(ctx.out), 'its record'],
       [rejectedRecordPathFor(ctx.out), 'its record if a gate fails'],
-    ] as const)
+    ] as const) {
       if (existsSync(path) && statSync(path).isDirectory())
         throw new BadInputError(`${path}: a folder is where ${what} goes; move it, or give -o another file path.`);
-    // nor over, or into, anything the run reads (a Fisher file found beside the model included)
-    const beside = Object.values(VARIANTS).map((v) => o.model.replace(/(\.onnx)?$/, v.besideSuffix));
-    const read = [o.model, o.fisher, ...beside, o.train, o.forget, o.retain, o.val, o.test, o.retrain];
-    for (const path of [ctx.out, recordPathFor(ctx.out), rejectedRecordPathFor(ctx.out)])
-      refuseInputAsOutput(path, [...read, o.labels, o.tokenizer], '-o');
+      refuseInputAsOutput(path, [...read, o.tokenizer], '-o');
+    }
     // what evaluation (and so the record and the gates) cannot take is refused before any pass
     const { head } = await describeLoaded(ctx.model, headChoice(o), o.model);
     requireHead(method, head, o.model);
