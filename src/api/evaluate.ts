@@ -3,7 +3,7 @@ import { refuseInputAsOutput } from '../core/atomic.js';
 import { prepareOutputFolder } from '../context/run-context.js';
 import { headChoice } from '../context/index.js';
 import { describeModel, evaluate as evaluateModel, type EvalOptions } from '../eval/run.js';
-import { availableMetrics, checkGateMetrics, judge, parseGate } from '../record/gates.js';
+import { checkRunGates, judge, parseGate } from '../record/gates.js';
 import { ManifestBuilder } from '../record/manifest.js';
 import { fileHash, GUARANTEE, peakRss, recordHeader, writeRecord, type UnlearningRecord } from '../record/record.js';
 import { REPORT_SCHEMA, type EvaluateReport } from './report.js';
@@ -18,19 +18,8 @@ export interface EvaluateOptions extends EvalOptions {
 /** Accuracy, loss and membership-inference metrics of a model, judged against the gates, with a record. */
 export async function evaluate(o: EvaluateOptions): Promise<EvaluateReport> {
   const gates = (o.require ?? []).map(parseGate);
-  if (gates.length) {
-    // the metrics this run computes: by the sets given and the model's head
-    const given = { retain: !!o.retain, test: !!o.test, retrain: !!o.retrain };
-    const missing = (['retain', 'test', 'retrain'] as const).filter((s) => !given[s]).map((s) => `--${s}`);
-    const { head } = await describeModel(o.model, headChoice(o));
-    const kind = head.kind === 'multi-label' ? 'multi-label' : 'single-label';
-    checkGateMetrics(
-      gates,
-      availableMetrics(given, kind),
-      missing.length ? `add ${missing.join('/')} for more` : '',
-      kind,
-    );
-  }
+  // the metrics this run computes: by the sets given and the model's head
+  if (gates.length) checkRunGates(gates, o, (await describeModel(o.model, headChoice(o))).head.kind);
   const recordPath = o.out ?? o.model.replace(/(\.onnx)?$/, '.eval.record.json');
   refuseInputAsOutput(recordPath, [o.model, o.retrain, o.forget, o.retain, o.test, o.labels, o.tokenizer], '-o');
   // before any pass: the record's folder is created (or refused) now; a failed run leaves no empty folder of ours

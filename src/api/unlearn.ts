@@ -17,7 +17,7 @@ import {
   requireHead,
   type MethodReport,
 } from '../methods/table.js';
-import { availableMetrics, checkGateMetrics, parseGate } from '../record/gates.js';
+import { checkRunGates, parseGate } from '../record/gates.js';
 import { recordPathFor, stageRecord, writeRecord } from '../record/record.js';
 import { judgeUnlearning, type RecordSubject } from '../record/unlearning.js';
 import { REPORT_SCHEMA, type UnlearnReport } from './report.js';
@@ -73,10 +73,7 @@ export function rejectedRecordPathFor(modelPath: string): string {
 export async function unlearn(o: UnlearnOptions): Promise<UnlearnReport> {
   const method = methodNamed(o.method);
   const gates = (o.require ?? []).map(parseGate);
-  const given = { retain: !!o.retain, test: !!o.test, retrain: !!o.retrain };
-  const missing = (['retain', 'test', 'retrain'] as const).filter((s) => !given[s]).map((s) => `--${s}`);
   // (the gates' metrics are checked once the head says which exist, below, before any pass)
-  const hint = missing.length ? `add ${missing.join('/')} for more` : '';
   // an option of another method would be ignored: refuse it (the table says whose it is)
   for (const opt of methodOptions())
     if (o[opt.key] !== undefined && !method.options.some((x) => x.key === opt.key))
@@ -122,8 +119,7 @@ export async function unlearn(o: UnlearnOptions): Promise<UnlearnReport> {
     const { head } = await describeLoaded(ctx.model, headChoice(o), o.model);
     requireHead(method, head, o.model);
     // the gates' metrics, now that the head says which exist
-    const kind = head.kind === 'multi-label' ? 'multi-label' : 'single-label';
-    checkGateMetrics(gates, availableMetrics(given, kind), hint, kind);
+    checkRunGates(gates, o, head.kind);
     const run = await method.run(ctx, { ...o, seed });
     ctx.throwIfAborted();
     const staged = ctx.stage(run.weights);

@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path';
 import type { LossDefinition } from '../autodiff/losses/index.js';
 import { trainingBatchNormNote, trainingBatchNorms } from '../autodiff/rules/batch-normalization.js';
 import { BadInputError } from '../core/errors.js';
-import type { Dataset, DatasetOptions } from '../data/dataset.js';
+import { everyExampleSkipped, type Dataset, type DatasetOptions } from '../data/dataset.js';
 import type { Model } from '../graph/ir.js';
 import { loadModel } from '../graph/load.js';
 import { stageModel, type StagedModel } from '../graph/write.js';
@@ -182,11 +182,7 @@ export class RunContext {
         if (!ds.labelled) throw new BadInputError(`${spec}: the ${what} set has no labels; ${user} needs them.`);
         return loadExamples(ds, { signal: this.signal, inputName }).then((set) => {
           // every example left out under --on-bad-input skip: nothing to train or forget on
-          if (set.count === 0)
-            throw new BadInputError(
-              `${spec}: every ${what} example was skipped (--on-bad-input skip), so there is nothing to ` +
-                `${what === 'forget' ? 'forget' : 'use'}; fix the examples the notes name, and run again.`,
-            );
+          if (set.count === 0) throw everyExampleSkipped(spec, what, what === 'forget' ? 'forget' : 'use');
           return set;
         });
       });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { BadInputError } from '../core/errors.js';
 import { DataType, DTYPE_NAMES } from '../graph/ir.js';
 import type { HostTensor } from '../core/tensor.js';
+import { nonFinite } from './convert.js';
 import { readNpy } from './npy.js';
 
 export interface Converted<T> {
@@ -51,14 +52,12 @@ export function loadNamedInputs(
  * x [N, ...] read from `path`: a loss or gradient from it is meaningless (as data sets refuse it).
  */
 function refuseNonFinite(path: string, x: HostTensor): void {
-  if (!(x.data instanceof Float32Array || x.data instanceof Float64Array)) return;
   const per = x.dims.slice(1).reduce((a, b) => a * b, 1);
-  for (let k = 0; k < x.data.length; k++)
-    if (!Number.isFinite(x.data[k]))
-      throw new BadInputError(
-        `${path}: example ${Math.floor(k / per)} has a non-finite value (${x.data[k]}) at element ${k % per}; ` +
-          'a loss or gradient from it is meaningless. Fix or remove that example.',
-      );
+  for (let i = 0; i * per < x.data.length; i++) {
+    const bad = nonFinite(x.data.subarray(i * per, (i + 1) * per), `${path}: example ${i}`);
+    if (bad)
+      throw new BadInputError(`${bad.error}; a loss or gradient from it is meaningless. Fix or remove that example.`);
+  }
 }
 
 export function loadInputs(path: string, dtype: number): Converted<HostTensor> {

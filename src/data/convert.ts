@@ -117,6 +117,14 @@ export interface Normalisation {
   std?: readonly number[];
 }
 
+/** An example holding NaN or ±Infinity is bad input: a loss or gradient from it is meaningless. */
+export function nonFinite(values: Values, what: string): { error: string } | undefined {
+  if (values instanceof BigInt64Array) return undefined;
+  for (let k = 0; k < values.length; k++)
+    if (!Number.isFinite(values[k])) return { error: `${what} has a non-finite value (${values[k]}) at element ${k}` };
+  return undefined;
+}
+
 /**
  * Whether two pixel normalisations give the same values: per channel, a single value standing for
  * every channel (as the pixel writer reads it).

@@ -30,7 +30,7 @@ import { BadInputError, ScrubError } from '../core/errors.js';
 import { checkLabels } from '../core/labels.js';
 import { DataType, DTYPE_NAMES } from '../graph/ir.js';
 import type { HostTensor } from '../core/tensor.js';
-import { allocate, fitExample, idOutOfRange, imageGeometry, isFloatInput, makeWriter, type Values } from './convert.js';
+import { allocate, fitExample, idOutOfRange, imageGeometry, isFloatInput, makeWriter, nonFinite } from './convert.js';
 import { openIdx, readIdxHeader } from './idx.js';
 import { openImageFolder } from './images.js';
 import { openJsonl } from './jsonl.js';
@@ -231,14 +231,6 @@ export async function openDataset(spec: string, opts: DatasetOptions): Promise<D
   };
 }
 
-/** An example holding NaN or ±Infinity is bad input: a loss or gradient from it is meaningless. */
-function nonFinite(values: Values, what: string): { error: string } | undefined {
-  if (values instanceof BigInt64Array) return undefined;
-  for (let k = 0; k < values.length; k++)
-    if (!Number.isFinite(values[k])) return { error: `${what} has a non-finite value (${values[k]}) at element ${k}` };
-  return undefined;
-}
-
 function checkValueType(source: Source, dtype: number, note: (m: string) => void): void {
   if (!isFloatInput(dtype) && /^float/.test(source.stored))
     throw new BadInputError(
@@ -247,6 +239,17 @@ function checkValueType(source: Source, dtype: number, note: (m: string) => void
     );
   if (dtype === DataType.FLOAT && source.stored === 'float64')
     note(`${source.description}: float64 values converted to float32`);
+}
+
+/**
+ * The error for set `spec` (its role `what`: forget, retain, …) whose every example was left out under
+ * --on-bad-input skip, where there is then nothing to `purpose` (forget, use, evaluate).
+ */
+export function everyExampleSkipped(spec: string, what: string, purpose: string): BadInputError {
+  return new BadInputError(
+    `${spec}: every ${what} example was skipped (--on-bad-input skip), so there is nothing to ${purpose}; ` +
+      'fix the examples the notes name, and run again.',
+  );
 }
 
 /**

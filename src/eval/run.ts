@@ -6,7 +6,7 @@ import { ForwardModel } from '../runtime/forward.js';
 import { modelInputs, type InputSpec } from '../runtime/gradient.js';
 import { probeModel } from '../runtime/shapes.js';
 import { datasetOptions, headChoice, openSet, type CommonOptions } from '../context/index.js';
-import { requireLabels, type Batch } from '../data/dataset.js';
+import { everyExampleSkipped, requireLabels, type Batch } from '../data/dataset.js';
 import type { Model } from '../graph/ir.js';
 import { computeMetrics, gaps, type Metrics } from './evaluate.js';
 import { runSet, type SetOutputs } from './pass.js';
@@ -133,11 +133,7 @@ export async function evaluateModels(
         onProgress: (d, t) => o.onProgress?.(name, d, t),
         onBatch: name === 'forget' ? o.onForgetBatch : undefined,
       });
-      if (out[0].count === 0)
-        throw new BadInputError(
-          `${spec}: every ${name} example was skipped (--on-bad-input skip), so there is nothing to evaluate; ` +
-            'fix the examples the notes name, and run again.',
-        );
+      if (out[0].count === 0) throw everyExampleSkipped(spec, name, 'evaluate');
       sets[name] = { spec, out };
     }
     const retrainAt = o.retrain ? paths.length - 1 : -1;

@@ -1,6 +1,7 @@
 // Acceptance gates for pipelines: --require 'forget_acc<=0.05' --require 'test_acc>=0.90'.
 import { BadInputError, GateFailedError, type FailedGate } from '../core/errors.js';
 import type { Metrics } from '../eval/evaluate.js';
+import type { HeadKind } from '../graph/head.js';
 
 export interface Gate {
   metric: string;
@@ -61,6 +62,26 @@ export function gateMetricProblems(
 /** One problem as a sentence: `'mia<=0.1': mia is not computed by this run (HINT); available: …`. */
 export function describeGateProblem(p: GateProblem, hint: string): string {
   return `'${p.gate.text}': ${p.why}${p.more && hint ? ` (${hint})` : ''}; available: ${p.available.join(', ')}.`;
+}
+
+/**
+ * checkGateMetrics for a run with these sets on a model whose head is of `head`'s kind: the available
+ * metrics are that head's, and the hint names the sets not given.
+ */
+export function checkRunGates(
+  gates: readonly Gate[],
+  sets: { retain?: unknown; test?: unknown; retrain?: unknown },
+  head: HeadKind,
+): void {
+  const given = { retain: !!sets.retain, test: !!sets.test, retrain: !!sets.retrain };
+  const missing = (['retain', 'test', 'retrain'] as const).filter((s) => !given[s]).map((s) => `--${s}`);
+  const kind = head === 'multi-label' ? 'multi-label' : 'single-label';
+  checkGateMetrics(
+    gates,
+    availableMetrics(given, kind),
+    missing.length ? `add ${missing.join('/')} for more` : '',
+    kind,
+  );
 }
 
 /** Throws a BadInputError naming the first gate that names a metric this run cannot compute. */

@@ -2,7 +2,6 @@
 // and how well. Hashes let `scrub verify` check the files and every tensor later.
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { writeFileAtomic } from '../core/atomic.js';
 import { BadInputError } from '../core/errors.js';
 import { tensorToFloat32, type Model } from '../graph/ir.js';
 import type { Metrics } from '../eval/evaluate.js';
@@ -176,11 +175,7 @@ export function peakRss(): number {
 }
 
 export function writeRecord(path: string, record: UnlearningRecord): void {
-  try {
-    writeFileAtomic(path, recordJson({ ...record, digest: recordDigest(record) }) + '\n');
-  } catch (e) {
-    throw new BadInputError(`${path}: could not write the record: ${(e as Error).message}`);
-  }
+  stageRecord(path, record).commit();
 }
 
 /**

@@ -47,15 +47,9 @@ export async function writeReport(recordPath: string, out = reportPathFor(record
     .flatMap((side) => (side ? [side.model, ...side.dataFiles] : []))
     .flatMap((f) => [f.path, resolve(dirname(recordPath), f.path)]);
   refuseInputAsOutput(out, [recordPath, ...named], '-o');
+  const html = await renderReport(record, recordPath);
   // -o's folder is created when missing, as every command's output folder is (and removed if left empty)
   const folder = prepareOutputFolder(dirname(resolve(out)), '-o');
-  let html: string;
-  try {
-    html = await renderReport(record, recordPath);
-  } catch (e) {
-    folder.removeIfEmpty();
-    throw e;
-  }
   try {
     writeFileAtomic(out, html);
   } catch (e) {

@@ -107,15 +107,22 @@ export class Session {
  */
 export function threadCount(threads: number | undefined, what = '--threads'): number | undefined {
   if (!threads) return undefined;
-  if (!(Number.isInteger(threads) && threads >= 1))
-    throw new BadInputError(`${what} ${threads}: give a whole number of threads, 1 or more.`);
+  return withinCores(threads, what, 'threads', 'more only contend for the same cores');
+}
+
+/**
+ * `n` checked as a whole number of `unit` from 1 to the threads this machine runs at once; `beyond`
+ * says why more do not help. Throws BadInputError naming the setting as `what` says.
+ */
+export function withinCores(n: number, what: string, unit: string, beyond: string): number {
+  if (!(Number.isInteger(n) && n >= 1))
+    throw new BadInputError(`${what} ${n}: give a whole number of ${unit}, 1 or more.`);
   const most = availableParallelism();
-  if (threads > most)
+  if (n > most)
     throw new BadInputError(
-      `${what} ${threads}: this machine runs ${most} threads at once; more only contend for the same cores. ` +
-        `Give at most ${most}.`,
+      `${what} ${n}: this machine runs ${most} threads at once; ${beyond}. Give at most ${most}.`,
     );
-  return threads;
+  return n;
 }
 
 async function createOrt(

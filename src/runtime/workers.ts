@@ -4,12 +4,11 @@
 // one thread: vit 0.69x with 2 intra-op threads, 1.27x with 2 workers; resnet18 1.52x and 1.64x; cnn
 // 1.16x and 1.04x).
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { BadInputError, UnsupportedModelError } from '../core/errors.js';
-import type { HostTensor } from './session.js';
+import { withinCores, type HostTensor } from './session.js';
 
 /** What a worker is asked (session-worker.ts): a run over these feeds, or to release its session. */
 export type WorkerRequest = { feeds: Record<string, HostTensor> } | { release: true };
@@ -76,14 +75,12 @@ class Lane {
  */
 export function workerCount(workers: number | undefined, device: string, what = '--workers'): number {
   if (workers === undefined) return 1;
-  if (!(Number.isInteger(workers) && workers >= 1))
-    throw new BadInputError(`${what} ${workers}: give a whole number of worker threads, 1 or more.`);
-  const most = availableParallelism();
-  if (workers > most)
-    throw new BadInputError(
-      `${what} ${workers}: this machine runs ${most} threads at once; each worker holds a session of its ` +
-        `own, so more workers than that only add memory and time. Give at most ${most}.`,
-    );
+  withinCores(
+    workers,
+    what,
+    'worker threads',
+    'each worker holds a session of its own, so more workers than that only add memory and time',
+  );
   if (workers > 1 && device !== 'cpu')
     throw new BadInputError(`${what} ${workers}: data-parallel workers run on the CPU provider only.`);
   return workers;

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { BadInputError } from '../../core/errors.js';
 import { version } from '../../core/version.js';
 import { RunContext, type CommonOptions } from '../../context/index.js';
-import { requireLabels, withoutLabels, type Batch, type Dataset } from '../../data/dataset.js';
+import { everyExampleSkipped, requireLabels, withoutLabels, type Batch, type Dataset } from '../../data/dataset.js';
 import { exampleDigests, hex, SetDigest } from '../../data/digest.js';
 import { numElements, tensorToFloat32 } from '../../graph/ir.js';
 import type { StagedModel } from '../../graph/write.js';
@@ -180,11 +180,7 @@ export async function runDampening(
     signal: ctx.signal,
     onProgress: (d, t) => ctx.progress('forget', d, t),
   });
-  if (forget.count === 0)
-    throw new BadInputError(
-      `${o.forget}: every forget example was skipped (--on-bad-input skip), so there is nothing to forget; ` +
-        'fix the examples the notes name, and run again.',
-    );
+  if (forget.count === 0) throw everyExampleSkipped(o.forget, 'forget', 'forget');
   if (forget.digest === full.digest || (autoAlpha && forget.count >= full.count))
     throw wholeTrainingSet(o.forget, variant, forget.count, full.count);
 
