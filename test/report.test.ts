@@ -104,6 +104,17 @@ describe('scrub report', () => {
     expect(html).toContain('Relative L2 change per tensor');
   });
 
+  it("says why no attack was run: an unlabelled forget set's record has no metrics, whatever was given", async () => {
+    // an LF-SSD run on a forget set without labels writes metrics {} (record/unlearning.ts)
+    const unlabelled = resigned({ ...withoutDistributions(record), metrics: {} });
+    const r = await report(unlabelled);
+    expect(r.code, r.err).toBe(0);
+    expect(r.html).toContain('No attack was run: the forget set has no labels');
+    expect(r.html).not.toContain('needs <code>--retain</code>');
+    // a labelled run without --retain/--test keeps the flags' reason (the fixture's run had neither)
+    expect(readFileSync(reportPathFor(recordPath), 'utf8')).toContain('needs <code>--retain</code>');
+  });
+
   it('refuses a record that does not validate: exit 2, one line naming scrub verify, nothing written', async () => {
     const bad = structuredClone(record) as unknown as { metrics: { after: { values: Record<string, unknown> } } };
     bad.metrics.after.values.forget_acc = 'low';

@@ -2,7 +2,7 @@
 // that shares no code with it (a counting rank instead of a sort).
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../src/core/rng.js';
-import { assdAlpha, assdPercentile, percentileOfSorted } from '../src/methods/ssd/auto.js';
+import { assdAlpha, assdPercentile, percentileOf, percentileOfSorted } from '../src/methods/ssd/auto.js';
 
 /** numpy.percentile (linear) by ranks: the values below and above position h, found by counting. */
 function slowPercentile(values: number[], p: number): number {
@@ -70,6 +70,34 @@ describe("adaptive SSD's α (Schoepf et al. 2024)", () => {
     expect(percentileOfSorted(Float64Array.from([5]), 97)).toBe(5);
     expect(percentileOfSorted(Float64Array.from([1, 2, 3, 4]), 100)).toBe(4);
     expect(percentileOfSorted(Float64Array.from([1, 2, 3, 4]), 0)).toBe(1);
+  });
+
+  it('percentileOf gives what a sort gives, bit for bit, ties and ordered inputs included', () => {
+    const u = uniform(11);
+    const shapes: Record<string, (n: number) => Float64Array> = {
+      uniform: (n) => Float64Array.from({ length: n }, () => u()),
+      // mostly zeros and a few repeated values, as importance ratios are
+      ties: (n) => Float64Array.from({ length: n }, () => (u() < 0.6 ? 0 : Math.floor(u() * 4) / 3)),
+      heavyTail: (n) => Float64Array.from({ length: n }, () => (u() < 0.3 ? 0 : 1 / (u() + 1e-12) ** 2)),
+      equal: (n) => new Float64Array(n).fill(2.5),
+      ascending: (n) => Float64Array.from({ length: n }, (_, i) => i / 7),
+      descending: (n) => Float64Array.from({ length: n }, (_, i) => -i * 1e-300),
+      organPipe: (n) => Float64Array.from({ length: n }, (_, i) => Math.min(i, n - 1 - i)),
+      // every sampled position (a sixteenth, evenly spaced) holds the least value: the bracket misses
+      sampleMisses: (n) => Float64Array.from({ length: n }, (_, i) => (i % 16 === 0 ? -1 : i / n)),
+    };
+    // from 16,384 values on the ranks are bracketed from a sample; below, the values are sorted
+    for (const [shape, make] of Object.entries(shapes))
+      for (const n of [1, 2, 3, 257, 20_000, 300_000])
+        for (const p of [0, 0.5, 50, 97.60558183973711, 99.99, 100, u() * 100]) {
+          const values = make(n);
+          const copy = values.slice();
+          const want = percentileOfSorted(values.slice().sort(), p);
+          expect(percentileOf(values, p), `${shape} n=${n} p=${p}`).toBe(want);
+          expect(values.every((v, i) => Object.is(v, copy[i]))).toBe(true);
+        }
+    expect(() => percentileOf(new Float64Array(0), 50)).toThrow(RangeError);
+    expect(() => percentileOf(new Float64Array(2), 101)).toThrow(RangeError);
   });
 
   it('refuses what it cannot compute: bad counts, a forget set as large as the data, no finite ratio', () => {

@@ -144,8 +144,13 @@ function miaSection(r: UnlearningRecord, labels: Record<ModelKey, string>): stri
   const table = present.length
     ? `<table class="grid"><tr><th>attack</th>${models.map((m) => `<th>${esc(labels[m])}</th>`).join('')}</tr>` +
       `${present.map(row).join('')}</table>`
-    : '<p class="note">No attack was run: <code>mia</code> needs <code>--retain</code> and <code>--test</code>, ' +
-      '<code>mia_loss</code> needs <code>--test</code>.</p>';
+    : !r.metrics.after
+      ? // an unlabelled forget set (LF-SSD): the record's evaluation, attacks included, reads its labels
+        '<p class="note">No attack was run: the forget set has no labels, and the record’s evaluation ' +
+        '(both attacks with it) is computed with them. Evaluate the edited model with <code>scrub eval</code> ' +
+        'on the forget set with its labels.</p>'
+      : '<p class="note">No attack was run: <code>mia</code> needs <code>--retain</code> and <code>--test</code>, ' +
+        '<code>mia_loss</code> needs <code>--test</code>.</p>';
   return (
     table +
     '<dl class="explain">' +

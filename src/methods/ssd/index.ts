@@ -6,7 +6,7 @@ import { runDampening, type DampeningOptions, type DampeningReport } from './run
 import { VARIANTS, type VariantSpec } from './variants.js';
 
 export { computeFisher, computeFisherPart, SSD_BATCH, type FisherPassOptions } from './run.js';
-export { assdAlpha, assdPercentile, percentileOfSorted, type AutoAlpha } from './auto.js';
+export { assdAlpha, assdPercentile, percentileOf, percentileOfSorted, type AutoAlpha } from './auto.js';
 export type {
   DampeningOptions,
   DampeningReport,
