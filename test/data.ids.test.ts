@@ -65,4 +65,29 @@ describe('token ids outside the embedding table', () => {
     expect(g.err).toMatch(/input input, example 2: id 5000 at element 3 is outside the model's embedding table/);
     expect(readdirSync(dir).sort()).toEqual(['x.npy', 'y.npy']);
   });
+
+  it('a tokenizer given to a model that takes no token ids: exit 2 in one line, nothing written', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scrub-ids-'));
+    const tokenizer = `${FIXTURES}/text/tokenizer`;
+    const e = await run(
+      'eval',
+      'models/cnn.onnx',
+      '--forget',
+      'models/forget/',
+      '--tokenizer',
+      tokenizer,
+      '-o',
+      join(dir, 'e.json'),
+    );
+    const u = await run('models/cnn.onnx', 'models/forget/', '--tokenizer', tokenizer, '-o', join(dir, 'cnn.onnx'));
+    for (const r of [e, u]) {
+      expect(r.code).toBe(2);
+      expect(r.err.trim().split('\n')).toHaveLength(1);
+      expect(r.err).toMatch(
+        /--tokenizer .*tokenizer: models\/cnn\.onnx takes no token ids \(its input 'input' is float32 \[/,
+      );
+      expect(r.err).toContain('Remove --tokenizer.');
+    }
+    expect(readdirSync(dir)).toEqual([]);
+  });
 });

@@ -4,7 +4,7 @@ import { embeddingRows } from '../graph/head.js';
 import { BadInputError } from '../core/errors.js';
 import { openDataset, type Dataset, type DatasetOptions, type InputSpec } from '../data/dataset.js';
 import { findHead, type HeadChoice } from '../graph/head.js';
-import type { Model } from '../graph/ir.js';
+import { DataType, DTYPE_NAMES, type Model } from '../graph/ir.js';
 import type { Device } from '../runtime/session.js';
 
 /**
@@ -85,7 +85,8 @@ function declaredClasses(model: Model, o: Pick<CommonOptions, 'output' | 'multiL
 /**
  * The data-set options of a model whose inputs are `inputs` (by name: several are read as one NAME.npy per
  * input, data/named.ts, or from text, data/text.ts) and whose head scores `classes` classes (else found
- * from the model's declared output shapes, where they say).
+ * from the model's declared output shapes, where they say). Throws BadInputError for a tokenizer given
+ * to a model that takes no token ids (no int64 or int32 input).
  */
 export function datasetOptions(
   gm: { inputs: readonly (InputSpec & { name?: string })[]; classes?: number },
@@ -93,6 +94,15 @@ export function datasetOptions(
   o: CommonOptions,
 ): DatasetOptions {
   const input = gm.inputs[0];
+  // a tokenizer gives token ids: a model none of whose inputs takes integers would ignore it
+  if (o.tokenizer !== undefined && !gm.inputs.some((i) => i.dtype === DataType.INT64 || i.dtype === DataType.INT32)) {
+    const named = input.name ? ` '${input.name}'` : '';
+    const type = `${DTYPE_NAMES[input.dtype] ?? `type ${input.dtype}`} [${input.dims.map((d) => d ?? '?').join(', ')}]`;
+    throw new BadInputError(
+      `--tokenizer ${o.tokenizer}: ${model.path} takes no token ids (its input${named} is ${type}); a tokenizer ` +
+        'applies to text models, whose inputs are token ids. Remove --tokenizer.',
+    );
+  }
   const named = gm.inputs.length > 1 || input.name !== undefined;
   const labelWidth = gm.classes ?? declaredClasses(model, o);
   // token ids are checked against the embedding table they index (data/convert.ts idOutOfRange)
