@@ -11,6 +11,7 @@ import {
   METHOD_NAMES,
   METHODS,
   VARIANTS,
+  fisherBeside,
   methodNamed,
   methodOptions,
   methodsTaking,
@@ -104,7 +105,7 @@ export async function unlearn(o: UnlearnOptions): Promise<UnlearnReport> {
   try {
     // where the model and its record go, refused now rather than once the run is done: a folder in the
     // way, or anything the run reads (a Fisher file found beside the model included)
-    const beside = Object.values(VARIANTS).map((v) => o.model.replace(/(\.onnx)?$/, v.besideSuffix));
+    const beside = Object.values(VARIANTS).map((v) => fisherBeside(o.model, v));
     const read = [o.model, o.fisher, ...beside, o.train, o.forget, o.retain, o.val, o.test, o.retrain, o.labels];
     for (const [path, what] of [
       [ctx.out, 'the edited model'],

@@ -96,10 +96,10 @@ export function datasetOptions(
   const input = gm.inputs[0];
   // a tokenizer gives token ids: a model none of whose inputs takes integers would ignore it
   if (o.tokenizer !== undefined && !gm.inputs.some((i) => i.dtype === DataType.INT64 || i.dtype === DataType.INT32)) {
-    const named = input.name ? ` '${input.name}'` : '';
+    const which = input.name ? ` '${input.name}'` : '';
     const type = `${DTYPE_NAMES[input.dtype] ?? `type ${input.dtype}`} [${input.dims.map((d) => d ?? '?').join(', ')}]`;
     throw new BadInputError(
-      `--tokenizer ${o.tokenizer}: ${model.path} takes no token ids (its input${named} is ${type}); a tokenizer ` +
+      `--tokenizer ${o.tokenizer}: ${model.path} takes no token ids (its input${which} is ${type}); a tokenizer ` +
         'applies to text models, whose inputs are token ids. Remove --tokenizer.',
     );
   }

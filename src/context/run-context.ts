@@ -180,10 +180,10 @@ export class RunContext {
       const inputName = modelInputs(this.model)[0]?.name;
       set = this.openSet(spec, what).then((ds) => {
         if (!ds.labelled) throw new BadInputError(`${spec}: the ${what} set has no labels; ${user} needs them.`);
-        return loadExamples(ds, { signal: this.signal, inputName }).then((set) => {
+        return loadExamples(ds, { signal: this.signal, inputName }).then((examples) => {
           // every example left out under --on-bad-input skip: nothing to train or forget on
-          if (set.count === 0) throw everyExampleSkipped(spec, what, what === 'forget' ? 'forget' : 'use');
-          return set;
+          if (examples.count === 0) throw everyExampleSkipped(spec, what, what === 'forget' ? 'forget' : 'use');
+          return examples;
         });
       });
       this.loaded.set(spec, set);

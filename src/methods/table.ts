@@ -83,6 +83,7 @@ export {
   SSD_BATCH,
   variantSpec,
   VARIANTS,
+  fisherBeside,
   writeFisher,
   writeFisherPart,
   type FisherHeader,

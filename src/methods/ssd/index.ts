@@ -18,7 +18,7 @@ export type {
 export { readFisher, writeFisher, writeFisherPart, type FisherHeader, type FisherShard } from './fisher-file.js';
 export { mergeFisherParts } from './fisher-merge.js';
 export { batchSpan, parseShard } from './fisher-shard.js';
-export { variantSpec, VARIANTS, type Variant } from './variants.js';
+export { fisherBeside, variantSpec, VARIANTS, type Variant } from './variants.js';
 
 const OPTIONS: readonly MethodOption[] = [
   {

@@ -25,7 +25,7 @@ import {
 } from './fisher-file.js';
 import { shardRange, type ShardSpec } from './fisher-shard.js';
 import { countCorrect, importanceMeans, importanceSums, topClasses, type ImportanceSums } from './importance.js';
-import { NO_LABELS_REMEDY, VARIANTS, type Variant, type VariantSpec } from './variants.js';
+import { fisherBeside, NO_LABELS_REMEDY, VARIANTS, type Variant, type VariantSpec } from './variants.js';
 
 /** SSD's minibatch for both importance passes (the paper's and the reference's). */
 export const SSD_BATCH = 64;
@@ -122,7 +122,7 @@ export async function runDampening(
     if (v !== undefined && v !== 'auto' && !(typeof v === 'number' && v > 0))
       throw new BadInputError(`--${flag} must be a positive number or auto (got ${String(v)}).`);
   let fisherPath = o.fisher;
-  const beside = ctx.modelPath.replace(/(\.onnx)?$/, variant.besideSuffix);
+  const beside = fisherBeside(ctx.modelPath, variant);
   if (!fisherPath && !o.train && existsSync(beside)) {
     fisherPath = beside;
     ctx.note(`using the Fisher file beside the model: ${beside}`);

@@ -48,6 +48,11 @@ export const VARIANTS: Readonly<Record<Variant, VariantSpec>> = {
   },
 };
 
+/** Where a variant's Fisher file is looked for beside a model: MODEL.onnx → MODEL.fisher, MODEL.lf-ssd.fisher. */
+export function fisherBeside(model: string, variant: VariantSpec): string {
+  return model.replace(/(\.onnx)?$/, variant.besideSuffix);
+}
+
 /** The variant of a --method value; undefined means SSD. */
 export function variantSpec(name: string | undefined): VariantSpec | undefined {
   return Object.hasOwn(VARIANTS, name ?? 'ssd') ? VARIANTS[(name ?? 'ssd') as Variant] : undefined;
