@@ -1,8 +1,7 @@
 import { dirname } from 'node:path';
 import { refuseInputAsOutput } from '../core/atomic.js';
 import { prepareOutputFolder } from '../context/run-context.js';
-import { headChoice } from '../context/index.js';
-import { describeModel, evaluate as evaluateModel, type EvalOptions } from '../eval/run.js';
+import { evaluate as evaluateModel, type EvalOptions } from '../eval/run.js';
 import { checkRunGates, judge, parseGate } from '../record/gates.js';
 import { ManifestBuilder } from '../record/manifest.js';
 import { fileHash, GUARANTEE, peakRss, recordHeader, writeRecord, type UnlearningRecord } from '../record/record.js';
@@ -18,8 +17,6 @@ export interface EvaluateOptions extends EvalOptions {
 /** Accuracy, loss and membership-inference metrics of a model, judged against the gates, with a record. */
 export async function evaluate(o: EvaluateOptions): Promise<EvaluateReport> {
   const gates = (o.require ?? []).map(parseGate);
-  // the metrics this run computes: by the sets given and the model's head
-  if (gates.length) checkRunGates(gates, o, (await describeModel(o.model, headChoice(o))).head.kind);
   const recordPath = o.out ?? o.model.replace(/(\.onnx)?$/, '.eval.record.json');
   refuseInputAsOutput(recordPath, [o.model, o.retrain, o.forget, o.retain, o.test, o.labels, o.tokenizer], '-o');
   // before any pass: the record's folder is created (or refused) now; a failed run leaves no empty folder of ours
@@ -27,7 +24,12 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateReport> {
   try {
     const t0 = performance.now();
     const manifest = new ManifestBuilder();
-    const report = await evaluateModel({ ...o, onForgetBatch: (b) => manifest.add(b) });
+    const report = await evaluateModel({
+      ...o,
+      onForgetBatch: (b) => manifest.add(b),
+      // the metrics this run computes, by the sets given and the model's head: checked before any pass
+      onHead: (head) => checkRunGates(gates, o, head.kind),
+    });
     o.signal?.throwIfAborted();
     const acceptance = judge(gates, report.metrics);
     const record: UnlearningRecord = {

@@ -80,6 +80,14 @@ export async function describeLoaded(
   return { model, input, inputs, classes: head.classes, head };
 }
 
+/** What a caller may hook into a pass over the sets. */
+export interface PassHooks {
+  /** Every batch of the forget set, as read (the record's manifest). */
+  onForgetBatch?: (b: Batch) => void;
+  /** The main model's head, once found and before any pass: a caller's check of what it allows (the gates). */
+  onHead?: (head: Head) => void;
+}
+
 export interface ModelsEvaluation {
   sets: EvalReport['sets'];
   /** Per model, in the order given. */
@@ -90,12 +98,10 @@ export interface ModelsEvaluation {
  * Forward passes of several models over the same sets, each batch decoded once. With `retrain`,
  * the last model is the retrained one: the others get their distances to it.
  */
-export async function evaluateModels(
-  paths: readonly string[],
-  o: EvalOptions & { onForgetBatch?: (b: Batch) => void },
-): Promise<ModelsEvaluation> {
+export async function evaluateModels(paths: readonly string[], o: EvalOptions & PassHooks): Promise<ModelsEvaluation> {
   const described = [await describeModel(paths[0], headChoice(o))];
   const main = described[0];
+  o.onHead?.(main.head);
   for (const p of paths.slice(1)) {
     const r = await describeModel(p, { multiLabel: o.multiLabel });
     described.push(r);
@@ -158,7 +164,7 @@ export async function evaluateModels(
   }
 }
 
-export async function evaluate(o: EvalOptions & { onForgetBatch?: (b: Batch) => void }): Promise<EvalReport> {
+export async function evaluate(o: EvalOptions & PassHooks): Promise<EvalReport> {
   const t0 = performance.now();
   const e = await evaluateModels(o.retrain ? [o.model, o.retrain] : [o.model], o);
   const report: EvalReport = { model: o.model, sets: e.sets, metrics: e.metrics[0], seconds: 0 };
