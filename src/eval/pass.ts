@@ -31,6 +31,23 @@ export interface SetOutputs {
   multiLabel?: MultiLabelOutputs;
 }
 
+/**
+ * Examples per forward pass of an evaluation. A fresh ONNX Runtime session's first two runs at a new
+ * size grow its memory arena (page faults on every new page), at a cost that grows with the batch's
+ * activations; past a few dozen examples a larger batch runs no faster. Measured (2-vCPU VM, one
+ * thread, first two runs, then steady throughput): cnn at 500 139 + 43 ms then 59k/s, at 64 18 + 6 ms
+ * then 65k/s; vit 123 + 114 ms then 9.7k/s against 11 + 16 ms then 10.6k/s; resnet18 3.1 + 3.1 s
+ * against 0.36 + 0.40 s at 190/s either way; mlp 365k/s against 248k/s, 8 ms more on 6,000 examples.
+ * An evaluation opens a session per model, so this is paid per model and set.
+ */
+export const EVAL_BATCH = 64;
+
+/**
+ * Forward passes of every model over `data` in batches of `opts.batchSize` (default EVAL_BATCH), each
+ * batch decoded once: per-example labels, predictions, losses and entropies per model (float64 losses
+ * and entropies, Int32 labels and predictions), with the softmax outputs where keepProbs asks. Throws
+ * BadInputError for labels outside the head's classes or of the wrong kind.
+ */
 export async function runSet(
   models: readonly ForwardModel[],
   data: Dataset,
@@ -65,7 +82,7 @@ export async function runSet(
         }
       : undefined,
   }));
-  for await (const batch of data.batches(opts.batchSize ?? 500)) {
+  for await (const batch of data.batches(opts.batchSize ?? EVAL_BATCH)) {
     opts.signal?.throwIfAborted();
     checkHeadLabels(batch, data.description, !!opts.multiLabel);
     if (!opts.multiLabel) checkLabelRange(batch.y, classes, data.description, batch.index);
