@@ -6,6 +6,7 @@ import { checkRunGates, judge, parseGate } from '../record/gates.js';
 import { ManifestBuilder } from '../record/manifest.js';
 import { fileHash, GUARANTEE, peakRss, recordHeader, writeRecord, type UnlearningRecord } from '../record/record.js';
 import { REPORT_SCHEMA, type EvaluateReport } from './report.js';
+import { besideModel } from '../core/paths.js';
 
 export interface EvaluateOptions extends EvalOptions {
   /** Acceptance gates, as `--require`: 'forget_acc<=0.05', 'test_acc>=0.9'. */
@@ -17,7 +18,7 @@ export interface EvaluateOptions extends EvalOptions {
 /** Accuracy, loss and membership-inference metrics of a model, judged against the gates, with a record. */
 export async function evaluate(o: EvaluateOptions): Promise<EvaluateReport> {
   const gates = (o.require ?? []).map(parseGate);
-  const recordPath = o.out ?? o.model.replace(/(\.onnx)?$/, '.eval.record.json');
+  const recordPath = o.out ?? besideModel(o.model, '.eval.record.json');
   refuseInputAsOutput(recordPath, [o.model, o.retrain, o.forget, o.retain, o.test, o.labels, o.tokenizer], '-o');
   // before any pass: the record's folder is created (or refused) now; a failed run leaves no empty folder of ours
   const folder = prepareOutputFolder(dirname(recordPath), '-o');

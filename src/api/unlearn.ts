@@ -22,6 +22,7 @@ import { checkRunGates, parseGate } from '../record/gates.js';
 import { recordPathFor, stageRecord, writeRecord } from '../record/record.js';
 import { judgeUnlearning, type RecordSubject } from '../record/unlearning.js';
 import { REPORT_SCHEMA, type UnlearnReport } from './report.js';
+import { besideModel } from '../core/paths.js';
 
 /** The methods `unlearn` runs: the method table's names ('ssd', 'lf-ssd', 'gradtau', 'finetune'). */
 export type UnlearnMethod = string;
@@ -61,7 +62,7 @@ export interface UnlearnOptions extends CommonOptions {
 
 /** The rejected run's record: beside where the model would have gone, never over an accepted model's record. */
 export function rejectedRecordPathFor(modelPath: string): string {
-  return modelPath.replace(/(\.onnx)?$/, '.rejected.record.json');
+  return besideModel(modelPath, '.rejected.record.json');
 }
 
 /**

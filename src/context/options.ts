@@ -6,6 +6,7 @@ import { openDataset, type Dataset, type DatasetOptions, type InputSpec } from '
 import { findHead, type HeadChoice } from '../graph/head.js';
 import { DataType, DTYPE_NAMES, type Model } from '../graph/ir.js';
 import type { Device } from '../runtime/session.js';
+import { besideModel } from '../core/paths.js';
 
 /**
  * The passes that report progress: 'full' (the importance pass over the training data), 'forget',
@@ -135,5 +136,5 @@ export async function openSet(spec: string, what: string, opts: DatasetOptions):
 
 /** Where an edited model goes when no output is named: MODEL.unlearned.onnx beside the input. */
 export function defaultOutputPath(model: string): string {
-  return model.replace(/(\.onnx)?$/, '.unlearned.onnx');
+  return besideModel(model, '.unlearned.onnx');
 }

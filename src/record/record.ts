@@ -9,6 +9,7 @@ import { normalisation, type CommonOptions } from '../context/index.js';
 import type { Acceptance } from './gates.js';
 import { version } from '../core/version.js';
 import { ortVersion, type Device } from '../runtime/session.js';
+import { besideModel } from '../core/paths.js';
 
 export const RECORD_SCHEMA = 'scrub.record/1';
 
@@ -276,5 +277,5 @@ export function readRecord(path: string): UnlearningRecord {
 
 /** The record path beside a model: OUT.onnx → OUT.record.json. */
 export function recordPathFor(modelPath: string): string {
-  return modelPath.replace(/(\.onnx)?$/, '.record.json');
+  return besideModel(modelPath, '.record.json');
 }

@@ -4,6 +4,7 @@
 //   lf-ssd  |g| of the mean squared L2 norm of the logits (Foster et al., "Loss-Free Machine
 //           Unlearning", 2024); needs no labels
 import { accumulateAbs, accumulateSquares } from './dampen.js';
+import { besideModel } from '../../core/paths.js';
 
 export type Variant = 'ssd' | 'lf-ssd';
 
@@ -50,7 +51,7 @@ export const VARIANTS: Readonly<Record<Variant, VariantSpec>> = {
 
 /** Where a variant's Fisher file is looked for beside a model: MODEL.onnx → MODEL.fisher, MODEL.lf-ssd.fisher. */
 export function fisherBeside(model: string, variant: VariantSpec): string {
-  return model.replace(/(\.onnx)?$/, variant.besideSuffix);
+  return besideModel(model, variant.besideSuffix);
 }
 
 /** The variant of a --method value; undefined means SSD. */
