@@ -28,7 +28,7 @@ export async function benchSsd(root, shared, report) {
   );
   console.log(
     'model      full pass  importance/s  torch grad/s | request (Fisher)  α = 10  reference procedure  ratio | ' +
-      'PyTorch: full  forget',
+      'again  ratio | PyTorch: full  forget',
   );
   for (const name of ['cnn', 'vit', 'resnet18']) {
     const model = name === 'resnet18' ? `${shared}/models/resnet18.onnx` : `${fixtures}/models/${name}.onnx`;
@@ -51,6 +51,7 @@ export async function benchSsd(root, shared, report) {
       // the forget-set pass; the check of the edited model is forward-only
       r.request_seconds = 5479 / r.importance_per_s;
       r.request_alpha10_seconds = r.request_seconds;
+      r.request_again_seconds = r.request_seconds;
       r.reference_seconds = r.full_seconds + r.request_seconds;
     } else {
       const t0 = performance.now();
@@ -66,6 +67,11 @@ export async function benchSsd(root, shared, report) {
       const t2 = performance.now();
       await runMethod('ssd', { model, forget, fisher, out: join(dir, `${name}.ssd10.onnx`), alpha: 10, ...NORM });
       r.request_alpha10_seconds = (performance.now() - t2) / 1000;
+      // the same request once more in this process, as a long-running service (the library API) answers
+      // its second: the first pays for compiling the JavaScript and for memory the process touches first
+      const t3 = performance.now();
+      await runMethod('ssd', { model, forget, fisher, out: join(dir, `${name}.ssd.onnx`), ...NORM });
+      r.request_again_seconds = (performance.now() - t3) / 1000;
       r.reference_seconds = r.full_seconds + r.request_seconds;
     }
     const torch = report[name];
@@ -85,6 +91,9 @@ export async function benchSsd(root, shared, report) {
         `${r.request_alpha10_seconds.toFixed(1)}${r.projected ? '*' : ''}`.padStart(7),
         `${r.reference_seconds.toFixed(1)}${r.projected ? '*' : ''}`.padStart(20),
         `${(r.reference_seconds / r.request_seconds).toFixed(1)}x`.padStart(6),
+        '|',
+        `${r.request_again_seconds.toFixed(1)}${r.projected ? '*' : ''}`.padStart(5),
+        `${((r.full_seconds + r.request_again_seconds) / r.request_again_seconds).toFixed(1)}x`.padStart(6),
         '|',
         (tFull ? tFull.toFixed(1) : '—').padStart(14),
         (tForget ? tForget.toFixed(1) : '—').padStart(7),
