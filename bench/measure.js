@@ -22,7 +22,7 @@ export async function samplesPerSecond(step, { batch, seconds, warmup = 2, minRe
  * tensors come straight from malloc, so a tensor of 128 kB or more is otherwise a fresh mapping at every
  * step, each of its pages first touched again; on this project's 2-vCPU VM a first touch costs about 11 µs
  * a page, and the peer's resnet18 gradient pass read anywhere from 64 to 109 samples/s at 2 threads
- * (1.3 to 3.6 million page faults a run). Kept, it reads 107–109 (150 thousand faults): PyTorch as it runs
+ * (1.3 to 3.6 million page faults a run). Kept, it reads 107–119 (150 thousand faults): PyTorch as it runs
  * where a page fault is cheap, which flatters neither side.
  */
 const PEER_MALLOC = { MALLOC_MMAP_THRESHOLD_: String(32 * 2 ** 20), MALLOC_TRIM_THRESHOLD_: String(2 ** 32) };

@@ -68,7 +68,7 @@ export async function benchSsd(root, shared, report) {
       await runMethod('ssd', { model, forget, fisher, out: join(dir, `${name}.ssd10.onnx`), alpha: 10, ...NORM });
       r.request_alpha10_seconds = (performance.now() - t2) / 1000;
       // the same request once more in this process, as a long-running service (the library API) answers
-      // its second: the first pays for compiling the JavaScript and for memory the process touches first
+      // its second: whether the first pays for compiling the JavaScript or for memory touched first
       const t3 = performance.now();
       await runMethod('ssd', { model, forget, fisher, out: join(dir, `${name}.ssd.onnx`), ...NORM });
       r.request_again_seconds = (performance.now() - t3) / 1000;

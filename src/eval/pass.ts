@@ -38,7 +38,7 @@ export interface SetOutputs {
  * thread, first two runs, then steady throughput): cnn at 500 139 + 43 ms then 59k/s, at 64 18 + 6 ms
  * then 65k/s; vit 123 + 114 ms then 9.7k/s against 11 + 16 ms then 10.6k/s; resnet18 3.1 + 3.1 s
  * against 0.36 + 0.40 s at 190/s either way; mlp 365k/s against 248k/s, 8 ms more on 6,000 examples.
- * An evaluation opens a session per model, so this is paid per model and set.
+ * An evaluation opens a session per model, so this is paid per model.
  */
 export const EVAL_BATCH = 64;
 
