@@ -188,7 +188,10 @@ describe('computeMetrics on a multi-label head', () => {
     expect(m.definitions.mia_loss.params).toMatchObject({ negative: 'test' });
     const verdict = judge([parseGate('forget_label_recall<=0.1')], m);
     expect(verdict.verdict).toBe('rejected');
-    expect(verdict.gates[0]).toMatchObject({ passed: false, reason: 'not computed' });
+    expect(verdict.gates[0]).toMatchObject({
+      passed: false,
+      reason: 'the forget set does not all carry one label that the retain set lacks',
+    });
   });
 
   it('gates: the new names are accepted where the sets allow them', () => {
@@ -206,6 +209,30 @@ describe('computeMetrics on a multi-label head', () => {
     expect(() => checkGateMetrics([parseGate('forget_label_recall<=0.1')], availableMetrics({}), '')).toThrow(
       /forget_label_recall is not computed by this run/,
     );
+  });
+
+  it("the forgotten class's test metrics need the retain set too (the class is one it lacks)", () => {
+    const testOnly = availableMetrics({ test: true }, 'single-label');
+    expect(testOnly).toContain('mia_loss');
+    expect(testOnly).not.toContain('test_forget_class_acc');
+    expect(() => checkGateMetrics([parseGate('test_forget_class_acc<=0.1')], testOnly, '')).toThrow(
+      /test_forget_class_acc is not computed by this run/,
+    );
+    expect(availableMetrics({ retain: true, test: true }, 'single-label')).toContain('test_forget_class_acc');
+    // a forget set of two classes, both in the retain set: the gate fails saying why
+    const single = (labels: number[]): SetOutputs => ({
+      count: labels.length,
+      labels: Int32Array.from(labels),
+      predictions: Int32Array.from(labels),
+      losses: Float64Array.from(labels, (l) => 0.1 + l / 10),
+      entropies: Float64Array.from(labels, (l) => 0.2 + l / 10),
+    });
+    const m = computeMetrics({ forget: single([0, 1]), retain: single([0, 1, 2, 2]), test: single([0, 1, 2, 0]) });
+    expect('test_forget_class_acc' in m.values).toBe(false);
+    expect(judge([parseGate('test_retain_classes_acc>=0.5')], m).gates[0]).toMatchObject({
+      passed: false,
+      reason: 'the forget set is not all of one class that the retain set lacks',
+    });
   });
 });
 

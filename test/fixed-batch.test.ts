@@ -15,6 +15,10 @@ import { encodeModel } from '../src/graph/encode.js';
 import { tensorToFloat32 } from '../src/graph/ir.js';
 import { loadModel } from '../src/graph/load.js';
 import { computeFisher } from '../src/methods/table.js';
+import { openDataset } from '../src/data/dataset.js';
+import { EVAL_BATCH, evalBatchFor, runSet } from '../src/eval/pass.js';
+import { describeModel } from '../src/eval/run.js';
+import { ForwardModel } from '../src/runtime/forward.js';
 import { GradientModel, type GradientResult } from '../src/runtime/gradient.js';
 import { probeModel } from '../src/runtime/shapes.js';
 import { run } from './support/cli.js';
@@ -201,6 +205,48 @@ describe('the ONNX Model Zoo MNIST, batch declared fixed at 1 (field case)', () 
     },
     60_000,
   );
+});
+
+describe('evaluation at a fixed batch (eval/pass.ts evalBatchFor)', () => {
+  it('reads whole multiples of the fixed batch, at least EVAL_BATCH, so that no run pads rows', () => {
+    expect(evalBatchFor(undefined)).toBe(EVAL_BATCH);
+    expect([1, 8, 10, 48, 64, 100, 128].map(evalBatchFor)).toEqual([64, 64, 70, 96, 64, 100, 128]);
+  });
+
+  it('the same per-example losses and predictions as the dynamic model, over batches of 96 at batch 48', async () => {
+    const dir = join(DIR, 'eval-200');
+    mkdirSync(dir, { recursive: true });
+    const n = 200;
+    const per = x.data.length / x.shape[0];
+    const xs = new Float32Array(n * per);
+    const ys = new BigInt64Array(n);
+    for (let i = 0; i < n; i++) {
+      xs.set((x.data as Float32Array).subarray((i % 64) * per, ((i % 64) + 1) * per), i * per);
+      ys[i] = y[i % 64];
+    }
+    writeFileSync(join(dir, 'x.npy'), encodeNpy(xs, [n, ...x.shape.slice(1)]));
+    writeFileSync(join(dir, 'y.npy'), encodeNpy(ys, [n]));
+    const b48 = withBatch(CNN, 48, 'cnn-b48.onnx');
+    const outputs = async (path: string) => {
+      const d = await describeModel(path);
+      const fm = await ForwardModel.open(path, d.inputs, { head: d.head });
+      const data = await openDataset(join(dir, 'x.npy'), { input: { dtype: 1, dims: [null, 1, 28, 28] } });
+      const sizes: number[] = [];
+      try {
+        const [out] = await runSet([fm], data, 10, { onBatch: (b) => sizes.push(b.y.length) });
+        return { out, sizes };
+      } finally {
+        await fm.release();
+      }
+    };
+    const fixed = await outputs(b48);
+    const free = await outputs(CNN);
+    expect(fixed.sizes).toEqual([96, 96, 8]);
+    expect(free.sizes).toEqual([64, 64, 64, 8]);
+    expect(fixed.out.count).toBe(n);
+    expect(Array.from(fixed.out.predictions)).toEqual(Array.from(free.out.predictions));
+    expect(relL2(fixed.out.losses, free.out.losses)).toBeLessThan(1e-6);
+  });
 });
 
 describe('--workers at a fixed batch', () => {

@@ -6,6 +6,7 @@
 // the probabilities kept are its sigmoids.
 import { checkHeadLabels } from '../context/index.js';
 import { checkLabelRange, type Batch, type Dataset } from '../data/dataset.js';
+import { fixedBatch } from '../runtime/batching.js';
 import type { ForwardModel } from '../runtime/forward.js';
 import { argmax, crossEntropy, entropy, softmax } from './metrics.js';
 import {
@@ -43,10 +44,20 @@ export interface SetOutputs {
 export const EVAL_BATCH = 64;
 
 /**
- * Forward passes of every model over `data` in batches of `opts.batchSize` (default EVAL_BATCH), each
- * batch decoded once: per-example labels, predictions, losses and entropies per model (float64 losses
- * and entropies, Int32 labels and predictions), with the softmax outputs where keepProbs asks. Throws
- * BadInputError for labels outside the head's classes or of the wrong kind.
+ * Examples per evaluation batch for a model whose batch is `fixed` (undefined: free): EVAL_BATCH, or the
+ * smallest multiple of the fixed batch at least as large, so that no run pads rows (a model fixed at 128
+ * would otherwise run every batch of 64 padded to 128, twice the work).
+ */
+export function evalBatchFor(fixed: number | undefined): number {
+  return fixed === undefined ? EVAL_BATCH : fixed * Math.ceil(EVAL_BATCH / fixed);
+}
+
+/**
+ * Forward passes of every model over `data` in batches of `opts.batchSize` (default: evalBatchFor the
+ * models' fixed batch), each batch decoded once: per-example labels, predictions, losses and entropies
+ * per model (float64 losses and entropies, Int32 labels and predictions), with the softmax outputs
+ * where keepProbs asks. The models take the same inputs. Throws BadInputError for labels outside the
+ * head's classes or of the wrong kind.
  */
 export async function runSet(
   models: readonly ForwardModel[],
@@ -82,7 +93,8 @@ export async function runSet(
         }
       : undefined,
   }));
-  for await (const batch of data.batches(opts.batchSize ?? EVAL_BATCH)) {
+  const size = opts.batchSize ?? evalBatchFor(fixedBatch(models[0]?.inputs ?? []));
+  for await (const batch of data.batches(size)) {
     opts.signal?.throwIfAborted();
     checkHeadLabels(batch, data.description, !!opts.multiLabel);
     if (!opts.multiLabel) checkLabelRange(batch.y, classes, data.description, batch.index);
