@@ -223,7 +223,14 @@ export function miaLoss(lossForget: ArrayLike<number>, lossUnseen: ArrayLike<num
   const y = new Uint8Array(2 * n);
   y.fill(1, n);
   const splits = stratifiedShuffleSplits(y, rng, { splits: 10, testSize: 0.1 });
-  if (!splits.ok) return { ok: false, reason: `${n} per class: ${splits.reason}`, metric };
+  if (!splits.ok)
+    return {
+      ok: false,
+      reason:
+        `${n} forget and ${n} unseen examples (as many of each as the smaller set has) are too few for the ` +
+        `attack's 10 splits that each hold out a tenth (${splits.reason}); give larger forget and test sets`,
+      metric,
+    };
   const cv = crossValidatedAccuracy(x, y, splits.value, { C: 1, classWeight: null });
   if (!cv.ok) return { ok: false, reason: cv.reason, metric };
   return { ok: true, value: cv.value.mean, metric, ...lbfgsNote(x) };
