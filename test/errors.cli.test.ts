@@ -128,7 +128,7 @@ describe('each kind through the command line', () => {
   it('bad input (2): a forget folder that does not exist', async () => {
     const out = join(tmp(), 'o.onnx');
     const r = await run(MODEL, join(dir, 'no-such-forget'), '--fisher', 'models/cnn.fisher', '-o', out, '--quiet');
-    expectExit(r, 2, /no-such-forget: no such file or folder/);
+    expectExit(r, 2, /no-such-forget: no such file or folder \(given as the forget set\); check the path\./);
   });
 
   it('bad input (2): an option parseArgs does not know', async () => {

@@ -126,7 +126,7 @@ export function datasetOptions(
 
 /** Opens a data spec and refuses an empty set (BadInputError naming the spec and its role). */
 export async function openSet(spec: string, what: string, opts: DatasetOptions): Promise<Dataset> {
-  const data = await openDataset(spec, opts);
+  const data = await openDataset(spec, { ...opts, role: what });
   if (data.count === 0)
     throw new BadInputError(
       `${spec}: the ${what} set is empty; nothing to ${what === 'forget' ? 'forget' : `use as the ${what} set`}.`,

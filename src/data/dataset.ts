@@ -93,10 +93,17 @@ async function openSourceAt(path: string, opts: DatasetOptions, note: (m: string
     const [a, b, ...rest] = path.split(',');
     if (rest.length || !a || !b)
       throw new BadInputError(`${path}: a pair is written INPUTS,LABELS (two paths and one comma).`);
-    for (const p of [a, b]) if (!existsSync(p)) throw new BadInputError(`${p}: no such file.`);
+    for (const p of [a, b])
+      if (!existsSync(p))
+        throw new BadInputError(
+          `${p}: no such file${opts.role ? ` (given as the ${opts.role} set)` : ''}; check the path.`,
+        );
     return a.endsWith('.npy') ? openNpyPair(a, b) : await openIdx(a, b);
   }
-  if (!existsSync(path)) throw new BadInputError(`${path}: no such file or folder.`);
+  if (!existsSync(path))
+    throw new BadInputError(
+      `${path}: no such file or folder${opts.role ? ` (given as the ${opts.role} set)` : ''}; check the path.`,
+    );
   if (statSync(path).isDirectory()) {
     if (existsSync(join(path, 'x.npy')))
       return openNpyPair(join(path, 'x.npy'), existsSync(join(path, 'y.npy')) ? join(path, 'y.npy') : undefined);

@@ -47,6 +47,8 @@ export interface DatasetOptions {
   onBadInput?: 'stop' | 'skip';
   /** Notes and skips; default: printed to stderr. Each skip is reported once per dataset. */
   onNote?: (note: DataNote) => void;
+  /** What the set is for ('forget', 'retain', …): named by the message when its file is missing. */
+  role?: string;
 }
 
 export interface Batch {
