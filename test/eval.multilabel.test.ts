@@ -211,6 +211,24 @@ describe('computeMetrics on a multi-label head', () => {
     );
   });
 
+  it('mia with only one of the sets it is fit on says which it lacks, instead of being left out', () => {
+    const single = (labels: number[]): SetOutputs => ({
+      count: labels.length,
+      labels: Int32Array.from(labels),
+      predictions: Int32Array.from(labels),
+      losses: Float64Array.from(labels, (l) => 0.1 + l / 10),
+      entropies: Float64Array.from(labels, (l) => 0.2 + l / 10),
+    });
+    const testOnly = computeMetrics({ forget: single([0, 1]), test: single([0, 1, 2, 0]) });
+    expect(testOnly.values.mia).toBeUndefined();
+    expect(testOnly.notComputable.mia).toMatch(/retain set against the test set; give --retain too$/);
+    expect(testOnly.definitions.mia.name).toBe('mia');
+    expect(computeMetrics({ forget: single([0, 1]), retain: single([2, 2]) }).notComputable.mia).toMatch(
+      /give --test too$/,
+    );
+    expect('mia' in computeMetrics({ forget: single([0, 1]) }).definitions).toBe(false);
+  });
+
   it("the forgotten class's test metrics need the retain set too (the class is one it lacks)", () => {
     const testOnly = availableMetrics({ test: true }, 'single-label');
     expect(testOnly).toContain('mia_loss');

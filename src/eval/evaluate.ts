@@ -1,7 +1,7 @@
 // The report's metrics from the passes' outputs, under the names report.json uses: those of
 // test/fixtures/FIXTURES.md ("Metrics") for single-label heads, and of the text fixtures' README
 // (../shared/text/README.md "Metrics") for multi-label ones.
-import { jsDivergence, l1Distance, miaEntropyFromFeatures, miaLoss } from './metrics.js';
+import { jsDivergence, l1Distance, MIA, miaEntropyFromFeatures, miaLoss } from './metrics.js';
 import {
   bernoulliJsDivergence,
   forgottenLabel,
@@ -122,6 +122,15 @@ export function computeMetrics(
   }
   if (s.retain && s.test) {
     const r = miaEntropyFromFeatures(s.retain.entropies, s.forget.entropies, s.test.entropies);
+    put('mia', ml ? withParams(r, { feature: 'mean binary entropy over labels' }) : r);
+  } else if (s.retain || s.test) {
+    // one of the two sets the attack is fit on: say what is missing rather than leave mia out silently
+    const missing = s.retain ? 'test' : 'retain';
+    const r: MetricResult = {
+      ok: false,
+      reason: `the entropy attack is fit on the retain set against the test set; give --${missing} too`,
+      metric: MIA,
+    };
     put('mia', ml ? withParams(r, { feature: 'mean binary entropy over labels' }) : r);
   }
   if (unseen) {

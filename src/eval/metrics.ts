@@ -20,7 +20,8 @@ const CROSS_ENTROPY: MetricDescriptor = {
   version: 1,
   params: { reduction: 'mean', log: 'natural' },
 };
-const MIA: MetricDescriptor = {
+/** The entropy attack's descriptor (miaEntropyFromFeatures), for a result that says why it was not run. */
+export const MIA: MetricDescriptor = {
   name: 'mia',
   version: 1,
   params: {
