@@ -37,6 +37,15 @@ const TEST = { logits: [-1, 1, -1, 1, -1, 1, 1, 1, -1, -1, 1, -1], targets: [0, 
 const counts = (s: { logits: number[]; targets: number[] }) => multiLabelCounts(s.logits, s.targets, C);
 const value = (r: { ok: boolean; value?: number }) => (r.ok ? r.value : NaN);
 
+/** A single-label set's pass outputs: each example predicted right, its loss and entropy from its label. */
+const single = (labels: number[]): SetOutputs => ({
+  count: labels.length,
+  labels: Int32Array.from(labels),
+  predictions: Int32Array.from(labels),
+  losses: Float64Array.from(labels, (l) => 0.1 + l / 10),
+  entropies: Float64Array.from(labels, (l) => 0.2 + l / 10),
+});
+
 /** A set's pass outputs as eval/pass.ts keeps them for a multi-label head. */
 function outputs(s: { logits: number[]; targets: number[] }, keepProbs = false): SetOutputs {
   const n = s.logits.length / C;
@@ -212,13 +221,6 @@ describe('computeMetrics on a multi-label head', () => {
   });
 
   it('mia with only one of the sets it is fit on says which it lacks, instead of being left out', () => {
-    const single = (labels: number[]): SetOutputs => ({
-      count: labels.length,
-      labels: Int32Array.from(labels),
-      predictions: Int32Array.from(labels),
-      losses: Float64Array.from(labels, (l) => 0.1 + l / 10),
-      entropies: Float64Array.from(labels, (l) => 0.2 + l / 10),
-    });
     const testOnly = computeMetrics({ forget: single([0, 1]), test: single([0, 1, 2, 0]) });
     expect(testOnly.values.mia).toBeUndefined();
     expect(testOnly.notComputable.mia).toMatch(/retain set against the test set; give --retain too$/);
@@ -238,13 +240,6 @@ describe('computeMetrics on a multi-label head', () => {
     );
     expect(availableMetrics({ retain: true, test: true }, 'single-label')).toContain('test_forget_class_acc');
     // a forget set of two classes, both in the retain set: the gate fails saying why
-    const single = (labels: number[]): SetOutputs => ({
-      count: labels.length,
-      labels: Int32Array.from(labels),
-      predictions: Int32Array.from(labels),
-      losses: Float64Array.from(labels, (l) => 0.1 + l / 10),
-      entropies: Float64Array.from(labels, (l) => 0.2 + l / 10),
-    });
     const m = computeMetrics({ forget: single([0, 1]), retain: single([0, 1, 2, 2]), test: single([0, 1, 2, 0]) });
     expect('test_forget_class_acc' in m.values).toBe(false);
     expect(judge([parseGate('test_retain_classes_acc>=0.5')], m).gates[0]).toMatchObject({
