@@ -87,23 +87,21 @@ async function openSource(path: string, opts: DatasetOptions, note: (m: string) 
   }
 }
 
+/** A data path that does not exist, named with the role it was given for (DatasetOptions.role). */
+function missing(path: string, what: string, role: string | undefined): BadInputError {
+  return new BadInputError(`${path}: no such ${what}${role ? ` (given as the ${role} set)` : ''}; check the path.`);
+}
+
 async function openSourceAt(path: string, opts: DatasetOptions, note: (m: string) => void): Promise<Source> {
   const example = opts.input.dims.slice(1);
   if (!existsSync(path) && path.includes(',')) {
     const [a, b, ...rest] = path.split(',');
     if (rest.length || !a || !b)
       throw new BadInputError(`${path}: a pair is written INPUTS,LABELS (two paths and one comma).`);
-    for (const p of [a, b])
-      if (!existsSync(p))
-        throw new BadInputError(
-          `${p}: no such file${opts.role ? ` (given as the ${opts.role} set)` : ''}; check the path.`,
-        );
+    for (const p of [a, b]) if (!existsSync(p)) throw missing(p, 'file', opts.role);
     return a.endsWith('.npy') ? openNpyPair(a, b) : await openIdx(a, b);
   }
-  if (!existsSync(path))
-    throw new BadInputError(
-      `${path}: no such file or folder${opts.role ? ` (given as the ${opts.role} set)` : ''}; check the path.`,
-    );
+  if (!existsSync(path)) throw missing(path, 'file or folder', opts.role);
   if (statSync(path).isDirectory()) {
     if (existsSync(join(path, 'x.npy')))
       return openNpyPair(join(path, 'x.npy'), existsSync(join(path, 'y.npy')) ? join(path, 'y.npy') : undefined);

@@ -95,26 +95,28 @@ export function checkGateMetrics(
   if (first) throw new BadInputError(`--require ${describeGateProblem(first, hint)}`);
 }
 
+/** The metrics of a forgotten class (single-label) and of a forgotten label (multi-label): eval/evaluate.ts. */
+const FORGOTTEN_CLASS = ['test_forget_class_acc', 'test_retain_classes_acc'];
+const [FORGET_LABEL, ...TEST_FORGOTTEN_LABEL] = [
+  'forget_label_recall',
+  'test_forget_label_recall',
+  'test_forget_label_f1',
+  'test_retain_labels_micro_f1',
+];
+
 /** Why a metric that exists only for a forgotten class or label was left out of a run's metrics. */
-const ONLY_WHEN: Record<string, string> = {
-  ...Object.fromEntries(
-    ['test_forget_class_acc', 'test_retain_classes_acc'].map((k) => [
-      k,
-      'the forget set is not all of one class that the retain set lacks',
-    ]),
+const ONLY_WHEN = new Map([
+  ...FORGOTTEN_CLASS.map((k) => [k, 'the forget set is not all of one class that the retain set lacks'] as const),
+  ...[FORGET_LABEL, ...TEST_FORGOTTEN_LABEL].map(
+    (k) => [k, 'the forget set does not all carry one label that the retain set lacks'] as const,
   ),
-  ...Object.fromEntries(
-    ['forget_label_recall', 'test_forget_label_recall', 'test_forget_label_f1', 'test_retain_labels_micro_f1'].map(
-      (k) => [k, 'the forget set does not all carry one label that the retain set lacks'],
-    ),
-  ),
-};
+]);
 
 export function judge(gates: readonly Gate[], metrics: Metrics): Acceptance {
   const results = gates.map((g): GateResult => {
     const actual = metrics.values[g.metric];
     if (actual === undefined) {
-      const reason = metrics.notComputable[g.metric] ?? ONLY_WHEN[g.metric] ?? 'not computed';
+      const reason = metrics.notComputable[g.metric] ?? ONLY_WHEN.get(g.metric) ?? 'not computed';
       return { ...g, passed: false, reason };
     }
     return { ...g, actual, passed: g.op === '<=' ? actual <= g.value : actual >= g.value };
@@ -166,15 +168,11 @@ export function availableMetrics(
   const single = head !== 'multi-label';
   const per = (set: string) => [`${set}_acc`, `${set}_loss`, ...(multi ? [`${set}_exact_acc`, `${set}_micro_f1`] : [])];
   const out = per('forget');
-  if (sets.retain) out.push(...per('retain'), ...(multi ? ['forget_label_recall'] : []));
+  if (sets.retain) out.push(...per('retain'), ...(multi ? [FORGET_LABEL] : []));
   if (sets.test) out.push(...per('test'), 'mia_loss');
   // a forgotten class or label is one the retain set lacks: without it, there is none
   if (sets.retain && sets.test)
-    out.push(
-      'mia',
-      ...(single ? ['test_forget_class_acc', 'test_retain_classes_acc'] : []),
-      ...(multi ? ['test_forget_label_recall', 'test_forget_label_f1', 'test_retain_labels_micro_f1'] : []),
-    );
+    out.push('mia', ...(single ? FORGOTTEN_CLASS : []), ...(multi ? TEST_FORGOTTEN_LABEL : []));
   if (sets.retrain) out.push('js_to_retrain', 'l1_to_retrain');
   return out;
 }
