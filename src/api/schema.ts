@@ -4,7 +4,8 @@
 // files are up to date.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { compileSchema } from '../core/schema.js';
 import {
   DEFAULT_METHOD,
   METHODS,
@@ -26,9 +27,7 @@ function validator(path: string): ValidateFunction {
   let v = validators.get(path);
   if (!v) {
     const schema = path === reportSchemaPath ? reportSchema() : requestSchema();
-    v = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true }).compile(
-      schema,
-    );
+    v = compileSchema(schema, { verbose: true });
     validators.set(path, v);
   }
   return v;

@@ -135,7 +135,13 @@ export async function unlearn(o: UnlearnOptions): Promise<UnlearnReport> {
       method: method.record(report),
       seconds: report.seconds,
     };
-    const { record, acceptance } = await judgeUnlearning(subject, { ...o, seed, gates });
+    const { record, acceptance } = await judgeUnlearning(subject, {
+      ...o,
+      seed,
+      gates,
+      // the sets a method's pass kept in memory are read from there (the forget set, by SSD)
+      openSet: (spec, what, opts) => ctx.openAs(spec, what, opts),
+    });
     ctx.throwIfAborted();
     const accepted = acceptance.verdict !== 'rejected';
     let recordPath: string;

@@ -8,7 +8,8 @@ import { dirname, resolve } from 'node:path';
 import type { LossDefinition } from '../autodiff/losses/index.js';
 import { trainingBatchNormNote, trainingBatchNorms } from '../autodiff/rules/batch-normalization.js';
 import { BadInputError } from '../core/errors.js';
-import { everyExampleSkipped, type Dataset, type DatasetOptions } from '../data/dataset.js';
+import { everyExampleSkipped, type Batch, type Dataset, type DatasetOptions } from '../data/dataset.js';
+import { keptDataset, sameDecoding } from '../data/kept.js';
 import type { Model } from '../graph/ir.js';
 import { loadModel } from '../graph/load.js';
 import { stageModel, type StagedModel } from '../graph/write.js';
@@ -84,6 +85,7 @@ export class RunContext {
   private readonly gradients = new Map<string, Promise<GradientModel>>();
   private readonly sets = new Map<string, Promise<Dataset>>();
   private readonly loaded = new Map<string, Promise<ExampleSet>>();
+  private readonly kept = new Map<string, Dataset>();
   private staged?: StagedModel;
   private readonly outFolder: OutputFolder;
 
@@ -171,6 +173,24 @@ export class RunContext {
   }
 
   /**
+   * Keeps `batches`, every batch of one whole pass at `batchSize` over `data` (set `spec` as openSet opened
+   * it), so that a later reader decoding the set the same way reads them instead of its source (openAs).
+   */
+  keep(spec: string, data: Dataset, batches: readonly Batch[], batchSize: number): void {
+    this.kept.set(spec, keptDataset(data, batches, batchSize));
+  }
+
+  /**
+   * Set `spec` opened with `opts` (a reader's own options: the record's evaluation): the batches a pass
+   * of this run kept (keep) where this run's options decode it the same way, else opened from its source.
+   */
+  openAs(spec: string, what: string, opts: DatasetOptions): Promise<Dataset> {
+    const kept = this.kept.get(spec);
+    if (kept && sameDecoding(opts, this.dataOptions)) return Promise.resolve(kept);
+    return openSet(spec, what, opts);
+  }
+
+  /**
    * A labelled data set read into memory, every input of the model in its own dtype, once per spec
    * (BadInputError, naming `user`, without labels).
    */
@@ -224,6 +244,7 @@ export class RunContext {
     const opened = await Promise.allSettled(this.gradients.values());
     for (const r of opened) if (r.status === 'fulfilled') await r.value.release();
     this.gradients.clear();
+    this.kept.clear();
     this.outFolder.removeIfEmpty();
   }
 }

@@ -6,7 +6,7 @@ import { ForwardModel } from '../runtime/forward.js';
 import { modelInputs, type InputSpec } from '../runtime/gradient.js';
 import { probeModel } from '../runtime/shapes.js';
 import { datasetOptions, headChoice, openSet, type CommonOptions } from '../context/index.js';
-import { everyExampleSkipped, requireLabels, type Batch } from '../data/dataset.js';
+import { everyExampleSkipped, requireLabels, type Batch, type Dataset, type DatasetOptions } from '../data/dataset.js';
 import type { Model } from '../graph/ir.js';
 import { computeMetrics, gaps, type Metrics } from './evaluate.js';
 import { runSet, type SetOutputs } from './pass.js';
@@ -86,6 +86,11 @@ export interface PassHooks {
   onForgetBatch?: (b: Batch) => void;
   /** The main model's head, once found and before any pass: a caller's check of what it allows (the gates). */
   onHead?: (head: Head) => void;
+  /**
+   * How a set is opened (default: context/options.ts openSet, from its source): a run context's openAs
+   * reads the batches a pass of the run kept in memory instead.
+   */
+  openSet?: (spec: string, what: string, opts: DatasetOptions) => Promise<Dataset>;
 }
 
 export interface ModelsEvaluation {
@@ -125,7 +130,7 @@ export async function evaluateModels(paths: readonly string[], o: EvalOptions & 
       ['test', o.test],
     ] as const) {
       if (!spec) continue;
-      const data = await openSet(spec, name, dopts);
+      const data = await (o.openSet ?? openSet)(spec, name, dopts);
       requireLabels(
         data,
         spec,

@@ -2,12 +2,12 @@
 // one) in one pass over the sets, the forget-set manifest, hashes, changes and the verdict. The
 // edited model is read where it is staged, so that a rejected model is never committed.
 import { basename, dirname, join } from 'node:path';
-import { openDataset } from '../data/dataset.js';
-import { evaluateModels } from '../eval/run.js';
+import { evaluateModels, type PassHooks } from '../eval/run.js';
+import { EVAL_BATCH } from '../eval/pass.js';
 import type { Metrics } from '../eval/evaluate.js';
 import { loadModel } from '../graph/load.js';
 import type { ModelOutput } from '../graph/write.js';
-import { datasetOptions, type CommonOptions } from '../context/index.js';
+import { datasetOptions, openSet, type CommonOptions } from '../context/index.js';
 import { modelInputs } from '../runtime/gradient.js';
 import { judge, type Acceptance, type Gate } from './gates.js';
 import { ManifestBuilder } from './manifest.js';
@@ -30,6 +30,8 @@ export interface RecordOptions extends CommonOptions {
   retrain?: string;
   seed?: number;
   gates: readonly Gate[];
+  /** How the sets are opened (PassHooks.openSet): the run context's openAs reads what its passes kept. */
+  openSet?: PassHooks['openSet'];
 }
 
 /** What a record needs to know of a run, whatever the method. */
@@ -78,9 +80,10 @@ export async function judgeUnlearning(report: RecordSubject, o: RecordOptions): 
           `${unused.join(', ')} not evaluated: the record's metrics are computed with the forget set's labels, ` +
           `and ${report.forget.source} has none (evaluate the edited model with \`scrub eval\` on a labelled set)`,
       });
-    const data = await openDataset(report.forget.source, datasetOptions({ inputs: modelInputs(input) }, input, o));
+    const dopts = datasetOptions({ inputs: modelInputs(input) }, input, o);
+    const data = await (o.openSet ?? openSet)(report.forget.source, 'forget', dopts);
     let done = 0;
-    for await (const b of data.batches(1024)) {
+    for await (const b of data.batches(EVAL_BATCH)) {
       o.signal?.throwIfAborted();
       manifest.add(b);
       done += b.y.length;

@@ -3,7 +3,8 @@
 // output's tensor hashes with the change summary, every gate and the verdict with the metrics).
 // A record that fails is refused with one BadInputError that points at `scrub verify`; the report of a
 // record that was altered would show what the record's writer never measured.
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { compileSchema } from '../core/schema.js';
 import { merkleRoot, hex } from '../data/digest.js';
 import { BadInputError } from '../core/errors.js';
 import { parseGate, type Gate } from '../record/gates.js';
@@ -184,9 +185,7 @@ let validator: ValidateFunction | undefined;
 
 /** Problems of a parsed record against RECORD_JSON_SCHEMA, one line each naming the field; [] when it conforms. */
 export function schemaProblems(record: unknown): string[] {
-  validator ??= new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true }).compile(
-    RECORD_JSON_SCHEMA,
-  );
+  validator ??= compileSchema(RECORD_JSON_SCHEMA);
   if (validator(record)) return [];
   return [...new Set((validator.errors ?? []).filter((e) => e.keyword !== 'allOf').map(describe))];
 }

@@ -175,12 +175,14 @@ export async function runDampening(
     throw wholeTrainingSet(o.forget, variant, forgetSet.count, full.count);
   const forget = await importanceSums(gm, forgetSet, batchSize, {
     keepPredictions: true,
-    // the edited model's check reads them again (forgetOutcome), without decoding the set twice
+    // the edited model's check (forgetOutcome) and the record's evaluation read them again
     keepBatches: KEEP_FORGET_BYTES,
     signal: ctx.signal,
     onProgress: (d, t) => ctx.progress('forget', d, t),
   });
   if (forget.count === 0) throw everyExampleSkipped(o.forget, 'forget', 'forget');
+  // the record's evaluation reads the forget set again: from memory
+  if (forget.kept) ctx.keep(o.forget, forgetSet, forget.kept, batchSize);
   if (forget.digest === full.digest || (autoAlpha && forget.count >= full.count))
     throw wholeTrainingSet(o.forget, variant, forget.count, full.count);
 
