@@ -1,6 +1,7 @@
 // SSD in npm run bench: per request with a cached Fisher file vs the reference procedure (full-data
 // plus forget-set pass), importance-pass throughput next to PyTorch's, and the importance pass's
 // peak memory on resnet18 as the set grows.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +29,7 @@ export async function benchSsd(root, shared, report) {
   );
   console.log(
     'model      full pass  importance/s  torch grad/s | request (Fisher)  α = 10  reference procedure  ratio | ' +
-      'again  ratio | PyTorch: full  forget',
+      'again  ratio | command | PyTorch: full  forget',
   );
   for (const name of ['cnn', 'vit', 'resnet18']) {
     const model = name === 'resnet18' ? `${shared}/models/resnet18.onnx` : `${fixtures}/models/${name}.onnx`;
@@ -73,6 +74,7 @@ export async function benchSsd(root, shared, report) {
       await runMethod('ssd', { model, forget, fisher, out: join(dir, `${name}.ssd.onnx`), ...NORM });
       r.request_again_seconds = (performance.now() - t3) / 1000;
       r.reference_seconds = r.full_seconds + r.request_seconds;
+      r.command_seconds = mainCommandSeconds(root, model, forget, fisher, join(dir, `${name}.command.onnx`));
     }
     const torch = report[name];
     const tg =
@@ -95,6 +97,8 @@ export async function benchSsd(root, shared, report) {
         `${r.request_again_seconds.toFixed(1)}${r.projected ? '*' : ''}`.padStart(5),
         `${((r.full_seconds + r.request_again_seconds) / r.request_again_seconds).toFixed(1)}x`.padStart(6),
         '|',
+        (r.command_seconds ? r.command_seconds.toFixed(1) : '—').padStart(7),
+        '|',
         (tFull ? tFull.toFixed(1) : '—').padStart(14),
         (tForget ? tForget.toFixed(1) : '—').padStart(7),
       ].join(' '),
@@ -102,9 +106,23 @@ export async function benchSsd(root, shared, report) {
     results[name] = r;
   }
   console.log('* projected from the measured importance throughput on 2,048 examples');
+  console.log(
+    'command: the main command as users run it (`node scrub.js MODEL FORGET --fisher FILE`), process start to ' +
+      'exit, its record (both models evaluated on the forget set) included',
+  );
   results.class0 = await classForgetGaps(dir, fixtures, train, forget, report);
   results.memory = await importanceMemory(`${shared}/models/resnet18.onnx`, train);
   return results;
+}
+
+/** Seconds of the main command on `model` and `forget` with a Fisher file, from process start to exit. */
+function mainCommandSeconds(root, model, forget, fisher, out) {
+  const norm = ['--mean', String(NORM.mean[0]), '--std', String(NORM.std[0])];
+  const args = [`${root}scrub.js`, model, forget, '--fisher', fisher, ...norm];
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [...args, '-o', out, '--quiet', '--json'], { stdio: 'ignore' });
+  if (r.status !== 0) throw new Error(`bench: the main command exited ${r.status} on ${model}`);
+  return (performance.now() - t0) / 1000;
 }
 
 /**

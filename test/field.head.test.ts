@@ -3,7 +3,7 @@
 // model whose first output is not the logits uses the one named `logits`, and a single-logit
 // (binary) head z is scored as two classes [0, z]: its cross-entropy is the binary cross-entropy with
 // logits, and evaluation and SSD run on it. Gradients against the float64 oracles in expected/.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -151,5 +151,40 @@ describe('heads scrub refuses', () => {
     const r = await run('grad', `${dir}/model.onnx`, ...args);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/--output probs: .* has no output of that name; its outputs: features, logits\./);
+  });
+});
+
+describe('--output on a model with two outputs that could each be the logits', () => {
+  const dir = `${FIXTURES}/two-heads`;
+  it('SSD and its record read the chosen head of both models: the same metrics as scrub eval --output', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'scrub-two-heads-'));
+    const fisher = join(out, 'model.fisher');
+    expect((await run('fisher', `${dir}/model.onnx`, dir, '--output', 'out', '-o', fisher)).code).toBe(0);
+    const forget = `${dir}@0:10`;
+    const r = await run(`${dir}/model.onnx`, forget, '--output', 'out', '--fisher', fisher, '-o', `${out}/o.onnx`);
+    expect(r.code, r.err).toBe(0);
+    const record = JSON.parse(readFileSync(`${out}/o.record.json`, 'utf8'));
+    for (const [model, metrics] of [
+      [`${dir}/model.onnx`, record.metrics.before],
+      [`${out}/o.onnx`, record.metrics.after],
+    ]) {
+      const e = await run('eval', model, '--forget', forget, '--output', 'out', '-o', `${out}/e.json`, '--json');
+      expect(e.code, e.err).toBe(0);
+      expect(metrics.values).toEqual(JSON.parse(e.out).metrics.values);
+    }
+    // the other head scores the same examples otherwise: the choice is what the record measured
+    const aux = await run(
+      'eval',
+      `${dir}/model.onnx`,
+      '--forget',
+      forget,
+      '--output',
+      'aux',
+      '-o',
+      `${out}/a.json`,
+      '--json',
+    );
+    expect(aux.code, aux.err).toBe(0);
+    expect(JSON.parse(aux.out).metrics.values.forget_loss).not.toBeCloseTo(record.metrics.before.values.forget_loss, 3);
   });
 });

@@ -108,7 +108,10 @@ export async function evaluateModels(paths: readonly string[], o: EvalOptions & 
   const main = described[0];
   o.onHead?.(main.head);
   for (const p of paths.slice(1)) {
-    const r = await describeModel(p, { multiLabel: o.multiLabel });
+    // --output names the head of the edited model (the input's graph) and of a retrained one that has it
+    const model = loadModel(p);
+    const output = model.graph.outputs.some((v) => v.name === o.output) ? o.output : undefined;
+    const r = await describeLoaded(model, { output, multiLabel: o.multiLabel }, p);
     described.push(r);
     if (JSON.stringify(r.inputs) !== JSON.stringify(main.inputs) || r.classes !== main.classes)
       throw new BadInputError(
