@@ -139,8 +139,10 @@ export async function unlearn(o: UnlearnOptions): Promise<UnlearnReport> {
       ...o,
       seed,
       gates,
-      // the sets a method's pass kept in memory are read from there (the forget set, by SSD)
+      // the sets a method's pass kept in memory are read from there (the forget set, by SSD), and the
+      // edited model's logits its check computed on them are not computed again
       openSet: (spec, what, opts) => ctx.openAs(spec, what, opts),
+      logitsOf: (path, head, batch) => ctx.logitsOf(path, head, batch),
     });
     ctx.throwIfAborted();
     const accepted = acceptance.verdict !== 'rejected';

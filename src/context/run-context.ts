@@ -10,6 +10,7 @@ import { trainingBatchNormNote, trainingBatchNorms } from '../autodiff/rules/bat
 import { BadInputError } from '../core/errors.js';
 import { everyExampleSkipped, type Batch, type Dataset, type DatasetOptions } from '../data/dataset.js';
 import { keptDataset, sameDecoding } from '../data/kept.js';
+import type { Head } from '../graph/head.js';
 import type { Model } from '../graph/ir.js';
 import { loadModel } from '../graph/load.js';
 import { stageModel, type StagedModel } from '../graph/write.js';
@@ -86,6 +87,7 @@ export class RunContext {
   private readonly sets = new Map<string, Promise<Dataset>>();
   private readonly loaded = new Map<string, Promise<ExampleSet>>();
   private readonly kept = new Map<string, Dataset>();
+  private readonly seen = new Map<string, WeakMap<Batch, Float32Array>>();
   private staged?: StagedModel;
   private readonly outFolder: OutputFolder;
 
@@ -191,6 +193,22 @@ export class RunContext {
   }
 
   /**
+   * Remembers the logits of `head` of the model file at `path` on `batch` (a forward pass of this run,
+   * on the run's device and threads), so that another pass over the same batch object reads them (logitsOf).
+   */
+  rememberLogits(path: string, head: Pick<Head, 'logits' | 'kind'>, batch: Batch, logits: Float32Array): void {
+    const key = logitsKey(path, head);
+    let byBatch = this.seen.get(key);
+    if (!byBatch) this.seen.set(key, (byBatch = new WeakMap()));
+    byBatch.set(batch, logits);
+  }
+
+  /** The logits rememberLogits holds for this model file, head and batch object; undefined when none. */
+  logitsOf(path: string, head: Pick<Head, 'logits' | 'kind'>, batch: Batch): Float32Array | undefined {
+    return this.seen.get(logitsKey(path, head))?.get(batch);
+  }
+
+  /**
    * A labelled data set read into memory, every input of the model in its own dtype, once per spec
    * (BadInputError, naming `user`, without labels).
    */
@@ -245,6 +263,10 @@ export class RunContext {
     for (const r of opened) if (r.status === 'fulfilled') await r.value.release();
     this.gradients.clear();
     this.kept.clear();
+    this.seen.clear();
     this.outFolder.removeIfEmpty();
   }
 }
+
+/** A model file and the head its logits are read at. */
+const logitsKey = (path: string, head: Pick<Head, 'logits' | 'kind'>) => `${resolve(path)}\n${head.logits}\n${head.kind}`;

@@ -7,7 +7,7 @@
 import { checkHeadLabels } from '../context/index.js';
 import { checkLabelRange, type Batch, type Dataset } from '../data/dataset.js';
 import { fixedBatch } from '../runtime/batching.js';
-import type { ForwardModel } from '../runtime/forward.js';
+import type { Forward } from '../runtime/forward.js';
 import { argmax, crossEntropy, entropy, softmax } from './metrics.js';
 import {
   multiLabelCounts,
@@ -60,7 +60,7 @@ export function evalBatchFor(fixed: number | undefined): number {
  * head's classes or of the wrong kind.
  */
 export async function runSet(
-  models: readonly ForwardModel[],
+  models: readonly Pick<Forward, 'inputs' | 'logits'>[],
   data: Dataset,
   classes: number,
   opts: {
@@ -71,6 +71,8 @@ export async function runSet(
     signal?: AbortSignal;
     onProgress?: (done: number, total: number) => void;
     onBatch?: (batch: Batch) => void;
+    /** Model m's logits on this batch where already computed (PassHooks.logitsOf), else undefined. */
+    known?: (m: number, batch: Batch) => Float32Array | undefined;
   } = {},
 ): Promise<SetOutputs[]> {
   const n = data.count;
@@ -102,7 +104,8 @@ export async function runSet(
     const rows = batch.y.length;
     for (const [m, model] of models.entries()) {
       const o = outs[m];
-      const logits = { data: await model.logits(batch.inputs ?? batch.x), dims: [rows, classes] };
+      const data = opts.known?.(m, batch) ?? (await model.logits(batch.inputs ?? batch.x));
+      const logits = { data, dims: [rows, classes] };
       if (opts.multiLabel) {
         addMultiLabel(o, logits.data, batch.targets!, classes);
         continue;

@@ -2,7 +2,7 @@
 import { BadInputError, UnsupportedModelError } from '../core/errors.js';
 import { findHead, type Head, type HeadChoice } from '../graph/head.js';
 import { loadModel } from '../graph/load.js';
-import { ForwardModel } from '../runtime/forward.js';
+import { ForwardModel, openOnUse } from '../runtime/forward.js';
 import { modelInputs, type InputSpec } from '../runtime/gradient.js';
 import { probeModel } from '../runtime/shapes.js';
 import { datasetOptions, headChoice, openSet, type CommonOptions } from '../context/index.js';
@@ -91,6 +91,11 @@ export interface PassHooks {
    * reads the batches a pass of the run kept in memory instead.
    */
   openSet?: (spec: string, what: string, opts: DatasetOptions) => Promise<Dataset>;
+  /**
+   * Logits a forward pass already computed for the model file `path`, its `head` and this batch object
+   * (the run context's logitsOf: SSD's check of the edited model); undefined where none (then computed).
+   */
+  logitsOf?: (path: string, head: Head, batch: Batch) => Float32Array | undefined;
 }
 
 export interface ModelsEvaluation {
@@ -120,9 +125,12 @@ export async function evaluateModels(paths: readonly string[], o: EvalOptions & 
       );
   }
   const dopts = datasetOptions(main, main.model, o);
-  const models = await Promise.all(
-    paths.map((p, k) =>
-      ForwardModel.open(p, main.inputs, { device: o.device, threads: o.threads, head: described[k].head }),
+  // each session opened at the first batch whose logits are not known (logitsOf): never, for the edited
+  // model evaluated on the forget set alone after SSD's check computed them
+  const models = paths.map((p, k) =>
+    openOnUse(
+      () => ForwardModel.open(p, main.inputs, { device: o.device, threads: o.threads, head: described[k].head }),
+      main.inputs,
     ),
   );
   try {
@@ -146,6 +154,7 @@ export async function evaluateModels(paths: readonly string[], o: EvalOptions & 
         signal: o.signal,
         onProgress: (d, t) => o.onProgress?.(name, d, t),
         onBatch: name === 'forget' ? o.onForgetBatch : undefined,
+        known: o.logitsOf && ((m, batch) => o.logitsOf!(paths[m], described[m].head, batch)),
       });
       if (out[0].count === 0) throw everyExampleSkipped(spec, name, 'evaluate');
       sets[name] = { spec, out };

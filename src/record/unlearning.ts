@@ -32,6 +32,8 @@ export interface RecordOptions extends CommonOptions {
   gates: readonly Gate[];
   /** How the sets are opened (PassHooks.openSet): the run context's openAs reads what its passes kept. */
   openSet?: PassHooks['openSet'];
+  /** Logits a pass of the run already computed (PassHooks.logitsOf): the run context's logitsOf. */
+  logitsOf?: PassHooks['logitsOf'];
 }
 
 /** What a record needs to know of a run, whatever the method. */

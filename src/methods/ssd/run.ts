@@ -335,6 +335,8 @@ export async function forgetOutcome(
     for await (const batch of kept ?? data.batches(Math.max(batchSize, 256))) {
       ctx.throwIfAborted();
       const logits = await fm.logits(batch.inputs ?? batch.x);
+      // the record's evaluation of the edited model reads the same batches (RunContext.keep): not run twice
+      ctx.rememberLogits(path, gm.head, batch, logits);
       correct += countCorrect(logits, batch, gm.classes);
       topClasses(logits, gm.classes).forEach((c, i) => {
         if (c !== before[batch.index[i]]) changed++;

@@ -1,5 +1,7 @@
-// A set kept in memory by one pass (data/kept.ts) and read again through the run context (openAs):
-// the same batches at the same size, the source otherwise, and only for readers that decode alike.
+// What a run computes once and reads again: a set kept in memory by one pass (data/kept.ts) and read
+// through the run context (openAs): the same batches at the same size, the source otherwise, and only
+// for readers that decode alike; logits a pass computed for a model file, head and batch (logitsOf);
+// and a forward model opened only when a pass needs logits it does not have (openOnUse).
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { RunContext } from '../src/context/index.js';
 import { keptDataset, sameDecoding } from '../src/data/kept.js';
 import type { Batch, Dataset, DatasetOptions } from '../src/data/dataset.js';
+import { openOnUse, type ForwardModel } from '../src/runtime/forward.js';
 import { FIXTURES } from './support/fixtures.js';
 
 const MODEL = `${FIXTURES}/models/cnn.onnx`;
@@ -99,5 +102,47 @@ describe('RunContext.openAs', () => {
     } finally {
       await ctx.release();
     }
+  });
+});
+
+describe('RunContext.rememberLogits and logitsOf', () => {
+  it('hold logits per model file, head and batch object', async () => {
+    const ctx = RunContext.open({ model: MODEL, out: join(mkdtempSync(join(tmpdir(), 'scrub-kept-')), 'o.onnx') });
+    try {
+      const [a, b] = await all(counted(8).batches(4));
+      const head = { logits: 'logits', kind: 'logits' as const };
+      const logits = new Float32Array([1, 2, 3]);
+      ctx.rememberLogits('dir/../m.onnx', head, a, logits);
+      expect(ctx.logitsOf('m.onnx', head, a)).toBe(logits);
+      expect(ctx.logitsOf('m.onnx', head, b)).toBeUndefined();
+      // a copy of the batch is another batch: nothing says it holds the same examples
+      expect(ctx.logitsOf('m.onnx', head, { ...a })).toBeUndefined();
+      expect(ctx.logitsOf('other.onnx', head, a)).toBeUndefined();
+      expect(ctx.logitsOf('m.onnx', { logits: 'probs', kind: 'logits' }, a)).toBeUndefined();
+      expect(ctx.logitsOf('m.onnx', { logits: 'logits', kind: 'binary' }, a)).toBeUndefined();
+    } finally {
+      await ctx.release();
+    }
+  });
+});
+
+describe('openOnUse', () => {
+  it('opens the model at the first logits call, once, and releases only what it opened', async () => {
+    let opened = 0;
+    let released = 0;
+    const fake = {
+      logits: async () => new Float32Array([opened]),
+      release: async () => void released++,
+    } as unknown as ForwardModel;
+    const open = async () => (opened++, fake);
+    const unused = openOnUse(open, []);
+    await unused.release();
+    expect([opened, released]).toEqual([0, 0]);
+    const used = openOnUse(open, []);
+    expect(await used.logits({})).toEqual(new Float32Array([1]));
+    await used.logits({});
+    expect(opened).toBe(1);
+    await used.release();
+    expect(released).toBe(1);
   });
 });
