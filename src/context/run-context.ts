@@ -269,4 +269,5 @@ export class RunContext {
 }
 
 /** A model file and the head its logits are read at. */
-const logitsKey = (path: string, head: Pick<Head, 'logits' | 'kind'>) => `${resolve(path)}\n${head.logits}\n${head.kind}`;
+const logitsKey = (path: string, head: Pick<Head, 'logits' | 'kind'>) =>
+  `${resolve(path)}\n${head.logits}\n${head.kind}`;
