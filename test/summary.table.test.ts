@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { evaluate, validateReport } from '../src/index.js';
 import { recordJson, type UnlearningRecord } from '../src/record/record.js';
+import { evaluationTable } from '../src/cli/summary.js';
 import { run } from './support/cli.js';
 import { FASHION_MNIST as FM, withoutFashionMnist } from './support/datasets.js';
 import { FIXTURES } from './support/fixtures.js';
@@ -134,5 +135,24 @@ describe.skipIf(noFashionMnist)('the summary table of scrub MODEL FORGET', () =>
     const bad = structuredClone(r);
     bad.metrics.distributions!.forget.loss.counts[0] = -1;
     expect(validateReport(bad).join('\n')).toMatch(/distributions\/forget\/loss\/counts\/0/);
+  });
+});
+
+describe('a row the run could not compute', () => {
+  const block = (values: Record<string, number>, notComputable: Record<string, string> = {}) => ({
+    values,
+    notComputable,
+    definitions: { forget_acc: '', mia: '', mia_loss: '' },
+  });
+  it('reads n/a under every model and says why instead of what the value means', () => {
+    const why = 'the entropy attack is fit on the retain set against the test set; give --retain too';
+    const lines = evaluationTable({
+      before: block({ forget_acc: 0.9, mia_loss: 0.6 }, { mia: why }),
+      after: block({ forget_acc: 0.1, mia_loss: 0.5 }, { mia: why }),
+    });
+    const mia = lines.find((l) => l.trimStart().startsWith('mia (entropy)'))!;
+    expect(mia.split(/\s{2,}/).slice(2)).toEqual(['n/a', 'n/a', `not computed: ${why}`]);
+    // a computed row keeps its meaning
+    expect(lines.find((l) => l.trimStart().startsWith('mia_loss'))).toMatch(/0\.5 = cannot tell$/);
   });
 });

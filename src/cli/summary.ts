@@ -26,7 +26,8 @@ const ATTACKS: readonly { metric: string; label: string; meaning: string }[] = [
  * set evaluated (accuracy as a percentage with one decimal; a multi-label head's per-label accuracy, then
  * its exact match `SET exact`), the test set's forgotten class and kept classes where a class was forgotten,
  * then `mia` and `mia_loss` (three decimals) where evaluated, each with a few words on its meaning. A
- * value that could not be computed reads `n/a`.
+ * value that could not be computed reads `n/a`; a row with no value at all says why instead of its meaning
+ * (the metrics' notComputable reason: the set to give, or why the sets are too small).
  */
 export function evaluationTable(m: RunMetrics): string[] {
   const models: [string, Metrics][] = [];
@@ -62,7 +63,11 @@ export function evaluationTable(m: RunMetrics): string[] {
       const v = x.values[r.metric];
       return cell(v === undefined ? 'n/a' : r.format(v));
     });
-    lines.push(`    ${r.label.padEnd(column - 4)}${values.join('')}${r.note ?? ''}`.trimEnd());
+    const why = models.every(([, x]) => x.values[r.metric] === undefined)
+      ? models.map(([, x]) => x.notComputable[r.metric]).find((reason) => reason)
+      : undefined;
+    const note = why ? `not computed: ${why}` : (r.note ?? '');
+    lines.push(`    ${r.label.padEnd(column - 4)}${values.join('')}${note}`.trimEnd());
   }
   return lines;
 }
