@@ -82,11 +82,13 @@ describe.skipIf(noFashionMnist)('unlearn(): SSD on the fixture cnn, class0', () 
     expect((await verify({ model: api.output.path, record: api.record })).ok).toBe(true);
     // the record's evaluation read the forget set from the batches SSD's pass kept in memory: the same
     // metrics, to the bit, as evaluating both models afresh from the file
-    for (const [model, metrics] of [
+    const models = [
       [MODEL, api.metrics.before!],
       [api.output.path, api.metrics.after!],
-    ] as const) {
-      const fresh = await evaluate({ model, forget: CLASS0, test: TEST, threads: 1, seed: 0 });
+    ] as const;
+    for (const [k, [model, metrics]] of models.entries()) {
+      const out = join(b, `fresh${k}.record.json`);
+      const fresh = await evaluate({ model, forget: CLASS0, test: TEST, threads: 1, seed: 0, out });
       expect(metrics.values).toEqual(fresh.metrics.values);
       expect(metrics.values).toHaveProperty('forget_loss');
     }
