@@ -1,7 +1,8 @@
 // What a run computes once and reads again: a set kept in memory by one pass (data/kept.ts) and read
 // through the run context (openAs): the same batches at the same size, the source otherwise, and only
 // for readers that decode alike; logits a pass computed for a model file, head and batch (logitsOf);
-// and a forward model opened only when a pass needs logits it does not have (openOnUse).
+// a forward model opened only when a pass needs logits it does not have (openOnUse); and an edited
+// model's shapes taken from the model it edits (shareProbe).
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +10,10 @@ import { describe, expect, it } from 'vitest';
 import { RunContext } from '../src/context/index.js';
 import { keptDataset, sameDecoding } from '../src/data/kept.js';
 import type { Batch, Dataset, DatasetOptions } from '../src/data/dataset.js';
+import { loadModel } from '../src/graph/load.js';
+import { writeModel } from '../src/graph/write.js';
 import { openOnUse, type ForwardModel } from '../src/runtime/forward.js';
+import { probeModel, shareProbe } from '../src/runtime/shapes.js';
 import { FIXTURES } from './support/fixtures.js';
 
 const MODEL = `${FIXTURES}/models/cnn.onnx`;
@@ -144,5 +148,23 @@ describe('openOnUse', () => {
     expect(opened).toBe(1);
     await used.release();
     expect(released).toBe(1);
+  });
+});
+
+describe('shareProbe', () => {
+  it("gives a weights-only edit the original's probe, and a different graph its own", async () => {
+    const original = loadModel(MODEL);
+    const out = join(mkdtempSync(join(tmpdir(), 'scrub-probe-')), 'edited.onnx');
+    const w = new Float32Array(16 * 9).fill(0.5);
+    writeModel(original, out, new Map([['conv1.weight', w]]));
+    const edited = loadModel(out);
+    expect(shareProbe(edited, original)).toBe(true);
+    expect(probeModel(edited)).toBe(probeModel(original));
+    // once shared or probed, kept
+    expect(shareProbe(edited, original)).toBe(false);
+    const other = loadModel(`${FIXTURES}/models/mlp.onnx`);
+    expect(shareProbe(other, original)).toBe(false);
+    expect(probeModel(other)).not.toBe(probeModel(original));
+    expect((await probeModel(other)).shapes).not.toEqual((await probeModel(original)).shapes);
   });
 });

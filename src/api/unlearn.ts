@@ -143,6 +143,8 @@ export async function unlearn(o: UnlearnOptions): Promise<UnlearnReport> {
       // edited model's logits its check computed on them are not computed again
       openSet: (spec, what, opts) => ctx.openAs(spec, what, opts),
       logitsOf: (path, head, batch) => ctx.logitsOf(path, head, batch),
+      // the input model as loaded and probed at the start
+      inputModel: ctx.model,
     });
     ctx.throwIfAborted();
     const accepted = acceptance.verdict !== 'rejected';

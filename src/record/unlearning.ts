@@ -5,7 +5,9 @@ import { basename, dirname, join } from 'node:path';
 import { evaluateModels, type PassHooks } from '../eval/run.js';
 import { EVAL_BATCH } from '../eval/pass.js';
 import type { Metrics } from '../eval/evaluate.js';
+import type { Model } from '../graph/ir.js';
 import { loadModel } from '../graph/load.js';
+import { shareProbe } from '../runtime/shapes.js';
 import type { ModelOutput } from '../graph/write.js';
 import { datasetOptions, openSet, type CommonOptions } from '../context/index.js';
 import { modelInputs } from '../runtime/gradient.js';
@@ -34,6 +36,8 @@ export interface RecordOptions extends CommonOptions {
   openSet?: PassHooks['openSet'];
   /** Logits a pass of the run already computed (PassHooks.logitsOf): the run context's logitsOf. */
   logitsOf?: PassHooks['logitsOf'];
+  /** The input model as the run loaded it (and probed it), instead of loading its file again. */
+  inputModel?: Model;
 }
 
 /** What a record needs to know of a run, whatever the method. */
@@ -57,8 +61,10 @@ export interface Judged {
 export async function judgeUnlearning(report: RecordSubject, o: RecordOptions): Promise<Judged> {
   const t0 = performance.now();
   const readAt = report.output.staged?.path ?? report.output.path;
-  const input = loadModel(report.model.path);
+  const input = o.inputModel ?? loadModel(report.model.path);
   const output = loadModel(readAt);
+  // the edited model is the input's graph with other weights: the input's shapes, not a probe of its own
+  shareProbe(output, input);
   const manifest = new ManifestBuilder();
   let before: Metrics | undefined;
   let after: Metrics | undefined;
@@ -67,6 +73,10 @@ export async function judgeUnlearning(report: RecordSubject, o: RecordOptions): 
     const paths = [report.model.path, readAt, ...(o.retrain ? [o.retrain] : [])];
     const e = await evaluateModels(paths, {
       ...o,
+      models: new Map([
+        [report.model.path, input],
+        [readAt, output],
+      ]),
       model: report.model.path,
       forget: report.forget.source,
       onForgetBatch: (b) => manifest.add(b),

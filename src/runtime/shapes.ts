@@ -51,6 +51,40 @@ export function probeModel(model: Model): Promise<Probe> {
   return p;
 }
 
+/**
+ * Gives `edited`, a model whose graph is `original`'s with other initializer values (a staged edit of
+ * its weights), `original`'s probe instead of running its own (resnet18: 0.7 s): shapes do not depend on
+ * the weights. Where the graphs differ in their nodes, inputs, outputs or initializers' types and dims,
+ * `edited` keeps its own probe. Returns whether it shares.
+ */
+export function shareProbe(edited: Model, original: Model): boolean {
+  if (edited === original || probes.has(edited) || !sameGraph(edited, original)) return false;
+  probes.set(edited, probeModel(original));
+  return true;
+}
+
+function sameGraph(a: Model, b: Model): boolean {
+  const [g, h] = [a.graph, b.graph];
+  const values = (v: ValueInfo[]) => JSON.stringify(v.map((x) => [x.name, x.elemType, x.shape]));
+  // attributes by value, a tensor attribute's bytes by their count
+  const attrs = (_: string, v: unknown) => (ArrayBuffer.isView(v) ? v.byteLength : v);
+  const nodes = (m: Model) =>
+    JSON.stringify(
+      m.graph.nodes.map((n) => [n.domain, n.opType, n.inputs, n.outputs, n.attrs]),
+      attrs,
+    );
+  const inits = (m: Model) =>
+    JSON.stringify([...m.graph.initializers.values()].map((t) => [t.name, t.dataType, t.dims]));
+  return (
+    a.irVersion === b.irVersion &&
+    JSON.stringify([...a.opsetImports]) === JSON.stringify([...b.opsetImports]) &&
+    values(g.inputs) === values(h.inputs) &&
+    values(g.outputs) === values(h.outputs) &&
+    nodes(a) === nodes(b) &&
+    inits(a) === inits(b)
+  );
+}
+
 async function runProbe(model: Model): Promise<Probe> {
   const g = model.graph;
   const initNames = new Set(g.initializers.keys());
