@@ -154,7 +154,7 @@ describe('membership inference: degenerate inputs and descriptors', () => {
     expect(r.ok).toBe(false);
     if (!r.ok)
       expect(r.reason).toMatch(
-        /^5 forget and 5 unseen examples .* too few .*\(1 test samples are fewer than the 2 classes\); give larger/,
+        /^5 forget and 5 unseen examples .* too few .*\(1 test sample is fewer than the 2 classes\); give larger/,
       );
     expect(r.metric).toEqual({
       name: 'mia_loss',

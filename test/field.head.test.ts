@@ -164,6 +164,8 @@ describe('--output on a model with two outputs that could each be the logits', (
     const r = await run(`${dir}/model.onnx`, forget, '--output', 'out', '--fisher', fisher, '-o', `${out}/o.onnx`);
     expect(r.code, r.err).toBe(0);
     const record = JSON.parse(readFileSync(`${out}/o.record.json`, 'utf8'));
+    // the record says which head it measured
+    expect(record.settings.head).toEqual({ output: 'out', logits: 'out', kind: 'logits', classes: 3 });
     for (const [model, metrics] of [
       [`${dir}/model.onnx`, record.metrics.before],
       [`${out}/o.onnx`, record.metrics.after],

@@ -70,4 +70,5 @@ async function mergeCommand(argv: string[], io: Io): Promise<number> {
 }
 
 const describe = (r: FisherReport) =>
-  `${r.data.count.toLocaleString('en-US')} examples (${r.data.batches} batches of ${r.data.batchSize})`;
+  `${r.data.count.toLocaleString('en-US')} examples (${r.data.batches} batch${r.data.batches === 1 ? '' : 'es'} of ` +
+  `${r.data.batchSize})`;

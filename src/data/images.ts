@@ -275,7 +275,8 @@ export async function openImageFolder(
         try {
           return { values: await decodeImage(file, geo), label: labels ? BigInt(labels[i]) : NO_LABEL };
         } catch (e) {
-          return { error: `${file}: cannot decode the image (${(e as Error).message})` };
+          // (sharp's messages may end in a colon where libvips had more to say)
+          return { error: `${file}: cannot decode the image (${(e as Error).message.replace(/[\s:]+$/, '')})` };
         }
       });
     },

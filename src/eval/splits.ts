@@ -70,10 +70,10 @@ export function stratifiedShuffleSplits(
   const smallest = Math.min(...counts);
   if (smallest < 2)
     return notComputable(`the least populated class has ${smallest} member(s); stratified splits need at least 2`);
-  if (nTrain < classes.length)
-    return notComputable(`${nTrain} training samples are fewer than the ${classes.length} classes`);
-  if (nTest < classes.length)
-    return notComputable(`${nTest} test samples are fewer than the ${classes.length} classes`);
+  const fewer = (k: number, what: string) =>
+    `${k} ${what} ${k === 1 ? 'sample is' : 'samples are'} fewer than the ${classes.length} classes`;
+  if (nTrain < classes.length) return notComputable(fewer(nTrain, 'training'));
+  if (nTest < classes.length) return notComputable(fewer(nTest, 'test'));
 
   const out: Split[] = [];
   for (let s = 0; s < nSplits; s++) {

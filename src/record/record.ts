@@ -3,6 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { BadInputError } from '../core/errors.js';
+import type { Head } from '../graph/head.js';
 import { tensorToFloat32, type Model } from '../graph/ir.js';
 import type { Metrics } from '../eval/evaluate.js';
 import { normalisation, type CommonOptions } from '../context/index.js';
@@ -92,6 +93,11 @@ export function recordHeader(device: Device | undefined): Pick<UnlearningRecord,
 
 /** How the data was fed and which parameters were used: what besides the method a rerun needs. */
 export interface RunSettings {
+  /**
+   * The head the method and the metrics read (graph/head.ts; --output and --multi-label choose it): its
+   * output, the value taken as the logits, its kind and its classes. Absent from records written before it.
+   */
+  head?: Pick<Head, 'output' | 'logits' | 'kind' | 'classes'>;
   /** Per-channel normalisation in force (given, or the model's scrub.mean/scrub.std), if any. */
   mean?: number[];
   std?: number[];
@@ -106,7 +112,7 @@ export interface RunSettings {
 }
 
 /** The settings of a run with these options on `model` (normalisation as the data readers apply it). */
-export function runSettings(model: Model, o: CommonOptions): RunSettings {
+export function runSettings(model: Model, o: CommonOptions, head?: Head): RunSettings {
   const { mean, std } = normalisation(model, o.mean, o.std);
   return {
     mean,
@@ -117,6 +123,7 @@ export function runSettings(model: Model, o: CommonOptions): RunSettings {
     device: o.device ?? 'cpu',
     threads: o.threads,
     workers: o.workers,
+    ...(head && { head: { output: head.output, logits: head.logits, kind: head.kind, classes: head.classes } }),
   };
 }
 

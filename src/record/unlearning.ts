@@ -2,14 +2,14 @@
 // one) in one pass over the sets, the forget-set manifest, hashes, changes and the verdict. The
 // edited model is read where it is staged, so that a rejected model is never committed.
 import { basename, dirname, join } from 'node:path';
-import { evaluateModels, type PassHooks } from '../eval/run.js';
+import { describeLoaded, evaluateModels, type PassHooks } from '../eval/run.js';
 import { EVAL_BATCH } from '../eval/pass.js';
 import type { Metrics } from '../eval/evaluate.js';
 import type { Model } from '../graph/ir.js';
 import { loadModel } from '../graph/load.js';
 import { shareProbe } from '../runtime/shapes.js';
 import type { ModelOutput } from '../graph/write.js';
-import { datasetOptions, openSet, type CommonOptions } from '../context/index.js';
+import { datasetOptions, headChoice, openSet, type CommonOptions } from '../context/index.js';
 import { modelInputs } from '../runtime/gradient.js';
 import { judge, type Acceptance, type Gate } from './gates.js';
 import { ManifestBuilder } from './manifest.js';
@@ -65,6 +65,8 @@ export async function judgeUnlearning(report: RecordSubject, o: RecordOptions): 
   const output = loadModel(readAt);
   // the edited model is the input's graph with other weights: the input's shapes, not a probe of its own
   shareProbe(output, input);
+  // the head the method and the metrics read, for the record (the input's probe, already run)
+  const { head } = await describeLoaded(input, headChoice(o), report.model.path);
   const manifest = new ManifestBuilder();
   let before: Metrics | undefined;
   let after: Metrics | undefined;
@@ -122,7 +124,7 @@ export async function judgeUnlearning(report: RecordSubject, o: RecordOptions): 
     },
     changes,
     forgetSet: manifest.build(report.forget.name ?? report.forget.source),
-    settings: runSettings(input, o),
+    settings: runSettings(input, o, head),
     method: report.method,
     metrics: {
       before,
