@@ -267,6 +267,27 @@ describe('labels against the model', () => {
     );
   });
 
+  it("where the model's class count is given (labelWidth), a label past it is a bad example: skipped, or refused", async () => {
+    const rows = ['{"x": [1], "y": 0}', '{"x": [2], "y": 4}', '{"x": [3], "y": 3}', '{"x": [4], "y": 9}'];
+    const path = write('classes.jsonl', rows.join('\n'));
+    const notes: DataNote[] = [];
+    const got = await collect(
+      await openDataset(path, opts({ dtype: 1, dims: ['n', 1] }, { labelWidth: 4, onBadInput: 'skip' }, notes)),
+    );
+    expect(got.y).toEqual([0, 3]);
+    expect(got.index).toEqual([0, 2]);
+    expect(notes.map((n) => n.message)).toEqual([
+      expect.stringMatching(/example 1 has label 4, outside the model's 4 classes \(0 to 3\)$/),
+      expect.stringMatching(/example 3 has label 9, outside the model's 4 classes \(0 to 3\)$/),
+    ]);
+    await rejects(
+      collect(await openDataset(path, opts({ dtype: 1, dims: ['n', 1] }, { labelWidth: 4 }))),
+      /classes\.jsonl.*example 1 has label 4, outside the model's 4 classes \(0 to 3\)\. Fix or remove it, or pass --on-bad-input skip/,
+    );
+    // without the class count the reader cannot tell; the passes check the labels against the model
+    expect((await collect(await openDataset(path, opts({ dtype: 1, dims: ['n', 1] })))).y).toEqual([0, 4, 3, 9]);
+  });
+
   it('a batch size must be a positive integer', async () => {
     const ds = await openDataset(`${BATCH}x.npy,${BATCH}y.npy`, opts(gray28));
     await rejects(collect(ds, 0), /batch size 0: give a positive integer/);

@@ -176,6 +176,12 @@ export async function openDataset(spec: string, opts: DatasetOptions): Promise<D
   const mayHoldNonFinite = /^float/.test(source.stored) || source.stored === 'json';
   // token ids index an embedding table: one outside it is bad input, named here, not an ONNX Runtime error
   const idRows = isFloatInput(dtype) ? undefined : opts.input.idRows;
+  // a class index past the model's classes (labelWidth, where given) is a bad example too: skippable
+  const classes = labelled && width === undefined ? opts.labelWidth : undefined;
+  const outsideClasses = (label: bigint) =>
+    classes !== undefined && label >= BigInt(classes)
+      ? `has label ${label}, outside the model's ${classes} classes (0 to ${classes - 1})`
+      : undefined;
   return {
     count: set.size,
     labelled,
@@ -203,6 +209,8 @@ export async function openDataset(spec: string, opts: DatasetOptions): Promise<D
             : (nonFinite(read.values, `${source.description}: example ${position}`) ?? read);
         const outside = 'error' in ex ? undefined : idOutOfRange(ex.values as ArrayLike<number | bigint>, idRows);
         if (outside) ex = { error: `${source.description}: example ${position}: ${outside}` };
+        const badLabel = 'error' in ex ? undefined : outsideClasses(ex.label);
+        if (badLabel) ex = { error: `${source.description}: example ${position} ${badLabel}` };
         if ('error' in ex) {
           badExample(ex.error, position, stop, skippedAt, onNote);
           continue;
