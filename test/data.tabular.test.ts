@@ -267,7 +267,7 @@ describe('labels against the model', () => {
     );
   });
 
-  it("where the model's class count is given (labelWidth), a label past it is a bad example: skipped, or refused", async () => {
+  it("given the model's class count (labelWidth), a label past it is a bad example: skipped, or refused", async () => {
     const rows = ['{"x": [1], "y": 0}', '{"x": [2], "y": 4}', '{"x": [3], "y": 3}', '{"x": [4], "y": 9}'];
     const path = write('classes.jsonl', rows.join('\n'));
     const notes: DataNote[] = [];
@@ -282,7 +282,7 @@ describe('labels against the model', () => {
     ]);
     await rejects(
       collect(await openDataset(path, opts({ dtype: 1, dims: ['n', 1] }, { labelWidth: 4 }))),
-      /classes\.jsonl.*example 1 has label 4, outside the model's 4 classes \(0 to 3\)\. Fix or remove it, or pass --on-bad-input skip/,
+      /classes\.jsonl.*example 1 has label 4, outside the model's 4 classes \(0 to 3\)\. Fix or remove it, or pass --on-bad/,
     );
     // without the class count the reader cannot tell; the passes check the labels against the model
     expect((await collect(await openDataset(path, opts({ dtype: 1, dims: ['n', 1] })))).y).toEqual([0, 4, 3, 9]);
