@@ -173,6 +173,8 @@ describe('--output on a model with two outputs that could each be the logits', (
       const e = await run('eval', model, '--forget', forget, '--output', 'out', '-o', `${out}/e.json`, '--json');
       expect(e.code, e.err).toBe(0);
       expect(metrics.values).toEqual(JSON.parse(e.out).metrics.values);
+      // the eval record names the head too
+      expect(JSON.parse(readFileSync(`${out}/e.json`, 'utf8')).settings.head).toEqual(record.settings.head);
     }
     // the other head scores the same examples otherwise: the choice is what the record measured
     const aux = await run(

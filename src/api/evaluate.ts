@@ -4,7 +4,16 @@ import { prepareOutputFolder } from '../context/run-context.js';
 import { evaluate as evaluateModel, type EvalOptions } from '../eval/run.js';
 import { checkRunGates, judge, parseGate } from '../record/gates.js';
 import { ManifestBuilder } from '../record/manifest.js';
-import { fileHash, GUARANTEE, peakRss, recordHeader, writeRecord, type UnlearningRecord } from '../record/record.js';
+import {
+  fileHash,
+  GUARANTEE,
+  peakRss,
+  recordHeader,
+  runSettings,
+  writeRecord,
+  type RunSettings,
+  type UnlearningRecord,
+} from '../record/record.js';
 import { REPORT_SCHEMA, type EvaluateReport } from './report.js';
 import { besideModel } from '../core/paths.js';
 
@@ -25,11 +34,16 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateReport> {
   try {
     const t0 = performance.now();
     const manifest = new ManifestBuilder();
+    let settings: RunSettings | undefined;
     const report = await evaluateModel({
       ...o,
       onForgetBatch: (b) => manifest.add(b),
-      // the metrics this run computes, by the sets given and the model's head: checked before any pass
-      onHead: (head) => checkRunGates(gates, o, head.kind),
+      onHead: (head, model) => {
+        // the metrics this run computes, by the sets given and the model's head: checked before any pass
+        checkRunGates(gates, o, head.kind);
+        // the record says how the data was read and which head was measured
+        settings = runSettings(model, o, head);
+      },
     });
     o.signal?.throwIfAborted();
     const acceptance = judge(gates, report.metrics);
@@ -38,6 +52,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateReport> {
       input: { model: fileHash(o.model), dataFiles: [] },
       changes: [],
       forgetSet: manifest.build(o.forget),
+      settings,
       metrics: {
         after: report.metrics,
         ...(report.retrain ? { retrain: { ...report.retrain.metrics, model: fileHash(report.retrain.model) } } : {}),

@@ -84,8 +84,11 @@ export async function describeLoaded(
 export interface PassHooks {
   /** Every batch of the forget set, as read (the record's manifest). */
   onForgetBatch?: (b: Batch) => void;
-  /** The main model's head, once found and before any pass: a caller's check of what it allows (the gates). */
-  onHead?: (head: Head) => void;
+  /**
+   * The main model's head (and the model as loaded), once found and before any pass: a caller's check of
+   * what it allows (the gates), and what its record says it measured.
+   */
+  onHead?: (head: Head, model: Model) => void;
   /**
    * How a set is opened (default: context/options.ts openSet, from its source): a run context's openAs
    * reads the batches a pass of the run kept in memory instead.
@@ -117,7 +120,7 @@ export async function evaluateModels(paths: readonly string[], o: EvalOptions & 
   const load = (p: string) => o.models?.get(p) ?? loadModel(p);
   const described = [await describeLoaded(load(paths[0]), headChoice(o), paths[0])];
   const main = described[0];
-  o.onHead?.(main.head);
+  o.onHead?.(main.head, main.model);
   for (const p of paths.slice(1)) {
     // --output names the head of the edited model (the input's graph) and of a retrained one that has it
     const model = load(p);
