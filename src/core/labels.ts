@@ -20,11 +20,15 @@ export function checkLabels(
   for (let i = 0; i < labels.length; i++)
     if (labels[i] < 0n || labels[i] >= top) {
       const which = index
-        ? `example ${index[i]} has label ${labels[i]}, outside`
-        : `label ${labels[i]} at index ${i} is outside`;
-      throw new BadInputError(
-        `${source}: ${which} the model's ${classes} classes (0 to ${classes - 1}). ` +
-          'Check that the data belongs to this model.',
-      );
+        ? `example ${index[i]} ${labelOutside(labels[i], classes)}`
+        : `label ${labels[i]} at index ${i} is outside ${theClasses(classes)}`;
+      throw new BadInputError(`${source}: ${which}. Check that the data belongs to this model.`);
     }
 }
+
+/** `has label L, outside the model's C classes (0 to C − 1)` where `label` is no class index of `classes`. */
+export function labelOutside(label: bigint, classes: number): string | undefined {
+  return label < 0n || label >= BigInt(classes) ? `has label ${label}, outside ${theClasses(classes)}` : undefined;
+}
+
+const theClasses = (classes: number) => `the model's ${classes} classes (0 to ${classes - 1})`;

@@ -27,7 +27,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { BadInputError, ScrubError } from '../core/errors.js';
-import { checkLabels } from '../core/labels.js';
+import { checkLabels, labelOutside } from '../core/labels.js';
 import { DataType, DTYPE_NAMES } from '../graph/ir.js';
 import type { HostTensor } from '../core/tensor.js';
 import { allocate, fitExample, idOutOfRange, imageGeometry, isFloatInput, makeWriter, nonFinite } from './convert.js';
@@ -178,10 +178,6 @@ export async function openDataset(spec: string, opts: DatasetOptions): Promise<D
   const idRows = isFloatInput(dtype) ? undefined : opts.input.idRows;
   // a class index past the model's classes (labelWidth, where given) is a bad example too: skippable
   const classes = labelled && width === undefined ? opts.labelWidth : undefined;
-  const outsideClasses = (label: bigint) =>
-    classes !== undefined && label >= BigInt(classes)
-      ? `has label ${label}, outside the model's ${classes} classes (0 to ${classes - 1})`
-      : undefined;
   return {
     count: set.size,
     labelled,
@@ -209,7 +205,7 @@ export async function openDataset(spec: string, opts: DatasetOptions): Promise<D
             : (nonFinite(read.values, `${source.description}: example ${position}`) ?? read);
         const outside = 'error' in ex ? undefined : idOutOfRange(ex.values as ArrayLike<number | bigint>, idRows);
         if (outside) ex = { error: `${source.description}: example ${position}: ${outside}` };
-        const badLabel = 'error' in ex ? undefined : outsideClasses(ex.label);
+        const badLabel = 'error' in ex || classes === undefined ? undefined : labelOutside(ex.label, classes);
         if (badLabel) ex = { error: `${source.description}: example ${position} ${badLabel}` };
         if ('error' in ex) {
           badExample(ex.error, position, stop, skippedAt, onNote);

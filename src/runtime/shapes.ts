@@ -58,30 +58,28 @@ export function probeModel(model: Model): Promise<Probe> {
  * `edited` keeps its own probe. Returns whether it shares.
  */
 export function shareProbe(edited: Model, original: Model): boolean {
-  if (edited === original || probes.has(edited) || !sameGraph(edited, original)) return false;
+  if (edited === original || probes.has(edited) || structure(edited) !== structure(original)) return false;
   probes.set(edited, probeModel(original));
   return true;
 }
 
-function sameGraph(a: Model, b: Model): boolean {
-  const [g, h] = [a.graph, b.graph];
-  const values = (v: ValueInfo[]) => JSON.stringify(v.map((x) => [x.name, x.elemType, x.shape]));
-  // attributes by value, a tensor attribute's bytes by their count
-  const attrs = (_: string, v: unknown) => (ArrayBuffer.isView(v) ? v.byteLength : v);
-  const nodes = (m: Model) =>
-    JSON.stringify(
-      m.graph.nodes.map((n) => [n.domain, n.opType, n.inputs, n.outputs, n.attrs]),
-      attrs,
-    );
-  const inits = (m: Model) =>
-    JSON.stringify([...m.graph.initializers.values()].map((t) => [t.name, t.dataType, t.dims]));
-  return (
-    a.irVersion === b.irVersion &&
-    JSON.stringify([...a.opsetImports]) === JSON.stringify([...b.opsetImports]) &&
-    values(g.inputs) === values(h.inputs) &&
-    values(g.outputs) === values(h.outputs) &&
-    nodes(a) === nodes(b) &&
-    inits(a) === inits(b)
+/**
+ * A model's graph without its initializers' values: opsets, inputs, outputs, nodes (attributes by value,
+ * a tensor attribute's bytes by their count) and the initializers' names, types and dims.
+ */
+function structure(m: Model): string {
+  const g = m.graph;
+  const values = (v: ValueInfo[]) => v.map((x) => [x.name, x.elemType, x.shape]);
+  return JSON.stringify(
+    [
+      m.irVersion,
+      [...m.opsetImports],
+      values(g.inputs),
+      values(g.outputs),
+      g.nodes.map((n) => [n.domain, n.opType, n.inputs, n.outputs, n.attrs]),
+      [...g.initializers.values()].map((t) => [t.name, t.dataType, t.dims]),
+    ],
+    (_, v: unknown) => (ArrayBuffer.isView(v) ? v.byteLength : v),
   );
 }
 
