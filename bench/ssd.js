@@ -74,7 +74,9 @@ export async function benchSsd(root, shared, report) {
       await runMethod('ssd', { model, forget, fisher, out: join(dir, `${name}.ssd.onnx`), ...NORM });
       r.request_again_seconds = (performance.now() - t3) / 1000;
       r.reference_seconds = r.full_seconds + r.request_seconds;
-      r.command_seconds = mainCommandSeconds(root, model, forget, fisher, join(dir, `${name}.command.onnx`));
+      const command = mainCommand(root, model, forget, fisher, join(dir, `${name}.command.onnx`));
+      r.command_seconds = command.seconds;
+      r.form = command.form;
     }
     const torch = report[name];
     const tg =
@@ -110,19 +112,42 @@ export async function benchSsd(root, shared, report) {
     'command: the main command as users run it (`node scrub.js MODEL FORGET --fisher FILE`), process start to ' +
       'exit, its record (both models evaluated on the forget set) included',
   );
+  console.log(
+    'every pass here runs in the default form (no --threads or --workers: the full pass measures the ' +
+      'forms and keeps its choice, the requests take it):',
+  );
+  for (const [name, r] of Object.entries(results)) if (r.form) console.log(`  ${name.padEnd(9)} ${formOf(r.form)}`);
   results.class0 = await classForgetGaps(dir, fixtures, train, forget, report);
   results.memory = await importanceMemory(`${shared}/models/resnet18.onnx`, train);
   return results;
 }
 
-/** Seconds of the main command on `model` and `forget` with a Fisher file, from process start to exit. */
-function mainCommandSeconds(root, model, forget, fisher, out) {
+/**
+ * Seconds of the main command on `model` and `forget` with a Fisher file, from process start to exit,
+ * and the form its gradient pass ran in (its report's settings: threads, workers, how they were chosen).
+ */
+function mainCommand(root, model, forget, fisher, out) {
   const norm = ['--mean', String(NORM.mean[0]), '--std', String(NORM.std[0])];
   const args = [`${root}scrub.js`, model, forget, '--fisher', fisher, ...norm];
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [...args, '-o', out, '--quiet', '--json'], { stdio: 'ignore' });
+  const r = spawnSync(process.execPath, [...args, '-o', out, '--quiet', '--json'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+    maxBuffer: 64 * 2 ** 20,
+  });
+  const seconds = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`bench: the main command exited ${r.status} on ${model}`);
-  return (performance.now() - t0) / 1000;
+  return { seconds, form: JSON.parse(r.stdout.toString()).settings };
+}
+
+/** A run's form as its settings give it: "2 workers (measured earlier: 1 thread 10.8 ms, …)". */
+function formOf(s) {
+  if (!s) return '—';
+  const name = (f) =>
+    f.workers ? `${f.workers} workers` : `${f.threads ?? 'default'} thread${f.threads === 1 ? '' : 's'}`;
+  if (!s.parallel) return `${name(s)} (given)`;
+  const by = s.parallel.by === 'cached' ? 'measured by an earlier run' : 'measured';
+  const tried = s.parallel.tried.map((f) => `${name(f)} ${f.ms === null ? 'failed' : `${f.ms} ms`}`).join(', ');
+  return `${name(s)} (${by}, batches of ${s.parallel.rows}: ${tried})`;
 }
 
 /**

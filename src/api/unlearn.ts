@@ -145,6 +145,7 @@ export async function unlearn(o: UnlearnOptions): Promise<UnlearnReport> {
       logitsOf: (path, head, batch) => ctx.logitsOf(path, head, batch),
       // the input model as loaded and probed at the start
       inputModel: ctx.model,
+      parallel: await ctx.parallel(),
     });
     ctx.throwIfAborted();
     const accepted = acceptance.verdict !== 'rejected';

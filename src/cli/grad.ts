@@ -15,6 +15,7 @@ import { checkInput, GradientModel, meanGradient } from '../runtime/gradient.js'
 import { deviceOption, intOption, requireOne, type Io } from './io.js';
 import { writeFilesAtomically } from './output.js';
 import { ranOn } from './options.js';
+import type { RunSettings } from '../record/record.js';
 
 const USAGE =
   'scrub grad MODEL --x X.npy --y Y.npy --out DIR [--params REGEX] [--output NAME] [--multi-label] ' +
@@ -26,7 +27,13 @@ export interface GradSummary {
   loss: number;
   dtype: 'float32';
   /** How the passes ran: examples a run, the provider, the threads and the workers the runs split over. */
-  settings: { batchSize: number; device: string; threads?: number; workers?: number };
+  settings: {
+    batchSize: number;
+    device: string;
+    threads?: number;
+    workers?: number;
+    parallel?: RunSettings['parallel'];
+  };
   parameters: {
     name: string;
     torchName?: string;
@@ -143,13 +150,22 @@ export async function gradCommand(argv: string[], io: Io): Promise<number> {
       );
     if ('labels' in y) gm.checkLabels(y.labels, values.y);
     const result = await meanGradient(gm, x.feeds, 'targets' in y ? { targets: y.targets } : y.labels, batch);
+    // where neither --threads nor --workers was given, the form the pass measured fastest
+    const p = gm.parallel;
+    if (p.by !== 'options') Object.assign(ran, { threads: p.threads, workers: p.workers, parallel: p });
     const files = new Map<string, Uint8Array | string>();
     const summary: GradSummary = {
       model: modelPath,
       count: result.count,
       loss: result.loss,
       dtype: 'float32',
-      settings: { batchSize: batch, device: ran.device ?? 'cpu', threads: ran.threads, workers: ran.workers },
+      settings: {
+        batchSize: batch,
+        device: ran.device ?? 'cpu',
+        threads: ran.threads,
+        workers: ran.workers,
+        ...(p.by !== 'options' && { parallel: { by: p.by, rows: p.rows!, tried: p.tried! } }),
+      },
       parameters: [],
     };
     for (const p of gm.params) {

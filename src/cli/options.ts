@@ -76,12 +76,15 @@ export function commonOptions(v: DataValues, io: Io): CommonOptions {
 
 /**
  * How a run's passes ran, for a summary line: the provider, then the data-parallel workers (one
- * thread each) or the intra-op threads, where given ("cpu", "cpu, 2 threads", "cpu, 2 workers, 1
- * thread each", "cuda").
+ * thread each) or the intra-op threads, where given or measured, and where measured, when ("cpu",
+ * "cpu, 2 threads", "cpu, 2 workers, 1 thread each", "cpu, 2 workers, 1 thread each: measured fastest",
+ * "cuda").
  */
-export function ranOn(o: Pick<CommonOptions, 'device' | 'threads' | 'workers'>): string {
+export function ranOn(o: { device?: string; threads?: number; workers?: number; parallel?: { by: string } }): string {
   const parts: string[] = [o.device ?? 'cpu'];
   if (o.workers && o.workers > 1) parts.push(`${o.workers} workers, 1 thread each`);
   else if (o.threads) parts.push(`${o.threads} thread${o.threads === 1 ? '' : 's'}`);
-  return parts.join(', ');
+  const by = o.parallel?.by;
+  const how = by === 'measured' ? ': measured fastest' : by === 'cached' ? ': measured fastest by an earlier run' : '';
+  return parts.join(', ') + how;
 }

@@ -15,6 +15,7 @@ import type { Model } from '../graph/ir.js';
 import { loadModel } from '../graph/load.js';
 import { stageModel, type StagedModel } from '../graph/write.js';
 import { GradientModel, modelHash, modelInputs } from '../runtime/gradient.js';
+import type { ParallelChoice } from '../runtime/parallel.js';
 import { loadExamples, type ExampleSet } from './examples.js';
 import { datasetOptions, defaultOutputPath, openSet, type CommonOptions, type Stage } from './options.js';
 
@@ -162,6 +163,18 @@ export class RunContext {
       this.gradients.set(name, gm);
     }
     return gm;
+  }
+
+  /**
+   * How the run's gradient passes used the cores where the form was measured (GradientModel.parallel:
+   * neither threads nor workers given): the first gradient model's that settled it, if any.
+   */
+  async parallel(): Promise<ParallelChoice | undefined> {
+    for (const pending of this.gradients.values()) {
+      const gm = await pending.catch(() => undefined);
+      if (gm && gm.parallel.by !== 'options') return gm.parallel;
+    }
+    return undefined;
   }
 
   /** A data set of the run, opened once per spec; an empty one is refused naming its role (`what`). */

@@ -10,6 +10,7 @@ import { normalisation, type CommonOptions } from '../context/index.js';
 import type { Acceptance } from './gates.js';
 import { version } from '../core/version.js';
 import { ortVersion, type Device } from '../runtime/session.js';
+import type { ParallelChoice, ParallelForm } from '../runtime/parallel.js';
 import { besideModel } from '../core/paths.js';
 
 export const RECORD_SCHEMA = 'scrub.record/1';
@@ -106,14 +107,25 @@ export interface RunSettings {
   labels?: string;
   onBadInput: 'stop' | 'skip';
   device: string;
+  /** Intra-op threads of the gradient passes: --threads, or as measured (`parallel`). */
   threads?: number;
-  /** Data-parallel worker threads of the gradient passes (--workers), when more than one. */
+  /** Data-parallel worker threads of the gradient passes (--workers, or as measured), when more than one. */
   workers?: number;
+  /**
+   * Where neither --threads nor --workers was given: how the gradient passes' form (`threads`, `workers`)
+   * was chosen (measured on this run's first batch, or cached from an earlier run on this machine), on
+   * batches of how many rows, and each form tried with its milliseconds per run (runtime/parallel.ts).
+   */
+  parallel?: { by: 'measured' | 'cached'; rows: number; tried: (ParallelForm & { ms: number | null })[] };
 }
 
-/** The settings of a run with these options on `model` (normalisation as the data readers apply it). */
-export function runSettings(model: Model, o: CommonOptions, head?: Head): RunSettings {
+/**
+ * The settings of a run with these options on `model` (normalisation as the data readers apply it);
+ * `parallel`, the form its gradient passes took where it was measured (GradientModel.parallel).
+ */
+export function runSettings(model: Model, o: CommonOptions, head?: Head, parallel?: ParallelChoice): RunSettings {
   const { mean, std } = normalisation(model, o.mean, o.std);
+  const measured = parallel && parallel.by !== 'options' ? parallel : undefined;
   return {
     mean,
     std,
@@ -121,8 +133,11 @@ export function runSettings(model: Model, o: CommonOptions, head?: Head): RunSet
     labels: o.labels,
     onBadInput: o.onBadInput ?? 'stop',
     device: o.device ?? 'cpu',
-    threads: o.threads,
-    workers: o.workers,
+    threads: measured ? measured.threads : o.threads,
+    workers: measured ? measured.workers : o.workers,
+    ...(measured && {
+      parallel: { by: measured.by as 'measured' | 'cached', rows: measured.rows!, tried: measured.tried! },
+    }),
     ...(head && { head: { output: head.output, logits: head.logits, kind: head.kind, classes: head.classes } }),
   };
 }

@@ -11,6 +11,7 @@ import { shareProbe } from '../runtime/shapes.js';
 import type { ModelOutput } from '../graph/write.js';
 import { datasetOptions, headChoice, openSet, type CommonOptions } from '../context/index.js';
 import { modelInputs } from '../runtime/gradient.js';
+import type { ParallelChoice } from '../runtime/parallel.js';
 import { judge, type Acceptance, type Gate } from './gates.js';
 import { ManifestBuilder } from './manifest.js';
 import {
@@ -38,6 +39,8 @@ export interface RecordOptions extends CommonOptions {
   logitsOf?: PassHooks['logitsOf'];
   /** The input model as the run loaded it (and probed it), instead of loading its file again. */
   inputModel?: Model;
+  /** How the run's gradient passes used the cores, where it was measured (RunContext.parallel). */
+  parallel?: ParallelChoice;
 }
 
 /** What a record needs to know of a run, whatever the method. */
@@ -124,7 +127,7 @@ export async function judgeUnlearning(report: RecordSubject, o: RecordOptions): 
     },
     changes,
     forgetSet: manifest.build(report.forget.name ?? report.forget.source),
-    settings: runSettings(input, o, head),
+    settings: runSettings(input, o, head, o.parallel),
     method: report.method,
     metrics: {
       before,

@@ -3,7 +3,7 @@
 // a method's own (∇τ's 'matched'); one `run(inputs, lossFeeds)` serves them all.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
 import {
   buildArtifact,
@@ -37,8 +37,19 @@ import { refuseQuantized } from '../graph/quantized.js';
 import { discoverParameters, selectParameters, type Parameter } from '../graph/params.js';
 import { chunkStarts, fixedBatch, paddedRows } from './batching.js';
 import { probeModel, type Probe, type ShapeMap } from './shapes.js';
-import { Session, type Device, type HostTensor } from './session.js';
+import { ortVersion, Session, type Device, type HostTensor } from './session.js';
 import { workerCount, WorkerSessions } from './workers.js';
+import {
+  cachedChoice,
+  candidates,
+  choiceFile,
+  fastest,
+  hostKey,
+  keepChoice,
+  triedForms,
+  type ParallelChoice,
+  type ParallelForm,
+} from './parallel.js';
 
 /** One run over part of a logical batch: its first row, its rows, the rows fed (with padding), its result. */
 interface ChunkResult {
@@ -85,6 +96,7 @@ export interface GradientOptions {
   /** The loss: a registered name or a definition (autodiff/losses). Default 'cross-entropy'. */
   loss?: string | LossDefinition;
   device?: Device;
+  /** Intra-op threads of the session. With neither this nor `workers`, the form is measured (parallel.ts). */
   threads?: number;
   /** Regular expression over ONNX or PyTorch names choosing the parameters. */
   params?: string;
@@ -106,9 +118,19 @@ export interface GradientOptions {
    * session each, and their gradients summed exactly as a fixed batch's chunks are (within float
    * rounding of one session's). Not used for a fixed batch, a loss without a reduction or a
    * training-form BatchNormalization (whose statistics are the batch's): those run in one session.
-   * Default: none (one session with `threads` intra-op threads).
+   * With neither this nor `threads` on the CPU provider, a run of more than one row first measures one
+   * thread, a thread per core and a worker per core on its batch and keeps the fastest (parallel.ts).
    */
   workers?: number;
+}
+
+/** What a gradient model needs to measure its parallel form at its first run (GradientOptions). */
+interface AutoParallel {
+  /** The artifact as the sessions open it. */
+  runnable: Uint8Array;
+  /** Where the choice is kept (parallel.ts choiceFile), if a cache is used. */
+  file?: string;
+  host: string;
 }
 
 export interface GradientResult {
@@ -196,7 +218,7 @@ export class GradientModel {
     /** The loss this artifact computes (its registry name). */
     readonly loss: string,
     readonly lossDefinition: LossDefinition,
-    private readonly session: Session,
+    private session: Session,
     readonly params: Parameter[],
     readonly inputs: InputSpec[],
     readonly classes: number,
@@ -216,10 +238,37 @@ export class GradientModel {
     private readonly frozen: boolean,
     /** Where the model was traced at one batch size although it declares a symbolic one: that size, and why. */
     readonly traced: Probe['traced'] | undefined,
-    /** The data-parallel sessions (GradientOptions.workers), if any. */
-    private readonly workers: WorkerSessions | undefined,
+    /** The data-parallel sessions (GradientOptions.workers, or as measured), if any. */
+    private workers: WorkerSessions | undefined,
+    /** Set where the parallel form is measured at the first run of more than one row. */
+    private readonly auto: AutoParallel | undefined,
+    /** The form given (GradientOptions.threads, .workers); replaced by the measured one. */
+    private choice: ParallelChoice,
   ) {
     this.batch = fixedBatch(inputs);
+  }
+
+  /**
+   * The form the runs take (threads, workers) and how it was settled: given, or measured on the first
+   * run of more than one row (until then `by` is 'options', one thread).
+   */
+  get parallel(): ParallelChoice {
+    return this.choice;
+  }
+
+  private choosing?: Promise<void>;
+  private planned = 0;
+
+  /**
+   * Says that the coming pass makes about `runs` runs. Where the parallel form is measured (neither
+   * GradientOptions.threads nor .workers given) and no earlier run on this machine chose it, the pass's
+   * first run measures it if the pass would take at least MEASURE_MIN_PASS_MS on one thread, long enough
+   * to repay the measurement; a shorter pass runs single-threaded (or as an earlier run chose). Without
+   * a plan, the same as a short pass.
+   */
+  plan(runs: number): void {
+    this.planned = runs;
+    if (this.choice.by === 'options') this.choosing = undefined;
   }
 
   /**
@@ -234,9 +283,12 @@ export class GradientModel {
    * training-form BatchNormalization).
    */
   get parallelWorkers(): number {
-    const def = this.lossDefinition;
-    const split = this.workers && this.batch === undefined && def.reduction && this.trainingNorms.length === 0;
-    return split ? this.workers!.count : 1;
+    return this.workers && this.splits ? this.workers.count : 1;
+  }
+
+  /** Whether a batch may be split over workers: a free batch, a loss that combines, no batch statistics. */
+  private get splits(): boolean {
+    return this.batch === undefined && !!this.lossDefinition.reduction && this.trainingNorms.length === 0;
   }
 
   private forward?: Promise<Session>;
@@ -299,11 +351,13 @@ export class GradientModel {
     const m = meta;
     def = headLoss(def, m.head, model.path);
     const defaults = new Map(m.params.map((p) => [p.name, tensorToFloat32(model.graph.initializers.get(p.name)!)]));
-    const count = workerCount(opts.workers, opts.device ?? 'cpu');
+    const device = opts.device ?? 'cpu';
+    const count = workerCount(opts.workers, device);
+    const measure = opts.threads === undefined && opts.workers === undefined && device === 'cpu';
     // a protobuf model holds at most 2 GiB: past that the weights stay fed (the same values, unpacked)
     const frozen = (opts.frozen ?? false) && fitsFrozen(bytes.byteLength, defaults);
     const runnable = frozen ? freezeParameters(bytes, m.params, defaults) : bytes;
-    const session = await Session.create(runnable, { device: opts.device, threads: opts.threads });
+    const session = await Session.create(runnable, { device: opts.device, threads: measure ? 1 : opts.threads });
     let workers: WorkerSessions | undefined;
     if (count > 1) {
       try {
@@ -333,6 +387,10 @@ export class GradientModel {
       frozen,
       m.traced,
       workers,
+      measure
+        ? { runnable, file: cacheDir && choiceFile(cacheDir, key, frozen), host: hostKey(ortVersion(device)) }
+        : undefined,
+      { threads: measure ? 1 : opts.threads, ...(count > 1 ? { workers: count } : {}), by: 'options' },
     );
   }
 
@@ -397,12 +455,93 @@ export class GradientModel {
         );
       feeds[lossInputName(i.key)] = { data, dims: i.shape === 'batch' ? [n] : [n, this.classes] };
     }
+    if (this.auto && n > 1) await (this.choosing ??= this.choose(feeds, n, weights));
+    return this.dispatch(feeds, n, weights);
+  }
+
+  /** A batch's run in the form chosen: split over the workers, at once, or in chunks of a fixed batch. */
+  private dispatch(
+    feeds: Record<string, HostTensor>,
+    n: number,
+    weights?: ReadonlyMap<string, Float32Array>,
+  ): Promise<GradientResult> {
     if (n > 1 && this.parallelWorkers > 1) return this.runParallel(feeds, n, weights);
     if (this.batch === undefined || n === this.batch) {
       if (this.masked) feeds[MASK] = { data: new Float32Array(n).fill(1), dims: [n] };
       return this.execute(feeds, weights);
     }
     return this.runChunked(feeds, n, this.batch, weights);
+  }
+
+  /**
+   * Settles the parallel form (parallel.ts) at the first run of more than one row: the form an earlier
+   * run on this machine chose for this artifact and row count, or else each candidate timed on this
+   * batch (their results dropped) and the fastest kept, the sessions of the others released. The
+   * single-threaded form is timed first, briefly: where the planned pass (plan) would take under
+   * MEASURE_MIN_PASS_MS with it, measuring the others would not repay itself, and the pass runs
+   * single-threaded without keeping a choice. A form other than one thread that fails to open or run
+   * (out of memory) is passed over; the single-threaded form's errors (the batch's own) are thrown.
+   */
+  private async choose(
+    feeds: Record<string, HostTensor>,
+    n: number,
+    weights?: ReadonlyMap<string, Float32Array>,
+  ): Promise<void> {
+    const auto = this.auto!;
+    // each worker holds the artifact again: past AUTO_WORKERS_BYTES they are not tried
+    const forms = candidates(availableParallelism(), this.splits && auto.runnable.byteLength <= AUTO_WORKERS_BYTES);
+    if (forms.length === 1) return;
+    const single = this.session;
+    const cached = cachedChoice(auto.file, auto.host, n, forms);
+    if (cached) {
+      try {
+        const lane = await this.openForm(cached, single);
+        [this.session, this.workers] = [lane.session ?? single, lane.workers];
+        if (this.session !== single) await single.release();
+        this.choice = cached;
+      } catch {
+        // the form an earlier run chose does not open now (out of memory): one thread, as if unmeasured
+      }
+      return;
+    }
+    const run = () => this.dispatch({ ...feeds }, n, weights);
+    const ms = [await timeRuns(run, 0)];
+    if (ms[0] * this.planned < MEASURE_MIN_PASS_MS) return; // a longer pass may measure (plan)
+    // short runs are timed again for as long as the other forms are: their first dozens run slower
+    if (ms[0] < MEASURE_MS / 4) ms[0] = await timeRuns(run, MEASURE_MS);
+    const lanes: { session?: Session; workers?: WorkerSessions }[] = [{ session: single }];
+    const release = (l: { session?: Session; workers?: WorkerSessions }) =>
+      l.workers ? l.workers.release() : l.session !== single && l.session?.release();
+    for (const form of forms.slice(1)) {
+      let lane: { session?: Session; workers?: WorkerSessions } | undefined;
+      try {
+        lane = await this.openForm(form, single);
+        [this.session, this.workers] = [lane.session ?? single, lane.workers];
+        ms.push(await timeRuns(run, MEASURE_MS));
+        lanes.push(lane);
+      } catch {
+        if (lane) await release(lane);
+        lanes.push({ session: single });
+        ms.push(Infinity);
+      }
+    }
+    const chosen = fastest(ms);
+    [this.session, this.workers] = [lanes[chosen].session ?? single, lanes[chosen].workers];
+    for (const [i, lane] of lanes.entries()) if (i !== chosen) await release(lane);
+    if (this.session !== single) await single.release();
+    keepChoice(auto.file, auto.host, n, forms, ms, chosen);
+    this.choice = { ...forms[chosen], by: 'measured', rows: n, tried: triedForms(forms, ms) };
+  }
+
+  /** The sessions of a form: the single-threaded one already open, another session, or workers. */
+  private async openForm(
+    form: ParallelForm,
+    single: Session,
+  ): Promise<{ session?: Session; workers?: WorkerSessions }> {
+    const { runnable } = this.auto!;
+    if (form.workers) return { workers: await WorkerSessions.open(runnable, form.workers, this.source) };
+    if (form.threads === 1) return { session: single };
+    return { session: await Session.create(runnable, { threads: form.threads, source: this.source }) };
   }
 
   /**
@@ -596,6 +735,38 @@ export class GradientModel {
 }
 
 /**
+ * A pass that would take at least this long on one thread (milliseconds, GradientModel.plan) measures
+ * the other parallel forms: their measurement takes about 2 s on a small model.
+ */
+export const MEASURE_MIN_PASS_MS = 4000;
+
+/** Each worker holds the artifact: past this size (weights built in) workers are not among the forms measured. */
+const AUTO_WORKERS_BYTES = 256 * 2 ** 20;
+
+/**
+ * Milliseconds per call of `run` in its steady state: calls for at least `minMs` and two calls untimed
+ * (a session's first two runs grow its memory arena; new worker threads take some dozens of runs of a
+ * small model to reach their speed), then as long again timed, the mean. At most MEASURE_CALLS calls
+ * in each half.
+ */
+async function timeRuns(run: () => Promise<unknown>, minMs: number): Promise<number> {
+  const span = async () => {
+    const t0 = performance.now();
+    let calls = 0;
+    while (calls < 2 || (performance.now() - t0 < minMs && calls < MEASURE_CALLS)) {
+      await run();
+      calls++;
+    }
+    return (performance.now() - t0) / calls;
+  };
+  await span();
+  return span();
+}
+
+const MEASURE_MS = 300;
+const MEASURE_CALLS = 40;
+
+/**
  * The logits [N·classes] of a batch of feeds run by `forward`, in chunks of `batch` rows (padded rows
  * dropped) where the model's batch is fixed, else at once.
  */
@@ -721,6 +892,7 @@ export async function meanGradient(
     );
   const acc = new Map(gm.params.map((p) => [p.name, new Float64Array(p.shape.reduce((a, b) => a * b, 1))]));
   let loss = 0;
+  gm.plan(Math.ceil(n / chunk));
   for (let s = 0; s < n; s += chunk) {
     const e = Math.min(n, s + chunk);
     const part = Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, rows(t, s, e)]));

@@ -1,0 +1,178 @@
+// How a gradient pass uses the cores when neither --threads nor --workers is given (runtime/parallel.ts):
+// the forms tried, the choice with its margin, the cache that makes the same command run the same way,
+// a long pass measuring on its first batch and running every batch in the form it chose (bit for bit
+// the result of that form given explicitly), a short pass staying single-threaded, and the record and
+// summary naming the form.
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { reportSchema } from '../src/api/schema.js';
+import { compileSchema } from '../src/core/schema.js';
+import { ranOn } from '../src/cli/options.js';
+import { loadModel } from '../src/graph/load.js';
+import { runSettings } from '../src/record/record.js';
+import { GradientModel, type GradientResult } from '../src/runtime/gradient.js';
+import { ortVersion } from '../src/runtime/session.js';
+import {
+  cachedChoice,
+  candidates,
+  choiceFile,
+  fastest,
+  hostKey,
+  keepChoice,
+  PARALLEL_MARGIN,
+  type ParallelChoice,
+} from '../src/runtime/parallel.js';
+import { batch, FIXTURES } from './support/fixtures.js';
+
+const CNN = `${FIXTURES}/models/cnn.onnx`;
+
+describe('the forms and the choice (pure)', () => {
+  it('tries one thread, a thread per core and a worker per core, simplest first', () => {
+    expect(candidates(1, true)).toEqual([{ threads: 1 }]);
+    expect(candidates(2, true)).toEqual([{ threads: 1 }, { threads: 2 }, { threads: 1, workers: 2 }]);
+    expect(candidates(2, false)).toEqual([{ threads: 1 }, { threads: 2 }]);
+    expect(candidates(64, true)[2]).toEqual({ threads: 1, workers: 8 });
+  });
+
+  it('keeps a simpler form unless another beats it by the margin', () => {
+    expect(PARALLEL_MARGIN).toBeLessThan(1);
+    expect(fastest([10, 9.5, 9.2])).toBe(0);
+    expect(fastest([10, 8, 9])).toBe(1);
+    expect(fastest([10, 8, 7])).toBe(2);
+    expect(fastest([10, 12, 5])).toBe(2);
+    expect(fastest([10, Infinity, 11])).toBe(0);
+    expect(() => fastest([])).toThrow(RangeError);
+  });
+
+  it('caches a choice by host, rows and forms; another host, rows or set of forms measures again', () => {
+    const file = choiceFile(mkdtempSync(join(tmpdir(), 'scrub-par-')), 'key', true);
+    const forms = candidates(2, true);
+    expect(cachedChoice(file, 'h', 64, forms)).toBeUndefined();
+    keepChoice(file, 'h', 64, forms, [10, Infinity, 6], 2);
+    expect(cachedChoice(file, 'h', 64, forms)).toEqual({
+      threads: 1,
+      workers: 2,
+      by: 'cached',
+      rows: 64,
+      tried: [
+        { threads: 1, ms: 10 },
+        { threads: 2, ms: null },
+        { threads: 1, workers: 2, ms: 6 },
+      ],
+    });
+    expect(cachedChoice(file, 'other host', 64, forms)).toBeUndefined();
+    expect(cachedChoice(file, 'h', 32, forms)).toBeUndefined();
+    expect(cachedChoice(file, 'h', 64, candidates(2, false))).toBeUndefined();
+    expect(cachedChoice(undefined, 'h', 64, forms)).toBeUndefined();
+  });
+
+  it('a record says which form ran and how it was chosen; the summary line too', () => {
+    const model = loadModel(CNN);
+    const choice: ParallelChoice = {
+      threads: 1,
+      workers: 2,
+      by: 'measured',
+      rows: 64,
+      tried: [
+        { threads: 1, ms: 10.5 },
+        { threads: 2, ms: 8.4 },
+        { threads: 1, workers: 2, ms: 5.2 },
+      ],
+    };
+    const s = runSettings(model, { model: CNN }, undefined, choice);
+    expect(s).toMatchObject({ threads: 1, workers: 2, parallel: { by: 'measured', rows: 64, tried: choice.tried } });
+    expect(ranOn(s)).toBe('cpu, 2 workers, 1 thread each: measured fastest');
+    expect(ranOn({ ...s, threads: 2, workers: undefined, parallel: { by: 'cached' } })).toBe(
+      'cpu, 2 threads: measured fastest by an earlier run',
+    );
+    // given options (or none): as before, no `parallel`
+    expect(runSettings(model, { model: CNN, threads: 2 }, undefined, { threads: 1, by: 'options' })).not.toHaveProperty(
+      'parallel',
+    );
+    expect(ranOn(runSettings(model, { model: CNN }))).toBe('cpu');
+    // the report schema's settings take them, and refuse a form without its time
+    const { definitions } = reportSchema() as { definitions: object };
+    const valid = compileSchema({ definitions, $ref: '#/definitions/settings' });
+    expect(valid(JSON.parse(JSON.stringify(s))), JSON.stringify(valid.errors)).toBe(true);
+    expect(valid({ ...s, parallel: { ...s.parallel, tried: [{ threads: 1 }] } })).toBe(false);
+  });
+});
+
+describe.runIf(availableParallelism() > 1)('a gradient model with neither threads nor workers', () => {
+  const x = batch();
+  const input = x.x;
+
+  const same = (a: GradientResult, b: GradientResult) => {
+    expect(a.loss).toBe(b.loss);
+    for (const [k, g] of a.grads) expect(b.grads.get(k)).toEqual(g);
+  };
+
+  it(
+    'measures on a long pass, runs in the form it chose, keeps it for the next run; a short pass stays on one thread',
+    { timeout: 120_000 },
+    async () => {
+      const cache = mkdtempSync(join(tmpdir(), 'scrub-par-'));
+      const model = loadModel(CNN);
+      // a short pass: one thread, nothing measured or kept
+      const short = await GradientModel.open(model, { cache, frozen: true });
+      short.plan(3);
+      const r0 = await short.run(input, x.y);
+      expect(short.parallel).toEqual({ threads: 1, by: 'options' });
+      await short.release();
+      expect(readdirSync(cache).some((f) => f.endsWith('.parallel.json'))).toBe(false);
+      const single = await GradientModel.open(model, { cache, frozen: true, threads: 1 });
+      same(r0, await single.run(input, x.y));
+      await single.release();
+
+      // a long pass measures on its first batch
+      const gm = await GradientModel.open(model, { cache, frozen: true });
+      gm.plan(100_000);
+      const r1 = await gm.run(input, x.y);
+      const p = gm.parallel;
+      expect(p.by).toBe('measured');
+      expect(p.rows).toBe(64);
+      expect(p.tried!.map(({ threads, workers }) => ({ threads, ...(workers && { workers }) }))).toEqual(
+        candidates(availableParallelism(), true),
+      );
+      for (const t of p.tried!) expect(t.ms).toBeGreaterThan(0);
+      const r2 = await gm.run(input, x.y);
+      await gm.release();
+      same(r1, r2);
+      // every batch ran in the chosen form: bit for bit that form given explicitly
+      const explicit = await GradientModel.open(model, {
+        cache,
+        frozen: true,
+        ...(p.workers ? { workers: p.workers } : { threads: p.threads }),
+      });
+      same(r1, await explicit.run(input, x.y));
+      await explicit.release();
+      const file = readdirSync(cache).find((f) => f.endsWith('.frozen.parallel.json'));
+      expect(file).toBeDefined();
+      expect(existsSync(join(cache, file!))).toBe(true);
+
+      // the next run takes the cached choice without measuring, even on a short pass
+      const again = await GradientModel.open(model, { cache, frozen: true });
+      again.plan(1);
+      same(r1, await again.run(input, x.y));
+      expect(again.parallel).toEqual({ ...p, by: 'cached' });
+      await again.release();
+      const kept = JSON.parse(readFileSync(join(cache, file!), 'utf8'));
+      expect(Object.keys(kept.choices)).toHaveLength(1);
+
+      // a kept choice of workers: the runs split over them, bit for bit as --workers gives, not as one session
+      const forms = candidates(availableParallelism(), true);
+      keepChoice(join(cache, file!), hostKey(ortVersion()), 64, forms, [3, 2, 1], 2);
+      const split = await GradientModel.open(model, { cache, frozen: true });
+      const r3 = await split.run(input, x.y);
+      expect(split.parallel).toMatchObject({ threads: 1, workers: forms[2].workers, by: 'cached' });
+      expect(split.parallelWorkers).toBe(forms[2].workers);
+      await split.release();
+      const workers = await GradientModel.open(model, { cache, frozen: true, workers: forms[2].workers });
+      same(r3, await workers.run(input, x.y));
+      await workers.release();
+      expect([...r3.grads].some(([k, g]) => g.some((v, i) => v !== r0.grads.get(k)![i]))).toBe(true);
+    },
+  );
+});
