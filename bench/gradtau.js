@@ -26,7 +26,10 @@ async function one(name, modelPath, scenario, schedule, fixtures, opts = {}) {
   const list = `${fixtures}/scenarios/${scenario}.json`;
   const model = loadModel(modelPath);
   if (schedule === 'finetune') return finetuneRow(name, modelPath, scenario, fixtures);
-  const gm = await GradientModel.open(model, { threads: 1, ...(schedule === 'default' ? { loss: matched } : {}) });
+  // one thread, as report.json's retraining ran (two jobs on the 2 cores); opts.asUsers: no --threads, the
+  // form measured on the first step (runtime/parallel.ts), as a user's run on the whole machine
+  const threads = opts.asUsers ? {} : { threads: 1 };
+  const gm = await GradientModel.open(model, { ...threads, ...(schedule === 'default' ? { loss: matched } : {}) });
   try {
     const input = { dtype: gm.inputs[0].dtype, dims: gm.inputs[0].dims };
     const open = async (spec) => loadExamples(await openDataset(spec, { input, ...NORM, onNote: () => {} }));
@@ -43,7 +46,15 @@ async function one(name, modelPath, scenario, schedule, fixtures, opts = {}) {
     const out = join(mkdtempSync(join(tmpdir(), 'scrub-bench-gt-')), `${name}.onnx`);
     writeModel(model, out, res.weights);
     const measured = await measure(out, name, scenario, fixtures, opts);
-    return { load, run: res.seconds, steps: res.steps, epochs: res.schedule.epochs, timing, ...measured };
+    return {
+      load,
+      run: res.seconds,
+      steps: res.steps,
+      epochs: res.schedule.epochs,
+      timing,
+      parallel: gm.parallel,
+      ...measured,
+    };
   } finally {
     await gm.release();
   }
@@ -159,6 +170,25 @@ export async function benchGradtau(root, report, models) {
         );
       }
     }
+  }
+  // the costliest scenario as a user runs it on this whole 2-core machine: no --threads
+  if (models.some(([name]) => name === 'cnn')) {
+    const path = models.find(([name]) => name === 'cnn')[1];
+    const r = await one('cnn', path, 'random30', 'default', fixtures, { asUsers: true });
+    const ref = report.cnn?.scenarios?.random30 ?? {};
+    const p = r.parallel;
+    const form = p.workers ? `${p.workers} workers` : `${p.threads} thread${p.threads === 1 ? '' : 's'}`;
+    const how =
+      p.by === 'options' ? 'not measured' : `${p.by === 'cached' ? 'measured by an earlier run' : 'measured'}`;
+    const tried = (p.tried ?? []).map((f) => `${f.workers ? `${f.workers}w` : `${f.threads}t`} ${f.ms} ms`).join(', ');
+    out['cnn.random30.default.asUsers'] = { ...r, retrain_seconds: ref.retrain_seconds };
+    console.log(
+      `cnn random30 default with no --threads (the whole machine, as users run it): ${r.load.toFixed(1)} + ` +
+        `${r.run.toFixed(1)} s in ${form} (${how}${tried ? `: ${tried} a step` : ''}), ` +
+        `${ref.retrain_seconds ? ((r.load + r.run) / ref.retrain_seconds).toFixed(2) : '—'} of report.json's ` +
+        `retraining (two jobs on the 2 cores); forget acc ${f3(r.metrics?.forget_acc)}, test acc ` +
+        `${f3(r.metrics?.test_acc)}, mia_loss ${f3(r.metrics?.mia_loss)}, js_to_retrain ${f4(r.metrics?.js_to_retrain)}`,
+    );
   }
   console.log(
     '* projected from one epoch. mia_loss: the mean over evaluation seeds 0–4 ' +

@@ -175,4 +175,18 @@ describe.runIf(availableParallelism() > 1)('a gradient model with neither thread
       expect([...r3.grads].some(([k, g]) => g.some((v, i) => v !== r0.grads.get(k)![i]))).toBe(true);
     },
   );
+
+  it('an abort while measuring rejects at the next run of the measurement, keeping no choice', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'scrub-par-'));
+    const gm = await GradientModel.open(loadModel(CNN), { cache, frozen: true });
+    const stop = new AbortController();
+    gm.plan(100_000, stop.signal);
+    setTimeout(() => stop.abort(new Error('stopped')), 150);
+    const t0 = performance.now();
+    await expect(gm.run(input, x.y)).rejects.toThrow('stopped');
+    // the measurement takes well over a second on cnn; an abort ends it within a run or a worker's start
+    expect(performance.now() - t0).toBeLessThan(1500);
+    await gm.release();
+    expect(readdirSync(cache).some((f) => f.endsWith('.parallel.json'))).toBe(false);
+  });
 });

@@ -258,16 +258,18 @@ export class GradientModel {
 
   private choosing?: Promise<void>;
   private planned = 0;
+  private signal?: AbortSignal;
 
   /**
    * Says that the coming pass makes about `runs` runs. Where the parallel form is measured (neither
    * GradientOptions.threads nor .workers given) and no earlier run on this machine chose it, the pass's
    * first run measures it if the pass would take at least MEASURE_MIN_PASS_MS on one thread, long enough
    * to repay the measurement; a shorter pass runs single-threaded (or as an earlier run chose). Without
-   * a plan, the same as a short pass.
+   * a plan, the same as a short pass. `signal` is checked between the measurement's runs.
    */
-  plan(runs: number): void {
+  plan(runs: number, signal?: AbortSignal): void {
     this.planned = runs;
+    this.signal = signal;
     if (this.choice.by === 'options') this.choosing = undefined;
   }
 
@@ -504,7 +506,10 @@ export class GradientModel {
       }
       return;
     }
-    const run = () => this.dispatch({ ...feeds }, n, weights);
+    const run = () => {
+      this.signal?.throwIfAborted();
+      return this.dispatch({ ...feeds }, n, weights);
+    };
     const ms = [await timeRuns(run, 0)];
     if (ms[0] * this.planned < MEASURE_MIN_PASS_MS) return; // a longer pass may measure (plan)
     // short runs are timed again for as long as the other forms are: their first dozens run slower
@@ -519,8 +524,13 @@ export class GradientModel {
         [this.session, this.workers] = [lane.session ?? single, lane.workers];
         ms.push(await timeRuns(run, MEASURE_MS));
         lanes.push(lane);
-      } catch {
+      } catch (e) {
         if (lane) await release(lane);
+        if (this.signal?.aborted) {
+          [this.session, this.workers] = [single, undefined];
+          await Promise.all(lanes.map(release));
+          throw e;
+        }
         lanes.push({ session: single });
         ms.push(Infinity);
       }

@@ -77,7 +77,7 @@ async function runFinetune(ctx: RunContext, o: MethodInputs): Promise<MethodRun<
   const opt = new AdamW();
   const draw = new BatchDrawer(new Rng(o.seed), forget.count, retain.count, schedule.batch);
   const trace: FinetuneEpoch[] = [];
-  gm.plan(steps);
+  gm.plan(steps, ctx.signal);
   let done = 0;
   for (let epoch = 0; epoch < schedule.epochs; epoch++) {
     const e0 = performance.now();

@@ -85,7 +85,7 @@ export async function runGradTauDefault(
   const targetLogOdds = new Float32Array(forget.count);
 
   const draw = new BatchDrawer(new Rng(opts.seed ?? 0), forget.count, retain.count, batch, schedule.retainBatch);
-  gm.plan(total);
+  gm.plan(total, opts.signal);
   let lVal = NaN;
   let done = 0;
   const trace: GradTauEpoch[] = [];

@@ -116,7 +116,7 @@ export async function runGradTau(
   const draw = new BatchDrawer(new Rng(opts.seed ?? 0), forget.count, retain.count, batch, schedule.retainBatch);
   const t0 = performance.now();
   const trace: GradTauEpoch[] = [];
-  gm.plan(2 * total);
+  gm.plan(2 * total, opts.signal);
   let lVal = NaN;
   let done = 0;
   for (let epoch = 0; epoch < epochs; epoch++) {

@@ -60,7 +60,7 @@ export async function importanceSums(
   let correct = 0;
   let keptBatches: Batch[] | undefined = opts.keepBatches ? [] : undefined;
   let keptBytes = 0;
-  gm.plan(Math.ceil(total / batchSize));
+  gm.plan(Math.ceil(total / batchSize), opts.signal);
   for await (const batch of data.batches(batchSize, opts.positions)) {
     opts.signal?.throwIfAborted();
     if (keptBatches) {
