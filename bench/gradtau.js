@@ -187,7 +187,8 @@ export async function benchGradtau(root, report, models) {
         `${r.run.toFixed(1)} s in ${form} (${how}${tried ? `: ${tried} a step` : ''}), ` +
         `${ref.retrain_seconds ? ((r.load + r.run) / ref.retrain_seconds).toFixed(2) : '—'} of report.json's ` +
         `retraining (two jobs on the 2 cores); forget acc ${f3(r.metrics?.forget_acc)}, test acc ` +
-        `${f3(r.metrics?.test_acc)}, mia_loss ${f3(r.metrics?.mia_loss)}, js_to_retrain ${f4(r.metrics?.js_to_retrain)}`,
+        `${f3(r.metrics?.test_acc)}, mia_loss ${f3(r.metrics?.mia_loss)}, ` +
+        `js_to_retrain ${f4(r.metrics?.js_to_retrain)}`,
     );
   }
   console.log(
