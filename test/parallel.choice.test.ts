@@ -28,11 +28,22 @@ import { batch, FIXTURES } from './support/fixtures.js';
 
 const CNN = `${FIXTURES}/models/cnn.onnx`;
 
+/** The batch `times` over: inputs and labels repeated. */
+function tiled(b: ReturnType<typeof batch>, times: number) {
+  const data = new Float32Array(b.x.data.length * times);
+  const y = new BigInt64Array(b.y.length * times);
+  for (let k = 0; k < times; k++) {
+    data.set(b.x.data, k * b.x.data.length);
+    y.set(b.y, k * b.y.length);
+  }
+  return { x: { data, dims: [b.x.dims[0] * times, ...b.x.dims.slice(1)] }, y };
+}
+
 describe('the forms and the choice (pure)', () => {
-  it('tries one thread, a thread per core and a worker per core, simplest first', () => {
-    expect(candidates(1, true)).toEqual([{ threads: 1 }]);
-    expect(candidates(2, true)).toEqual([{ threads: 1 }, { threads: 2 }, { threads: 1, workers: 2 }]);
-    expect(candidates(2, false)).toEqual([{ threads: 1 }, { threads: 2 }]);
+  it("tries ONNX Runtime's default threads, a thread per core and a worker per core, simplest first", () => {
+    expect(candidates(1, true)).toEqual([{}]);
+    expect(candidates(2, true)).toEqual([{}, { threads: 2 }, { threads: 1, workers: 2 }]);
+    expect(candidates(2, false)).toEqual([{}, { threads: 2 }]);
     expect(candidates(64, true)[2]).toEqual({ threads: 1, workers: 8 });
   });
 
@@ -56,11 +67,7 @@ describe('the forms and the choice (pure)', () => {
       workers: 2,
       by: 'cached',
       rows: 64,
-      tried: [
-        { threads: 1, ms: 10 },
-        { threads: 2, ms: null },
-        { threads: 1, workers: 2, ms: 6 },
-      ],
+      tried: [{ ms: 10 }, { threads: 2, ms: null }, { threads: 1, workers: 2, ms: 6 }],
     });
     expect(cachedChoice(file, 'other host', 64, forms)).toBeUndefined();
     expect(cachedChoice(file, 'h', 32, forms)).toBeUndefined();
@@ -75,11 +82,7 @@ describe('the forms and the choice (pure)', () => {
       workers: 2,
       by: 'measured',
       rows: 64,
-      tried: [
-        { threads: 1, ms: 10.5 },
-        { threads: 2, ms: 8.4 },
-        { threads: 1, workers: 2, ms: 5.2 },
-      ],
+      tried: [{ ms: 10.5 }, { threads: 2, ms: 8.4 }, { threads: 1, workers: 2, ms: 5.2 }],
     };
     const s = runSettings(model, { model: CNN }, undefined, choice);
     expect(s).toMatchObject({ threads: 1, workers: 2, parallel: { by: 'measured', rows: 64, tried: choice.tried } });
@@ -87,8 +90,11 @@ describe('the forms and the choice (pure)', () => {
     expect(ranOn({ ...s, threads: 2, workers: undefined, parallel: { by: 'cached' } })).toBe(
       'cpu, 2 threads: measured fastest by an earlier run',
     );
+    expect(ranOn({ device: 'cpu', parallel: { by: 'measured' } })).toBe(
+      "cpu, ONNX Runtime's default threads: measured fastest",
+    );
     // given options (or none): as before, no `parallel`
-    expect(runSettings(model, { model: CNN, threads: 2 }, undefined, { threads: 1, by: 'options' })).not.toHaveProperty(
+    expect(runSettings(model, { model: CNN, threads: 2 }, undefined, { threads: 2, by: 'options' })).not.toHaveProperty(
       'parallel',
     );
     expect(ranOn(runSettings(model, { model: CNN }))).toBe('cpu');
@@ -97,11 +103,13 @@ describe('the forms and the choice (pure)', () => {
     const valid = compileSchema({ definitions, $ref: '#/definitions/settings' });
     expect(valid(JSON.parse(JSON.stringify(s))), JSON.stringify(valid.errors)).toBe(true);
     expect(valid({ ...s, parallel: { ...s.parallel, tried: [{ threads: 1 }] } })).toBe(false);
+    expect(valid({ ...s, parallel: { ...s.parallel, tried: [{ ms: 1 }, { threads: 0, ms: 1 }] } })).toBe(false);
   });
 });
 
 describe.runIf(availableParallelism() > 1)('a gradient model with neither threads nor workers', () => {
-  const x = batch();
+  // 1,024 rows (the 64 of the batch, 16 times over): cnn's runs then take long enough to measure
+  const x = tiled(batch(), 16);
   const input = x.x;
 
   const same = (a: GradientResult, b: GradientResult) => {
@@ -110,21 +118,22 @@ describe.runIf(availableParallelism() > 1)('a gradient model with neither thread
   };
 
   it(
-    'measures on a long pass, runs in the form it chose, keeps it for the next run; a short pass stays on one thread',
+    "measures on a long pass, runs in the form it chose, keeps it for the next run; a short pass stays in the runtime's",
     { timeout: 120_000 },
     async () => {
       const cache = mkdtempSync(join(tmpdir(), 'scrub-par-'));
       const model = loadModel(CNN);
-      // a short pass: one thread, nothing measured or kept
+      // a short pass: ONNX Runtime's default threads, nothing measured or kept
       const short = await GradientModel.open(model, { cache, frozen: true });
       short.plan(3);
       const r0 = await short.run(input, x.y);
-      expect(short.parallel).toEqual({ threads: 1, by: 'options' });
+      expect(short.parallel).toEqual({ by: 'options' });
       await short.release();
       expect(readdirSync(cache).some((f) => f.endsWith('.parallel.json'))).toBe(false);
-      const single = await GradientModel.open(model, { cache, frozen: true, threads: 1 });
-      same(r0, await single.run(input, x.y));
-      await single.release();
+      const unplanned = await GradientModel.open(model, { cache, frozen: true });
+      same(r0, await unplanned.run(input, x.y));
+      expect(unplanned.parallel.by).toBe('options');
+      await unplanned.release();
 
       // a long pass measures on its first batch
       const gm = await GradientModel.open(model, { cache, frozen: true });
@@ -132,7 +141,7 @@ describe.runIf(availableParallelism() > 1)('a gradient model with neither thread
       const r1 = await gm.run(input, x.y);
       const p = gm.parallel;
       expect(p.by).toBe('measured');
-      expect(p.rows).toBe(64);
+      expect(p.rows).toBe(1024);
       expect(p.tried!.map(({ threads, workers }) => ({ threads, ...(workers && { workers }) }))).toEqual(
         candidates(availableParallelism(), true),
       );
@@ -144,7 +153,7 @@ describe.runIf(availableParallelism() > 1)('a gradient model with neither thread
       const explicit = await GradientModel.open(model, {
         cache,
         frozen: true,
-        ...(p.workers ? { workers: p.workers } : { threads: p.threads }),
+        ...(p.workers ? { workers: p.workers } : p.threads ? { threads: p.threads } : { cache: false }),
       });
       same(r1, await explicit.run(input, x.y));
       await explicit.release();
@@ -163,7 +172,7 @@ describe.runIf(availableParallelism() > 1)('a gradient model with neither thread
 
       // a kept choice of workers: the runs split over them, bit for bit as --workers gives, not as one session
       const forms = candidates(availableParallelism(), true);
-      keepChoice(join(cache, file!), hostKey(ortVersion()), 64, forms, [3, 2, 1], 2);
+      keepChoice(join(cache, file!), hostKey(ortVersion()), 1024, forms, [3, 2, 1], 2);
       const split = await GradientModel.open(model, { cache, frozen: true });
       const r3 = await split.run(input, x.y);
       expect(split.parallel).toMatchObject({ threads: 1, workers: forms[2].workers, by: 'cached' });
@@ -176,16 +185,14 @@ describe.runIf(availableParallelism() > 1)('a gradient model with neither thread
     },
   );
 
-  it('an abort while measuring rejects at the next run of the measurement, keeping no choice', async () => {
+  it('an abort while measuring rejects at its next run, keeping no choice', async () => {
     const cache = mkdtempSync(join(tmpdir(), 'scrub-par-'));
     const gm = await GradientModel.open(loadModel(CNN), { cache, frozen: true });
     const stop = new AbortController();
     gm.plan(100_000, stop.signal);
     setTimeout(() => stop.abort(new Error('stopped')), 150);
-    const t0 = performance.now();
+    // the run itself does not look at the signal: only the measurement before it does
     await expect(gm.run(input, x.y)).rejects.toThrow('stopped');
-    // the measurement takes well over a second on cnn; an abort ends it within a run or a worker's start
-    expect(performance.now() - t0).toBeLessThan(1500);
     await gm.release();
     expect(readdirSync(cache).some((f) => f.endsWith('.parallel.json'))).toBe(false);
   });

@@ -84,6 +84,7 @@ export function ranOn(o: { device?: string; threads?: number; workers?: number; 
   const parts: string[] = [o.device ?? 'cpu'];
   if (o.workers && o.workers > 1) parts.push(`${o.workers} workers, 1 thread each`);
   else if (o.threads) parts.push(`${o.threads} thread${o.threads === 1 ? '' : 's'}`);
+  else if (o.parallel) parts.push("ONNX Runtime's default threads");
   const by = o.parallel?.by;
   const how = by === 'measured' ? ': measured fastest' : by === 'cached' ? ': measured fastest by an earlier run' : '';
   return parts.join(', ') + how;

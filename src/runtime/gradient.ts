@@ -96,7 +96,10 @@ export interface GradientOptions {
   /** The loss: a registered name or a definition (autodiff/losses). Default 'cross-entropy'. */
   loss?: string | LossDefinition;
   device?: Device;
-  /** Intra-op threads of the session. With neither this nor `workers`, the form is measured (parallel.ts). */
+  /**
+   * Intra-op threads of the session (default: ONNX Runtime's). With neither this nor `workers`, a long
+   * pass measures the form (parallel.ts).
+   */
   threads?: number;
   /** Regular expression over ONNX or PyTorch names choosing the parameters. */
   params?: string;
@@ -118,8 +121,9 @@ export interface GradientOptions {
    * session each, and their gradients summed exactly as a fixed batch's chunks are (within float
    * rounding of one session's). Not used for a fixed batch, a loss without a reduction or a
    * training-form BatchNormalization (whose statistics are the batch's): those run in one session.
-   * With neither this nor `threads` on the CPU provider, a run of more than one row first measures one
-   * thread, a thread per core and a worker per core on its batch and keeps the fastest (parallel.ts).
+   * With neither this nor `threads` on the CPU provider, a long pass first measures ONNX Runtime's
+   * default threads, a thread per core and a worker per core on its batch and keeps the fastest
+   * (parallel.ts, plan).
    */
   workers?: number;
 }
@@ -240,8 +244,8 @@ export class GradientModel {
     readonly traced: Probe['traced'] | undefined,
     /** The data-parallel sessions (GradientOptions.workers, or as measured), if any. */
     private workers: WorkerSessions | undefined,
-    /** Set where the parallel form is measured at the first run of more than one row. */
-    private readonly auto: AutoParallel | undefined,
+    /** Set where the parallel form is measured at the first run of more than one row; dropped once settled. */
+    private auto: AutoParallel | undefined,
     /** The form given (GradientOptions.threads, .workers); replaced by the measured one. */
     private choice: ParallelChoice,
   ) {
@@ -249,8 +253,8 @@ export class GradientModel {
   }
 
   /**
-   * The form the runs take (threads, workers) and how it was settled: given, or measured on the first
-   * run of more than one row (until then `by` is 'options', one thread).
+   * The form the runs take (threads, workers; no threads: ONNX Runtime's default) and how it was settled:
+   * as the options say, or measured on the first run of more than one row (until then `by` is 'options').
    */
   get parallel(): ParallelChoice {
     return this.choice;
@@ -263,9 +267,9 @@ export class GradientModel {
   /**
    * Says that the coming pass makes about `runs` runs. Where the parallel form is measured (neither
    * GradientOptions.threads nor .workers given) and no earlier run on this machine chose it, the pass's
-   * first run measures it if the pass would take at least MEASURE_MIN_PASS_MS on one thread, long enough
-   * to repay the measurement; a shorter pass runs single-threaded (or as an earlier run chose). Without
-   * a plan, the same as a short pass. `signal` is checked between the measurement's runs.
+   * first run measures it if the pass would take at least MEASURE_MIN_PASS_MS in the runtime's default
+   * form, long enough to repay the measurement; a shorter pass runs in that form (or as an earlier run
+   * chose). Without a plan, the same as a short pass. `signal` is checked between the measurement's runs.
    */
   plan(runs: number, signal?: AbortSignal): void {
     this.planned = runs;
@@ -359,7 +363,7 @@ export class GradientModel {
     // a protobuf model holds at most 2 GiB: past that the weights stay fed (the same values, unpacked)
     const frozen = (opts.frozen ?? false) && fitsFrozen(bytes.byteLength, defaults);
     const runnable = frozen ? freezeParameters(bytes, m.params, defaults) : bytes;
-    const session = await Session.create(runnable, { device: opts.device, threads: measure ? 1 : opts.threads });
+    const session = await Session.create(runnable, { device: opts.device, threads: opts.threads });
     let workers: WorkerSessions | undefined;
     if (count > 1) {
       try {
@@ -392,7 +396,7 @@ export class GradientModel {
       measure
         ? { runnable, file: cacheDir && choiceFile(cacheDir, key, frozen), host: hostKey(ortVersion(device)) }
         : undefined,
-      { threads: measure ? 1 : opts.threads, ...(count > 1 ? { workers: count } : {}), by: 'options' },
+      { threads: opts.threads, ...(count > 1 ? { workers: count } : {}), by: 'options' },
     );
   }
 
@@ -478,11 +482,11 @@ export class GradientModel {
   /**
    * Settles the parallel form (parallel.ts) at the first run of more than one row: the form an earlier
    * run on this machine chose for this artifact and row count, or else each candidate timed on this
-   * batch (their results dropped) and the fastest kept, the sessions of the others released. The
-   * single-threaded form is timed first, briefly: where the planned pass (plan) would take under
-   * MEASURE_MIN_PASS_MS with it, measuring the others would not repay itself, and the pass runs
-   * single-threaded without keeping a choice. A form other than one thread that fails to open or run
-   * (out of memory) is passed over; the single-threaded form's errors (the batch's own) are thrown.
+   * batch twice, in two rounds (their results dropped), and the fastest kept, the sessions of the others
+   * released. The session opened with ONNX Runtime's default threads is timed first, briefly: where the
+   * planned pass (plan) would take under MEASURE_MIN_PASS_MS with it, or a run under MEASURE_MIN_RUN_MS,
+   * measuring the others would not repay itself, and the pass runs in it without keeping a choice. Another form that fails to open or
+   * run (out of memory) is passed over; the first form's errors (the batch's own) are thrown.
    */
   private async choose(
     feeds: Record<string, HostTensor>,
@@ -492,7 +496,7 @@ export class GradientModel {
     const auto = this.auto!;
     // each worker holds the artifact again: past AUTO_WORKERS_BYTES they are not tried
     const forms = candidates(availableParallelism(), this.splits && auto.runnable.byteLength <= AUTO_WORKERS_BYTES);
-    if (forms.length === 1) return;
+    if (forms.length === 1) return void (this.auto = undefined);
     const single = this.session;
     const cached = cachedChoice(auto.file, auto.host, n, forms);
     if (cached) {
@@ -501,6 +505,7 @@ export class GradientModel {
         [this.session, this.workers] = [lane.session ?? single, lane.workers];
         if (this.session !== single) await single.release();
         this.choice = cached;
+        this.auto = undefined; // settled: the artifact's bytes are not needed again
       } catch {
         // the form an earlier run chose does not open now (out of memory): one thread, as if unmeasured
       }
@@ -511,7 +516,8 @@ export class GradientModel {
       return this.dispatch({ ...feeds }, n, weights);
     };
     const ms = [await timeRuns(run, 0)];
-    if (ms[0] * this.planned < MEASURE_MIN_PASS_MS) return; // a longer pass may measure (plan)
+    // a short pass, or short runs: a longer pass may measure (plan)
+    if (ms[0] * this.planned < MEASURE_MIN_PASS_MS || ms[0] < MEASURE_MIN_RUN_MS) return;
     // short runs are timed again for as long as the other forms are: their first dozens run slower
     if (ms[0] < MEASURE_MS / 4) ms[0] = await timeRuns(run, MEASURE_MS);
     const lanes: { session?: Session; workers?: WorkerSessions }[] = [{ session: single }];
@@ -535,22 +541,30 @@ export class GradientModel {
         ms.push(Infinity);
       }
     }
+    // a second round, each form warm by now: the faster of its two times counts (a host's slow spell
+    // or another process's burst during one form's turn is less likely to hit it twice)
+    for (const [i, lane] of lanes.entries()) {
+      if (ms[i] === Infinity) continue;
+      [this.session, this.workers] = [lane.session ?? single, lane.workers];
+      ms[i] = Math.min(ms[i], await timeRuns(run, MEASURE_MS, false));
+    }
     const chosen = fastest(ms);
     [this.session, this.workers] = [lanes[chosen].session ?? single, lanes[chosen].workers];
     for (const [i, lane] of lanes.entries()) if (i !== chosen) await release(lane);
     if (this.session !== single) await single.release();
     keepChoice(auto.file, auto.host, n, forms, ms, chosen);
     this.choice = { ...forms[chosen], by: 'measured', rows: n, tried: triedForms(forms, ms) };
+    this.auto = undefined;
   }
 
-  /** The sessions of a form: the single-threaded one already open, another session, or workers. */
+  /** The sessions of a form: the one opened with the runtime's default threads, another session, or workers. */
   private async openForm(
     form: ParallelForm,
     single: Session,
   ): Promise<{ session?: Session; workers?: WorkerSessions }> {
     const { runnable } = this.auto!;
     if (form.workers) return { workers: await WorkerSessions.open(runnable, form.workers, this.source) };
-    if (form.threads === 1) return { session: single };
+    if (form.threads === undefined) return { session: single };
     return { session: await Session.create(runnable, { threads: form.threads, source: this.source }) };
   }
 
@@ -745,10 +759,21 @@ export class GradientModel {
 }
 
 /**
- * A pass that would take at least this long on one thread (milliseconds, GradientModel.plan) measures
- * the other parallel forms: their measurement takes about 2 s on a small model.
+ * A pass that would take at least this long in ONNX Runtime's default form (milliseconds,
+ * GradientModel.plan) measures the other parallel forms: their measurement takes about 2 s on a small model.
  */
 export const MEASURE_MIN_PASS_MS = 4000;
+
+/**
+ * Runs shorter than this (milliseconds, in ONNX Runtime's default form) are not measured in other
+ * forms: between such runs a pass's own work (reading the data, summing importances in JavaScript)
+ * takes a share of the cores that a run timed alone does not show. Measured on 2 cores over whole
+ * passes (`scrub fisher`, batch 64): cnn (10 ms a run) and vit (18 ms) gained 0–20% over one thread in
+ * the forms measured fastest alone (2 threads, 2 workers), within this host's spread from run to run
+ * (±15%), not worth 2–3 s of measuring; resnet18 (1.1 s a run) took 94.8 s on one thread against
+ * 55.7–65.2 s with 2 threads on 4,480 examples.
+ */
+export const MEASURE_MIN_RUN_MS = 40;
 
 /** Each worker holds the artifact: past this size (weights built in) workers are not among the forms measured. */
 const AUTO_WORKERS_BYTES = 256 * 2 ** 20;
@@ -756,10 +781,10 @@ const AUTO_WORKERS_BYTES = 256 * 2 ** 20;
 /**
  * Milliseconds per call of `run` in its steady state: calls for at least `minMs` and two calls untimed
  * (a session's first two runs grow its memory arena; new worker threads take some dozens of runs of a
- * small model to reach their speed), then as long again timed, the mean. At most MEASURE_CALLS calls
- * in each half.
+ * small model to reach their speed; `warm`: the form ran already, none), then as long again timed,
+ * the mean. At most MEASURE_CALLS calls in each half.
  */
-async function timeRuns(run: () => Promise<unknown>, minMs: number): Promise<number> {
+async function timeRuns(run: () => Promise<unknown>, minMs: number, warm = true): Promise<number> {
   const span = async () => {
     const t0 = performance.now();
     let calls = 0;
@@ -769,11 +794,11 @@ async function timeRuns(run: () => Promise<unknown>, minMs: number): Promise<num
     }
     return (performance.now() - t0) / calls;
   };
-  await span();
+  if (warm) await span();
   return span();
 }
 
-const MEASURE_MS = 300;
+const MEASURE_MS = 200;
 const MEASURE_CALLS = 40;
 
 /**

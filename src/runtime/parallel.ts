@@ -1,6 +1,7 @@
 // How a gradient pass uses the machine's cores when the user says neither --threads nor --workers:
-// chosen by measurement on the pass's own first batch, among one single-threaded session, one session
-// with an intra-op thread per core, and a data-parallel worker per core (workers.ts). Which is fastest
+// chosen by measurement on the pass's own first batch, among one session with ONNX Runtime's default
+// intra-op threads (its physical cores; one on this project's 2-vCPU host), one with a thread per core,
+// and a data-parallel worker per core (workers.ts). Which is fastest
 // depends on the model: measured on a 2-core host (batch 64, weights built in, samples/s for 1 thread /
 // 2 threads / 2 workers): resnet18 57 / 89 / 85, vit 3.6k / 2.3k / 5.4k, mobilenet_v2 585 / 653 / 1,060,
 // bert (the text fixture) 2.6k / 2.2k / 3.3k, mlp 61k / 81k / 24k, text_cnn 81k / 53k / 53k. ONNX
@@ -13,7 +14,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { writeFileAtomic } from '../core/atomic.js';
 
-/** One way of running a pass: a single session with `threads` intra-op threads, or `workers` sessions of one thread. */
+/**
+ * One way of running a pass: a single session with `threads` intra-op threads (none: ONNX Runtime's
+ * default), or `workers` sessions of one thread.
+ */
 export interface ParallelForm {
   threads?: number;
   /** Data-parallel workers (one thread each); absent for a single session. */
@@ -23,7 +27,7 @@ export interface ParallelForm {
 /** The form a gradient model's passes run in, and how it was settled. */
 export interface ParallelChoice extends ParallelForm {
   /**
-   * options: as --threads/--workers say (one thread where neither was given and nothing was measured);
+   * options: as --threads/--workers say (the runtime's default where neither was given and nothing was measured);
    * measured: timed on this run's first batch; cached: an earlier run's measurement.
    */
   by: 'options' | 'measured' | 'cached';
@@ -40,13 +44,13 @@ export const PARALLEL_MARGIN = 0.9;
 export const MAX_AUTO_WORKERS = 8;
 
 /**
- * The forms tried on a machine running `cores` threads at once, simplest first: one thread; one session
- * with `cores` intra-op threads; min(cores, MAX_AUTO_WORKERS) workers where `split` (the loss combines
- * over parts of a batch). Only the first on one core.
+ * The forms tried on a machine running `cores` threads at once, simplest first: the runtime's default
+ * threads; one session with `cores` intra-op threads; min(cores, MAX_AUTO_WORKERS) workers where `split`
+ * (the loss combines over parts of a batch). Only the first on one core.
  */
 export function candidates(cores: number, split: boolean): ParallelForm[] {
-  if (cores < 2) return [{ threads: 1 }];
-  const forms: ParallelForm[] = [{ threads: 1 }, { threads: cores }];
+  if (cores < 2) return [{}];
+  const forms: ParallelForm[] = [{}, { threads: cores }];
   if (split) forms.push({ threads: 1, workers: Math.min(cores, MAX_AUTO_WORKERS) });
   return forms;
 }
