@@ -118,7 +118,7 @@ describe.runIf(availableParallelism() > 1)('a gradient model with neither thread
   };
 
   it(
-    "measures on a long pass, runs in the form it chose, keeps it for the next run; a short pass stays in the runtime's",
+    "measures a long pass, runs in the form it chose, keeps it for the next run; a short pass keeps ORT's default",
     { timeout: 120_000 },
     async () => {
       const cache = mkdtempSync(join(tmpdir(), 'scrub-par-'));

@@ -485,8 +485,9 @@ export class GradientModel {
    * batch twice, in two rounds (their results dropped), and the fastest kept, the sessions of the others
    * released. The session opened with ONNX Runtime's default threads is timed first, briefly: where the
    * planned pass (plan) would take under MEASURE_MIN_PASS_MS with it, or a run under MEASURE_MIN_RUN_MS,
-   * measuring the others would not repay itself, and the pass runs in it without keeping a choice. Another form that fails to open or
-   * run (out of memory) is passed over; the first form's errors (the batch's own) are thrown.
+   * measuring the others would not repay itself, and the pass runs in it without keeping a choice.
+   * Another form that fails to open or run (out of memory) is passed over; the first form's errors (the
+   * batch's own) are thrown.
    */
   private async choose(
     feeds: Record<string, HostTensor>,
