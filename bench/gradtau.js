@@ -177,10 +177,11 @@ export async function benchGradtau(root, report, models) {
     const r = await one('cnn', path, 'random30', 'default', fixtures, { asUsers: true });
     const ref = report.cnn?.scenarios?.random30 ?? {};
     const p = r.parallel;
-    const form = p.workers ? `${p.workers} workers` : `${p.threads} thread${p.threads === 1 ? '' : 's'}`;
     const how =
       p.by === 'options' ? 'not measured' : `${p.by === 'cached' ? 'measured by an earlier run' : 'measured'}`;
-    const tried = (p.tried ?? []).map((f) => `${f.workers ? `${f.workers}w` : `${f.threads}t`} ${f.ms} ms`).join(', ');
+    const label = (f) => (f.workers ? `${f.workers} workers` : f.threads ? `${f.threads} threads` : "ORT's default");
+    const tried = (p.tried ?? []).map((f) => `${label(f)} ${f.ms} ms`).join(', ');
+    const form = label(p);
     out['cnn.random30.default.asUsers'] = { ...r, retrain_seconds: ref.retrain_seconds };
     console.log(
       `cnn random30 default with no --threads (the whole machine, as users run it): ${r.load.toFixed(1)} + ` +
