@@ -3,9 +3,11 @@
 // a long pass measuring on its first batch and running every batch in the form it chose (bit for bit
 // the result of that form given explicitly), a short pass staying single-threaded, and the record and
 // summary naming the form.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { reportSchema } from '../src/api/schema.js';
 import { compileSchema } from '../src/core/schema.js';
@@ -27,6 +29,7 @@ import {
 import { batch, FIXTURES } from './support/fixtures.js';
 
 const CNN = `${FIXTURES}/models/cnn.onnx`;
+const SCRUB = fileURLToPath(new URL('../scrub.js', import.meta.url));
 
 /** The batch `times` over: inputs and labels repeated. */
 function tiled(b: ReturnType<typeof batch>, times: number) {
@@ -86,12 +89,12 @@ describe('the forms and the choice (pure)', () => {
     };
     const s = runSettings(model, { model: CNN }, undefined, choice);
     expect(s).toMatchObject({ threads: 1, workers: 2, parallel: { by: 'measured', rows: 64, tried: choice.tried } });
-    expect(ranOn(s)).toBe('cpu, 2 workers, 1 thread each: measured fastest');
+    expect(ranOn(s)).toBe('cpu, 2 workers, 1 thread each: chosen by measurement');
     expect(ranOn({ ...s, threads: 2, workers: undefined, parallel: { by: 'cached' } })).toBe(
-      'cpu, 2 threads: measured fastest by an earlier run',
+      "cpu, 2 threads: chosen by an earlier run's measurement",
     );
     expect(ranOn({ device: 'cpu', parallel: { by: 'measured' } })).toBe(
-      "cpu, ONNX Runtime's default threads: measured fastest",
+      "cpu, ONNX Runtime's default threads: chosen by measurement",
     );
     // given options (or none): as before, no `parallel`
     expect(runSettings(model, { model: CNN, threads: 2 }, undefined, { threads: 2, by: 'options' })).not.toHaveProperty(
@@ -195,5 +198,30 @@ describe.runIf(availableParallelism() > 1)('a gradient model with neither thread
     await expect(gm.run(input, x.y)).rejects.toThrow('stopped');
     await gm.release();
     expect(readdirSync(cache).some((f) => f.endsWith('.parallel.json'))).toBe(false);
+  });
+});
+
+describe.runIf(process.platform === 'linux')('an unwritable cache folder', () => {
+  it('under /proc (where a recursive mkdir never returns on Node 20): the command runs without a cache', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'scrub-par-')), 'g');
+    const r = spawnSync(
+      process.execPath,
+      [
+        SCRUB,
+        'grad',
+        `${FIXTURES}/models/mlp.onnx`,
+        '--x',
+        `${FIXTURES}/batch/x.npy`,
+        '--y',
+        `${FIXTURES}/batch/y.npy`,
+        '--out',
+        out,
+        '--quiet',
+      ],
+      { env: { ...process.env, SCRUB_CACHE_DIR: '/proc/scrub-no-such-dir/cache' }, timeout: 60_000, encoding: 'utf8' },
+    );
+    expect(r.signal, 'killed by the timeout: it hung').toBeNull();
+    expect(r.status, r.stderr).toBe(0);
+    expect(existsSync(join(out, 'summary.json'))).toBe(true);
   });
 });

@@ -150,7 +150,7 @@ export async function gradCommand(argv: string[], io: Io): Promise<number> {
       );
     if ('labels' in y) gm.checkLabels(y.labels, values.y);
     const result = await meanGradient(gm, x.feeds, 'targets' in y ? { targets: y.targets } : y.labels, batch);
-    // where neither --threads nor --workers was given, the form the pass measured fastest
+    // where neither --threads nor --workers was given, the form the pass chose by measurement
     const p = gm.parallel;
     if (p.by !== 'options') Object.assign(ran, { threads: p.threads, workers: p.workers, parallel: p });
     const files = new Map<string, Uint8Array | string>();

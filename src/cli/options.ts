@@ -77,7 +77,7 @@ export function commonOptions(v: DataValues, io: Io): CommonOptions {
 /**
  * How a run's passes ran, for a summary line: the provider, then the data-parallel workers (one
  * thread each) or the intra-op threads, where given or measured, and where measured, when ("cpu",
- * "cpu, 2 threads", "cpu, 2 workers, 1 thread each", "cpu, 2 workers, 1 thread each: measured fastest",
+ * "cpu, 2 threads", "cpu, 2 workers, 1 thread each", "cpu, 2 workers, 1 thread each: chosen by measurement",
  * "cuda").
  */
 export function ranOn(o: { device?: string; threads?: number; workers?: number; parallel?: { by: string } }): string {
@@ -86,6 +86,7 @@ export function ranOn(o: { device?: string; threads?: number; workers?: number; 
   else if (o.threads) parts.push(`${o.threads} thread${o.threads === 1 ? '' : 's'}`);
   else if (o.parallel) parts.push("ONNX Runtime's default threads");
   const by = o.parallel?.by;
-  const how = by === 'measured' ? ': measured fastest' : by === 'cached' ? ': measured fastest by an earlier run' : '';
+  const how =
+    by === 'measured' ? ': chosen by measurement' : by === 'cached' ? ": chosen by an earlier run's measurement" : '';
   return parts.join(', ') + how;
 }

@@ -149,17 +149,17 @@ export class RunContext {
       const { params, device, threads, workers, output, multiLabel } = this.options;
       const first = this.gradients.size === 0;
       const frozen = opts.frozen;
-      gm = GradientModel.open(this.model, { loss, params, device, threads, workers, output, multiLabel, frozen }).then(
-        (g) => {
-          // told once per run: a batch traced at one size runs that many examples at a time
-          if (first && g.traced)
-            this.note(
-              `${this.modelPath} runs at batch ${g.traced.batch} only although its batch is declared free ` +
-                `(${g.traced.why}); every pass feeds ${g.traced.batch} example(s) at a time and combines them exactly`,
-            );
-          return g;
-        },
-      );
+      const onNote = (message: string) => this.note(message);
+      const given = { loss, params, device, threads, workers, output, multiLabel, frozen, onNote };
+      gm = GradientModel.open(this.model, given).then((g) => {
+        // told once per run: a batch traced at one size runs that many examples at a time
+        if (first && g.traced)
+          this.note(
+            `${this.modelPath} runs at batch ${g.traced.batch} only although its batch is declared free ` +
+              `(${g.traced.why}); every pass feeds ${g.traced.batch} example(s) at a time and combines them exactly`,
+          );
+        return g;
+      });
       this.gradients.set(name, gm);
     }
     return gm;

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   buildArtifact,
   buildForwardArtifact,
@@ -116,6 +116,8 @@ export interface GradientOptions {
    * `weights` is refused. A model whose weights would take it past protobuf's 2 GiB keeps them fed.
    */
   frozen?: boolean;
+  /** Told when a pass starts measuring its parallel form (a line for the user: it takes a few seconds). */
+  onNote?: (message: string) => void;
   /**
    * Data parallelism (CPU only): each batch is split over this many worker threads, one single-threaded
    * session each, and their gradients summed exactly as a fixed batch's chunks are (within float
@@ -135,6 +137,7 @@ interface AutoParallel {
   /** Where the choice is kept (parallel.ts choiceFile), if a cache is used. */
   file?: string;
   host: string;
+  onNote?: (message: string) => void;
 }
 
 export interface GradientResult {
@@ -346,7 +349,7 @@ export class GradientModel {
       meta = built.meta;
       if (cacheDir) {
         try {
-          mkdirSync(cacheDir, { recursive: true });
+          makeDirs(cacheDir);
           writeFileAtomic(join(cacheDir, `${key}.onnx`), bytes);
           writeFileAtomic(join(cacheDir, `${key}.json`), JSON.stringify(meta));
         } catch {
@@ -394,7 +397,12 @@ export class GradientModel {
       m.traced,
       workers,
       measure
-        ? { runnable, file: cacheDir && choiceFile(cacheDir, key, frozen), host: hostKey(ortVersion(device)) }
+        ? {
+            runnable,
+            file: cacheDir && choiceFile(cacheDir, key, frozen),
+            host: hostKey(ortVersion(device)),
+            onNote: opts.onNote,
+          }
         : undefined,
       { threads: opts.threads, ...(count > 1 ? { workers: count } : {}), by: 'options' },
     );
@@ -519,6 +527,12 @@ export class GradientModel {
     const ms = [await timeRuns(run, 0)];
     // a short pass, or short runs: a longer pass may measure (plan)
     if (ms[0] * this.planned < MEASURE_MIN_PASS_MS || ms[0] < MEASURE_MIN_RUN_MS) return;
+    auto.onNote?.(
+      `timing this pass's first batch with ONNX Runtime's default threads, ${forms
+        .slice(1)
+        .map((f) => (f.workers ? `${f.workers} workers` : `${f.threads} threads`))
+        .join(' and ')}, to run the pass in the fastest (once per model and machine; --threads or --workers skip this)`,
+    );
     // short runs are timed again for as long as the other forms are: their first dozens run slower
     if (ms[0] < MEASURE_MS / 4) ms[0] = await timeRuns(run, MEASURE_MS);
     const lanes: { session?: Session; workers?: WorkerSessions }[] = [{ session: single }];
@@ -775,6 +789,17 @@ export const MEASURE_MIN_PASS_MS = 4000;
  * 55.7–65.2 s with 2 threads on 4,480 examples.
  */
 export const MEASURE_MIN_RUN_MS = 40;
+
+/**
+ * `dir` and its missing parents, one mkdir at a time: Node 20's recursive mkdirSync spins forever on
+ * some paths (under /proc), where this throws ENOENT. Throws what mkdir throws.
+ */
+function makeDirs(dir: string): void {
+  if (existsSync(dir)) return;
+  const parent = dirname(dir);
+  if (parent !== dir) makeDirs(parent);
+  mkdirSync(dir);
+}
 
 /** Each worker holds the artifact: past this size (weights built in) workers are not among the forms measured. */
 const AUTO_WORKERS_BYTES = 256 * 2 ** 20;
