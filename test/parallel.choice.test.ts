@@ -9,7 +9,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { reportSchema } from '../src/api/schema.js';
+import { reportSchema, validateReport } from '../src/api/schema.js';
 import { compileSchema } from '../src/core/schema.js';
 import { ranOn } from '../src/cli/options.js';
 import { loadModel } from '../src/graph/load.js';
@@ -223,5 +223,41 @@ describe.runIf(process.platform === 'linux')('an unwritable cache folder', () =>
     expect(r.signal, 'killed by the timeout: it hung').toBeNull();
     expect(r.status, r.stderr).toBe(0);
     expect(existsSync(join(out, 'summary.json'))).toBe(true);
+  });
+});
+
+describe.runIf(availableParallelism() > 1)('scrub fisher with a kept choice', () => {
+  it('says the form in its summary line and its --json report (which validates); --threads says nothing of it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scrub-par-'));
+    const cache = join(dir, 'cache');
+    const env = { ...process.env, SCRUB_CACHE_DIR: cache };
+    const data = `${FIXTURES}/batch/x.npy,${FIXTURES}/batch/y.npy`;
+    const fisher = (...extra: string[]) =>
+      spawnSync(process.execPath, [SCRUB, 'fisher', CNN, data, '-o', join(dir, 'f.fisher'), ...extra], {
+        env,
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+    // a first run builds the artifact (a batch of 64: too short to measure anything)
+    const first = fisher('--quiet');
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stdout).not.toMatch(/chosen by/);
+    const key = readdirSync(cache)
+      .find((f) => f.endsWith('.json'))!
+      .replace('.json', '');
+    // a choice an earlier run kept for this artifact (weights built in) at 64 rows: 2 threads
+    const forms = candidates(availableParallelism(), true);
+    keepChoice(choiceFile(cache, key, true), hostKey(ortVersion()), 64, forms, [9, 6, 8], 1);
+    const kept = fisher('--quiet');
+    expect(kept.status, kept.stderr).toBe(0);
+    expect(kept.stdout).toMatch(
+      new RegExp(`over 64 examples.*\\(cpu, ${forms[1].threads} threads: chosen by an earlier run's measurement\\)`),
+    );
+    const json = fisher('--quiet', '--json');
+    const report = JSON.parse(json.stdout);
+    expect(report.parallel).toMatchObject({ threads: forms[1].threads, by: 'cached', rows: 64 });
+    expect(validateReport(report)).toEqual([]);
+    const given = fisher('--quiet', '--json', '--threads', '1');
+    expect(JSON.parse(given.stdout)).not.toHaveProperty('parallel');
   });
 });

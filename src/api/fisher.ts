@@ -37,7 +37,7 @@ export interface MergeFisherOptions {
 function report(
   out: string,
   header: FisherHeader | (Omit<FisherHeader, 'data'> & { data: Omit<FisherHeader['data'], 'digest'> }),
-  extra: object = {},
+  extra: object | undefined = {},
 ): FisherReport {
   const { kind: fisherKind, ...rest } = header;
   return { schema: REPORT_SCHEMA, kind: 'fisher', fisher: out, fisherKind, ...rest, ...extra } as FisherReport;
@@ -59,12 +59,12 @@ export async function fisher(o: FisherOptions): Promise<FisherReport> {
       const part = await computeFisherPart({ ...o, method: method.name, shard: parseShard(o.shard) });
       o.signal?.throwIfAborted();
       writeFisherPart(o.out, part);
-      return report(o.out, part.header);
+      return report(o.out, part.header, part.parallel && { parallel: part.parallel });
     }
     const f = await computeFisher({ ...o, method: method.name });
     o.signal?.throwIfAborted();
     writeFisher(o.out, f);
-    return report(o.out, f.header);
+    return report(o.out, f.header, f.parallel && { parallel: f.parallel });
   } finally {
     folder.removeIfEmpty();
   }

@@ -1,5 +1,6 @@
 // The reports the library returns and `--json` prints: one versioned schema, published as
 // schema/report.schema.json (every report names it in `schema` and says what it is in `kind`).
+import type { ParallelChoice } from '../runtime/parallel.js';
 import type { EvalReport } from '../eval/run.js';
 import type { Acceptance } from '../record/gates.js';
 import type { RunSettings, UnlearningRecord } from '../record/record.js';
@@ -55,6 +56,8 @@ export type FisherReport = Tagged<'fisher'> &
     data: Omit<FisherHeader['data'], 'digest'> & { digest?: string };
     shard?: FisherShard;
     parts?: string[];
+    /** The pass's form where neither --threads nor --workers was given and it was measured (runtime/parallel.ts). */
+    parallel?: ParallelChoice;
   };
 
 export type EvaluateReport = Tagged<'eval'> & EvalReport & { record: string; acceptance: Acceptance };

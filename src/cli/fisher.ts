@@ -3,7 +3,7 @@ import { BadInputError } from '../core/errors.js';
 import { fisher, mergeFisher } from '../api/fisher.js';
 import type { FisherReport } from '../api/report.js';
 import { batchSpan, variantSpec } from '../methods/table.js';
-import { commonOptions, DATA_OPTIONS } from './options.js';
+import { commonOptions, DATA_OPTIONS, ranOn } from './options.js';
 import type { Io } from './io.js';
 
 const USAGE =
@@ -47,7 +47,12 @@ export async function fisherCommand(argv: string[], io: Io): Promise<number> {
         `over ${describe(r)}, ${batchSpan(r.shard.batches)}; ` +
         `merge all ${r.shard.of} parts with \`scrub fisher merge\``,
     );
-  else io.out(`wrote ${values.out}: ${method.title} importance of ${r.params.length} parameters over ${describe(r)}`);
+  else {
+    const form = r.parallel ? ` (${ranOn({ device: 'cpu', ...r.parallel, parallel: r.parallel })})` : '';
+    io.out(
+      `wrote ${values.out}: ${method.title} importance of ${r.params.length} parameters over ${describe(r)}${form}`,
+    );
+  }
   return 0;
 }
 

@@ -11,6 +11,7 @@ import { numElements, tensorToFloat32 } from '../../graph/ir.js';
 import type { StagedModel } from '../../graph/write.js';
 import { ForwardModel } from '../../runtime/forward.js';
 import type { GradientModel } from '../../runtime/gradient.js';
+import type { ParallelChoice } from '../../runtime/parallel.js';
 import type { MethodInputs, MethodRun } from '../types.js';
 import { ASSD_LAMBDA, assdAlpha, type AutoAlpha } from './auto.js';
 import { dampen } from './dampen.js';
@@ -353,27 +354,34 @@ export async function forgetOutcome(
 export type FisherPassOptions = CommonOptions & { model: string; train: string; method?: Variant };
 
 /** The full-data importance written to a Fisher file. */
-export async function computeFisher(o: FisherPassOptions): Promise<FisherFile> {
-  const { header, sums } = await importancePass(o);
-  return { header, sums: sums.sums };
+/**
+ * The full-data importance as a Fisher file; `parallel`: the form its pass ran in where it was chosen by
+ * measurement (not part of the file).
+ */
+export async function computeFisher(o: FisherPassOptions): Promise<FisherFile & { parallel?: ParallelChoice }> {
+  const { header, sums, parallel } = await importancePass(o);
+  return { header, sums: sums.sums, parallel };
 }
 
 /** Shard K/N of the full-data importance: the sums over its range of minibatches (see fisher-shard.ts). */
-export async function computeFisherPart(o: FisherPassOptions & { shard: ShardSpec }): Promise<FisherPart> {
+export async function computeFisherPart(
+  o: FisherPassOptions & { shard: ShardSpec },
+): Promise<FisherPart & { parallel?: ParallelChoice }> {
   if (o.onBadInput === 'skip')
     throw new BadInputError(
       '--shard cannot be combined with --on-bad-input skip: a skipped example shifts every later minibatch, so ' +
         'the parts would not add up to the single pass. Fix or remove the bad examples instead.',
     );
-  const { header, sums, shard } = await importancePass(o, o.shard);
+  const { header, sums, shard, parallel } = await importancePass(o, o.shard);
   const { digest: _rangeDigest, ...data } = header.data;
-  return { header: { ...header, data, shard: shard! }, sums: sums.sums, exampleDigests: sums.exampleDigests! };
+  const part = { header: { ...header, data, shard: shard! }, sums: sums.sums, exampleDigests: sums.exampleDigests! };
+  return { ...part, parallel };
 }
 
 async function importancePass(
   o: FisherPassOptions,
   shardSpec?: ShardSpec,
-): Promise<{ header: FisherFile['header']; sums: ImportanceSums; shard?: FisherShard }> {
+): Promise<{ header: FisherFile['header']; sums: ImportanceSums; shard?: FisherShard; parallel?: ParallelChoice }> {
   const variant = VARIANTS[o.method ?? 'ssd'];
   const batchSize = o.batchSize ?? SSD_BATCH;
   const ctx = RunContext.open(o);
@@ -402,7 +410,9 @@ async function importancePass(
       variant.fisherKind,
       train.normalisation,
     );
-    return { header: f.header, sums, shard };
+    // the parallel form the pass ran in, where it was chosen by measurement (runtime/parallel.ts)
+    const parallel = gm.parallel.by === 'options' ? undefined : gm.parallel;
+    return { header: f.header, sums, shard, parallel };
   } finally {
     await ctx.release();
   }
