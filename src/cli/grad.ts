@@ -15,7 +15,7 @@ import { checkInput, GradientModel, meanGradient } from '../runtime/gradient.js'
 import { deviceOption, intOption, requireOne, type Io } from './io.js';
 import { writeFilesAtomically } from './output.js';
 import { ranOn } from './options.js';
-import type { RunSettings } from '../record/record.js';
+import { measurementOf, type Measurement } from '../runtime/parallel.js';
 
 const USAGE =
   'scrub grad MODEL --x X.npy --y Y.npy --out DIR [--params REGEX] [--output NAME] [--multi-label] ' +
@@ -32,7 +32,7 @@ export interface GradSummary {
     device: string;
     threads?: number;
     workers?: number;
-    parallel?: RunSettings['parallel'];
+    parallel?: Measurement;
   };
   parameters: {
     name: string;
@@ -152,7 +152,8 @@ export async function gradCommand(argv: string[], io: Io): Promise<number> {
     const result = await meanGradient(gm, x.feeds, 'targets' in y ? { targets: y.targets } : y.labels, batch);
     // where neither --threads nor --workers was given, the form the pass chose by measurement
     const p = gm.parallel;
-    if (p.by !== 'options') Object.assign(ran, { threads: p.threads, workers: p.workers, parallel: p });
+    const measurement = measurementOf(p);
+    if (measurement) Object.assign(ran, { threads: p.threads, workers: p.workers, parallel: measurement });
     const files = new Map<string, Uint8Array | string>();
     const summary: GradSummary = {
       model: modelPath,
@@ -164,7 +165,7 @@ export async function gradCommand(argv: string[], io: Io): Promise<number> {
         device: ran.device ?? 'cpu',
         threads: ran.threads,
         workers: ran.workers,
-        ...(p.by !== 'options' && { parallel: { by: p.by, rows: p.rows!, tried: p.tried! } }),
+        ...(measurement && { parallel: measurement }),
       },
       parameters: [],
     };

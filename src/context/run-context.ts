@@ -15,7 +15,7 @@ import type { Model } from '../graph/ir.js';
 import { loadModel } from '../graph/load.js';
 import { stageModel, type StagedModel } from '../graph/write.js';
 import { GradientModel, modelHash, modelInputs } from '../runtime/gradient.js';
-import type { ParallelChoice } from '../runtime/parallel.js';
+import { measurementOf, type ParallelChoice } from '../runtime/parallel.js';
 import { loadExamples, type ExampleSet } from './examples.js';
 import { datasetOptions, defaultOutputPath, openSet, type CommonOptions, type Stage } from './options.js';
 
@@ -172,7 +172,7 @@ export class RunContext {
   async parallel(): Promise<ParallelChoice | undefined> {
     for (const pending of this.gradients.values()) {
       const gm = await pending.catch(() => undefined);
-      if (gm && gm.parallel.by !== 'options') return gm.parallel;
+      if (gm && measurementOf(gm.parallel)) return gm.parallel;
     }
     return undefined;
   }

@@ -10,7 +10,7 @@ import { normalisation, type CommonOptions } from '../context/index.js';
 import type { Acceptance } from './gates.js';
 import { version } from '../core/version.js';
 import { ortVersion, type Device } from '../runtime/session.js';
-import type { ParallelChoice, ParallelForm } from '../runtime/parallel.js';
+import { measurementOf, type Measurement, type ParallelChoice } from '../runtime/parallel.js';
 import { besideModel } from '../core/paths.js';
 
 export const RECORD_SCHEMA = 'scrub.record/1';
@@ -116,7 +116,7 @@ export interface RunSettings {
    * was chosen (measured on this run's first batch, or cached from an earlier run on this machine), on
    * batches of how many rows, and each form tried with its milliseconds per run (runtime/parallel.ts).
    */
-  parallel?: { by: 'measured' | 'cached'; rows: number; tried: (ParallelForm & { ms: number | null })[] };
+  parallel?: Measurement;
 }
 
 /**
@@ -125,7 +125,7 @@ export interface RunSettings {
  */
 export function runSettings(model: Model, o: CommonOptions, head?: Head, parallel?: ParallelChoice): RunSettings {
   const { mean, std } = normalisation(model, o.mean, o.std);
-  const measured = parallel && parallel.by !== 'options' ? parallel : undefined;
+  const measurement = measurementOf(parallel);
   return {
     mean,
     std,
@@ -133,11 +133,9 @@ export function runSettings(model: Model, o: CommonOptions, head?: Head, paralle
     labels: o.labels,
     onBadInput: o.onBadInput ?? 'stop',
     device: o.device ?? 'cpu',
-    threads: measured ? measured.threads : o.threads,
-    workers: measured ? measured.workers : o.workers,
-    ...(measured && {
-      parallel: { by: measured.by as 'measured' | 'cached', rows: measured.rows!, tried: measured.tried! },
-    }),
+    threads: measurement ? parallel!.threads : o.threads,
+    workers: measurement ? parallel!.workers : o.workers,
+    ...(measurement && { parallel: measurement }),
     ...(head && { head: { output: head.output, logits: head.logits, kind: head.kind, classes: head.classes } }),
   };
 }

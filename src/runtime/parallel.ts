@@ -134,3 +134,16 @@ export function keepChoice(
     // see above
   }
 }
+
+/** How a form was settled by measurement, as records and reports give it (`settings.parallel`). */
+export interface Measurement {
+  by: 'measured' | 'cached';
+  rows: number;
+  tried: NonNullable<ParallelChoice['tried']>;
+}
+
+/** The measurement behind `choice`, or undefined where the options (or the runtime's default) set the form. */
+export function measurementOf(choice: ParallelChoice | undefined): Measurement | undefined {
+  if (!choice || choice.by === 'options') return undefined;
+  return { by: choice.by, rows: choice.rows!, tried: choice.tried! };
+}

@@ -11,7 +11,7 @@ import { numElements, tensorToFloat32 } from '../../graph/ir.js';
 import type { StagedModel } from '../../graph/write.js';
 import { ForwardModel } from '../../runtime/forward.js';
 import type { GradientModel } from '../../runtime/gradient.js';
-import type { ParallelChoice } from '../../runtime/parallel.js';
+import { measurementOf, type ParallelChoice } from '../../runtime/parallel.js';
 import type { MethodInputs, MethodRun } from '../types.js';
 import { ASSD_LAMBDA, assdAlpha, type AutoAlpha } from './auto.js';
 import { dampen } from './dampen.js';
@@ -411,7 +411,7 @@ async function importancePass(
       train.normalisation,
     );
     // the parallel form the pass ran in, where it was chosen by measurement (runtime/parallel.ts)
-    const parallel = gm.parallel.by === 'options' ? undefined : gm.parallel;
+    const parallel = measurementOf(gm.parallel) && gm.parallel;
     return { header: f.header, sums, shard, parallel };
   } finally {
     await ctx.release();
