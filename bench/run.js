@@ -133,7 +133,7 @@ if (want('ssd')) results.ssd = await benchSsd(root, shared, report);
 if (want('shard')) results.shard = await benchShard(root);
 if (want('fixed')) results.fixed_batch = await benchFixedBatch(root);
 if (want('zoo')) results.zoo = await benchZoo(root);
-if (want('eval')) results.eval = await benchEval(root, results.models);
+if (want('eval')) results.eval = await benchEval(root, results.models, shared);
 if (want('gradtau')) results.gradtau = await benchGradtau(root, report, models);
 if (want('text'))
   results.text = {

@@ -15,6 +15,8 @@ import {
   type UnlearningRecord,
 } from '../record/record.js';
 import { REPORT_SCHEMA, type EvaluateReport } from './report.js';
+import type { Head } from '../graph/head.js';
+import type { Model } from '../graph/ir.js';
 import { besideModel } from '../core/paths.js';
 
 export interface EvaluateOptions extends EvalOptions {
@@ -35,6 +37,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateReport> {
     const t0 = performance.now();
     const manifest = new ManifestBuilder();
     let settings: RunSettings | undefined;
+    let read: { model: Model; head: Head } | undefined;
     const report = await evaluateModel({
       ...o,
       onForgetBatch: (b) => manifest.add(b),
@@ -43,9 +46,12 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateReport> {
         checkRunGates(gates, o, head.kind);
         // the record says how the data was read and which head was measured
         settings = runSettings(model, o, head);
+        read = { model, head };
       },
     });
     o.signal?.throwIfAborted();
+    // with the threads of the passes, where they were measured
+    if (read) settings = runSettings(read.model, o, read.head, undefined, report.parallel);
     const acceptance = judge(gates, report.metrics);
     const record: UnlearningRecord = {
       ...recordHeader(o.device),

@@ -5,7 +5,7 @@ import type { EvalReport } from '../eval/run.js';
 import { gateFailure } from '../record/gates.js';
 import { seedOption, type Io } from './io.js';
 import { reportBeside } from './report.js';
-import { commonOptions, DATA_OPTIONS } from './options.js';
+import { commonOptions, DATA_OPTIONS, ranOn } from './options.js';
 
 const USAGE =
   'scrub eval MODEL --forget F [--retain R] [--test T] [--retrain M] [--seed S] [--require GATE]... ' +
@@ -71,4 +71,7 @@ function printReport(r: EvalReport, recordPath: string, io: Io): void {
   }
   for (const [n, why] of Object.entries(r.metrics.notComputable)) io.out(`  ${n} not computable: ${why}`);
   io.out(`record: ${recordPath}`);
+  // the threads, where they were chosen by measurement
+  if (r.parallel)
+    io.out(`evaluated in ${r.seconds.toFixed(1)} s (${ranOn({ device: 'cpu', ...r.parallel, parallel: r.parallel })})`);
 }

@@ -110,7 +110,9 @@ export async function forgetCommand(argv: string[], io: Io): Promise<number> {
     for (const line of method.summaryLines(report)) io.out(line);
     for (const line of evaluationTable(report.metrics)) io.out(line);
     const files = report.output.dataFiles.length ? ` (+ ${report.output.dataFiles.join(', ')})` : '';
-    const took = `${report.seconds.toFixed(1)} s (${ranOn(report.settings)})`;
+    const forward = report.settings.forward;
+    const evaluated = forward ? `; evaluation ${ranOn({ device: 'cpu', ...forward, parallel: forward })}` : '';
+    const took = `${report.seconds.toFixed(1)} s (${ranOn(report.settings)}${evaluated})`;
     if (report.output.written) io.out(`  wrote            ${report.output.path}${files} in ${took}`);
     else io.out(`  not written      ${report.output.path}: a gate failed`);
     io.out(`  record           ${report.record} (verdict: ${report.acceptance.verdict})`);

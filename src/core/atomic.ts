@@ -5,6 +5,17 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { BadInputError } from './errors.js';
 
 /**
+ * `dir` and its missing parents, one mkdir at a time: Node 20's recursive mkdirSync spins forever on
+ * some paths (under /proc), where this throws ENOENT. Throws what mkdir throws.
+ */
+export function makeDirs(dir: string): void {
+  if (existsSync(dir)) return;
+  const parent = dirname(dir);
+  if (parent !== dir) makeDirs(parent);
+  mkdirSync(dir);
+}
+
+/**
  * Writes `data` to `path` through a temporary file beside it and a rename. On failure the temporary
  * file is removed and the error (Node's, with its code) is rethrown; `path` is untouched.
  */

@@ -60,7 +60,7 @@ export function evalBatchFor(fixed: number | undefined): number {
  * head's classes or of the wrong kind.
  */
 export async function runSet(
-  models: readonly Pick<Forward, 'inputs' | 'logits'>[],
+  models: readonly Pick<Forward, 'inputs' | 'logits' | 'plan'>[],
   data: Dataset,
   classes: number,
   opts: {
@@ -96,6 +96,8 @@ export async function runSet(
       : undefined,
   }));
   const size = opts.batchSize ?? evalBatchFor(fixedBatch(models[0]?.inputs ?? []));
+  // a long pass measures the threads of each model's runs (ForwardModel.plan)
+  for (const m of models) m.plan?.(Math.ceil(n / size), opts.signal);
   for await (const batch of data.batches(size)) {
     opts.signal?.throwIfAborted();
     checkHeadLabels(batch, data.description, !!opts.multiLabel);

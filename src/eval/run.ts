@@ -3,6 +3,7 @@ import { BadInputError, UnsupportedModelError } from '../core/errors.js';
 import { findHead, type Head, type HeadChoice } from '../graph/head.js';
 import { loadModel } from '../graph/load.js';
 import { ForwardModel, openOnUse } from '../runtime/forward.js';
+import { measurementOf, type ParallelChoice } from '../runtime/parallel.js';
 import { modelInputs, type InputSpec } from '../runtime/gradient.js';
 import { probeModel } from '../runtime/shapes.js';
 import { datasetOptions, headChoice, openSet, type CommonOptions } from '../context/index.js';
@@ -29,6 +30,8 @@ export interface EvalReport {
   };
   metrics: Metrics;
   retrain?: { model: string; metrics: Metrics; gap: Record<string, number> };
+  /** As ModelsEvaluation.parallel gives it. */
+  parallel?: ParallelChoice;
   seconds: number;
 }
 
@@ -110,6 +113,11 @@ export interface ModelsEvaluation {
   sets: EvalReport['sets'];
   /** Per model, in the order given. */
   metrics: Metrics[];
+  /**
+   * The threads the forward passes ran with where they were chosen by measurement (neither threads nor
+   * a device given: ForwardModel.plan), the first model's that was, else undefined.
+   */
+  parallel?: ParallelChoice;
 }
 
 /**
@@ -136,9 +144,17 @@ export async function evaluateModels(paths: readonly string[], o: EvalOptions & 
   const dopts = datasetOptions(main, main.model, o);
   // each session opened at the first batch whose logits are not known (logitsOf): never, for the edited
   // model evaluated on the forget set alone after SSD's check computed them
+  const opened: ForwardModel[] = [];
+  const onNote = (message: string) => o.onNote?.({ kind: 'note', message });
   const models = paths.map((p, k) =>
     openOnUse(
-      () => ForwardModel.open(p, main.inputs, { device: o.device, threads: o.threads, head: described[k].head }),
+      () =>
+        ForwardModel.open(p, main.inputs, {
+          device: o.device,
+          threads: o.threads,
+          head: described[k].head,
+          onNote,
+        }).then((m) => (opened.push(m), m)),
       main.inputs,
     ),
   );
@@ -184,6 +200,7 @@ export async function evaluateModels(paths: readonly string[], o: EvalOptions & 
         Object.entries(sets).map(([k, v]) => [k, { source: v.spec, count: v.out[0].count }]),
       ) as EvalReport['sets'],
       metrics,
+      parallel: opened.map((m) => m.parallel).find((p) => measurementOf(p)),
     };
   } finally {
     await Promise.all(models.map((m) => m.release()));
@@ -193,7 +210,13 @@ export async function evaluateModels(paths: readonly string[], o: EvalOptions & 
 export async function evaluate(o: EvalOptions & PassHooks): Promise<EvalReport> {
   const t0 = performance.now();
   const e = await evaluateModels(o.retrain ? [o.model, o.retrain] : [o.model], o);
-  const report: EvalReport = { model: o.model, sets: e.sets, metrics: e.metrics[0], seconds: 0 };
+  const report: EvalReport = {
+    model: o.model,
+    sets: e.sets,
+    metrics: e.metrics[0],
+    ...(e.parallel && { parallel: e.parallel }),
+    seconds: 0,
+  };
   if (o.retrain) report.retrain = { model: o.retrain, metrics: e.metrics[1], gap: gaps(e.metrics[0], e.metrics[1]) };
   report.seconds = (performance.now() - t0) / 1000;
   return report;

@@ -117,15 +117,29 @@ export interface RunSettings {
    * batches of how many rows, and each form tried with its milliseconds per run (runtime/parallel.ts).
    */
   parallel?: Measurement;
+  /**
+   * Where neither --threads nor --device was given and the forward passes (the evaluation, SSD's check)
+   * were long enough to measure: the threads they ran with (none: ONNX Runtime's default) and how they were
+   * chosen, as `parallel` says it (runtime/forward.ts; their logits are the same to the bit in every form).
+   */
+  forward?: { threads?: number } & Measurement;
 }
 
 /**
  * The settings of a run with these options on `model` (normalisation as the data readers apply it);
- * `parallel`, the form its gradient passes took where it was measured (GradientModel.parallel).
+ * `parallel`, the form its gradient passes took where it was measured (GradientModel.parallel);
+ * `forward`, the threads of its forward passes where they were (ForwardModel.parallel).
  */
-export function runSettings(model: Model, o: CommonOptions, head?: Head, parallel?: ParallelChoice): RunSettings {
+export function runSettings(
+  model: Model,
+  o: CommonOptions,
+  head?: Head,
+  parallel?: ParallelChoice,
+  forward?: ParallelChoice,
+): RunSettings {
   const { mean, std } = normalisation(model, o.mean, o.std);
   const measurement = measurementOf(parallel);
+  const forwardMeasurement = measurementOf(forward);
   return {
     mean,
     std,
@@ -136,6 +150,7 @@ export function runSettings(model: Model, o: CommonOptions, head?: Head, paralle
     threads: measurement ? parallel!.threads : o.threads,
     workers: measurement ? parallel!.workers : o.workers,
     ...(measurement && { parallel: measurement }),
+    ...(forwardMeasurement && { forward: { threads: forward!.threads, ...forwardMeasurement } }),
     ...(head && { head: { output: head.output, logits: head.logits, kind: head.kind, classes: head.classes } }),
   };
 }

@@ -74,6 +74,7 @@ export async function judgeUnlearning(report: RecordSubject, o: RecordOptions): 
   let before: Metrics | undefined;
   let after: Metrics | undefined;
   let retrain: Metrics | undefined;
+  let forward: ParallelChoice | undefined;
   if (report.forget.labelled) {
     const paths = [report.model.path, readAt, ...(o.retrain ? [o.retrain] : [])];
     const e = await evaluateModels(paths, {
@@ -87,6 +88,7 @@ export async function judgeUnlearning(report: RecordSubject, o: RecordOptions): 
       onForgetBatch: (b) => manifest.add(b),
     });
     [before, after, retrain] = e.metrics;
+    forward = e.parallel;
   } else {
     // no labels: the manifest still names every forgotten example; label-based metrics cannot be computed
     const unused = (['retain', 'test', 'retrain'] as const).filter((k) => o[k]).map((k) => `--${k}`);
@@ -127,7 +129,7 @@ export async function judgeUnlearning(report: RecordSubject, o: RecordOptions): 
     },
     changes,
     forgetSet: manifest.build(report.forget.name ?? report.forget.source),
-    settings: runSettings(input, o, head, o.parallel),
+    settings: runSettings(input, o, head, o.parallel, forward),
     method: report.method,
     metrics: {
       before,

@@ -1,22 +1,74 @@
 // Forward passes only: logits of a model file (or bytes) for batches of inputs. The logits are the
-// head's (graph/head.ts): a model whose output is a Softmax is run up to the Softmax's input.
+// head's (graph/head.ts): a model whose output is a Softmax is run up to the Softmax's input. Where
+// neither threads nor a device other than the CPU is given, the threads are chosen by measurement on
+// a long pass's first batch (parallel.ts), as for gradient passes.
+import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { exposeLogits, scoresName } from '../autodiff/artifact.js';
 import type { Head } from '../graph/head.js';
+import type { Model } from '../graph/ir.js';
 import { loadModel } from '../graph/load.js';
 import type { InputSpec } from './gradient.js';
 import { checkInput, chunkedLogits } from './gradient.js';
 import { fixedBatch } from './batching.js';
 import { BadInputError } from '../core/errors.js';
-import { Session, type Device, type HostTensor } from './session.js';
+import { ortVersion, Session, type Device, type HostTensor } from './session.js';
+import { candidates, hostKey, scrubCacheDir, settleForm, type ParallelChoice } from './parallel.js';
+
+/** Where the threads are measured: the model's bytes as run, the choice file and the machine's key. */
+interface AutoThreads {
+  bytes: Uint8Array | string;
+  file?: string;
+  host: string;
+  onNote?: (message: string) => void;
+}
+
+/** ForwardModel.open's options. */
+export interface ForwardOptions {
+  device?: Device;
+  /** Intra-op threads; none: measured on a long pass's first batch (CPU), else ONNX Runtime's default. */
+  threads?: number;
+  source?: string;
+  head?: Pick<Head, 'logits' | 'classes' | 'kind'>;
+  /** scrub's cache folder for the measured choice (parallel.ts scrubCacheDir); false: none kept. */
+  cache?: string | false;
+  /** Notes while measuring (which forms are timed). */
+  onNote?: (message: string) => void;
+}
 
 export class ForwardModel {
   private constructor(
-    private readonly session: Session,
+    private session: Session,
     /** Every data input of the model (the first is `input`). */
     readonly inputs: readonly InputSpec[],
     private readonly source: string,
     private readonly logitsName: string | undefined,
+    private auto: AutoThreads | undefined,
+    private choice: ParallelChoice,
   ) {}
+
+  /**
+   * The threads the runs take (none: ONNX Runtime's default) and how they were settled: as the options
+   * say, or measured on the first run of more than one row of a long pass (plan), or an earlier run's choice.
+   */
+  get parallel(): ParallelChoice {
+    return this.choice;
+  }
+
+  private choosing?: Promise<void>;
+  private planned = 0;
+  private signal?: AbortSignal;
+
+  /**
+   * Says that the coming pass makes about `runs` runs: where the threads are measured and no earlier run
+   * on this machine chose them, its first run of more than one row measures them if the pass would take
+   * at least MEASURE_MIN_PASS_MS (parallel.ts). `signal` is checked between the measurement's runs.
+   */
+  plan(runs: number, signal?: AbortSignal): void {
+    this.planned = runs;
+    this.signal = signal;
+    if (this.choice.by === 'options') this.choosing = undefined;
+  }
 
   /** The model's (first) input. */
   get input(): InputSpec {
@@ -31,14 +83,27 @@ export class ForwardModel {
   static async open(
     model: Uint8Array | string,
     input: InputSpec | readonly InputSpec[],
-    opts: { device?: Device; threads?: number; source?: string; head?: Pick<Head, 'logits' | 'classes' | 'kind'> } = {},
+    opts: ForwardOptions = {},
   ): Promise<ForwardModel> {
     const source = opts.source ?? (typeof model === 'string' ? model : 'model');
     let bytes: Uint8Array | string = model;
-    if (opts.head && typeof model === 'string') bytes = exposeLogits(loadModel(model), opts.head) ?? model;
+    const measure = opts.threads === undefined && (opts.device ?? 'cpu') === 'cpu' && typeof model === 'string';
+    const loaded = typeof model === 'string' && (opts.head || measure) ? loadModel(model) : undefined;
+    if (opts.head && loaded) bytes = exposeLogits(loaded, opts.head) ?? model;
     const session = await Session.create(bytes, { device: opts.device, threads: opts.threads, source });
     const inputs = Array.isArray(input) ? (input as readonly InputSpec[]) : [input as InputSpec];
-    return new ForwardModel(session, inputs, source, opts.head && scoresName(opts.head));
+    const logitsName = opts.head && scoresName(opts.head);
+    const cacheDir = scrubCacheDir(opts.cache);
+    const auto: AutoThreads | undefined =
+      measure && loaded
+        ? {
+            bytes,
+            file: cacheDir && forwardChoiceFile(cacheDir, loaded, logitsName),
+            host: hostKey(ortVersion('cpu')),
+            onNote: opts.onNote,
+          }
+        : undefined;
+    return new ForwardModel(session, inputs, source, logitsName, auto, { threads: opts.threads, by: 'options' });
   }
 
   /**
@@ -58,6 +123,12 @@ export class ForwardModel {
       checkInput(this.source, spec, byName[spec.name]);
     }
     const feeds = Object.fromEntries(this.inputs.map((i) => [i.name, byName[i.name]]));
+    const n = feeds[this.input.name].dims[0];
+    if (this.auto && n > 1) await (this.choosing ??= this.choose(feeds, n));
+    return this.run(feeds);
+  }
+
+  private run(feeds: Record<string, HostTensor>): Promise<Float32Array> {
     return chunkedLogits(feeds, fixedBatch(this.inputs), async (feeds) => {
       const out = await this.session.run(feeds);
       const name = this.logitsName && this.logitsName in out ? this.logitsName : this.session.outputNames[0];
@@ -65,13 +136,77 @@ export class ForwardModel {
     });
   }
 
+  /** Settles the threads at the first run of more than one row (parallel.ts settleForm; no workers). */
+  private async choose(feeds: Record<string, HostTensor>, n: number): Promise<void> {
+    const auto = this.auto!;
+    const forms = candidates(availableParallelism(), false);
+    if (forms.length === 1) return void (this.auto = undefined);
+    const choice = await settleForm<Session>(
+      this.session,
+      {
+        open: (form) => Session.create(auto.bytes, { threads: form.threads, source: this.source }),
+        use: (session) => (this.session = session),
+        release: (session) => session.release(),
+      },
+      () => {
+        this.signal?.throwIfAborted();
+        return this.run(feeds);
+      },
+      {
+        forms,
+        rows: n,
+        planned: this.planned,
+        file: auto.file,
+        host: auto.host,
+        signal: this.signal,
+        onNote: auto.onNote,
+        what: "this forward pass's first batch",
+      },
+    );
+    if (!choice) return; // unmeasured: a longer pass may measure (plan)
+    this.choice = choice;
+    this.auto = undefined;
+  }
+
   async release(): Promise<void> {
     await this.session.release();
   }
 }
 
-/** What a pass needs of a forward model: its inputs and the logits of a batch; release when done. */
-export type Forward = Pick<ForwardModel, 'inputs' | 'logits' | 'release'>;
+/**
+ * What a pass needs of a forward model: its inputs and the logits of a batch; release when done;
+ * `plan`, where it measures its threads (ForwardModel.plan).
+ */
+export type Forward = Pick<ForwardModel, 'inputs' | 'logits' | 'release'> & Partial<Pick<ForwardModel, 'plan'>>;
+
+/** Where the threads chosen for forward passes of `model` (reading `logits`) are kept in scrub's cache. */
+export function forwardChoiceFile(cacheDir: string, model: Model, logits?: string): string {
+  return `${cacheDir}/${structureKey(model, logits)}.forward.parallel.json`;
+}
+
+/**
+ * A key of what a forward pass's speed depends on: the model's graph and the shapes and types of its
+ * weights, not their values (an edited model shares its input's), and the output read as the logits.
+ * SHA-256 of the file's bytes without the initializers' data, 32 hex digits.
+ */
+export function structureKey(model: Model, logits?: string): string {
+  const ranges = [...model.graph.initializers.values()]
+    .map((t) => t.location)
+    .filter((l) => l.kind === 'raw' || l.kind === 'float_data')
+    .map((l) => [(l as { offset: number }).offset, (l as { length: number }).length] as const)
+    .sort((a, b) => a[0] - b[0]);
+  const h = createHash('sha256');
+  let at = 0;
+  for (const [offset, length] of ranges) {
+    if (offset > at) h.update(model.bytes.subarray(at, offset));
+    at = Math.max(at, offset + length);
+  }
+  h.update(model.bytes.subarray(at));
+  return h
+    .update(`|${logits ?? ''}`)
+    .digest('hex')
+    .slice(0, 32);
+}
 
 /**
  * A forward model that `open` opens at its first `logits` call: one whose every batch's logits a pass
@@ -80,9 +215,20 @@ export type Forward = Pick<ForwardModel, 'inputs' | 'logits' | 'release'>;
  */
 export function openOnUse(open: () => Promise<ForwardModel>, inputs: readonly InputSpec[]): Forward {
   let opened: Promise<ForwardModel> | undefined;
+  let planned: [number, AbortSignal | undefined] | undefined;
   return {
     inputs,
-    logits: async (x) => (await (opened ??= open())).logits(x),
+    plan: (runs, signal) => {
+      planned = [runs, signal];
+      void opened?.then(
+        (m) => m.plan(runs, signal),
+        () => undefined, // its error surfaces at the logits call that opened it
+      );
+    },
+    logits: async (x) => {
+      opened ??= open().then((m) => (planned && m.plan(...planned), m));
+      return (await opened).logits(x);
+    },
     release: async () => {
       if (opened) await (await opened).release();
     },

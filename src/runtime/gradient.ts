@@ -2,9 +2,9 @@
 // of the loss registry (autodiff/losses): the mean cross-entropy by default, LF-SSD's logit norm, or
 // a method's own (∇τ's 'matched'); one `run(inputs, lossFeeds)` serves them all.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { availableParallelism, homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import {
   buildArtifact,
   buildForwardArtifact,
@@ -28,7 +28,7 @@ import {
 } from '../autodiff/losses/index.js';
 import { trainingBatchNorms } from '../autodiff/rules/batch-normalization.js';
 import { defaultRegistry } from '../autodiff/rules/index.js';
-import { writeFileAtomic } from '../core/atomic.js';
+import { makeDirs, writeFileAtomic } from '../core/atomic.js';
 import { BadInputError, UnsupportedModelError } from '../core/errors.js';
 import { rows, type Feeds } from '../core/tensor.js';
 import { DataType, DTYPE_NAMES, tensorToFloat32, type Dim, type Model } from '../graph/ir.js';
@@ -40,13 +40,11 @@ import { probeModel, type Probe, type ShapeMap } from './shapes.js';
 import { ortVersion, Session, type Device, type HostTensor } from './session.js';
 import { workerCount, WorkerSessions } from './workers.js';
 import {
-  cachedChoice,
   candidates,
   choiceFile,
-  fastest,
   hostKey,
-  keepChoice,
-  triedForms,
+  scrubCacheDir,
+  settleForm,
   type ParallelChoice,
   type ParallelForm,
 } from './parallel.js';
@@ -310,10 +308,7 @@ export class GradientModel {
   static async open(model: Model, opts: GradientOptions = {}): Promise<GradientModel> {
     let def = typeof opts.loss === 'object' ? opts.loss : lossDefinition(opts.loss ?? 'cross-entropy');
     const squared = opts.squared ?? false;
-    const cacheDir =
-      opts.cache === false
-        ? undefined
-        : (opts.cache ?? process.env.SCRUB_CACHE_DIR ?? join(homedir(), '.cache', 'scrub'));
+    const cacheDir = scrubCacheDir(opts.cache);
     // a loss defined outside autodiff/ (a method's own) is keyed by its code too, and by the code of
     // the losses it swaps to on other heads (headLoss)
     const swaps = Object.values(def.swap ?? {}).map((name) => {
@@ -488,14 +483,8 @@ export class GradientModel {
   }
 
   /**
-   * Settles the parallel form (parallel.ts) at the first run of more than one row: the form an earlier
-   * run on this machine chose for this artifact and row count, or else each candidate timed on this
-   * batch twice, in two rounds (their results dropped), and the fastest kept, the sessions of the others
-   * released. The session opened with ONNX Runtime's default threads is timed first, briefly: where the
-   * planned pass (plan) would take under MEASURE_MIN_PASS_MS with it, or a run under MEASURE_MIN_RUN_MS,
-   * measuring the others would not repay itself, and the pass runs in it without keeping a choice.
-   * Another form that fails to open or run (out of memory) is passed over; the first form's errors (the
-   * batch's own) are thrown.
+   * Settles the parallel form at the first run of more than one row (parallel.ts settleForm: an earlier
+   * run's choice on this machine, or each form timed on this batch where the planned pass is long enough).
    */
   private async choose(
     feeds: Record<string, HostTensor>,
@@ -507,69 +496,35 @@ export class GradientModel {
     const forms = candidates(availableParallelism(), this.splits && auto.runnable.byteLength <= AUTO_WORKERS_BYTES);
     if (forms.length === 1) return void (this.auto = undefined);
     const single = this.session;
-    const cached = cachedChoice(auto.file, auto.host, n, forms);
-    if (cached) {
-      try {
-        const lane = await this.openForm(cached, single);
-        [this.session, this.workers] = [lane.session ?? single, lane.workers];
-        if (this.session !== single) await single.release();
-        this.choice = cached;
-        this.auto = undefined; // settled: the artifact's bytes are not needed again
-      } catch {
-        // the form an earlier run chose does not open now (out of memory): one thread, as if unmeasured
-      }
-      return;
-    }
-    const run = () => {
-      this.signal?.throwIfAborted();
-      return this.dispatch({ ...feeds }, n, weights);
-    };
-    const ms = [await timeRuns(run, 0)];
-    // a short pass, or short runs: a longer pass may measure (plan)
-    if (ms[0] * this.planned < MEASURE_MIN_PASS_MS || ms[0] < MEASURE_MIN_RUN_MS) return;
-    auto.onNote?.(
-      `timing this pass's first batch with ONNX Runtime's default threads, ${forms
-        .slice(1)
-        .map((f) => (f.workers ? `${f.workers} workers` : `${f.threads} threads`))
-        .join(' and ')}, to run the pass in the fastest (once per model and machine; --threads or --workers skip this)`,
+    type Lane = { session?: Session; workers?: WorkerSessions };
+    const first: Lane = { session: single };
+    const choice = await settleForm<Lane>(
+      first,
+      {
+        open: (form) => this.openForm(form, single),
+        use: (lane) => ([this.session, this.workers] = [lane.session ?? single, lane.workers]),
+        // workers keep the single session for runs of one row
+        release: async (lane) =>
+          lane.workers ? lane.workers.release() : lane === first && this.workers ? undefined : lane.session!.release(),
+      },
+      () => {
+        this.signal?.throwIfAborted();
+        return this.dispatch({ ...feeds }, n, weights);
+      },
+      {
+        forms,
+        rows: n,
+        planned: this.planned,
+        file: auto.file,
+        host: auto.host,
+        signal: this.signal,
+        onNote: auto.onNote,
+        what: "this pass's first batch",
+      },
     );
-    // short runs are timed again for as long as the other forms are: their first dozens run slower
-    if (ms[0] < MEASURE_MS / 4) ms[0] = await timeRuns(run, MEASURE_MS);
-    const lanes: { session?: Session; workers?: WorkerSessions }[] = [{ session: single }];
-    const release = (l: { session?: Session; workers?: WorkerSessions }) =>
-      l.workers ? l.workers.release() : l.session !== single && l.session?.release();
-    for (const form of forms.slice(1)) {
-      let lane: { session?: Session; workers?: WorkerSessions } | undefined;
-      try {
-        lane = await this.openForm(form, single);
-        [this.session, this.workers] = [lane.session ?? single, lane.workers];
-        ms.push(await timeRuns(run, MEASURE_MS));
-        lanes.push(lane);
-      } catch (e) {
-        if (lane) await release(lane);
-        if (this.signal?.aborted) {
-          [this.session, this.workers] = [single, undefined];
-          await Promise.all(lanes.map(release));
-          throw e;
-        }
-        lanes.push({ session: single });
-        ms.push(Infinity);
-      }
-    }
-    // a second round, each form warm by now: the faster of its two times counts (a host's slow spell
-    // or another process's burst during one form's turn is less likely to hit it twice)
-    for (const [i, lane] of lanes.entries()) {
-      if (ms[i] === Infinity) continue;
-      [this.session, this.workers] = [lane.session ?? single, lane.workers];
-      ms[i] = Math.min(ms[i], await timeRuns(run, MEASURE_MS, false));
-    }
-    const chosen = fastest(ms);
-    [this.session, this.workers] = [lanes[chosen].session ?? single, lanes[chosen].workers];
-    for (const [i, lane] of lanes.entries()) if (i !== chosen) await release(lane);
-    if (this.session !== single) await single.release();
-    keepChoice(auto.file, auto.host, n, forms, ms, chosen);
-    this.choice = { ...forms[chosen], by: 'measured', rows: n, tried: triedForms(forms, ms) };
-    this.auto = undefined;
+    if (!choice) return; // unmeasured: a longer pass may measure (plan)
+    this.choice = choice;
+    this.auto = undefined; // settled: the artifact's bytes are not needed again
   }
 
   /** The sessions of a form: the one opened with the runtime's default threads, another session, or workers. */
@@ -773,59 +728,8 @@ export class GradientModel {
   }
 }
 
-/**
- * A pass that would take at least this long in ONNX Runtime's default form (milliseconds,
- * GradientModel.plan) measures the other parallel forms: their measurement takes about 2 s on a small model.
- */
-export const MEASURE_MIN_PASS_MS = 4000;
-
-/**
- * Runs shorter than this (milliseconds, in ONNX Runtime's default form) are not measured in other
- * forms: between such runs a pass's own work (reading the data, summing importances in JavaScript)
- * takes a share of the cores that a run timed alone does not show. Measured on 2 cores over whole
- * passes (`scrub fisher`, batch 64): cnn (10 ms a run) and vit (18 ms) gained 0–20% over one thread in
- * the forms measured fastest alone (2 threads, 2 workers), within this host's spread from run to run
- * (±15%), not worth 2–3 s of measuring; resnet18 (1.1 s a run) took 94.8 s on one thread against
- * 55.7–65.2 s with 2 threads on 4,480 examples.
- */
-export const MEASURE_MIN_RUN_MS = 40;
-
-/**
- * `dir` and its missing parents, one mkdir at a time: Node 20's recursive mkdirSync spins forever on
- * some paths (under /proc), where this throws ENOENT. Throws what mkdir throws.
- */
-function makeDirs(dir: string): void {
-  if (existsSync(dir)) return;
-  const parent = dirname(dir);
-  if (parent !== dir) makeDirs(parent);
-  mkdirSync(dir);
-}
-
 /** Each worker holds the artifact: past this size (weights built in) workers are not among the forms measured. */
 const AUTO_WORKERS_BYTES = 256 * 2 ** 20;
-
-/**
- * Milliseconds per call of `run` in its steady state: calls for at least `minMs` and two calls untimed
- * (a session's first two runs grow its memory arena; new worker threads take some dozens of runs of a
- * small model to reach their speed; `warm`: the form ran already, none), then as long again timed,
- * the mean. At most MEASURE_CALLS calls in each half.
- */
-async function timeRuns(run: () => Promise<unknown>, minMs: number, warm = true): Promise<number> {
-  const span = async () => {
-    const t0 = performance.now();
-    let calls = 0;
-    while (calls < 2 || (performance.now() - t0 < minMs && calls < MEASURE_CALLS)) {
-      await run();
-      calls++;
-    }
-    return (performance.now() - t0) / calls;
-  };
-  if (warm) await span();
-  return span();
-}
-
-const MEASURE_MS = 200;
-const MEASURE_CALLS = 40;
 
 /**
  * The logits [N·classes] of a batch of feeds run by `forward`, in chunks of `batch` rows (padded rows

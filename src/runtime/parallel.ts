@@ -11,8 +11,9 @@
 // on the same machine runs the same way, bit for bit (the forms sum a batch's gradients in different
 // orders: equal within float rounding, not to the bit); the record names the form that ran.
 import { existsSync, readFileSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
-import { writeFileAtomic } from '../core/atomic.js';
+import { availableParallelism, cpus, homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { makeDirs, writeFileAtomic } from '../core/atomic.js';
 
 /**
  * One way of running a pass: a single session with `threads` intra-op threads (none: ONNX Runtime's
@@ -77,6 +78,14 @@ interface CacheFile {
   choices: Record<string, { forms: ParallelForm[]; ms: (number | null)[]; chosen: number }>;
 }
 
+/**
+ * scrub's cache folder: `cache` where given (false: none), else $SCRUB_CACHE_DIR, else ~/.cache/scrub.
+ */
+export function scrubCacheDir(cache?: string | false): string | undefined {
+  if (cache === false) return undefined;
+  return cache ?? process.env.SCRUB_CACHE_DIR ?? join(homedir(), '.cache', 'scrub');
+}
+
 /** Where the choices for one gradient artifact are kept (beside it in scrub's cache), its weights fed or built in. */
 export function choiceFile(cacheDir: string, artifactKey: string, frozen: boolean): string {
   return `${cacheDir}/${artifactKey}${frozen ? '.frozen' : ''}.parallel.json`;
@@ -116,7 +125,10 @@ export function triedForms(forms: readonly ParallelForm[], ms: readonly (number 
   return forms.map((f, i) => ({ ...f, ms: round(ms[i]) }));
 }
 
-/** Keeps a measured choice (best effort: an unwritable cache only costs a measurement next time). */
+/**
+ * Keeps a measured choice, its folder made where missing. Best effort: returns the error where the cache
+ * cannot be written (the next long pass measures again), else undefined.
+ */
 export function keepChoice(
   file: string | undefined,
   host: string,
@@ -124,14 +136,16 @@ export function keepChoice(
   forms: readonly ParallelForm[],
   ms: readonly number[],
   chosen: number,
-): void {
-  if (!file) return;
+): Error | undefined {
+  if (!file) return undefined;
   try {
     const c = readCache(file);
     c.choices[`${host}|${rows}`] = { forms: [...forms], ms: [...ms], chosen };
+    makeDirs(dirname(file));
     writeFileAtomic(file, JSON.stringify(c));
-  } catch {
-    // see above
+    return undefined;
+  } catch (e) {
+    return e as Error;
   }
 }
 
@@ -146,4 +160,155 @@ export interface Measurement {
 export function measurementOf(choice: ParallelChoice | undefined): Measurement | undefined {
   if (!choice || choice.by === 'options') return undefined;
   return { by: choice.by, rows: choice.rows!, tried: choice.tried! };
+}
+
+/**
+ * A pass that would take at least this long in ONNX Runtime's default form (milliseconds,
+ * GradientModel.plan, ForwardModel.plan) measures the other parallel forms: their measurement takes
+ * about 2 s on a small model.
+ */
+export const MEASURE_MIN_PASS_MS = 4000;
+
+/**
+ * Runs shorter than this (milliseconds, in ONNX Runtime's default form) are not measured in other
+ * forms: between such runs a pass's own work (reading the data, summing importances in JavaScript)
+ * takes a share of the cores that a run timed alone does not show. Measured on 2 cores over whole
+ * passes (`scrub fisher`, batch 64): cnn (10 ms a run) and vit (18 ms) gained 0–20% over one thread in
+ * the forms measured fastest alone (2 threads, 2 workers), within this host's spread from run to run
+ * (±15%), not worth 2–3 s of measuring; resnet18 (1.1 s a run) took 94.8 s on one thread against
+ * 55.7–65.2 s with 2 threads on 4,480 examples.
+ */
+export const MEASURE_MIN_RUN_MS = 40;
+
+/**
+ * Milliseconds per call of `run` in its steady state: calls for at least `minMs` and two calls untimed
+ * (a session's first two runs grow its memory arena; new worker threads take some dozens of runs of a
+ * small model to reach their speed; `warm`: the form ran already, none), then as long again timed,
+ * the mean. At most MEASURE_CALLS calls in each half.
+ */
+async function timeRuns(run: () => Promise<unknown>, minMs: number, warm = true): Promise<number> {
+  const span = async () => {
+    const t0 = performance.now();
+    let calls = 0;
+    while (calls < 2 || (performance.now() - t0 < minMs && calls < MEASURE_CALLS)) {
+      await run();
+      calls++;
+    }
+    return (performance.now() - t0) / calls;
+  };
+  if (warm) await span();
+  return span();
+}
+
+const MEASURE_MS = 200;
+const MEASURE_CALLS = 40;
+
+/** The sessions of one form (a session, workers), as settleForm opens, switches to and releases them. */
+export interface FormLanes<L> {
+  /** Opens the sessions of a form other than the first. */
+  open(form: ParallelForm): Promise<L>;
+  /** Makes `lane` the one the runs go to. */
+  use(lane: L): void;
+  release(lane: L): Promise<unknown>;
+}
+
+/** What settleForm needs besides the lanes. */
+export interface SettleOptions {
+  /** The forms tried (candidates), simplest first; the first is the lane already in use. */
+  forms: readonly ParallelForm[];
+  /** The rows of the batch run (the choice is kept per row count). */
+  rows: number;
+  /** About how many runs the pass makes (plan): too short a pass is not measured. */
+  planned: number;
+  /** The cache file of choices (choiceFile), if any, and the machine's key (hostKey). */
+  file?: string;
+  host: string;
+  signal?: AbortSignal;
+  onNote?: (message: string) => void;
+  /** What is run, for the note: "this pass's first batch". */
+  what: string;
+}
+
+/**
+ * Settles the form a pass runs in, on its first batch (`run` runs it in the lane in use): the form an
+ * earlier run on this machine chose for these forms and rows, or else each form timed on this batch
+ * twice, in two rounds (their results dropped), and the fastest kept (`fastest`), the lanes of the
+ * others released. The first form, in use already, is timed first, briefly: where the planned pass
+ * would take under MEASURE_MIN_PASS_MS with it, or a run under MEASURE_MIN_RUN_MS, measuring the others
+ * would not repay itself, and the pass runs in it. Another form that fails to open or run (out of
+ * memory) is passed over; the first form's errors (the batch's own) are thrown, and so is an abort
+ * (`signal`, checked by `run`), with the first lane in use again and every other released.
+ * Returns the choice (the lane in use is its own), or undefined where the first form stays unmeasured.
+ */
+export async function settleForm<L>(
+  first: L,
+  lanes: FormLanes<L>,
+  run: () => Promise<unknown>,
+  o: SettleOptions,
+): Promise<ParallelChoice | undefined> {
+  const same = (a: ParallelForm, b: ParallelForm) => a.threads === b.threads && a.workers === b.workers;
+  const cached = cachedChoice(o.file, o.host, o.rows, o.forms);
+  if (cached) {
+    if (same(cached, o.forms[0])) return cached;
+    try {
+      lanes.use(await lanes.open(cached));
+      await lanes.release(first);
+      return cached;
+    } catch {
+      // the form an earlier run chose does not open now (out of memory): the first, as if unmeasured
+      lanes.use(first);
+      return undefined;
+    }
+  }
+  const ms = [await timeRuns(run, 0)];
+  // a short pass, or short runs: a longer pass may measure (plan)
+  if (ms[0] * o.planned < MEASURE_MIN_PASS_MS || ms[0] < MEASURE_MIN_RUN_MS) return undefined;
+  o.onNote?.(
+    `timing ${o.what} with ONNX Runtime's default threads, ${o.forms
+      .slice(1)
+      .map((f) => (f.workers ? `${f.workers} workers` : `${f.threads} threads`))
+      .join(' and ')}, to run the pass in the fastest (once per model and machine; --threads or --workers skip this)`,
+  );
+  const opened: (L | undefined)[] = [first];
+  const releaseOthers = (keep: number) =>
+    Promise.all(opened.map((l, i) => (i !== keep && l !== undefined ? lanes.release(l) : undefined)));
+  try {
+    // short runs are timed again for as long as the other forms are: their first dozens run slower
+    if (ms[0] < MEASURE_MS / 4) ms[0] = await timeRuns(run, MEASURE_MS);
+    for (const form of o.forms.slice(1)) {
+      let lane: L | undefined;
+      try {
+        lane = await lanes.open(form);
+        lanes.use(lane);
+        ms.push(await timeRuns(run, MEASURE_MS));
+        opened.push(lane);
+      } catch (e) {
+        if (lane !== undefined) await lanes.release(lane);
+        if (o.signal?.aborted) throw e;
+        opened.push(undefined);
+        ms.push(Infinity);
+      }
+    }
+    // a second round, each form warm by now: the faster of its two times counts (a host's slow spell
+    // or another process's burst during one form's turn is less likely to hit it twice)
+    for (const [i, lane] of opened.entries()) {
+      if (lane === undefined) continue;
+      lanes.use(lane);
+      ms[i] = Math.min(ms[i], await timeRuns(run, MEASURE_MS, false));
+    }
+  } catch (e) {
+    lanes.use(first);
+    await releaseOthers(0);
+    throw e;
+  }
+  const chosen = fastest(ms);
+  lanes.use(opened[chosen]!);
+  await releaseOthers(chosen);
+  const failed = keepChoice(o.file, o.host, o.rows, o.forms, ms, chosen);
+  if (failed)
+    o.onNote?.(
+      `the form chosen could not be kept in ${o.file} (${failed.message}): the next long pass measures again ` +
+        '(give --threads or --workers, or set SCRUB_CACHE_DIR to a writable folder)',
+    );
+  return { ...o.forms[chosen], by: 'measured', rows: o.rows, tried: triedForms(o.forms, ms) };
 }
