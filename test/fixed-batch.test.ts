@@ -260,6 +260,19 @@ describe('--workers at a fixed batch', () => {
     const summary = JSON.parse(readFileSync(join(out, 'g', 'summary.json'), 'utf8'));
     expect(summary.settings).toEqual({ batchSize: 256, device: 'cpu' });
   }, 60_000);
+
+  it("the main command's record names the form as run, as grad's summary does: no workers here, 2 on mlp", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scrub-fixed-workers-'));
+    const settings = async (model: string, data: string) => {
+      const r = await unlearn({ model, forget: `${data}@0:4`, train: data, out: join(dir, 'm.onnx'), workers: 2 });
+      return JSON.parse(readFileSync(r.record, 'utf8')).settings;
+    };
+    const fixed = await settings(`${MNIST}/opt-mnist-13.onnx`, `${MNIST}/x.npy,${MNIST}/y.npy`);
+    expect(fixed).not.toHaveProperty('workers');
+    expect(fixed).not.toHaveProperty('threads');
+    const free = await settings(`${FIXTURES}/models/mlp.onnx`, `${FIXTURES}/batch/x.npy,${FIXTURES}/batch/y.npy`);
+    expect(free).toMatchObject({ threads: 1, workers: 2 });
+  }, 120_000);
 });
 
 describe('a batch declared free but traced at 1 (field case baked-batch1-reshape)', () => {

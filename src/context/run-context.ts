@@ -166,15 +166,18 @@ export class RunContext {
   }
 
   /**
-   * How the run's gradient passes used the cores where the form was measured (GradientModel.parallel:
-   * neither threads nor workers given): the first gradient model's that settled it, if any.
+   * How the run's gradient passes used the cores (GradientModel.parallel): the first gradient model's that
+   * settled its form by measurement (neither threads nor workers given), else the first one's form as it
+   * ran (--workers where the runs split over them); undefined where no gradient model was opened.
    */
   async parallel(): Promise<ParallelChoice | undefined> {
+    let first: ParallelChoice | undefined;
     for (const pending of this.gradients.values()) {
       const gm = await pending.catch(() => undefined);
       if (gm && measurementOf(gm.parallel)) return gm.parallel;
+      first ??= gm?.parallel;
     }
-    return undefined;
+    return first;
   }
 
   /** A data set of the run, opened once per spec; an empty one is refused naming its role (`what`). */

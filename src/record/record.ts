@@ -127,7 +127,7 @@ export interface RunSettings {
 
 /**
  * The settings of a run with these options on `model` (normalisation as the data readers apply it);
- * `parallel`, the form its gradient passes took where it was measured (GradientModel.parallel);
+ * `parallel`, the form its gradient passes took (GradientModel.parallel: as run, and how it was chosen);
  * `forward`, the threads of its forward passes where they were (ForwardModel.parallel).
  */
 export function runSettings(
@@ -147,8 +147,8 @@ export function runSettings(
     labels: o.labels,
     onBadInput: o.onBadInput ?? 'stop',
     device: o.device ?? 'cpu',
-    threads: measurement ? parallel!.threads : o.threads,
-    workers: measurement ? parallel!.workers : o.workers,
+    threads: parallel ? parallel.threads : o.threads,
+    workers: parallel ? parallel.workers : o.workers,
     ...(measurement && { parallel: measurement }),
     ...(forwardMeasurement && { forward: { threads: forward!.threads, ...forwardMeasurement } }),
     ...(head && { head: { output: head.output, logits: head.logits, kind: head.kind, classes: head.classes } }),

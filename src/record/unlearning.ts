@@ -39,7 +39,7 @@ export interface RecordOptions extends CommonOptions {
   logitsOf?: PassHooks['logitsOf'];
   /** The input model as the run loaded it (and probed it), instead of loading its file again. */
   inputModel?: Model;
-  /** How the run's gradient passes used the cores, where it was measured (RunContext.parallel). */
+  /** How the run's gradient passes used the cores: as run, and how that was chosen (RunContext.parallel). */
   parallel?: ParallelChoice;
 }
 

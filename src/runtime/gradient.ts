@@ -258,7 +258,10 @@ export class GradientModel {
    * as the options say, or measured on the first run of more than one row (until then `by` is 'options').
    */
   get parallel(): ParallelChoice {
-    return this.choice;
+    if (this.choice.by !== 'options' || !this.choice.workers) return this.choice;
+    // --workers: one thread each where the runs split over them; none where they stay in one session
+    // (a fixed batch, a loss without a reduction, a training-form BatchNormalization)
+    return this.splits ? { ...this.choice, threads: 1 } : { ...this.choice, workers: undefined };
   }
 
   private choosing?: Promise<void>;
