@@ -17,7 +17,9 @@ import { tensorToFloat32 } from '../src/graph/ir.js';
 import { loadModel } from '../src/graph/load.js';
 import { writeModel } from '../src/graph/write.js';
 import { runSettings } from '../src/record/record.js';
+import { initialWeights } from '../src/context/index.js';
 import { forwardChoiceFile, ForwardModel, structureKey } from '../src/runtime/forward.js';
+import { GradientModel } from '../src/runtime/gradient.js';
 import { candidates, hostKey, keepChoice, type ParallelChoice } from '../src/runtime/parallel.js';
 import { ortVersion } from '../src/runtime/session.js';
 import { batch, FIXTURES } from './support/fixtures.js';
@@ -118,6 +120,38 @@ describe.runIf(availableParallelism() > 1)('a forward model with neither threads
       await fewer.logits({ ...b.x });
       expect(fewer.parallel.by).toBe('options');
       await fewer.release();
+    },
+  );
+
+  it(
+    "a gradient model's forward passes (∇τ's, finetune's) measure their threads the same way",
+    {
+      timeout: 120_000,
+    },
+    async () => {
+      const cache = mkdtempSync(join(tmpdir(), 'scrub-fwd-'));
+      const model = loadModel(CNN);
+      const one = await GradientModel.open(model, { cache, threads: 1 });
+      const weights = new Map([...initialWeights(model, one)].map(([k, w]) => [k, w.map((v) => v * 0.9)]));
+      const l0 = await one.logits(x, weights);
+      await one.release();
+      const gm = await GradientModel.open(model, { cache });
+      gm.planLogits(1);
+      expect(await gm.logits(x, weights)).toEqual(l0);
+      expect(gm.logitsParallel.by).toBe('options');
+      gm.planLogits(1000);
+      expect(await gm.logits(x, weights)).toEqual(l0);
+      expect(gm.logitsParallel).toMatchObject({ by: 'measured', rows: 4096 });
+      expect(await gm.logits(x, weights)).toEqual(l0);
+      // the gradient runs' own form is not settled by it
+      expect(gm.parallel.by).toBe('options');
+      await gm.release();
+      expect(readdirSync(cache).filter((f) => f.endsWith('.logits.parallel.json'))).toHaveLength(1);
+      const again = await GradientModel.open(model, { cache });
+      again.planLogits(1);
+      expect(await again.logits(x, weights)).toEqual(l0);
+      expect(again.logitsParallel).toEqual({ ...gm.logitsParallel, by: 'cached' });
+      await again.release();
     },
   );
 

@@ -134,6 +134,8 @@ interface AutoParallel {
   runnable: Uint8Array;
   /** Where the choice is kept (parallel.ts choiceFile), if a cache is used. */
   file?: string;
+  /** Where the threads of the forward passes (logits) are kept, if a cache is used. */
+  logitsFile?: string;
   host: string;
   onNote?: (message: string) => void;
 }
@@ -235,7 +237,8 @@ export class GradientModel {
     /** The weights fed when a run names no others: the model's own values. */
     private readonly defaults: ReadonlyMap<string, Float32Array>,
     /** Opens the forward-only session (built on first use: SSD never needs it). */
-    private readonly openForward: () => Promise<Session>,
+    /** Opens the forward artifact (logits) with these intra-op threads (none: as the options say). */
+    private readonly openForward: (threads?: number) => Promise<Session>,
     private readonly masked: boolean,
     /** The model's training-form BatchNormalization nodes (their statistics are the physical batch's). */
     private readonly trainingNorms: readonly string[],
@@ -251,6 +254,34 @@ export class GradientModel {
     private choice: ParallelChoice,
   ) {
     this.batch = fixedBatch(inputs);
+    this.logitsAuto = auto && { file: auto.logitsFile, host: auto.host, onNote: auto.onNote };
+    this.logitsChoice = { threads: choice.threads, by: 'options' };
+  }
+
+  /** Set where the forward passes' threads are measured (as the parallel form is); dropped once settled. */
+  private logitsAuto: { file?: string; host: string; onNote?: (message: string) => void } | undefined;
+  private logitsChoice: ParallelChoice;
+  private logitsChoosing?: Promise<void>;
+  private logitsPlanned = 0;
+  private logitsSignal?: AbortSignal;
+
+  /**
+   * The threads the forward passes (logits) run with (none: ONNX Runtime's default) and how they were
+   * settled: as the options say, or measured on the first batch of more than one row of a long pass
+   * (planLogits), or an earlier run's measurement.
+   */
+  get logitsParallel(): ParallelChoice {
+    return this.logitsChoice;
+  }
+
+  /**
+   * Says that the coming forward pass (logits) makes about `runs` runs: as `plan` does for gradient runs,
+   * its first run of more than one row measures the threads (no workers) where the pass is long enough.
+   */
+  planLogits(runs: number, signal?: AbortSignal): void {
+    this.logitsPlanned = runs;
+    this.logitsSignal = signal;
+    if (this.logitsChoice.by === 'options') this.logitsChoosing = undefined;
   }
 
   /**
@@ -374,8 +405,12 @@ export class GradientModel {
         throw e;
       }
     }
-    const openForward = () =>
-      Session.create(buildForwardArtifact(model, m.params, m.head), { device: opts.device, threads: opts.threads });
+    let forwardBytes: Uint8Array | undefined;
+    const openForward = (threads = opts.threads) =>
+      Session.create((forwardBytes ??= buildForwardArtifact(model, m.params, m.head)), {
+        device: opts.device,
+        threads,
+      });
     return new GradientModel(
       def.name,
       def,
@@ -398,6 +433,7 @@ export class GradientModel {
         ? {
             runnable,
             file: cacheDir && choiceFile(cacheDir, key, frozen),
+            logitsFile: cacheDir && `${cacheDir}/${key}.logits.parallel.json`,
             host: hostKey(ortVersion(device)),
             onNote: opts.onNote,
           }
@@ -649,11 +685,57 @@ export class GradientModel {
   async logits(inputs: HostTensor | Feeds, weights?: ReadonlyMap<string, Float32Array>): Promise<Float32Array> {
     const feeds = this.modelFeeds(inputs);
     this.forward ??= this.openForward();
-    const session = await this.forward;
+    const n = feeds[this.inputs[0].name].dims[0];
+    if (this.logitsAuto && n > 1) await (this.logitsChoosing ??= this.chooseLogits(feeds, n, weights));
+    return this.runLogits(await this.forward, feeds, weights);
+  }
+
+  private runLogits(
+    session: Session,
+    feeds: Record<string, HostTensor>,
+    weights?: ReadonlyMap<string, Float32Array>,
+  ): Promise<Float32Array> {
     return chunkedLogits(feeds, this.batch, async (f) => {
       const out = await session.run(this.withWeights(f, weights));
       return out[session.outputNames[0]].data as Float32Array;
     });
+  }
+
+  /** Settles the forward passes' threads at their first run of more than one row (parallel.ts settleForm). */
+  private async chooseLogits(
+    feeds: Record<string, HostTensor>,
+    n: number,
+    weights?: ReadonlyMap<string, Float32Array>,
+  ): Promise<void> {
+    const auto = this.logitsAuto!;
+    const forms = candidates(availableParallelism(), false);
+    if (forms.length === 1) return void (this.logitsAuto = undefined);
+    let session = await this.forward!;
+    const choice = await settleForm<Session>(
+      session,
+      {
+        open: (form) => this.openForward(form.threads),
+        use: (s) => void (this.forward = Promise.resolve((session = s))),
+        release: (s) => s.release(),
+      },
+      () => {
+        this.logitsSignal?.throwIfAborted();
+        return this.runLogits(session, { ...feeds }, weights);
+      },
+      {
+        forms,
+        rows: n,
+        planned: this.logitsPlanned,
+        file: auto.file,
+        host: auto.host,
+        signal: this.logitsSignal,
+        onNote: auto.onNote,
+        what: "this forward pass's first batch",
+      },
+    );
+    if (!choice) return; // unmeasured: a longer pass may measure (planLogits)
+    this.logitsChoice = choice;
+    this.logitsAuto = undefined;
   }
 
   /** The model's inputs as feeds, each checked against its spec. */

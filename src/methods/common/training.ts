@@ -51,7 +51,8 @@ export class BatchDrawer {
 }
 
 /** What a forward pass over a set needs of a gradient model (any loss kind); no head: single-label. */
-export type Forward = Pick<GradientModel, 'classes' | 'logits'> & { readonly head?: Pick<Head, 'kind'> };
+export type Forward = Pick<GradientModel, 'classes' | 'logits'> &
+  Partial<Pick<GradientModel, 'planLogits'>> & { readonly head?: Pick<Head, 'kind'> };
 
 /** Whether `gm`'s head is multi-label (graph/head.ts). */
 export function isMultiLabel(gm: { readonly head?: Pick<Head, 'kind'> }): boolean {
@@ -118,6 +119,8 @@ export async function setOutputs(
 ): Promise<{ logits: Float32Array; losses: Float64Array }> {
   const batch = opts.batch ?? GRADTAU_BATCH;
   const logits = new Float32Array(set.count * gm.classes);
+  // a long pass measures the threads of its runs (GradientModel.planLogits)
+  gm.planLogits?.(Math.ceil(set.count / batch), opts.signal);
   for (let s = 0; s < set.count; s += batch) {
     opts.signal?.throwIfAborted();
     const n = Math.min(batch, set.count - s);
