@@ -13,15 +13,7 @@ import { checkInput, chunkedLogits } from './gradient.js';
 import { fixedBatch } from './batching.js';
 import { BadInputError } from '../core/errors.js';
 import { ortVersion, Session, type Device, type HostTensor } from './session.js';
-import { candidates, hostKey, scrubCacheDir, settleForm, type ParallelChoice } from './parallel.js';
-
-/** Where the threads are measured: the model's bytes as run, the choice file and the machine's key. */
-interface AutoThreads {
-  bytes: Uint8Array | string;
-  file?: string;
-  host: string;
-  onNote?: (message: string) => void;
-}
+import { candidates, hostKey, PassForm, scrubCacheDir, type ParallelChoice } from './parallel.js';
 
 /** ForwardModel.open's options. */
 export interface ForwardOptions {
@@ -43,8 +35,9 @@ export class ForwardModel {
     readonly inputs: readonly InputSpec[],
     private readonly source: string,
     private readonly logitsName: string | undefined,
-    private auto: AutoThreads | undefined,
-    private choice: ParallelChoice,
+    /** The model's bytes as run, for the sessions of other thread counts. */
+    private readonly bytes: Uint8Array | string,
+    private readonly form: PassForm,
   ) {}
 
   /**
@@ -52,22 +45,15 @@ export class ForwardModel {
    * say, or measured on the first run of more than one row of a long pass (plan), or an earlier run's choice.
    */
   get parallel(): ParallelChoice {
-    return this.choice;
+    return this.form.choice;
   }
 
-  private choosing?: Promise<void>;
-  private planned = 0;
-  private signal?: AbortSignal;
-
   /**
-   * Says that the coming pass makes about `runs` runs: where the threads are measured and no earlier run
-   * on this machine chose them, its first run of more than one row measures them if the pass would take
-   * at least MEASURE_MIN_PASS_MS (parallel.ts). `signal` is checked between the measurement's runs.
+   * Says that the coming pass makes about `runs` runs: where the threads are measured, a long pass's first
+   * run of more than one row measures them (parallel.ts PassForm.plan).
    */
   plan(runs: number, signal?: AbortSignal): void {
-    this.planned = runs;
-    this.signal = signal;
-    if (this.choice.by === 'options') this.choosing = undefined;
+    this.form.plan(runs, signal);
   }
 
   /** The model's (first) input. */
@@ -94,16 +80,15 @@ export class ForwardModel {
     const inputs = Array.isArray(input) ? (input as readonly InputSpec[]) : [input as InputSpec];
     const logitsName = opts.head && scoresName(opts.head);
     const cacheDir = scrubCacheDir(opts.cache);
-    const auto: AutoThreads | undefined =
-      measure && loaded
-        ? {
-            bytes,
-            file: cacheDir && forwardChoiceFile(cacheDir, loaded, logitsName),
-            host: hostKey(ortVersion('cpu')),
-            onNote: opts.onNote,
-          }
-        : undefined;
-    return new ForwardModel(session, inputs, source, logitsName, auto, { threads: opts.threads, by: 'options' });
+    const site = measure &&
+      loaded && {
+        file: cacheDir && forwardChoiceFile(cacheDir, loaded, logitsName),
+        host: hostKey(ortVersion('cpu')),
+        onNote: opts.onNote,
+        what: "this forward pass's first batch",
+      };
+    const form = new PassForm({ threads: opts.threads, by: 'options' }, site || undefined);
+    return new ForwardModel(session, inputs, source, logitsName, bytes, form);
   }
 
   /**
@@ -123,8 +108,17 @@ export class ForwardModel {
       checkInput(this.source, spec, byName[spec.name]);
     }
     const feeds = Object.fromEntries(this.inputs.map((i) => [i.name, byName[i.name]]));
-    const n = feeds[this.input.name].dims[0];
-    if (this.auto && n > 1) await (this.choosing ??= this.choose(feeds, n));
+    await this.form.ready(
+      feeds[this.input.name].dims[0],
+      () => candidates(availableParallelism(), false),
+      () => this.session,
+      {
+        open: (form) => Session.create(this.bytes, { threads: form.threads, source: this.source }),
+        use: (session) => (this.session = session),
+        release: (session) => session.release(),
+      },
+      () => this.run(feeds),
+    );
     return this.run(feeds);
   }
 
@@ -134,38 +128,6 @@ export class ForwardModel {
       const name = this.logitsName && this.logitsName in out ? this.logitsName : this.session.outputNames[0];
       return out[name].data as Float32Array;
     });
-  }
-
-  /** Settles the threads at the first run of more than one row (parallel.ts settleForm; no workers). */
-  private async choose(feeds: Record<string, HostTensor>, n: number): Promise<void> {
-    const auto = this.auto!;
-    const forms = candidates(availableParallelism(), false);
-    if (forms.length === 1) return void (this.auto = undefined);
-    const choice = await settleForm<Session>(
-      this.session,
-      {
-        open: (form) => Session.create(auto.bytes, { threads: form.threads, source: this.source }),
-        use: (session) => (this.session = session),
-        release: (session) => session.release(),
-      },
-      () => {
-        this.signal?.throwIfAborted();
-        return this.run(feeds);
-      },
-      {
-        forms,
-        rows: n,
-        planned: this.planned,
-        file: auto.file,
-        host: auto.host,
-        signal: this.signal,
-        onNote: auto.onNote,
-        what: "this forward pass's first batch",
-      },
-    );
-    if (!choice) return; // unmeasured: a longer pass may measure (plan)
-    this.choice = choice;
-    this.auto = undefined;
   }
 
   async release(): Promise<void> {

@@ -43,8 +43,8 @@ import {
   candidates,
   choiceFile,
   hostKey,
+  PassForm,
   scrubCacheDir,
-  settleForm,
   type ParallelChoice,
   type ParallelForm,
 } from './parallel.js';
@@ -126,18 +126,6 @@ export interface GradientOptions {
    * (parallel.ts, plan).
    */
   workers?: number;
-}
-
-/** What a gradient model needs to measure its parallel form at its first run (GradientOptions). */
-interface AutoParallel {
-  /** The artifact as the sessions open it. */
-  runnable: Uint8Array;
-  /** Where the choice is kept (parallel.ts choiceFile), if a cache is used. */
-  file?: string;
-  /** Where the threads of the forward passes (logits) are kept, if a cache is used. */
-  logitsFile?: string;
-  host: string;
-  onNote?: (message: string) => void;
 }
 
 export interface GradientResult {
@@ -248,22 +236,15 @@ export class GradientModel {
     readonly traced: Probe['traced'] | undefined,
     /** The data-parallel sessions (GradientOptions.workers, or as measured), if any. */
     private workers: WorkerSessions | undefined,
-    /** Set where the parallel form is measured at the first run of more than one row; dropped once settled. */
-    private auto: AutoParallel | undefined,
-    /** The form given (GradientOptions.threads, .workers); replaced by the measured one. */
-    private choice: ParallelChoice,
+    /** The artifact as the sessions of other forms open it, while the form is to be measured. */
+    private runnable: Uint8Array | undefined,
+    /** The gradient runs' form: as given (GradientOptions.threads, .workers), or to be measured. */
+    private readonly form: PassForm,
+    /** The forward runs' threads (logits), likewise. */
+    private readonly logitsForm: PassForm,
   ) {
     this.batch = fixedBatch(inputs);
-    this.logitsAuto = auto && { file: auto.logitsFile, host: auto.host, onNote: auto.onNote };
-    this.logitsChoice = { threads: choice.threads, by: 'options' };
   }
-
-  /** Set where the forward passes' threads are measured (as the parallel form is); dropped once settled. */
-  private logitsAuto: { file?: string; host: string; onNote?: (message: string) => void } | undefined;
-  private logitsChoice: ParallelChoice;
-  private logitsChoosing?: Promise<void>;
-  private logitsPlanned = 0;
-  private logitsSignal?: AbortSignal;
 
   /**
    * The threads the forward passes (logits) run with (none: ONNX Runtime's default) and how they were
@@ -271,7 +252,7 @@ export class GradientModel {
    * (planLogits), or an earlier run's measurement.
    */
   get logitsParallel(): ParallelChoice {
-    return this.logitsChoice;
+    return this.logitsForm.choice;
   }
 
   /**
@@ -279,9 +260,7 @@ export class GradientModel {
    * its first run of more than one row measures the threads (no workers) where the pass is long enough.
    */
   planLogits(runs: number, signal?: AbortSignal): void {
-    this.logitsPlanned = runs;
-    this.logitsSignal = signal;
-    if (this.logitsChoice.by === 'options') this.logitsChoosing = undefined;
+    this.logitsForm.plan(runs, signal);
   }
 
   /**
@@ -289,15 +268,12 @@ export class GradientModel {
    * as the options say, or measured on the first run of more than one row (until then `by` is 'options').
    */
   get parallel(): ParallelChoice {
-    if (this.choice.by !== 'options' || !this.choice.workers) return this.choice;
+    const choice = this.form.choice;
+    if (choice.by !== 'options' || !choice.workers) return choice;
     // --workers: one thread each where the runs split over them; none where they stay in one session
     // (a fixed batch, a loss without a reduction, a training-form BatchNormalization)
-    return this.splits ? { ...this.choice, threads: 1 } : { ...this.choice, workers: undefined };
+    return this.splits ? { ...choice, threads: 1 } : { ...choice, workers: undefined };
   }
-
-  private choosing?: Promise<void>;
-  private planned = 0;
-  private signal?: AbortSignal;
 
   /**
    * Says that the coming pass makes about `runs` runs. Where the parallel form is measured (neither
@@ -307,9 +283,7 @@ export class GradientModel {
    * chose). Without a plan, the same as a short pass. `signal` is checked between the measurement's runs.
    */
   plan(runs: number, signal?: AbortSignal): void {
-    this.planned = runs;
-    this.signal = signal;
-    if (this.choice.by === 'options') this.choosing = undefined;
+    this.form.plan(runs, signal);
   }
 
   /**
@@ -405,6 +379,7 @@ export class GradientModel {
         throw e;
       }
     }
+    const site = { host: hostKey(ortVersion(device)), onNote: opts.onNote };
     let forwardBytes: Uint8Array | undefined;
     const openForward = (threads = opts.threads) =>
       Session.create((forwardBytes ??= buildForwardArtifact(model, m.params, m.head)), {
@@ -429,16 +404,23 @@ export class GradientModel {
       frozen,
       m.traced,
       workers,
-      measure
-        ? {
-            runnable,
-            file: cacheDir && choiceFile(cacheDir, key, frozen),
-            logitsFile: cacheDir && `${cacheDir}/${key}.logits.parallel.json`,
-            host: hostKey(ortVersion(device)),
-            onNote: opts.onNote,
-          }
-        : undefined,
-      { threads: opts.threads, ...(count > 1 ? { workers: count } : {}), by: 'options' },
+      measure ? runnable : undefined,
+      new PassForm(
+        { threads: opts.threads, ...(count > 1 ? { workers: count } : {}), by: 'options' },
+        measure
+          ? { ...site, file: cacheDir && choiceFile(cacheDir, key, frozen), what: "this pass's first batch" }
+          : undefined,
+      ),
+      new PassForm(
+        { threads: opts.threads, by: 'options' },
+        measure
+          ? {
+              ...site,
+              file: cacheDir && `${cacheDir}/${key}.logits.parallel.json`,
+              what: "this forward pass's first batch",
+            }
+          : undefined,
+      ),
     );
   }
 
@@ -503,7 +485,7 @@ export class GradientModel {
         );
       feeds[lossInputName(i.key)] = { data, dims: i.shape === 'batch' ? [n] : [n, this.classes] };
     }
-    if (this.auto && n > 1) await (this.choosing ??= this.choose(feeds, n, weights));
+    await this.settle(feeds, n, weights);
     return this.dispatch(feeds, n, weights);
   }
 
@@ -522,23 +504,24 @@ export class GradientModel {
   }
 
   /**
-   * Settles the parallel form at the first run of more than one row (parallel.ts settleForm: an earlier
-   * run's choice on this machine, or each form timed on this batch where the planned pass is long enough).
+   * Settles the gradient runs' form at the first run of more than one row where it is measured
+   * (parallel.ts PassForm.ready: an earlier run's choice on this machine, or each form timed on this batch
+   * where the planned pass is long enough).
    */
-  private async choose(
+  private async settle(
     feeds: Record<string, HostTensor>,
     n: number,
     weights?: ReadonlyMap<string, Float32Array>,
   ): Promise<void> {
-    const auto = this.auto!;
-    // each worker holds the artifact again: past AUTO_WORKERS_BYTES they are not tried
-    const forms = candidates(availableParallelism(), this.splits && auto.runnable.byteLength <= AUTO_WORKERS_BYTES);
-    if (forms.length === 1) return void (this.auto = undefined);
+    if (!this.form.open) return;
     const single = this.session;
     type Lane = { session?: Session; workers?: WorkerSessions };
     const first: Lane = { session: single };
-    const choice = await settleForm<Lane>(
-      first,
+    await this.form.ready<Lane>(
+      n,
+      // each worker holds the artifact again: past AUTO_WORKERS_BYTES they are not tried
+      () => candidates(availableParallelism(), this.splits && this.runnable!.byteLength <= AUTO_WORKERS_BYTES),
+      () => first,
       {
         open: (form) => this.openForm(form, single),
         use: (lane) => ([this.session, this.workers] = [lane.session ?? single, lane.workers]),
@@ -546,24 +529,9 @@ export class GradientModel {
         release: async (lane) =>
           lane.workers ? lane.workers.release() : lane === first && this.workers ? undefined : lane.session!.release(),
       },
-      () => {
-        this.signal?.throwIfAborted();
-        return this.dispatch({ ...feeds }, n, weights);
-      },
-      {
-        forms,
-        rows: n,
-        planned: this.planned,
-        file: auto.file,
-        host: auto.host,
-        signal: this.signal,
-        onNote: auto.onNote,
-        what: "this pass's first batch",
-      },
+      () => this.dispatch({ ...feeds }, n, weights),
     );
-    if (!choice) return; // unmeasured: a longer pass may measure (plan)
-    this.choice = choice;
-    this.auto = undefined; // settled: the artifact's bytes are not needed again
+    if (!this.form.open) this.runnable = undefined; // settled: the artifact's bytes are not needed again
   }
 
   /** The sessions of a form: the one opened with the runtime's default threads, another session, or workers. */
@@ -571,7 +539,7 @@ export class GradientModel {
     form: ParallelForm,
     single: Session,
   ): Promise<{ session?: Session; workers?: WorkerSessions }> {
-    const { runnable } = this.auto!;
+    const runnable = this.runnable!;
     if (form.workers) return { workers: await WorkerSessions.open(runnable, form.workers, this.source) };
     if (form.threads === undefined) return { session: single };
     return { session: await Session.create(runnable, { threads: form.threads, source: this.source }) };
@@ -685,8 +653,18 @@ export class GradientModel {
   async logits(inputs: HostTensor | Feeds, weights?: ReadonlyMap<string, Float32Array>): Promise<Float32Array> {
     const feeds = this.modelFeeds(inputs);
     this.forward ??= this.openForward();
-    const n = feeds[this.inputs[0].name].dims[0];
-    if (this.logitsAuto && n > 1) await (this.logitsChoosing ??= this.chooseLogits(feeds, n, weights));
+    let session = await this.forward;
+    await this.logitsForm.ready(
+      feeds[this.inputs[0].name].dims[0],
+      () => candidates(availableParallelism(), false),
+      () => session,
+      {
+        open: (form) => this.openForward(form.threads),
+        use: (s) => void (this.forward = Promise.resolve((session = s))),
+        release: (s) => s.release(),
+      },
+      () => this.runLogits(session, { ...feeds }, weights),
+    );
     return this.runLogits(await this.forward, feeds, weights);
   }
 
@@ -699,43 +677,6 @@ export class GradientModel {
       const out = await session.run(this.withWeights(f, weights));
       return out[session.outputNames[0]].data as Float32Array;
     });
-  }
-
-  /** Settles the forward passes' threads at their first run of more than one row (parallel.ts settleForm). */
-  private async chooseLogits(
-    feeds: Record<string, HostTensor>,
-    n: number,
-    weights?: ReadonlyMap<string, Float32Array>,
-  ): Promise<void> {
-    const auto = this.logitsAuto!;
-    const forms = candidates(availableParallelism(), false);
-    if (forms.length === 1) return void (this.logitsAuto = undefined);
-    let session = await this.forward!;
-    const choice = await settleForm<Session>(
-      session,
-      {
-        open: (form) => this.openForward(form.threads),
-        use: (s) => void (this.forward = Promise.resolve((session = s))),
-        release: (s) => s.release(),
-      },
-      () => {
-        this.logitsSignal?.throwIfAborted();
-        return this.runLogits(session, { ...feeds }, weights);
-      },
-      {
-        forms,
-        rows: n,
-        planned: this.logitsPlanned,
-        file: auto.file,
-        host: auto.host,
-        signal: this.logitsSignal,
-        onNote: auto.onNote,
-        what: "this forward pass's first batch",
-      },
-    );
-    if (!choice) return; // unmeasured: a longer pass may measure (planLogits)
-    this.logitsChoice = choice;
-    this.logitsAuto = undefined;
   }
 
   /** The model's inputs as feeds, each checked against its spec. */

@@ -312,3 +312,89 @@ export async function settleForm<L>(
     );
   return { ...o.forms[chosen], by: 'measured', rows: o.rows, tried: triedForms(o.forms, ms) };
 }
+
+/** Where a kind of pass measures its form: the cache file, the machine's key, the notes, what is run. */
+export interface MeasureSite {
+  file?: string;
+  host: string;
+  onNote?: (message: string) => void;
+  /** What is timed, for the note: "this pass's first batch". */
+  what: string;
+}
+
+/**
+ * The form of one kind of run of a model (its gradient runs, its forward runs) and how it is settled:
+ * a pass says how many runs it makes (plan); where a MeasureSite is given (neither threads nor workers
+ * were), its first run of more than one row settles the form once (ready: settleForm), and a pass too
+ * short to measure leaves it open for a longer one.
+ */
+export class PassForm {
+  private choosing?: Promise<void>;
+  private planned = 0;
+  private abort?: AbortSignal;
+
+  constructor(
+    private current: ParallelChoice,
+    private site: MeasureSite | undefined,
+  ) {}
+
+  /** The form the runs take and how it was settled (by 'options' until measured or taken from the cache). */
+  get choice(): ParallelChoice {
+    return this.current;
+  }
+
+  /** Whether the form is still to be settled at a run. */
+  get open(): boolean {
+    return this.site !== undefined;
+  }
+
+  /**
+   * Says that the coming pass makes about `runs` runs: where the form is open and no earlier run on this
+   * machine chose it, the pass's first run measures it if the pass would take at least MEASURE_MIN_PASS_MS
+   * in the first form. Without a plan, the same as a short pass. `signal` is checked between the
+   * measurement's runs.
+   */
+  plan(runs: number, signal?: AbortSignal): void {
+    this.planned = runs;
+    this.abort = signal;
+    if (this.current.by === 'options') this.choosing = undefined;
+  }
+
+  /**
+   * Before a run of `rows` rows: where the form is open, settles it once (settleForm over `forms()`, the
+   * lane in use `first()`, `run` the batch's run in the lane in use); later calls wait for the same.
+   */
+  async ready<L>(
+    rows: number,
+    forms: () => readonly ParallelForm[],
+    first: () => L | Promise<L>,
+    lanes: FormLanes<L>,
+    run: () => Promise<unknown>,
+  ): Promise<void> {
+    if (!this.site || rows <= 1) return;
+    await (this.choosing ??= this.settle(rows, forms(), first, lanes, run));
+  }
+
+  private async settle<L>(
+    rows: number,
+    forms: readonly ParallelForm[],
+    first: () => L | Promise<L>,
+    lanes: FormLanes<L>,
+    run: () => Promise<unknown>,
+  ): Promise<void> {
+    const site = this.site!;
+    if (forms.length === 1) return void (this.site = undefined);
+    const choice = await settleForm(
+      await first(),
+      lanes,
+      () => {
+        this.abort?.throwIfAborted();
+        return run();
+      },
+      { ...site, forms, rows, planned: this.planned, signal: this.abort },
+    );
+    if (!choice) return; // unmeasured: a longer pass may measure (plan)
+    this.current = choice;
+    this.site = undefined;
+  }
+}
