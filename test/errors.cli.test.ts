@@ -3,6 +3,8 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { unlearn } from '../src/api/unlearn.js';
 import { CANCELLED_LINE, exitFor } from '../src/cli/exit.js';
@@ -21,8 +23,11 @@ import { encodeNpy, readNpy } from '../src/data/npy.js';
 import { encodeModel } from '../src/graph/encode.js';
 import { DataType, type Graph } from '../src/graph/ir.js';
 import { FIXTURES } from './support/fixtures.js';
+import { FASHION_MNIST, withoutFashionMnist } from './support/datasets.js';
 import { run } from './support/cli.js';
 
+const noFashionMnist = withoutFashionMnist();
+const SCRUB = fileURLToPath(new URL('../scrub.js', import.meta.url));
 const MODEL = 'models/cnn.onnx';
 const FORGET = 'models/forget';
 const MLP = `${FIXTURES}/models/mlp.onnx`;
@@ -278,6 +283,29 @@ describe('each kind through the command line', () => {
     expectExit({ code, err: err.join('\n') }, 130, /^scrub: cancelled; nothing was written\.$/);
     expect(readdirSync(out)).toEqual([]);
   });
+});
+
+describe.skipIf(noFashionMnist)('cancelled by SIGTERM', () => {
+  it('SIGTERM (kill, timeout, a container stopping) while the model is staged: exit 130, nothing left', async () => {
+    const out = tmp();
+    const train = `${FASHION_MNIST}/train-images-idx3-ubyte.gz`;
+    const args = [MODEL, FORGET, '--fisher', 'models/cnn.fisher', '-o', join(out, 'o.onnx'), '--quiet'];
+    // an evaluation of 65,000 examples after the edit: seconds during which the model is staged
+    const sets = ['--retain', `${train}@0:55000`, '--test', `${FASHION_MNIST}/t10k-images-idx3-ubyte.gz`];
+    const r = spawn(process.execPath, [SCRUB, ...args, ...sets], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    r.stderr.on('data', (d) => (err += d));
+    const closed = new Promise<number | null>((done) => r.on('close', done));
+    let staged = false;
+    for (let t = 0; t < 60_000 && r.exitCode === null && !staged; t += 10) {
+      staged = readdirSync(out).some((f) => f.startsWith('.'));
+      if (!staged) await new Promise((done) => setTimeout(done, 10));
+    }
+    expect(staged, 'the run ended before its model was staged').toBe(true);
+    r.kill('SIGTERM');
+    expectExit({ code: (await closed) ?? -1, err: err.trim() }, 130, /^scrub: cancelled; nothing was written\.$/);
+    expect(readdirSync(out)).toEqual([]);
+  }, 120_000);
 });
 
 describe('cancelled, in the library', () => {

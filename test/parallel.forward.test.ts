@@ -20,7 +20,7 @@ import { runSettings } from '../src/record/record.js';
 import { initialWeights } from '../src/context/index.js';
 import { forwardChoiceFile, ForwardModel, structureKey } from '../src/runtime/forward.js';
 import { GradientModel } from '../src/runtime/gradient.js';
-import { candidates, hostKey, keepChoice, type ParallelChoice } from '../src/runtime/parallel.js';
+import { candidates, hostKey, keepChoice, type FormMemo, type ParallelChoice } from '../src/runtime/parallel.js';
 import { ortVersion } from '../src/runtime/session.js';
 import { batch, FIXTURES } from './support/fixtures.js';
 
@@ -104,7 +104,10 @@ describe.runIf(availableParallelism() > 1)('a forward model with neither threads
       expect(p).toMatchObject({ by: 'measured', rows: 4096 });
       expect(p.tried!.map((f) => f.threads)).toEqual(candidates(availableParallelism(), false).map((f) => f.threads));
       expect(p.tried!.every((f) => f.ms! > 0)).toBe(true);
-      expect(notes.join('\n')).toMatch(/timing this forward pass's first batch/);
+      expect(notes.join('\n')).toMatch(
+        /^timing this forward pass's first batch with ONNX Runtime's default threads and/,
+      );
+      expect(notes.join('\n')).toMatch(/ \d+ threads, to run the pass in the fastest \(.*; --threads skips this\)$/);
       await long.release();
       expect(readdirSync(cache)).toEqual([forwardChoiceFile('', loadModel(CNN), head.logits).slice(1)]);
 
@@ -175,6 +178,42 @@ describe.runIf(availableParallelism() > 1)('a forward model with neither threads
     },
   );
 
+  it(
+    "a run's second model of the same graph takes the first's choice as it was made: measured once, one note",
+    {
+      timeout: 120_000,
+    },
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'scrub-fwd-'));
+      // a cache that cannot keep it: without the run's memo the second would measure again
+      const cache = join(dir, 'a file');
+      writeFileSync(cache, '');
+      const { inputs, head } = await describeModel(CNN);
+      const notes: string[] = [];
+      const memo: FormMemo = new Map();
+      const open = (path: string) =>
+        ForwardModel.open(path, inputs, { head, cache, memo, onNote: (m) => notes.push(m) });
+      const first = await open(CNN);
+      first.plan(1000);
+      const l0 = await first.logits(x);
+      await first.release();
+      expect(first.parallel.by).toBe('measured');
+      expect(notes).toHaveLength(2); // timing, not kept
+      const second = await open(edited(dir));
+      second.plan(1000);
+      await second.logits(x);
+      await second.release();
+      expect(second.parallel).toEqual(first.parallel);
+      expect(notes).toHaveLength(2);
+      // without the memo: measured again
+      const alone = await ForwardModel.open(CNN, inputs, { head, cache, onNote: (m) => notes.push(m) });
+      alone.plan(1000);
+      expect(await alone.logits(x)).toEqual(l0);
+      await alone.release();
+      expect(notes).toHaveLength(4);
+    },
+  );
+
   it('an abort while measuring rejects at its next run, keeping no choice', async () => {
     const cache = mkdtempSync(join(tmpdir(), 'scrub-fwd-'));
     const { inputs, head } = await describeModel(CNN);
@@ -233,7 +272,9 @@ describe.runIf(availableParallelism() > 1)('commands with a kept forward choice'
     const out = join(dir, 'm.onnx');
     const r = scrub(CNN, `${data}@0:16`, '--train', data, '-o', out, '--quiet');
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`evaluation cpu, ${threads} threads: chosen by an earlier run's measurement`));
+    expect(r.stdout).toMatch(
+      new RegExp(`\n  evaluated on     cpu, ${threads} threads: chosen by an earlier run's measurement\n`),
+    );
     const record = JSON.parse(readFileSync(join(dir, 'm.record.json'), 'utf8'));
     expect(record.settings.forward).toMatchObject({ threads, by: 'cached', rows: 16 });
     expect(record.settings).not.toHaveProperty('parallel');

@@ -146,6 +146,7 @@ export async function unlearn(o: UnlearnOptions): Promise<UnlearnReport> {
       // the input model as loaded and probed at the start
       inputModel: ctx.model,
       parallel: await ctx.parallel(),
+      forms: ctx.forwardForms,
     });
     ctx.throwIfAborted();
     const accepted = acceptance.verdict !== 'rejected';

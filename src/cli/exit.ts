@@ -33,9 +33,10 @@ function oneLine(message: string): string {
 }
 
 /**
- * The command's Io with a signal that Ctrl-C (SIGINT) and `io.signal` abort: the first Ctrl-C
- * cancels (the command stops at its next check and exits 130), a second exits at once. `dispose`
- * removes the handlers when the command is done.
+ * The command's Io with a signal that Ctrl-C (SIGINT), SIGTERM (`kill`, `timeout`, `docker stop`, a
+ * Kubernetes pod's shutdown) and `io.signal` abort: the first cancels (the command stops at its next
+ * check, removes what it staged and exits 130), a second exits at once. `dispose` removes the handlers
+ * when the command is done.
  */
 export function cancellable(io: Io): { io: Io; dispose(): void } {
   const controller = new AbortController();
@@ -43,16 +44,18 @@ export function cancellable(io: Io): { io: Io; dispose(): void } {
   const forward = () => controller.abort();
   if (outer?.aborted) forward();
   else outer?.addEventListener('abort', forward, { once: true });
-  const onSigint = () => {
+  const onSignal = () => {
     if (!controller.signal.aborted) return controller.abort();
     io.err('scrub: interrupted.');
     process.exit(EXIT_CODES.cancelled);
   };
-  process.on('SIGINT', onSigint);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   return {
     io: { ...io, signal: controller.signal },
     dispose() {
-      process.off('SIGINT', onSigint);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
       outer?.removeEventListener('abort', forward);
     },
   };

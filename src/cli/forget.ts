@@ -110,11 +110,12 @@ export async function forgetCommand(argv: string[], io: Io): Promise<number> {
     for (const line of method.summaryLines(report)) io.out(line);
     for (const line of evaluationTable(report.metrics)) io.out(line);
     const files = report.output.dataFiles.length ? ` (+ ${report.output.dataFiles.join(', ')})` : '';
-    const forward = report.settings.forward;
-    const evaluated = forward ? `; evaluation ${ranOn({ device: 'cpu', ...forward, parallel: forward })}` : '';
-    const took = `${report.seconds.toFixed(1)} s (${ranOn(report.settings)}${evaluated})`;
+    const took = `${report.seconds.toFixed(1)} s (${ranOn(report.settings)})`;
     if (report.output.written) io.out(`  wrote            ${report.output.path}${files} in ${took}`);
     else io.out(`  not written      ${report.output.path}: a gate failed`);
+    // the evaluation's threads, where they were measured (the time above is the method's)
+    const forward = report.settings.forward;
+    if (forward) io.out(`  evaluated on     ${ranOn({ device: 'cpu', ...forward, parallel: forward })}`);
     io.out(`  record           ${report.record} (verdict: ${report.acceptance.verdict})`);
   }
   if (values.report) await reportBeside(report.record, io, values.json, '  report           ');

@@ -3,7 +3,7 @@ import { BadInputError } from '../core/errors.js';
 export interface Io {
   out(line: string): void;
   err(line: string): void;
-  /** Cancels the command (Ctrl-C): it stops at its next check and writes nothing. */
+  /** Cancels the command (as Ctrl-C or SIGTERM do): it stops at its next check and writes nothing. */
   signal?: AbortSignal;
 }
 

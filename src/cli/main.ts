@@ -61,7 +61,7 @@ metadata, else 0 and 1.
 
 exit codes: 0 success, 1 the run finished but its result was not accepted (a gate failed: no model written;
 ∇τ diverged; verify found a mismatch), 2 bad input, 3 unsupported model (scrub cannot compute it exactly;
-the line says what to do), 130 cancelled (Ctrl-C; nothing written)`;
+the line says what to do), 130 cancelled (Ctrl-C or SIGTERM; nothing written)`;
 
 /**
  * Runs one command; resolves to its exit code (src/cli/exit.ts). Ctrl-C cancels it: it stops at its

@@ -15,7 +15,7 @@ import type { Model } from '../graph/ir.js';
 import { loadModel } from '../graph/load.js';
 import { stageModel, type StagedModel } from '../graph/write.js';
 import { GradientModel, modelHash, modelInputs } from '../runtime/gradient.js';
-import { measurementOf, type ParallelChoice } from '../runtime/parallel.js';
+import { measurementOf, type FormMemo, type ParallelChoice } from '../runtime/parallel.js';
 import { loadExamples, type ExampleSet } from './examples.js';
 import { datasetOptions, defaultOutputPath, openSet, type CommonOptions, type Stage } from './options.js';
 
@@ -89,6 +89,8 @@ export class RunContext {
   private readonly loaded = new Map<string, Promise<ExampleSet>>();
   private readonly kept = new Map<string, Dataset>();
   private readonly seen = new Map<string, WeakMap<Batch, Float32Array>>();
+  /** The threads the run's forward passes settled (runtime/parallel.ts FormMemo): SSD's check, then the evaluation. */
+  readonly forwardForms: FormMemo = new Map();
   private staged?: StagedModel;
   private readonly outFolder: OutputFolder;
 

@@ -3,7 +3,7 @@ import { BadInputError, UnsupportedModelError } from '../core/errors.js';
 import { findHead, type Head, type HeadChoice } from '../graph/head.js';
 import { loadModel } from '../graph/load.js';
 import { ForwardModel, openOnUse } from '../runtime/forward.js';
-import { measurementOf, type ParallelChoice } from '../runtime/parallel.js';
+import { measurementOf, type FormMemo, type ParallelChoice } from '../runtime/parallel.js';
 import { modelInputs, type InputSpec } from '../runtime/gradient.js';
 import { probeModel } from '../runtime/shapes.js';
 import { datasetOptions, headChoice, openSet, type CommonOptions } from '../context/index.js';
@@ -85,6 +85,8 @@ export async function describeLoaded(
 
 /** What a caller may hook into a pass over the sets. */
 export interface PassHooks {
+  /** The run's forward forms so far (RunContext.forwardForms), taken and added to; default: this evaluation's own. */
+  forms?: FormMemo;
   /** Every batch of the forget set, as read (the record's manifest). */
   onForgetBatch?: (b: Batch) => void;
   /**
@@ -146,6 +148,7 @@ export async function evaluateModels(paths: readonly string[], o: EvalOptions & 
   // model evaluated on the forget set alone after SSD's check computed them
   const opened: ForwardModel[] = [];
   const onNote = (message: string) => o.onNote?.({ kind: 'note', message });
+  const memo = o.forms ?? new Map();
   const models = paths.map((p, k) =>
     openOnUse(
       () =>
@@ -154,6 +157,7 @@ export async function evaluateModels(paths: readonly string[], o: EvalOptions & 
           threads: o.threads,
           head: described[k].head,
           onNote,
+          memo,
         }).then((m) => (opened.push(m), m)),
       main.inputs,
     ),

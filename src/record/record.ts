@@ -118,7 +118,7 @@ export interface RunSettings {
    */
   parallel?: Measurement;
   /**
-   * Where neither --threads nor --device was given and the forward passes (the evaluation, SSD's check)
+   * Where --threads was not given (on the CPU) and the forward passes (the evaluation, SSD's check)
    * were long enough to measure: the threads they ran with (none: ONNX Runtime's default) and how they were
    * chosen, as `parallel` says it (runtime/forward.ts; their logits are the same to the bit in every form).
    */

@@ -41,6 +41,8 @@ export interface RecordOptions extends CommonOptions {
   inputModel?: Model;
   /** How the run's gradient passes used the cores: as run, and how that was chosen (RunContext.parallel). */
   parallel?: ParallelChoice;
+  /** The run's forward forms so far (RunContext.forwardForms: SSD's check's), for the evaluation's. */
+  forms?: PassHooks['forms'];
 }
 
 /** What a record needs to know of a run, whatever the method. */

@@ -13,7 +13,7 @@ import { checkInput, chunkedLogits } from './gradient.js';
 import { fixedBatch } from './batching.js';
 import { BadInputError } from '../core/errors.js';
 import { ortVersion, Session, type Device, type HostTensor } from './session.js';
-import { candidates, hostKey, PassForm, scrubCacheDir, type ParallelChoice } from './parallel.js';
+import { candidates, hostKey, PassForm, scrubCacheDir, type FormMemo, type ParallelChoice } from './parallel.js';
 
 /** ForwardModel.open's options. */
 export interface ForwardOptions {
@@ -26,6 +26,8 @@ export interface ForwardOptions {
   cache?: string | false;
   /** Notes while measuring (which forms are timed). */
   onNote?: (message: string) => void;
+  /** The run's choices so far (RunContext.forwardForms): a model of the same graph takes one as it was made. */
+  memo?: FormMemo;
 }
 
 export class ForwardModel {
@@ -86,6 +88,8 @@ export class ForwardModel {
         host: hostKey(ortVersion('cpu')),
         onNote: opts.onNote,
         what: "this forward pass's first batch",
+        options: '--threads',
+        memo: opts.memo,
       };
     const form = new PassForm({ threads: opts.threads, by: 'options' }, site || undefined);
     return new ForwardModel(session, inputs, source, logitsName, bytes, form);

@@ -379,7 +379,7 @@ export class GradientModel {
         throw e;
       }
     }
-    const site = { host: hostKey(ortVersion(device)), onNote: opts.onNote };
+    const site = { host: hostKey(ortVersion(device)), onNote: opts.onNote, options: '--threads or --workers' };
     let forwardBytes: Uint8Array | undefined;
     const openForward = (threads = opts.threads) =>
       Session.create((forwardBytes ??= buildForwardArtifact(model, m.params, m.head)), {

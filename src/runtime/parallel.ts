@@ -227,7 +227,18 @@ export interface SettleOptions {
   onNote?: (message: string) => void;
   /** What is run, for the note: "this pass's first batch". */
   what: string;
+  /** The options that set the form instead, for the notes: "--threads or --workers". */
+  options: string;
+  /** The choices settled earlier in this run (RunContext), by cache file and rows: taken as they were. */
+  memo?: FormMemo;
 }
+
+/**
+ * Forms settled during one run, by `${file}|${rows}`: a later pass of the same run over a model of the same
+ * graph (SSD's check, then the record's evaluation; an edited and a retrained model) takes the choice as
+ * it was made, measured or cached, instead of measuring again where the cache could not keep it.
+ */
+export type FormMemo = Map<string, ParallelChoice>;
 
 /**
  * Settles the form a pass runs in, on its first batch (`run` runs it in the lane in use): the form an
@@ -246,8 +257,21 @@ export async function settleForm<L>(
   run: () => Promise<unknown>,
   o: SettleOptions,
 ): Promise<ParallelChoice | undefined> {
+  const key = o.file !== undefined ? `${o.file}|${o.rows}` : undefined;
+  const settled = await settleOnce(first, lanes, run, o);
+  if (settled && key) o.memo?.set(key, settled);
+  return settled;
+}
+
+async function settleOnce<L>(
+  first: L,
+  lanes: FormLanes<L>,
+  run: () => Promise<unknown>,
+  o: SettleOptions,
+): Promise<ParallelChoice | undefined> {
   const same = (a: ParallelForm, b: ParallelForm) => a.threads === b.threads && a.workers === b.workers;
-  const cached = cachedChoice(o.file, o.host, o.rows, o.forms);
+  const earlier = o.file !== undefined ? o.memo?.get(`${o.file}|${o.rows}`) : undefined;
+  const cached = earlier ?? cachedChoice(o.file, o.host, o.rows, o.forms);
   if (cached) {
     if (same(cached, o.forms[0])) return cached;
     try {
@@ -263,12 +287,12 @@ export async function settleForm<L>(
   const ms = [await timeRuns(run, 0)];
   // a short pass, or short runs: a longer pass may measure (plan)
   if (ms[0] * o.planned < MEASURE_MIN_PASS_MS || ms[0] < MEASURE_MIN_RUN_MS) return undefined;
-  o.onNote?.(
-    `timing ${o.what} with ONNX Runtime's default threads, ${o.forms
-      .slice(1)
-      .map((f) => (f.workers ? `${f.workers} workers` : `${f.threads} threads`))
-      .join(' and ')}, to run the pass in the fastest (once per model and machine; --threads or --workers skip this)`,
+  const names = ["ONNX Runtime's default threads"].concat(
+    o.forms.slice(1).map((f) => (f.workers ? `${f.workers} workers` : `${f.threads} threads`)),
   );
+  const listed = `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+  const skip = `${o.options} ${o.options.includes(' or ') ? 'skip' : 'skips'} this`;
+  o.onNote?.(`timing ${o.what} with ${listed}, to run the pass in the fastest (once per model and machine; ${skip})`);
   const opened: (L | undefined)[] = [first];
   const releaseOthers = (keep: number) =>
     Promise.all(opened.map((l, i) => (i !== keep && l !== undefined ? lanes.release(l) : undefined)));
@@ -308,19 +332,13 @@ export async function settleForm<L>(
   if (failed)
     o.onNote?.(
       `the form chosen could not be kept in ${o.file} (${failed.message}): the next long pass measures again ` +
-        '(give --threads or --workers, or set SCRUB_CACHE_DIR to a writable folder)',
+        `(${skip}; or set SCRUB_CACHE_DIR to a writable folder)`,
     );
   return { ...o.forms[chosen], by: 'measured', rows: o.rows, tried: triedForms(o.forms, ms) };
 }
 
 /** Where a kind of pass measures its form: the cache file, the machine's key, the notes, what is run. */
-export interface MeasureSite {
-  file?: string;
-  host: string;
-  onNote?: (message: string) => void;
-  /** What is timed, for the note: "this pass's first batch". */
-  what: string;
-}
+export type MeasureSite = Pick<SettleOptions, 'file' | 'host' | 'onNote' | 'what' | 'options' | 'memo'>;
 
 /**
  * The form of one kind of run of a model (its gradient runs, its forward runs) and how it is settled:

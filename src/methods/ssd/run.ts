@@ -328,7 +328,13 @@ export async function forgetOutcome(
   kept?: readonly Batch[],
 ): Promise<ForgetOutcome> {
   const { device, threads } = ctx.options;
-  const fm = await ForwardModel.open(path, gm.inputs, { device, threads, head: gm.head, onNote: (m) => ctx.note(m) });
+  const fm = await ForwardModel.open(path, gm.inputs, {
+    device,
+    threads,
+    head: gm.head,
+    onNote: (m) => ctx.note(m),
+    memo: ctx.forwardForms,
+  });
   try {
     fm.plan(kept?.length ?? Math.ceil(data.count / Math.max(batchSize, 256)), ctx.signal);
     let correct = 0;
