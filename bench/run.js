@@ -77,10 +77,12 @@ results.torch = peer ? { measured: true, version: peer.torch } : { measured: fal
 
 const fmt = (v) => (v === undefined ? '—' : v >= 1000 ? `${(v / 1000).toFixed(1)}k` : v.toFixed(1));
 const best = (t) => (t ? Math.max(t.threads1.grad_samples_per_s, t.threads2.grad_samples_per_s) : undefined);
-console.log(
+// the gradient section's table, where it ran
+const gradLog = (line) => want('grad') && console.log(line);
+gradLog(
   `gradient pass vs forward, batch ${BATCH}, samples/s (${results.host}, node ${process.version}, onnxruntime-node)`,
 );
-console.log(
+gradLog(
   'model      thr  forward   grad   grad/fwd time | weights built in: grad  grad/fwd | ' +
     'torch grad: report.json  this run | scrub best / torch best',
 );
@@ -124,7 +126,7 @@ for (const [name, r] of Object.entries(results.models)) {
   console.log(`${''.padEnd(9)}   2 workers (--workers 2, one thread each): grad ${fmt(r.workers2.grad_samples_per_s)}`);
   if (mine) r.torch = mine;
 }
-console.log(
+gradLog(
   'targets: grad/fwd time within 3.5x; scrub faster than PyTorch on every model' +
     (peer ? '' : ' (python3-torch not found: report.json figures only)'),
 );
