@@ -36,7 +36,6 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateReport> {
   try {
     const t0 = performance.now();
     const manifest = new ManifestBuilder();
-    let settings: RunSettings | undefined;
     let read: { model: Model; head: Head } | undefined;
     const report = await evaluateModel({
       ...o,
@@ -44,14 +43,12 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateReport> {
       onHead: (head, model) => {
         // the metrics this run computes, by the sets given and the model's head: checked before any pass
         checkRunGates(gates, o, head.kind);
-        // the record says how the data was read and which head was measured
-        settings = runSettings(model, o, head);
         read = { model, head };
       },
     });
     o.signal?.throwIfAborted();
-    // with the threads of the passes, where they were measured
-    if (read) settings = runSettings(read.model, o, read.head, undefined, report.parallel);
+    // the record says how the data was read, which head was measured and the passes' threads where measured
+    const settings: RunSettings | undefined = read && runSettings(read.model, o, read.head, undefined, report.parallel);
     const acceptance = judge(gates, report.metrics);
     const record: UnlearningRecord = {
       ...recordHeader(o.device),

@@ -258,7 +258,7 @@ export async function settleForm<L>(
   o: SettleOptions,
 ): Promise<ParallelChoice | undefined> {
   const key = o.file !== undefined ? `${o.file}|${o.rows}` : undefined;
-  const settled = await settleOnce(first, lanes, run, o);
+  const settled = await settleOnce(first, lanes, run, o, key === undefined ? undefined : o.memo?.get(key));
   if (settled && key) o.memo?.set(key, settled);
   return settled;
 }
@@ -268,9 +268,10 @@ async function settleOnce<L>(
   lanes: FormLanes<L>,
   run: () => Promise<unknown>,
   o: SettleOptions,
+  /** The choice this run made already for the same file and rows (SettleOptions.memo). */
+  earlier: ParallelChoice | undefined,
 ): Promise<ParallelChoice | undefined> {
   const same = (a: ParallelForm, b: ParallelForm) => a.threads === b.threads && a.workers === b.workers;
-  const earlier = o.file !== undefined ? o.memo?.get(`${o.file}|${o.rows}`) : undefined;
   const cached = earlier ?? cachedChoice(o.file, o.host, o.rows, o.forms);
   if (cached) {
     if (same(cached, o.forms[0])) return cached;

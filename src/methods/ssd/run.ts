@@ -336,11 +336,12 @@ export async function forgetOutcome(
     memo: ctx.forwardForms,
   });
   try {
-    fm.plan(kept?.length ?? Math.ceil(data.count / Math.max(batchSize, 256)), ctx.signal);
+    const size = Math.max(batchSize, 256);
+    fm.plan(kept?.length ?? Math.ceil(data.count / size), ctx.signal);
     let correct = 0;
     let changed = 0;
     let n = 0;
-    for await (const batch of kept ?? data.batches(Math.max(batchSize, 256))) {
+    for await (const batch of kept ?? data.batches(size)) {
       ctx.throwIfAborted();
       const logits = await fm.logits(batch.inputs ?? batch.x);
       // the record's evaluation of the edited model reads the same batches (RunContext.keep): not run twice
