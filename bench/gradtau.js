@@ -16,6 +16,7 @@ import { runGradTau } from '../dist/methods/gradtau/run.js';
 import { runGradTauDefault } from '../dist/methods/gradtau/default.js';
 import { matched } from '../dist/methods/gradtau/matched-loss.js';
 import { runMethod } from './method.js';
+import { torchPeerJson } from './measure.js';
 
 const FM = '/usr/share/datasets/fashion-mnist';
 const TRAIN = `${FM}/train-images-idx3-ubyte.gz`;
@@ -182,7 +183,10 @@ export async function benchGradtau(root, report, models) {
     const label = (f) => (f.workers ? `${f.workers} workers` : f.threads ? `${f.threads} threads` : "ORT's default");
     const tried = (p.tried ?? []).map((f) => `${label(f)} ${f.ms} ms`).join(', ');
     const form = label(p);
-    out['cnn.random30.default.asUsers'] = { ...r, retrain_seconds: ref.retrain_seconds };
+    // PyTorch's retraining on this host (report.json's was another host, two jobs sharing its cores)
+    const peer = torchPeerJson(`${root}bench/torch_retrain.py`, [`${root}../shared/fixtures`, 'cnn', 'random30', '1']);
+    const oneThread = out['cnn.random30.default'];
+    out['cnn.random30.default.asUsers'] = { ...r, retrain_seconds: ref.retrain_seconds, torch_retrain_here: peer };
     console.log(
       `cnn random30 default with no --threads (the whole machine, as users run it): ${r.load.toFixed(1)} + ` +
         `${r.run.toFixed(1)} s in ${form} (${how}${tried ? `: ${tried} a step` : ''}), ` +
@@ -190,6 +194,15 @@ export async function benchGradtau(root, report, models) {
         `retraining (two jobs on the 2 cores); forget acc ${f3(r.metrics?.forget_acc)}, test acc ` +
         `${f3(r.metrics?.test_acc)}, mia_loss ${f3(r.metrics?.mia_loss)}, ` +
         `js_to_retrain ${f4(r.metrics?.js_to_retrain)}`,
+    );
+    const here = peer?.retrain_seconds;
+    const ratio = (x) => (x ? `${((x.load + x.run) / here).toFixed(2)}` : '—');
+    console.log(
+      here
+        ? `PyTorch ${peer.torch} retraining cnn on random30's retain set on this host, one thread, alone: ${here} s ` +
+            `(${peer.seconds_timed} s for ${peer.epochs_timed} of its ${peer.epochs} epochs, projected); ∇τ default ` +
+            `against it: ${ratio(oneThread)} on one thread, ${ratio(r)} as users run it`
+        : "PyTorch's retraining on this host: not measured (python3-torch or ../shared/fixtures not found)",
     );
   }
   console.log(

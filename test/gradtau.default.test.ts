@@ -6,11 +6,22 @@ import { loadModel } from '../src/graph/load.js';
 import { GradientModel } from '../src/runtime/gradient.js';
 import {
   DEFAULT_EPOCHS,
+  DEFAULT_FOCUS,
+  DEFAULT_FULL_EPOCHS,
   defaultEpochSettings,
   defaultSchedule,
+  defaultVisits,
   gradTauSchedule,
 } from '../src/methods/common/schedule.js';
-import { forgottenClasses, quantile, rankMatchedTargets, softTargetsWithout } from '../src/methods/gradtau/targets.js';
+import { BatchDrawer } from '../src/methods/common/training.js';
+import { Rng } from '../src/core/rng.js';
+import {
+  focusOnFarthest,
+  forgottenClasses,
+  quantile,
+  rankMatchedTargets,
+  softTargetsWithout,
+} from '../src/methods/gradtau/targets.js';
 import { batch, FIXTURES, relL2 } from './support/fixtures.js';
 import { mixedMatchedBatch } from './support/matched.js';
 
@@ -38,6 +49,15 @@ describe('targets', () => {
     // ties keep index order; the distribution is the held-out one whatever the input scale
     const u = rankMatchedTargets([7, 7, 7], [1, 2, 3]);
     expect(Array.from(u)).toEqual([Math.fround(1 + (1 / 6) * 2), 2, Math.fround(1 + (5 / 6) * 2)]);
+  });
+
+  it('focusOnFarthest marks the examples with the largest gaps, ties by lower index', () => {
+    expect(Array.from(focusOnFarthest([0.1, 3, 0.5, 2, 0.2], 2))).toEqual([0, 1, 0, 1, 0]);
+    expect(Array.from(focusOnFarthest([1, 1, 1, 0], 2))).toEqual([1, 1, 0, 0]);
+    expect(Array.from(focusOnFarthest([4, 5], 0))).toEqual([0, 0]);
+    expect(Array.from(focusOnFarthest([4, 5], 2))).toEqual([1, 1]);
+    expect(() => focusOnFarthest([1, 2], 3)).toThrow(RangeError);
+    expect(() => focusOnFarthest([1, 2], 0.5)).toThrow(RangeError);
   });
 
   it('softTargetsWithout renormalises the softmax over the remaining classes', () => {
@@ -78,6 +98,34 @@ describe('default schedule', () => {
       expect(s.lr).toBeCloseTo(1e-3 * (1 - (0.9 * e) / 12), 15);
       expect(s.recomputeVal).toBe(e % 5 === 0);
     }
+  });
+});
+
+describe('default schedule: the focus of later epochs', () => {
+  it('visits every forget example in the first epochs, then the forgotten classes and a focus of the rest', () => {
+    expect(DEFAULT_FULL_EPOCHS).toBe(2);
+    expect(DEFAULT_FOCUS).toBe(0.3);
+    // random30: 16,500 matched examples → 4,950 (20 steps of 256 instead of 65) from epoch 2 on
+    expect([0, 1, 2, 11].map((e) => defaultVisits(e, 16500, 0))).toEqual([16500, 16500, 4950, 4950]);
+    // class0: every example belongs to the forgotten class, visited every epoch
+    expect([0, 2, 11].map((e) => defaultVisits(e, 0, 5479))).toEqual([5479, 5479, 5479]);
+    // mixed: the removed examples and ceil(0.3·matched) of the others
+    expect(defaultVisits(3, 7, 5)).toBe(5 + 3);
+    // without the focus (a multi-label head): every example every epoch
+    expect(defaultVisits(3, 7, 5, false)).toBe(12);
+  });
+
+  it("BatchDrawer.newEpoch(visit) keeps the permutation's order of the visited examples and draws the same", () => {
+    const all = new BatchDrawer(new Rng(7), 10, 20, 4, 3);
+    const some = new BatchDrawer(new Rng(7), 10, 20, 4, 3);
+    expect(all.newEpoch()).toBe(10);
+    const steps = [all.next(0), all.next(1), all.next(2)];
+    const odd = (i: number) => i % 2 === 1;
+    expect(some.newEpoch(odd)).toBe(5);
+    const kept = [some.next(0), some.next(1)];
+    expect(kept.flatMap((b) => [...b.forget])).toEqual(steps.flatMap((b) => [...b.forget]).filter(odd));
+    // each step draws the next retain batch, as without the filter
+    expect(kept.map((b) => [...b.retain])).toEqual(steps.slice(0, 2).map((b) => [...b.retain]));
   });
 });
 

@@ -267,6 +267,9 @@ describe('∇τ and finetune on the multi-label fixture, through the CLI (forget
     expect(validateReport(report)).toEqual([]);
     expect(report.schedule).toBe('default');
     expect(report.trace).toHaveLength(12);
+    // a multi-label head: every forget example every epoch (no focus; schedule.ts DEFAULT_FOCUS)
+    expect(report.trace.map((e) => e.visited)).toEqual(Array(12).fill(3));
+    expect(report.steps).toBe(12);
     // the input model's retain loss is above ln 2 (untrained): only non-finite losses stop the run
     expect(cli.err).toMatch(/mean retain loss 0\.\d+ is already at or above chance level \(ln 2 = 0\.693/);
     // host-side losses and accuracies are the multi-label ones: mean BCE, exact match at 0.5

@@ -34,8 +34,14 @@ export class BatchDrawer {
     this.retainBatch = Math.min(retainBatch, retainCount);
     this.retainOrder = rng.permutation(retainCount);
   }
-  newEpoch(): void {
-    this.forgetOrder = this.rng.permutation(this.forgetCount);
+  /**
+   * A new order of the forget set: a permutation of all of it, or of the examples `visit` keeps (in
+   * the permutation's order; the generator draws the same either way). Returns the examples in it.
+   */
+  newEpoch(visit?: (i: number) => boolean): number {
+    const order = this.rng.permutation(this.forgetCount);
+    this.forgetOrder = visit ? order.filter(visit) : order;
+    return this.forgetOrder.length;
   }
   /** The b-th forget batch of this epoch and the next retain batch (indices into the sets). */
   next(b: number): { forget: Uint32Array; retain: Uint32Array } {

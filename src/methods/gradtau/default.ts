@@ -13,6 +13,10 @@
 // example does are forgotten as labels: an example carrying one is steered to the input model's
 // sigmoids with those labels at 0 (sigmoidTargetsWithout); every other forget example is pulled to
 // the held-out loss of its rank.
+// The first DEFAULT_FULL_EPOCHS epochs visit every forget example; each later one the examples of
+// forgotten classes and the DEFAULT_FOCUS of the others farthest from their targets in log-odds
+// (focusOnFarthest): after two visits most examples sit near their targets (schedule.ts). A
+// multi-label head visits every example every epoch.
 import type { ExampleSet } from '../../context/index.js';
 import { gatherParts } from '../../context/examples.js';
 import { Rng } from '../../core/rng.js';
@@ -22,8 +26,14 @@ import { BatchDrawer, isMultiLabel, setOutputs, timed } from '../common/training
 import { lossLogOdds, matched, matchedFeeds, type MatchedBatch } from './matched-loss.js';
 import { matchedMultiLabel } from './matched-multilabel.js';
 import type { GradTauEpoch, GradTauOptions, GradTauResult } from './run.js';
-import { defaultEpochSettings, defaultSchedule, GRADTAU_BATCH } from '../common/schedule.js';
 import {
+  defaultEpochSettings,
+  defaultSchedule,
+  defaultVisits,
+  GRADTAU_BATCH,
+} from '../common/schedule.js';
+import {
+  focusOnFarthest,
   forgottenClasses,
   forgottenLabels,
   rankMatchedTargets,
@@ -59,7 +69,6 @@ export async function runGradTauDefault(
   const batch = GRADTAU_BATCH;
   const schedule = defaultSchedule(forget.count, retain.count, batch);
   const epochs = Math.min(schedule.epochs, opts.maxEpochs ?? schedule.epochs);
-  const total = epochs * schedule.forgetBatches;
   const weights = new Map(gm.params.map((p) => [p.name, initial.get(p.name)!.slice()]));
   const opt = new AdamW({ state: opts.state ?? 'float32' });
   const t0 = performance.now();
@@ -81,6 +90,12 @@ export async function runGradTauDefault(
     for (let i = 0; i < forget.count; i++) if (removedRow(i)) targets.set(soft.subarray(i * C, (i + 1) * C), i * C);
   }
   const matchedIdx = Array.from({ length: forget.count }, (_, i) => i).filter((i) => !removedRow(i));
+  // Steps of epoch e: every forget example in the first epochs, then the removed classes' and the
+  // matched examples farthest from their targets (schedule.ts DEFAULT_FOCUS).
+  const visits = (e: number) => defaultVisits(e, matchedIdx.length, forget.count - matchedIdx.length, !multiLabel);
+  const stepsIn = (e: number) => Math.ceil(visits(e) / batch);
+  let total = 0;
+  for (let e = 0; e < epochs; e++) total += stepsIn(e);
   const lastLoss = start.losses.slice();
   const targetLogOdds = new Float32Array(forget.count);
 
@@ -101,11 +116,19 @@ export async function runGradTauDefault(
       );
       matchedIdx.forEach((i, k) => (targetLogOdds[i] = lossLogOdds(t[k])));
     }
-    draw.newEpoch();
+    let focus: Uint8Array | undefined;
+    if (visits(epoch) < forget.count) {
+      const gaps = matchedIdx.map((i) => Math.abs(lossLogOdds(lastLoss[i]) - targetLogOdds[i]));
+      const farthest = focusOnFarthest(gaps, visits(epoch) - (forget.count - matchedIdx.length));
+      focus = new Uint8Array(forget.count).fill(1);
+      matchedIdx.forEach((i, k) => (focus![i] = farthest[k]));
+    }
+    const visited = draw.newEpoch(focus && ((i) => focus![i] === 1));
+    const nb = stepsIn(epoch);
     let sumF = 0;
     let sumR = 0;
     let sumObj = 0;
-    for (let b = 0; b < schedule.forgetBatches; b++) {
+    for (let b = 0; b < nb; b++) {
       opts.signal?.throwIfAborted();
       const { forget: fi, retain: ri } = draw.next(b);
       const nf = fi.length;
@@ -155,14 +178,13 @@ export async function runGradTauDefault(
         epoch,
         epochs,
         step: b + 1,
-        stepsPerEpoch: schedule.forgetBatches,
+        stepsPerEpoch: nb,
         done,
         total,
         lForget: lf / nf,
         lRetain: lr / ri.length,
       });
     }
-    const nb = schedule.forgetBatches;
     const entry: GradTauEpoch = {
       epoch,
       alpha: s.alpha,
@@ -173,6 +195,7 @@ export async function runGradTauDefault(
       objective: sumObj / nb,
       activeSteps: nb,
       steps: nb,
+      visited,
       seconds: (performance.now() - e0) / 1000,
     };
     trace.push(entry);

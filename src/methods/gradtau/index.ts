@@ -220,6 +220,10 @@ const GRADTAU_PROPERTIES: Record<string, unknown> = {
         objective: NUMBER,
         activeSteps: COUNT,
         steps: COUNT,
+        visited: {
+          ...COUNT,
+          description: 'Forget examples visited in the epoch (the default schedule: a focus after its first ones).',
+        },
       },
       required: ['epoch', 'lForget', 'lRetain', 'steps'],
     },

@@ -76,6 +76,8 @@ export interface GradTauEpoch {
   /** Steps where relu(L_val − L_forget) was positive (the forget term acted). */
   activeSteps: number;
   steps: number;
+  /** Forget examples visited in the epoch: all of them, except in the default schedule's later epochs. */
+  visited: number;
   seconds: number;
 }
 
@@ -170,6 +172,7 @@ export async function runGradTau(
       objective: sumObj / n,
       activeSteps: active,
       steps: n,
+      visited: forget.count,
       seconds: (performance.now() - e0) / 1000,
     };
     trace.push(entry);

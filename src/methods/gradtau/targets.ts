@@ -43,6 +43,22 @@ export function rankMatchedTargets(losses: ArrayLike<number>, heldOut: ArrayLike
   return out;
 }
 
+/**
+ * The `count` examples farthest from their targets: a mask [n] with 1 on the `count` largest `gaps`
+ * (ties by lower index). ∇τ's default schedule visits these in each epoch after its first ones
+ * (schedule.ts DEFAULT_FOCUS), the gap being |G(ℓ) − G(t)| in log-odds, ℓ the example's loss when its
+ * batch last ran. Throws RangeError for a count outside 0 … n.
+ */
+export function focusOnFarthest(gaps: ArrayLike<number>, count: number): Uint8Array {
+  const n = gaps.length;
+  if (!Number.isInteger(count) || count < 0 || count > n)
+    throw new RangeError(`focusOnFarthest: count ${count} outside 0 … ${n}`);
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => gaps[b] - gaps[a] || a - b);
+  const mask = new Uint8Array(n);
+  for (let r = 0; r < count; r++) mask[order[r]] = 1;
+  return mask;
+}
+
 /** softmax(logits) over the classes not in `removed`, zero on the removed ones; rows of `classes`. */
 export function softTargetsWithout(logits: Float32Array, classes: number, removed: readonly number[]): Float32Array {
   const out = new Float32Array(logits.length);
