@@ -26,12 +26,7 @@ import { BatchDrawer, isMultiLabel, setOutputs, timed } from '../common/training
 import { lossLogOdds, matched, matchedFeeds, type MatchedBatch } from './matched-loss.js';
 import { matchedMultiLabel } from './matched-multilabel.js';
 import type { GradTauEpoch, GradTauOptions, GradTauResult } from './run.js';
-import {
-  defaultEpochSettings,
-  defaultSchedule,
-  defaultVisits,
-  GRADTAU_BATCH,
-} from '../common/schedule.js';
+import { defaultEpochSettings, defaultSchedule, defaultVisits, GRADTAU_BATCH } from '../common/schedule.js';
 import {
   focusOnFarthest,
   forgottenClasses,
