@@ -109,10 +109,16 @@ describe('default schedule: the focus of later epochs', () => {
     expect([0, 1, 2, 11].map((e) => defaultVisits(e, 16500, 0))).toEqual([16500, 16500, 4950, 4950]);
     // class0: every example belongs to the forgotten class, visited every epoch
     expect([0, 2, 11].map((e) => defaultVisits(e, 0, 5479))).toEqual([5479, 5479, 5479]);
-    // mixed: the removed examples and ceil(0.3·matched) of the others
-    expect(defaultVisits(3, 7, 5)).toBe(5 + 3);
+    // mixed: the removed examples and ceil(0.3·matched) of the others (batch 8: 5 + 3 fill one step)
+    expect(defaultVisits(3, 7, 5, true, 8)).toBe(5 + 3);
+    expect(defaultVisits(3, 700, 5, true, 8)).toBe(5 + 210);
+    // no fewer than fill one step: a forget set that fits in one step is visited whole
+    expect(defaultVisits(3, 7, 5)).toBe(12);
+    expect(defaultVisits(2, 90, 0)).toBe(90);
+    expect(defaultVisits(2, 600, 0)).toBe(256);
+    expect(defaultVisits(2, 300, 250)).toBe(250 + 90);
     // without the focus (a multi-label head): every example every epoch
-    expect(defaultVisits(3, 7, 5, false)).toBe(12);
+    expect(defaultVisits(3, 7, 5, false, 8)).toBe(12);
   });
 
   it("BatchDrawer.newEpoch(visit) keeps the permutation's order of the visited examples and draws the same", () => {

@@ -127,12 +127,19 @@ export const DEFAULT_FOCUS = 0.3;
 /**
  * How many forget examples the default schedule visits in epoch e, of `matched` examples pulled to a
  * held-out loss and `removed` examples of forgotten classes: all in the first DEFAULT_FULL_EPOCHS,
- * then the removed ones and ceil(DEFAULT_FOCUS·matched) of the others; all in every epoch without
- * `focus` (a multi-label head: see DEFAULT_FOCUS).
+ * then the removed ones and ceil(DEFAULT_FOCUS·matched) of the others, but no fewer than fill one
+ * step of `batch` (a forget set that fits in one step takes one step either way: it is visited
+ * whole); all in every epoch without `focus` (a multi-label head: see DEFAULT_FOCUS).
  */
-export function defaultVisits(epoch: number, matched: number, removed: number, focus = true): number {
+export function defaultVisits(
+  epoch: number,
+  matched: number,
+  removed: number,
+  focus = true,
+  batch = GRADTAU_BATCH,
+): number {
   if (!focus || epoch < DEFAULT_FULL_EPOCHS) return matched + removed;
-  return removed + Math.ceil(DEFAULT_FOCUS * matched);
+  return removed + Math.max(Math.ceil(DEFAULT_FOCUS * matched), Math.min(matched, Math.max(0, batch - removed)));
 }
 
 /** The default schedule's settings in epoch e: α0 throughout, lr and L_val as the reference's. */

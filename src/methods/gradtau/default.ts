@@ -87,7 +87,8 @@ export async function runGradTauDefault(
   const matchedIdx = Array.from({ length: forget.count }, (_, i) => i).filter((i) => !removedRow(i));
   // Steps of epoch e: every forget example in the first epochs, then the removed classes' and the
   // matched examples farthest from their targets (schedule.ts DEFAULT_FOCUS).
-  const visits = (e: number) => defaultVisits(e, matchedIdx.length, forget.count - matchedIdx.length, !multiLabel);
+  const visits = (e: number) =>
+    defaultVisits(e, matchedIdx.length, forget.count - matchedIdx.length, !multiLabel, batch);
   const stepsIn = (e: number) => Math.ceil(visits(e) / batch);
   let total = 0;
   for (let e = 0; e < epochs; e++) total += stepsIn(e);
