@@ -169,6 +169,10 @@ describe('selections', () => {
     expect([...a.complement(12)]).toEqual([0, 4, 5, 6, 8, 11]);
     expect([...a.intersect(IndexSet.range(2, 9))]).toEqual([2, 3, 7]);
     expect(a.complement(12).intersect(a).size).toBe(0);
+    // at(k): the index of rank k, as iteration gives it
+    expect([0, 1, 2, 3, 4, 5].map((k) => a.at(k))).toEqual([...a]);
+    expect(() => a.at(6)).toThrow(RangeError);
+    expect(() => a.at(-1)).toThrow(RangeError);
   });
 
   it('refuses indices out of range, empty selections, missing or malformed lists', async () => {

@@ -322,4 +322,21 @@ describe('non-finite values are bad input', () => {
     ]);
     expect(ds.skipped).toBe(2);
   });
+
+  it('under a selection: the example by its index in the file, and its position in the selection', async () => {
+    // @3:8 selects examples 3 … 7, @0:7@~0:3 examples 3 … 6: the NaN is example 5 of the file, position 2
+    await rejects(
+      collect(await openDataset(`${spec}@3:8`, opts(gray28))),
+      /nan\.y\.npy: example 5 \(position 2 of the selection @3:8\) has a non-finite value \(NaN\) at element 17\./,
+    );
+    // two terms after a pair X,Y (README: `x.npy,y.npy@0:1000@~label=3`): it took `X,Y@0:7` for the pair
+    // of X and `Y@0:7`, as X alone exists, and said `Y@0:7: no such file`
+    const notes: DataNote[] = [];
+    const ds = await openDataset(`${spec}@0:7@~0:3`, opts(gray28, { onBadInput: 'skip' }, notes));
+    expect((await collect(ds, 4)).index).toEqual([0, 1]);
+    expect(notes.filter((n) => n.kind === 'skip').map((n) => n.message)).toEqual([
+      expect.stringMatching(/example 5 \(position 2 of the selection @0:7@~0:3\) has a non-finite value \(NaN\)/),
+      expect.stringMatching(/example 6 \(position 3 of the selection @0:7@~0:3\) has a non-finite value \(Infinity\)/),
+    ]);
+  });
 });

@@ -47,7 +47,9 @@ export { NO_LABEL } from './source.js';
 import type { Batch, DataNote, Dataset, DatasetOptions } from './types.js';
 export type { Batch, DataNote, Dataset, DatasetOptions } from './types.js';
 
-const existingSource = (p: string) => existsSync(p) || (p.includes(',') && existsSync(p.slice(0, p.indexOf(','))));
+// a path, or a pair X,Y of which both exist (X alone would take `X,Y@A` for the pair of X and `Y@A`)
+const existingSource = (p: string) =>
+  existsSync(p) || (p.includes(',') && p.split(',').every((part) => part !== '' && existsSync(part)));
 
 /**
  * The source of a spec and its raw selection terms: the longest '@'-joined prefix that exists
@@ -178,6 +180,11 @@ export async function openDataset(spec: string, opts: DatasetOptions): Promise<D
   const idRows = isFloatInput(dtype) ? undefined : opts.input.idRows;
   // a class index past the model's classes (labelWidth, where given) is a bad example too: skippable
   const classes = labelled && width === undefined ? opts.labelWidth : undefined;
+  // An example as messages name it: by its index in the source, and under a selection also by its
+  // position in the set (the notes' and the batches' `index`).
+  const example = (position: number) =>
+    `${source.description}: example ${set.at(position)}` +
+    (terms.length ? ` (position ${position} of the selection${selected})` : '');
   return {
     count: set.size,
     labelled,
@@ -200,13 +207,11 @@ export async function openDataset(spec: string, opts: DatasetOptions): Promise<D
       for await (const read of source.read(positions ? set.slice(positions.start, positions.end) : set)) {
         position++;
         let ex =
-          'error' in read || !mayHoldNonFinite
-            ? read
-            : (nonFinite(read.values, `${source.description}: example ${position}`) ?? read);
+          'error' in read || !mayHoldNonFinite ? read : (nonFinite(read.values, () => example(position)) ?? read);
         const outside = 'error' in ex ? undefined : idOutOfRange(ex.values as ArrayLike<number | bigint>, idRows);
-        if (outside) ex = { error: `${source.description}: example ${position}: ${outside}` };
+        if (outside) ex = { error: `${example(position)}: ${outside}` };
         const badLabel = 'error' in ex || classes === undefined ? undefined : labelOutside(ex.label, classes);
-        if (badLabel) ex = { error: `${source.description}: example ${position} ${badLabel}` };
+        if (badLabel) ex = { error: `${example(position)} ${badLabel}` };
         if ('error' in ex) {
           badExample(ex.error, position, stop, skippedAt, onNote);
           continue;
@@ -215,7 +220,7 @@ export async function openDataset(spec: string, opts: DatasetOptions): Promise<D
         y[index.length] = ex.label;
         if (targets) {
           if (!ex.targets || ex.targets.length !== width)
-            throw new Error(`${source.description}: example ${position} has no multi-hot labels of width ${width}`);
+            throw new Error(`${example(position)} has no multi-hot labels of width ${width}`);
           targets.set(ex.targets, index.length * width);
         }
         index.push(position);

@@ -90,6 +90,17 @@ export class IndexSet {
   }
 
   /** The members at ranks start ≤ r < end (0-based positions within the set, in ascending order). */
+  /** The index of rank `k` (0-based, ascending); RangeError outside 0 … size − 1. */
+  at(k: number): number {
+    let rank = 0;
+    for (let i = 0; i < this.starts.length; i++) {
+      const length = this.ends[i] - this.starts[i];
+      if (k >= rank && k < rank + length) return this.starts[i] + (k - rank);
+      rank += length;
+    }
+    throw new RangeError(`rank ${k} outside a set of ${rank}`);
+  }
+
   slice(start: number, end: number): IndexSet {
     const starts: number[] = [];
     const ends: number[] = [];
