@@ -160,6 +160,11 @@ describe('selections', () => {
     expect(ds.count).toBe(3);
     expect(got.y).toEqual([3, 17, 40].map((i) => all.y[i]));
     expect(notes.map((n) => n.message).join('\n')).toMatch(/not in ascending order[\s\S]*1 duplicate indices ignored/);
+    // ascending with a repeat: only the duplicate note (it also said "not in ascending order")
+    writeFileSync(list, JSON.stringify([3, 3, 4]));
+    const dup: DataNote[] = [];
+    expect((await openDataset(`${PLAIN}@${list}`, opts({}, dup))).count).toBe(2);
+    expect(dup.map((n) => n.message)).toEqual([expect.stringMatching(/some\.json: 1 duplicate indices ignored/)]);
   });
 
   it('IndexSet algebra', () => {

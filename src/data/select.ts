@@ -344,7 +344,8 @@ function fileSet(file: string, n: number, where: string, note: (m: string) => vo
       throw new BadInputError(
         `${file}: index ${v} is out of range for ${where}, which has ${n} examples (indices 0 to ${n - 1}).`,
       );
-    if (i && v <= idx[i - 1]) sorted = false;
+    // an index equal to the one before is a duplicate (noted below), not out of order
+    if (i && v < idx[i - 1]) sorted = false;
     idx[i] = v;
   }
   if (!sorted) idx.sort();
