@@ -1,6 +1,12 @@
 // Progress of long passes on stderr: a line updated in place on a terminal, quarter steps otherwise.
 import type { Io } from './io.js';
 
+// Stages counted in training steps (a step is a whole batch's gradient run and update), not examples.
+const STEP_STAGES = new Set(['gradtau', 'finetune']);
+// Off a terminal, the quarter lines of a pass of at least this many examples, or steps: a ∇τ run is
+// hundreds of steps (264–780 on Fashion-MNIST, seconds to an hour), and said nothing in a pipeline's log.
+const QUARTERS_FROM = { examples: 4096, steps: 64 };
+
 // 'forget' is both SSD's forget-set importance pass and the evaluation's pass over the forget set
 const LABELS: Record<string, string> = {
   full: 'full-data importance',
@@ -8,6 +14,8 @@ const LABELS: Record<string, string> = {
   retain: 'retain set',
   test: 'test set',
   evaluate: 'checking the edited model',
+  gradtau: '∇τ steps',
+  finetune: 'finetune steps',
 };
 
 export function progressReporter(io: Io, enabled: boolean): (stage: string, done: number, total: number) => void {
@@ -34,7 +42,8 @@ export function progressReporter(io: Io, enabled: boolean): (stage: string, done
       return;
     }
     const quarter = Math.floor((4 * done) / total);
-    if (total >= 4096 && quarter > (lastQuarter.get(stage) ?? 0)) {
+    const from = STEP_STAGES.has(stage) ? QUARTERS_FROM.steps : QUARTERS_FROM.examples;
+    if (total >= from && quarter > (lastQuarter.get(stage) ?? 0)) {
       lastQuarter.set(stage, quarter);
       io.err(line);
     }
