@@ -54,7 +54,7 @@ export function loadNamedInputs(
 function refuseNonFinite(path: string, x: HostTensor): void {
   const per = x.dims.slice(1).reduce((a, b) => a * b, 1);
   for (let i = 0; i * per < x.data.length; i++) {
-    const bad = nonFinite(x.data.subarray(i * per, (i + 1) * per), `${path}: example ${i}`);
+    const bad = nonFinite(x.data.subarray(i * per, (i + 1) * per), () => `${path}: example ${i}`);
     if (bad)
       throw new BadInputError(`${bad.error}; a loss or gradient from it is meaningless. Fix or remove that example.`);
   }

@@ -118,16 +118,14 @@ export interface Normalisation {
 }
 
 /**
- * An example holding NaN or ±Infinity is bad input: a loss or gradient from it is meaningless. `what`
- * names the example in the error (a function: called only for a bad one).
+ * An example holding NaN or ±Infinity is bad input: a loss or gradient from it is meaningless.
+ * `what()` names the example in the error (called only for a bad one).
  */
-export function nonFinite(values: Values, what: string | (() => string)): { error: string } | undefined {
+export function nonFinite(values: Values, what: () => string): { error: string } | undefined {
   if (values instanceof BigInt64Array) return undefined;
   for (let k = 0; k < values.length; k++)
     if (!Number.isFinite(values[k]))
-      return {
-        error: `${typeof what === 'string' ? what : what()} has a non-finite value (${values[k]}) at element ${k}`,
-      };
+      return { error: `${what()} has a non-finite value (${values[k]}) at element ${k}` };
   return undefined;
 }
 

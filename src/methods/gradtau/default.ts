@@ -112,14 +112,17 @@ export async function runGradTauDefault(
       );
       matchedIdx.forEach((i, k) => (targetLogOdds[i] = lossLogOdds(t[k])));
     }
-    let focus: Uint8Array | undefined;
-    if (visits(epoch) < forget.count) {
-      const gaps = matchedIdx.map((i) => Math.abs(lossLogOdds(lastLoss[i]) - targetLogOdds[i]));
-      const farthest = focusOnFarthest(gaps, visits(epoch) - (forget.count - matchedIdx.length));
-      focus = new Uint8Array(forget.count).fill(1);
-      matchedIdx.forEach((i, k) => (focus![i] = farthest[k]));
-    }
-    const visited = draw.newEpoch(focus && ((i) => focus![i] === 1));
+    // the removed classes' examples at an infinite gap: always among the farthest
+    const focus =
+      visits(epoch) < forget.count
+        ? focusOnFarthest(
+            Float64Array.from({ length: forget.count }, (_, i) =>
+              removedRow(i) ? Infinity : Math.abs(lossLogOdds(lastLoss[i]) - targetLogOdds[i]),
+            ),
+            visits(epoch),
+          )
+        : undefined;
+    const visited = draw.newEpoch(focus && ((i) => focus[i] === 1));
     const nb = stepsIn(epoch);
     let sumF = 0;
     let sumR = 0;
