@@ -2,12 +2,11 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { encodeModel } from '../src/graph/encode.js';
 import { loadModel } from '../src/graph/load.js';
-import { tensorToFloat32, type Tensor } from '../src/graph/ir.js';
+import { tensorToFloat32 } from '../src/graph/ir.js';
 import { writeModel } from '../src/graph/write.js';
 import { Session } from '../src/runtime/session.js';
-import { FIXTURES, changedBytes } from './support/fixtures.js';
+import { FIXTURES, changedBytes, externalize } from './support/fixtures.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'scrub-write-'));
 
@@ -16,25 +15,6 @@ async function runs(path: string): Promise<Float32Array> {
   const out = await s.run({ input: { data: new Float32Array(2 * 784).fill(0.1), dims: [2, 1, 28, 28] } });
   await s.release();
   return out.logits.data as Float32Array;
-}
-
-/** The same model with every initializer moved to an external data file. */
-function externalize(src: string, dir: string): string {
-  const m = loadModel(src);
-  const chunks: Uint8Array[] = [];
-  let offset = 0;
-  const inits = new Map<string, Tensor>();
-  for (const t of m.graph.initializers.values()) {
-    inits.set(t.name, { ...t, location: { kind: 'external', file: 'ext.onnx.data', offset, length: t.bytes.length } });
-    chunks.push(t.bytes);
-    offset += t.bytes.length;
-  }
-  writeFileSync(join(dir, 'ext.onnx.data'), Buffer.concat(chunks));
-  writeFileSync(
-    join(dir, 'ext.onnx'),
-    encodeModel({ irVersion: m.irVersion, opsetImports: m.opsetImports, graph: { ...m.graph, initializers: inits } }),
-  );
-  return join(dir, 'ext.onnx');
 }
 
 describe('writing edited models', () => {

@@ -5,6 +5,7 @@ import { evaluate as evaluateModel, type EvalOptions } from '../eval/run.js';
 import { checkRunGates, judge, parseGate } from '../record/gates.js';
 import { ManifestBuilder } from '../record/manifest.js';
 import {
+  externalDataHashes,
   fileHash,
   GUARANTEE,
   peakRss,
@@ -52,7 +53,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateReport> {
     const acceptance = judge(gates, report.metrics);
     const record: UnlearningRecord = {
       ...recordHeader(o.device),
-      input: { model: fileHash(o.model), dataFiles: [] },
+      input: { model: fileHash(o.model), dataFiles: read ? externalDataHashes(read.model) : [] },
       changes: [],
       forgetSet: manifest.build(o.forget),
       settings,

@@ -2,6 +2,7 @@
 // and how well. Hashes let `scrub verify` check the files and every tensor later.
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { BadInputError } from '../core/errors.js';
 import type { Head } from '../graph/head.js';
 import { tensorToFloat32, type Model } from '../graph/ir.js';
@@ -162,6 +163,18 @@ export function sha256(bytes: Uint8Array): string {
 export function fileHash(path: string): FileHash {
   const b = readFileSync(path);
   return { path, sha256: sha256(b), bytes: b.length };
+}
+
+/**
+ * The external data files (ONNX external data) that `model`'s initializers were read from, hashed as they
+ * are on disk, each named by the path beside the model file it was read by; [] for a model that keeps its
+ * weights inline. A record's input lists them: the model file alone does not fix the weights then.
+ * Throws where a file has gone since the model was loaded (fs errors).
+ */
+export function externalDataHashes(model: Model): FileHash[] {
+  const files = new Set<string>();
+  for (const t of model.graph.initializers.values()) if (t.location.kind === 'external') files.add(t.location.file);
+  return [...files].map((f) => fileHash(join(dirname(model.path), f)));
 }
 
 /** SHA-256 of every initializer's element bytes. */

@@ -15,6 +15,7 @@ import type { ParallelChoice } from '../runtime/parallel.js';
 import { judge, type Acceptance, type Gate } from './gates.js';
 import { ManifestBuilder } from './manifest.js';
 import {
+  externalDataHashes,
   fileHash,
   GUARANTEE,
   UNCHANGED,
@@ -123,7 +124,7 @@ export async function judgeUnlearning(report: RecordSubject, o: RecordOptions): 
   const changes = tensorChanges(input, output, params);
   const record: UnlearningRecord = {
     ...recordHeader(o.device),
-    input: { model: fileHash(report.model.path), dataFiles: [] },
+    input: { model: fileHash(report.model.path), dataFiles: externalDataHashes(input) },
     output: {
       model: hashAs(readAt, report.output.path),
       dataFiles: report.output.dataFiles.map((d) => hashAs(join(dirname(readAt), basename(d)), d)),

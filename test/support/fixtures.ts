@@ -1,6 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readNpy } from '../../src/data/npy.js';
+import { encodeModel } from '../../src/graph/encode.js';
+import type { Tensor } from '../../src/graph/ir.js';
+import { loadModel } from '../../src/graph/load.js';
 
 /** Fixtures copied into the project (a fresh clone tests the same). */
 export const FIXTURES = fileURLToPath(new URL('../fixtures', import.meta.url));
@@ -66,4 +70,26 @@ export function changedBytes(
     else outside++;
   }
   return { inside, outside };
+}
+
+/**
+ * The model at `src` written as `dir`/ext.onnx with every initializer moved to the external data file
+ * `dir`/ext.onnx.data (its metadata left out); returns the model's path.
+ */
+export function externalize(src: string, dir: string): string {
+  const m = loadModel(src);
+  const chunks: Uint8Array[] = [];
+  let offset = 0;
+  const inits = new Map<string, Tensor>();
+  for (const t of m.graph.initializers.values()) {
+    inits.set(t.name, { ...t, location: { kind: 'external', file: 'ext.onnx.data', offset, length: t.bytes.length } });
+    chunks.push(t.bytes);
+    offset += t.bytes.length;
+  }
+  writeFileSync(join(dir, 'ext.onnx.data'), Buffer.concat(chunks));
+  writeFileSync(
+    join(dir, 'ext.onnx'),
+    encodeModel({ irVersion: m.irVersion, opsetImports: m.opsetImports, graph: { ...m.graph, initializers: inits } }),
+  );
+  return join(dir, 'ext.onnx');
 }
