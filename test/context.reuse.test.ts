@@ -34,6 +34,7 @@ function counted(n: number): Dataset & { reads: number } {
     description: 'counted',
     exampleDims: [1],
     skipped: 0,
+    skippedExamples: [],
     async *batches(size: number, positions?: { start: number; end: number }): AsyncGenerator<Batch> {
       d.reads++;
       const [start, end] = [positions?.start ?? 0, positions?.end ?? n];

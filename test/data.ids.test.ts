@@ -1,7 +1,7 @@
 // Token ids outside the model's embedding table are bad input (issue 17): named in one line (file,
 // row or example, field, the id and the table's size), exit 2, nothing written; --on-bad-input skip
 // leaves such examples out. Before, ONNX Runtime's Gather failed and scrub blamed the model.
-import { copyFileSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -46,6 +46,10 @@ describe('token ids outside the embedding table', () => {
     );
     expect(skip.code, skip.err).toBe(0);
     expect(JSON.parse(skip.out).sets.forget.count).toBe(1);
+    // the evaluation record names the row left out
+    expect(JSON.parse(readFileSync(join(dir, 's.json'), 'utf8')).forgetSet.skipped).toEqual([
+      { position: 1, reason: expect.stringMatching(/rows\.jsonl:2: field "input_ids": id 9000/) },
+    ]);
   });
 
   it('an npy set and scrub grad: exit 2 naming the example', async () => {

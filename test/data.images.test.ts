@@ -296,6 +296,7 @@ describe.skipIf(noFashionMnist)('image folder bad input', () => {
     expect(got.index).toEqual([0, 1, 3, 4]);
     expect(got.x.length).toBe(4 * 784);
     expect(skip.skipped).toBe(1);
+    expect(skip.skippedExamples).toEqual([{ position: 2, reason: expect.stringMatching(/2\.png: cannot decode/) }]);
     await collect(skip, 2);
     expect(notes.filter((n) => n.kind === 'skip')).toEqual([
       { kind: 'skip', message: expect.stringMatching(/skipped: .*broken\/2\/2\.png: cannot decode/), position: 2 },

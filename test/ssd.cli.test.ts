@@ -201,6 +201,16 @@ describe('SSD bad input: a clear error, exit 2, no model written', () => {
     expect(r.err).toMatch(/^skipped: .*bad\.png/m);
     expect(r.err).not.toMatch(/skipped: skipped/);
     expect(JSON.parse(r.out).forget.count).toBe(1);
+    // the record names the example left out, as not forgotten: its position in the set and why
+    const record = JSON.parse(readFileSync(join(dir, 'skip.record.json'), 'utf8'));
+    expect(record.forgetSet.count).toBe(1);
+    expect(record.forgetSet.skipped).toEqual([
+      { position: 0, reason: expect.stringMatching(/bad\.png: cannot decode/) },
+    ]);
+    // `scrub report` checks the record against its schema first
+    const html = await run('report', join(dir, 'skip.record.json'), '-o', join(dir, 'skip.report.html'));
+    expect(html.code, html.err).toBe(0);
+    expect(readFileSync(join(dir, 'skip.report.html'), 'utf8')).toMatch(/1 example of the set could not be read/);
   });
 
   it('refuses a Fisher file whose pass fed pixels normalised otherwise (and parts that differ so)', async () => {

@@ -18,6 +18,7 @@ import {
 import { REPORT_SCHEMA, type EvaluateReport } from './report.js';
 import type { Head } from '../graph/head.js';
 import type { Model } from '../graph/ir.js';
+import type { SkippedExample } from '../data/dataset.js';
 import { besideModel } from '../core/paths.js';
 
 export interface EvaluateOptions extends EvalOptions {
@@ -38,9 +39,11 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateReport> {
     const t0 = performance.now();
     const manifest = new ManifestBuilder();
     let read: { model: Model; head: Head } | undefined;
+    let skipped: readonly SkippedExample[] = [];
     const report = await evaluateModel({
       ...o,
       onForgetBatch: (b) => manifest.add(b),
+      onForgetSet: (data) => (skipped = data.skippedExamples),
       onHead: (head, model) => {
         // the metrics this run computes, by the sets given and the model's head: checked before any pass
         checkRunGates(gates, o, head.kind);
@@ -55,7 +58,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateReport> {
       ...recordHeader(o.device),
       input: { model: fileHash(o.model), dataFiles: read ? externalDataHashes(read.model) : [] },
       changes: [],
-      forgetSet: manifest.build(o.forget),
+      forgetSet: manifest.build(o.forget, skipped),
       settings,
       metrics: {
         after: report.metrics,

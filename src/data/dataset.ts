@@ -38,14 +38,14 @@ import { openNpyPair, pairedYPath } from './npyfile.js';
 import { parseTerm, resolveSelectionOf, type IndexSet, type SelectionTerm } from './select.js';
 import { NO_LABEL, type Source } from './source.js';
 import { openNamedDataset } from './named.js';
-import { badExample, batchOf, multiHotY } from './batch.js';
+import { badExample, batchOf, multiHotY, skippedExamples } from './batch.js';
 import { openTextDataset, openTextSource, textFormat } from './text.js';
 
 export type { InputSpec } from './convert.js';
 export { NO_LABEL } from './source.js';
 
 import type { Batch, DataNote, Dataset, DatasetOptions } from './types.js';
-export type { Batch, DataNote, Dataset, DatasetOptions } from './types.js';
+export type { Batch, DataNote, Dataset, DatasetOptions, SkippedExample } from './types.js';
 
 // a path, or a pair X,Y of which both exist (X alone would take `X,Y@A` for the pair of X and `Y@A`)
 const existingSource = (p: string) =>
@@ -170,7 +170,7 @@ export async function openDataset(spec: string, opts: DatasetOptions): Promise<D
   const set = await resolveSelectionOf(terms, source, path, note);
   const per = exampleDims.reduce((a, b) => a * b, 1);
   const stop = (opts.onBadInput ?? 'stop') === 'stop';
-  const skippedAt = new Set<number>();
+  const skippedAt = new Map<number, string>();
   const selected = terms.length ? ` @${terms.map((t) => t.text).join('@')}` : '';
   const labelled = source.labelled;
   const width = source.labelWidth;
@@ -195,6 +195,9 @@ export async function openDataset(spec: string, opts: DatasetOptions): Promise<D
     ...(pixels ? { normalisation: { mean: [...(opts.mean ?? [0])], std: [...(opts.std ?? [1])] } } : {}),
     get skipped() {
       return skippedAt.size;
+    },
+    get skippedExamples() {
+      return skippedExamples(skippedAt);
     },
     async *batches(batchSize: number, positions?: { start: number; end: number }): AsyncGenerator<Batch> {
       if (!Number.isInteger(batchSize) || batchSize < 1)

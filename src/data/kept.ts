@@ -23,6 +23,9 @@ export function keptDataset(data: Dataset, batches: readonly Batch[], batchSize:
     get skipped() {
       return data.skipped;
     },
+    get skippedExamples() {
+      return data.skippedExamples;
+    },
     batches(size: number, positions?: { start: number; end: number }): AsyncIterable<Batch> {
       if (size !== batchSize || positions) return data.batches(size, positions);
       return (async function* () {

@@ -59,6 +59,7 @@ export async function openNamedDataset(spec: string, opts: DatasetOptions, open:
     get skipped() {
       return 0;
     },
+    skippedExamples: [],
     async *batches(batchSize: number, positions?: { start: number; end: number }): AsyncGenerator<Batch> {
       const its = parts.map((p) => p.batches(batchSize, positions)[Symbol.asyncIterator]());
       for (;;) {

@@ -36,7 +36,7 @@ import { createInterface } from 'node:readline';
 import { BadInputError } from '../core/errors.js';
 import type { HostTensor, TensorData } from '../core/tensor.js';
 import { DTYPE_NAMES } from '../graph/ir.js';
-import { badExample, batchOf } from './batch.js';
+import { badExample, batchOf, skippedExamples } from './batch.js';
 import { allocate, idOutOfRange, isFloatInput, showDims, type InputSpec } from './convert.js';
 import { resolveSelectionOf, type IndexSet, type LabelledSource, type SelectionTerm } from './select.js';
 import { NO_LABEL } from './source.js';
@@ -555,7 +555,7 @@ export async function openTextDataset(
   const width = source.labelWidth;
   const labelled = source.labelled;
   const stop = (opts.onBadInput ?? 'stop') === 'stop';
-  const skippedAt = new Set<number>();
+  const skippedAt = new Map<number, string>();
   const selected = terms.length ? ` @${terms.map((t) => t.text).join('@')}` : '';
   const how = named ? `padded to ${length}` : `tokenized to ${length}`;
 
@@ -608,6 +608,9 @@ export async function openTextDataset(
     exampleDims: [length],
     get skipped() {
       return skippedAt.size;
+    },
+    get skippedExamples() {
+      return skippedExamples(skippedAt);
     },
     async *batches(batchSize: number, positions?: { start: number; end: number }): AsyncGenerator<Batch> {
       if (!Number.isInteger(batchSize) || batchSize < 1)

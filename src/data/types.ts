@@ -12,6 +12,14 @@ export interface DataNote {
   position?: number;
 }
 
+/** An example left out under onBadInput 'skip'. */
+export interface SkippedExample {
+  /** Its position in the set (0-based; the batches' `index`). */
+  position: number;
+  /** Why: the reader's message, naming the file and the example's index in it. */
+  reason: string;
+}
+
 export interface DatasetOptions {
   /** The model input fed: ONNX DataType and dims, e.g. {dtype: 1, dims: ['batch', 1, 28, 28]}. */
   input: InputSpec;
@@ -90,6 +98,8 @@ export interface Dataset {
   readonly exampleDims: readonly number[];
   /** Examples left out so far under onBadInput 'skip'. */
   readonly skipped: number;
+  /** Those examples, in the order read: their position in the set and why each was left out. */
+  readonly skippedExamples: readonly SkippedExample[];
   /**
    * The normalisation applied to 8-bit pixels, (p/255 − mean[c]) / std[c], with the defaults (0 and 1)
    * filled in; absent where values are taken as stored (float arrays, token ids).

@@ -89,6 +89,8 @@ export interface PassHooks {
   forms?: FormMemo;
   /** Every batch of the forget set, as read (the record's manifest). */
   onForgetBatch?: (b: Batch) => void;
+  /** The forget set once read whole (the record's manifest names the examples it skipped). */
+  onForgetSet?: (data: Dataset) => void;
   /**
    * The main model's head (and the model as loaded), once found and before any pass: a caller's check of
    * what it allows (the gates), and what its record says it measured.
@@ -186,6 +188,7 @@ export async function evaluateModels(paths: readonly string[], o: EvalOptions & 
         known: o.logitsOf && ((m, batch) => o.logitsOf!(paths[m], described[m].head, batch)),
       });
       if (out[0].count === 0) throw everyExampleSkipped(spec, name, 'evaluate');
+      if (name === 'forget') o.onForgetSet?.(data);
       sets[name] = { spec, out };
     }
     const retrainAt = o.retrain ? paths.length - 1 : -1;

@@ -1,5 +1,5 @@
 // The forget-set manifest of a record: salted SHA-256 per example and their Merkle root, never raw data.
-import type { Batch } from '../data/dataset.js';
+import type { Batch, SkippedExample } from '../data/dataset.js';
 import { exampleDigests, hex, merkleRoot } from '../data/digest.js';
 import { newSalt } from './record.js';
 
@@ -11,9 +11,17 @@ export class ManifestBuilder {
     for (const d of exampleDigests(batch, Buffer.from(this.salt, 'hex'))) this.digests.push(d);
   }
 
-  build(source: string): {
+  /**
+   * The manifest of the batches added; `skipped`: the examples of the set left out under
+   * --on-bad-input skip (the set's skippedExamples), which it names as not forgotten.
+   */
+  build(
+    source: string,
+    skipped: readonly SkippedExample[] = [],
+  ): {
     source: string;
     count: number;
+    skipped: SkippedExample[];
     salt: string;
     exampleHashes: string[];
     merkleRoot: string;
@@ -22,6 +30,7 @@ export class ManifestBuilder {
     return {
       source,
       count: this.digests.length,
+      skipped: [...skipped],
       salt: this.salt,
       exampleHashes: this.digests.map(hex),
       merkleRoot: hex(merkleRoot(this.digests)),

@@ -7,6 +7,7 @@ import { BadInputError } from '../core/errors.js';
 import type { Head } from '../graph/head.js';
 import { tensorToFloat32, type Model } from '../graph/ir.js';
 import type { Metrics } from '../eval/evaluate.js';
+import type { SkippedExample } from '../data/dataset.js';
 import { normalisation, type CommonOptions } from '../context/index.js';
 import type { Acceptance } from './gates.js';
 import { version } from '../core/version.js';
@@ -53,6 +54,11 @@ export interface UnlearningRecord {
   forgetSet?: {
     source: string;
     count: number;
+    /**
+     * The set's examples left out under --on-bad-input skip (not in count, not forgotten): position in the
+     * set and why; absent from records written before scrub listed them.
+     */
+    skipped?: SkippedExample[];
     salt: string;
     exampleHashes: string[];
     merkleRoot: string;

@@ -6,6 +6,7 @@ import { describeLoaded, evaluateModels, type PassHooks } from '../eval/run.js';
 import { EVAL_BATCH } from '../eval/pass.js';
 import type { Metrics } from '../eval/evaluate.js';
 import type { Model } from '../graph/ir.js';
+import type { SkippedExample } from '../data/dataset.js';
 import { loadModel } from '../graph/load.js';
 import { shareProbe } from '../runtime/shapes.js';
 import type { ModelOutput } from '../graph/write.js';
@@ -74,6 +75,7 @@ export async function judgeUnlearning(report: RecordSubject, o: RecordOptions): 
   // the head the method and the metrics read, for the record (the input's probe, already run)
   const { head } = await describeLoaded(input, headChoice(o), report.model.path);
   const manifest = new ManifestBuilder();
+  let skipped: readonly SkippedExample[] = [];
   let before: Metrics | undefined;
   let after: Metrics | undefined;
   let retrain: Metrics | undefined;
@@ -89,6 +91,7 @@ export async function judgeUnlearning(report: RecordSubject, o: RecordOptions): 
       model: report.model.path,
       forget: report.forget.source,
       onForgetBatch: (b) => manifest.add(b),
+      onForgetSet: (data) => (skipped = data.skippedExamples),
     });
     [before, after, retrain] = e.metrics;
     forward = e.parallel;
@@ -111,6 +114,7 @@ export async function judgeUnlearning(report: RecordSubject, o: RecordOptions): 
       done += b.y.length;
       o.onProgress?.('forget', done, data.count);
     }
+    skipped = data.skippedExamples;
   }
   const acceptance = judge(
     o.gates,
@@ -131,7 +135,7 @@ export async function judgeUnlearning(report: RecordSubject, o: RecordOptions): 
       tensors: tensorHashes(output),
     },
     changes,
-    forgetSet: manifest.build(report.forget.name ?? report.forget.source),
+    forgetSet: manifest.build(report.forget.name ?? report.forget.source, skipped),
     settings: runSettings(input, o, head, o.parallel, forward),
     method: report.method,
     metrics: {

@@ -121,6 +121,14 @@ export const RECORD_JSON_SCHEMA = {
       properties: {
         source: { type: 'string' },
         count: COUNT,
+        skipped: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['position', 'reason'],
+            properties: { position: COUNT, reason: { type: 'string' } },
+          },
+        },
         salt: { type: 'string', pattern: '^[0-9a-f]*$' },
         exampleHashes: { type: 'array', items: SHA256 },
         merkleRoot: SHA256,

@@ -344,6 +344,17 @@ function hashesSection(r: UnlearningRecord): string {
         kv([
           ['source', code(f.source)],
           ['examples', num(f.count)],
+          ...(f.skipped?.length
+            ? [
+                [
+                  'left out',
+                  `<details><summary>${num(f.skipped.length)} example${f.skipped.length === 1 ? '' : 's'} of the ` +
+                    'set could not be read (--on-bad-input skip): not forgotten</summary><ul>' +
+                    f.skipped.map((s) => `<li>position ${num(s.position)}: ${esc(s.reason)}</li>`).join('') +
+                    '</ul></details>',
+                ] as [string, string],
+              ]
+            : []),
           ['Merkle root', `<span class="hash">${esc(f.merkleRoot)}</span>`],
           ['salt', `<span class="hash">${esc(f.salt)}</span>`],
           ['hashing', esc(f.hashing)],
