@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { unlearn } from '../src/api/unlearn.js';
 import { CANCELLED_LINE, exitFor } from '../src/cli/exit.js';
 import { main } from '../src/cli/main.js';
+import { validateReport } from '../src/index.js';
 import {
   BadInputError,
   CancelledError,
@@ -97,7 +98,7 @@ describe('src/cli/exit.ts: each kind → its exit code and one line', () => {
     ['diverged', new DivergedError('∇τ diverged at epoch 0, step 1.'), 1],
   ];
   it.each(kinds)('%s', (_, e, code) => {
-    expect(exitFor(e)).toEqual({ code, line: `scrub: ${e.message}` });
+    expect(exitFor(e)).toEqual({ code, line: `scrub: ${e.message}`, kind: e.kind });
     expect(e.exitCode).toBe(code);
     expect(EXIT_CODES[e.kind]).toBe(code);
   });
@@ -105,8 +106,8 @@ describe('src/cli/exit.ts: each kind → its exit code and one line', () => {
   it('cancelled: an AbortSignal reason or a CancelledError is 130, with one fixed line', () => {
     const reason = AbortSignal.abort().reason as unknown;
     expect(isCancellation(reason)).toBe(true);
-    expect(exitFor(reason)).toEqual({ code: 130, line: CANCELLED_LINE });
-    expect(exitFor(new CancelledError('stopped'))).toEqual({ code: 130, line: CANCELLED_LINE });
+    expect(exitFor(reason)).toEqual({ code: 130, line: CANCELLED_LINE, kind: 'cancelled' });
+    expect(exitFor(new CancelledError('stopped'))).toEqual({ code: 130, line: CANCELLED_LINE, kind: 'cancelled' });
     expect(CANCELLED_LINE).toBe('scrub: cancelled; nothing was written.');
   });
 
@@ -115,6 +116,7 @@ describe('src/cli/exit.ts: each kind → its exit code and one line', () => {
     expect(exitFor(e)).toEqual({
       code: 2,
       line: 'scrub: unknown option --bogus for this command; run scrub --help for the options.',
+      kind: 'bad-input',
     });
   });
 
@@ -134,6 +136,26 @@ describe('each kind through the command line', () => {
     const out = join(tmp(), 'o.onnx');
     const r = await run(MODEL, join(dir, 'no-such-forget'), '--fisher', 'models/cnn.fisher', '-o', out, '--quiet');
     expectExit(r, 2, /no-such-forget: no such file or folder \(given as the forget set\); check the path\./);
+  });
+
+  it('with --json, a failure is also one JSON document on stdout: kind, exit code and the line', async () => {
+    const out = join(tmp(), 'o.onnx');
+    const fisher = ['--fisher', 'models/cnn.fisher'];
+    const r = await run(MODEL, join(dir, 'no-such-forget'), ...fisher, '-o', out, '--quiet', '--json');
+    expectExit(r, 2, /no-such-forget: no such file or folder/);
+    const printed = JSON.parse(r.out);
+    expect(printed).toEqual({
+      schema: 'scrub.report/1',
+      kind: 'error',
+      error: { kind: 'bad-input', exitCode: 2, message: r.err.trim().replace(/^scrub: /, '') },
+    });
+    expect(validateReport(printed)).toEqual([]);
+    const model = tinyModel(tmp(), 'asinh.onnx', { type: 'Asinh' });
+    const g = await run('grad', model, '--x', data.x, '--y', data.y, '--out', join(tmp(), 'g'), '--json');
+    expectExit(g, 3, /asinh\.onnx: .*Asinh/);
+    expect(JSON.parse(g.out).error).toMatchObject({ kind: 'unsupported-model', exitCode: 3 });
+    // without --json stdout stays empty
+    expect((await run(MODEL, join(dir, 'no-such-forget'), ...fisher, '-o', out, '--quiet')).out).toBe('');
   });
 
   it('bad input (2): an option parseArgs does not know', async () => {

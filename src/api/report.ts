@@ -1,5 +1,6 @@
 // The reports the library returns and `--json` prints: one versioned schema, published as
 // schema/report.schema.json (every report names it in `schema` and says what it is in `kind`).
+import type { ErrorKind } from '../core/errors.js';
 import type { ParallelChoice } from '../runtime/parallel.js';
 import type { EvalReport } from '../eval/run.js';
 import type { Acceptance } from '../record/gates.js';
@@ -65,6 +66,12 @@ export type EvaluateReport = Tagged<'eval'> & EvalReport & { record: string; acc
 export type VerifyReport = Tagged<'verify'> & Verification & { model: string; record: string };
 
 export type InspectReport = Tagged<'inspect'> & ModelDescription;
+
+/**
+ * What `--json` prints on stdout when a command fails, beside its line on stderr (the library rejects
+ * with a ScrubError instead): the error's kind, the process's exit code and the line without 'scrub: '.
+ */
+export type ErrorReport = Tagged<'error'> & { error: { kind: ErrorKind; exitCode: number; message: string } };
 
 export interface RequestReport extends Tagged<'request'> {
   request: string;

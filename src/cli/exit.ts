@@ -1,11 +1,13 @@
 // The command line's one place that turns an error into an exit code and the line it prints.
-import { EXIT_CODES, isCancellation, ScrubError } from '../core/errors.js';
+import { EXIT_CODES, isCancellation, ScrubError, type ErrorKind } from '../core/errors.js';
+import { REPORT_SCHEMA, type ErrorReport } from '../api/report.js';
 import type { Io } from './io.js';
 
 export interface Exit {
   code: number;
   /** The one line for stderr. */
   line: string;
+  kind: ErrorKind;
 }
 
 /** The line a cancelled run prints (its exit code is EXIT_CODES.cancelled, 130). */
@@ -17,15 +19,28 @@ export const CANCELLED_LINE = 'scrub: cancelled; nothing was written.';
  * stack.
  */
 export function exitFor(e: unknown): Exit {
-  if (isCancellation(e)) return { code: EXIT_CODES.cancelled, line: CANCELLED_LINE };
-  if (e instanceof ScrubError) return { code: EXIT_CODES[e.kind], line: `scrub: ${oneLine(e.message)}` };
+  if (isCancellation(e)) return { code: EXIT_CODES.cancelled, line: CANCELLED_LINE, kind: 'cancelled' };
+  if (e instanceof ScrubError) return { code: EXIT_CODES[e.kind], line: `scrub: ${oneLine(e.message)}`, kind: e.kind };
   if (e instanceof TypeError && String((e as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
     // node's parseArgs words it for programmers; say which option and where the options are listed
     const unknown = /^Unknown option '([^']+)'/.exec(e.message);
     const what = unknown ? `unknown option ${unknown[1]} for this command` : oneLine(e.message).replace(/\.$/, '');
-    return { code: EXIT_CODES['bad-input'], line: `scrub: ${what}; run scrub --help for the options.` };
+    return {
+      code: EXIT_CODES['bad-input'],
+      line: `scrub: ${what}; run scrub --help for the options.`,
+      kind: 'bad-input',
+    };
   }
   throw e;
+}
+
+/** What --json prints on stdout for a failed command: its exit code and stderr line, as JSON. */
+export function errorReport(exit: Exit): ErrorReport {
+  return {
+    schema: REPORT_SCHEMA,
+    kind: 'error',
+    error: { kind: exit.kind, exitCode: exit.code, message: exit.line.replace(/^scrub: /, '') },
+  };
 }
 
 function oneLine(message: string): string {

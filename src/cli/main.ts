@@ -9,7 +9,7 @@ import { forgetCommand, FORGET_USAGE, methodsHelp } from './forget.js';
 import { inspectCommand } from './inspect.js';
 import { requestCommand, REQUEST_USAGE } from './request.js';
 import { reportCommand, REPORT_USAGE } from './report.js';
-import { cancellable, exitFor } from './exit.js';
+import { cancellable, errorReport, exitFor } from './exit.js';
 import { consoleIo, type Io } from './io.js';
 
 const HELP = `scrub: make a deployed ONNX model forget data
@@ -75,7 +75,10 @@ export async function main(argv: string[], io: Io = consoleIo): Promise<number> 
     return 0;
   }
   const cancellation = cancellable(io);
-  io = cancellation.io;
+  // whether the command printed its report before it failed (then stdout holds that JSON document alone)
+  let printed = false;
+  const out = cancellation.io.out;
+  io = { ...cancellation.io, out: (line) => ((printed = true), out(line)) };
   try {
     switch (command) {
       case 'inspect':
@@ -110,6 +113,8 @@ export async function main(argv: string[], io: Io = consoleIo): Promise<number> 
   } catch (e) {
     const exit = exitFor(e);
     io.err(exit.line);
+    // a pipeline that reads --json's stdout gets the failure there too, as its one JSON document
+    if (argv.includes('--json') && !printed) io.out(JSON.stringify(errorReport(exit)));
     return exit.code;
   } finally {
     cancellation.dispose();
