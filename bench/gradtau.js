@@ -158,6 +158,7 @@ export async function benchGradtau(root, report, models) {
           run_projected_seconds: projected ? runSeconds : undefined,
           torch_gradtau_seconds: ref.gradtau_seconds,
           retrain_seconds: ref.retrain_seconds,
+          ...(accept && { accepted: accept === 'yes' }),
         };
         console.log(
           `${name.padEnd(5)} ${scenario.padEnd(9)} ${schedule.padEnd(9)} ${r.load.toFixed(1).padStart(5)} ` +

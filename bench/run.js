@@ -16,6 +16,7 @@ import { benchZoo } from './zoo.js';
 import { benchPeak } from './peak.js';
 import { samplesPerSecond, torchPeerJson } from './measure.js';
 import { benchBert, benchTextGradtau, benchTokenizer } from './text.js';
+import { printAims } from './aims.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const shared = `${root}../shared/fixtures`;
@@ -143,4 +144,5 @@ if (want('text'))
     bert: await benchBert(root),
     gradtau: await benchTextGradtau(root),
   };
+results.aims = printAims(results);
 writeFileSync(`${root}bench/last-run.json`, JSON.stringify(results, null, 1));
