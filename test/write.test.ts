@@ -69,6 +69,16 @@ describe('writing edited models', () => {
       tensorToFloat32(model.graph.initializers.get('fc1.weight')!),
     );
     expect((await runs(out)).length).toBe(20);
+    // nor over the input's data file, which an output named ext.onnx beside it would have as its own
+    expect(() => writeModel(model, join(dir, 'ext.onnx'), new Map([['fc3.weight', edited]]))).toThrow(
+      /refusing to overwrite the input model/,
+    );
+    (await import('node:fs')).renameSync(src, join(dir, 'a.onnx'));
+    const moved = loadModel(join(dir, 'a.onnx'));
+    expect(() => writeModel(moved, join(dir, 'ext.onnx'), new Map([['fc3.weight', edited]]))).toThrow(
+      /refusing to overwrite the input model's external data .*ext\.onnx\.data/,
+    );
+    expect(readFileSync(join(dir, 'ext.onnx.data')).equals(inData)).toBe(true);
   });
 
   it('refuses to overwrite its input and leaves no temp files on failure', () => {

@@ -18,6 +18,7 @@ import {
 import { REPORT_SCHEMA, type EvaluateReport } from './report.js';
 import type { Head } from '../graph/head.js';
 import type { Model } from '../graph/ir.js';
+import { externalDataPaths, externalDataPathsOf } from '../graph/load.js';
 import type { SkippedExample } from '../data/dataset.js';
 import { besideModel } from '../core/paths.js';
 
@@ -32,7 +33,17 @@ export interface EvaluateOptions extends EvalOptions {
 export async function evaluate(o: EvaluateOptions): Promise<EvaluateReport> {
   const gates = (o.require ?? []).map(parseGate);
   const recordPath = o.out ?? besideModel(o.model, '.eval.record.json');
-  refuseInputAsOutput(recordPath, [o.model, o.retrain, o.forget, o.retain, o.test, o.labels, o.tokenizer], '-o');
+  const inputs = [
+    o.model,
+    o.retrain,
+    ...externalDataPathsOf(o.retrain),
+    o.forget,
+    o.retain,
+    o.test,
+    o.labels,
+    o.tokenizer,
+  ];
+  refuseInputAsOutput(recordPath, inputs, '-o');
   // before any pass: the record's folder is created (or refused) now; a failed run leaves no empty folder of ours
   const folder = prepareOutputFolder(dirname(recordPath), '-o');
   try {
@@ -45,6 +56,8 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateReport> {
       onForgetBatch: (b) => manifest.add(b),
       onForgetSet: (data) => (skipped = data.skippedExamples),
       onHead: (head, model) => {
+        // the model's external data files, once it is loaded: inputs as much as the model file is
+        refuseInputAsOutput(recordPath, externalDataPaths(model), '-o');
         // the metrics this run computes, by the sets given and the model's head: checked before any pass
         checkRunGates(gates, o, head.kind);
         read = { model, head };

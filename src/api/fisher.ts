@@ -1,4 +1,5 @@
 import { refuseInputAsOutput } from '../core/atomic.js';
+import { externalDataPathsOf } from '../graph/load.js';
 import { BadInputError } from '../core/errors.js';
 import type { CommonOptions } from '../context/index.js';
 import { prepareOutputFolder } from '../context/run-context.js';
@@ -51,7 +52,7 @@ export async function fisher(o: FisherOptions): Promise<FisherReport> {
       `method ${o.method}: expected ssd (squared gradients of the cross-entropy) or ` +
         'lf-ssd (|gradients| of the logit norm, no labels needed).',
     );
-  refuseInputAsOutput(o.out, [o.model, o.train, o.labels, o.tokenizer], '-o');
+  refuseInputAsOutput(o.out, [o.model, ...externalDataPathsOf(o.model), o.train, o.labels, o.tokenizer], '-o');
   // before the pass: -o's folder is created (or refused) now; a failed pass leaves no empty folder of ours
   const folder = prepareOutputFolder(dirname(o.out), '-o');
   try {

@@ -4,6 +4,8 @@
 // table: open the run context, run the method, stage its weights, judge the gates, commit.
 import { existsSync, statSync } from 'node:fs';
 import { refuseInputAsOutput } from '../core/atomic.js';
+import { externalDataPaths, externalDataPathsOf } from '../graph/load.js';
+import { outputDataFiles } from '../graph/write.js';
 import { BadInputError } from '../core/errors.js';
 import { describeLoaded } from '../eval/run.js';
 import { headChoice, RunContext, type CommonOptions } from '../context/index.js';
@@ -108,8 +110,11 @@ export async function unlearn(o: UnlearnOptions): Promise<UnlearnReport> {
     // way, or anything the run reads (a Fisher file found beside the model included)
     const beside = Object.values(VARIANTS).map((v) => fisherBeside(o.model, v));
     const read = [o.model, o.fisher, ...beside, o.train, o.forget, o.retain, o.val, o.test, o.retrain, o.labels];
+    // a model's external data files are its input as much as the model file is
+    read.push(...externalDataPaths(ctx.model), ...externalDataPathsOf(o.retrain));
     for (const [path, what] of [
       [ctx.out, 'the edited model'],
+      ...outputDataFiles(ctx.model, ctx.out).map((p) => [p, 'its external data'] as const),
       [recordPathFor(ctx.out), 'its record'],
       [rejectedRecordPathFor(ctx.out), 'its record if a gate fails'],
     ] as const) {

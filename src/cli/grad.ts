@@ -8,7 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { refuseInputAsOutput } from '../core/atomic.js';
 import { BadInputError } from '../core/errors.js';
-import { loadModel } from '../graph/load.js';
+import { externalDataPaths, loadModel } from '../graph/load.js';
 import { prepareOutputFolder } from '../context/run-context.js';
 import { trainingBatchNormNote, trainingBatchNorms } from '../autodiff/rules/batch-normalization.js';
 import { checkInput, GradientModel, meanGradient } from '../runtime/gradient.js';
@@ -113,7 +113,11 @@ export async function gradCommand(argv: string[], io: Io): Promise<number> {
       );
     // the files it will write, none of them over its own inputs (--out . beside x.npy, say)
     for (const name of ['summary.json', ...gm.params.map((p) => `${safeFileName(p.name)}.npy`)])
-      refuseInputAsOutput(join(values.out, name), [modelPath, values.x, values.y], '--out');
+      refuseInputAsOutput(
+        join(values.out, name),
+        [modelPath, ...externalDataPaths(model), values.x, values.y],
+        '--out',
+      );
     const bnNote = trainingBatchNormNote(trainingBatchNorms(model.graph, model.opsetImports));
     if (bnNote) io.err(`note: ${bnNote}`);
     const x = loadNamedInputs(values.x, gm.inputs, modelPath);

@@ -1,5 +1,5 @@
 import { readFileSync, existsSync, statSync } from 'node:fs';
-import { dirname, resolve, isAbsolute, normalize, sep } from 'node:path';
+import { dirname, join, resolve, isAbsolute, normalize, sep } from 'node:path';
 import { BadInputError, UnsupportedModelError } from '../core/errors.js';
 import { decodeModel } from './decode.js';
 import { inlineFunctions } from './functions.js';
@@ -93,4 +93,29 @@ function checkTensor(path: string, t: Tensor): void {
       `${path}: tensor ${t.name} holds ${t.bytes.length} bytes, its shape [${t.dims}] needs ${want}. ` +
         'The file is damaged; re-export it.',
     );
+}
+
+/**
+ * The files that `model`'s initializers are read from (ONNX external data), each once, as paths beside
+ * the model's path as given; [] for a model that keeps its weights inline. A command refuses to write its
+ * outputs over them, as over the model file itself, and a record hashes them.
+ */
+export function externalDataPaths(model: Pick<Model, 'path' | 'graph'>): string[] {
+  const files = new Set<string>();
+  for (const t of model.graph.initializers.values())
+    if (t.location.kind === 'external') files.add(join(dirname(model.path), t.location.file));
+  return [...files];
+}
+
+/**
+ * externalDataPaths of the model file at `path`, read from its graph without loading the data; [] where
+ * the file is missing or is not a readable model (the command that loads it says why).
+ */
+export function externalDataPathsOf(path: string | undefined): string[] {
+  if (!path || !existsSync(path) || statSync(path).isDirectory()) return [];
+  try {
+    return externalDataPaths({ path, graph: decodeModel(new Uint8Array(readFileSync(path))).graph });
+  } catch {
+    return [];
+  }
 }

@@ -7,6 +7,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { BadInputError, UnsupportedModelError } from '../core/errors.js';
 import { DataType, numElements, type Model } from './ir.js';
 import { decodeStringEntry } from './decode.js';
+import { externalDataPaths } from './load.js';
 import { Reader, Writer, WireType } from './wire.js';
 
 export interface WriteResult {
@@ -39,8 +40,16 @@ export interface ModelOutput {
 /** Writes the edited model into a temporary folder beside `out`, to be committed or aborted. */
 export function stageModel(model: Model, out: string, replacements: ReadonlyMap<string, Float32Array>): StagedModel {
   const target = resolve(out);
-  if (existsSync(target) && realpathSync(target) === realpathSync(resolve(model.path)))
-    throw new BadInputError(`${out}: refusing to overwrite the input model; choose another output path.`);
+  // the model file, and its external data files: none of the files written may be one of them
+  const inputs = new Set(
+    [model.path, ...externalDataPaths(model)].filter((p) => existsSync(p)).map((p) => realpathSync(resolve(p))),
+  );
+  for (const path of [target, ...outputDataFiles(model, target)])
+    if (existsSync(path) && inputs.has(realpathSync(path)))
+      throw new BadInputError(
+        `${out}: refusing to overwrite the input model${path === target ? '' : `'s external data ${path}`}; ` +
+          'choose another output path.',
+      );
   checkReplacements(model, replacements);
   const { bytes, data } = patchedFiles(model, target, replacements);
   const stage = join(dirname(target), `.${basename(target)}.scrub-tmp-${process.pid}`);
@@ -97,6 +106,23 @@ function checkReplacements(model: Model, replacements: ReadonlyMap<string, Float
 }
 
 /** The model's bytes and its external data files (by their new names), with the replacements patched in. */
+/**
+ * The external data files of an edited copy of `model` written to `out`: each input data file (its
+ * location string) → the output's own file name (OUT.data, then OUT.1.data, …), in the model's order.
+ */
+function dataFileNames(model: Pick<Model, 'graph'>, out: string): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const t of model.graph.initializers.values())
+    if (t.location.kind === 'external' && !names.has(t.location.file))
+      names.set(t.location.file, `${basename(out)}${names.size === 0 ? '' : `.${names.size}`}.data`);
+  return names;
+}
+
+/** The paths of the external data files an edited copy of `model` written to `out` has, beside it. */
+export function outputDataFiles(model: Pick<Model, 'graph'>, out: string): string[] {
+  return [...dataFileNames(model, out).values()].map((name) => join(dirname(out), name));
+}
+
 function patchedFiles(
   model: Model,
   target: string,
@@ -105,14 +131,8 @@ function patchedFiles(
   let bytes: Uint8Array = model.bytes.slice();
   const external = new Map<string, { data: Uint8Array; newName: string }>();
   const modelBase = dirname(resolve(model.path));
-  for (const t of model.graph.initializers.values()) {
-    if (t.location.kind !== 'external' || external.has(t.location.file)) continue;
-    const suffix = external.size === 0 ? '' : `.${external.size}`;
-    external.set(t.location.file, {
-      data: new Uint8Array(readFileSync(resolve(modelBase, t.location.file))),
-      newName: `${basename(target)}${suffix}.data`,
-    });
-  }
+  for (const [file, newName] of dataFileNames(model, target))
+    external.set(file, { data: new Uint8Array(readFileSync(resolve(modelBase, file))), newName });
   for (const [name, values] of replacements) {
     const t = model.graph.initializers.get(name)!;
     const src = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);

@@ -2,10 +2,10 @@
 // and how well. Hashes let `scrub verify` check the files and every tensor later.
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { BadInputError } from '../core/errors.js';
 import type { Head } from '../graph/head.js';
 import { tensorToFloat32, type Model } from '../graph/ir.js';
+import { externalDataPaths } from '../graph/load.js';
 import type { Metrics } from '../eval/evaluate.js';
 import type { SkippedExample } from '../data/dataset.js';
 import { normalisation, type CommonOptions } from '../context/index.js';
@@ -178,9 +178,7 @@ export function fileHash(path: string): FileHash {
  * Throws where a file has gone since the model was loaded (fs errors).
  */
 export function externalDataHashes(model: Model): FileHash[] {
-  const files = new Set<string>();
-  for (const t of model.graph.initializers.values()) if (t.location.kind === 'external') files.add(t.location.file);
-  return [...files].map((f) => fileHash(join(dirname(model.path), f)));
+  return externalDataPaths(model).map(fileHash);
 }
 
 /** SHA-256 of every initializer's element bytes. */
