@@ -7,10 +7,25 @@ if (!existsSync(entry)) {
   process.stderr.write('scrub: not built yet; run `npm ci` (or `npm run build`) in the scrub folder first.\n');
   process.exit(2);
 }
-// A closed pipe (`scrub inspect m.onnx | head`) is not an error.
+// A closed pipe (`scrub inspect m.onnx | head`) is not an error: what is left to print is dropped, and
+// the exit code stays the command's (a failure or a failed gate is not reported as success).
+let closed = false;
 process.stdout.on('error', (e) => {
-  if (e.code === 'EPIPE') process.exit(0);
+  if (e.code === 'EPIPE' || (closed && e.code === 'ERR_STREAM_DESTROYED')) return void (closed = true);
   throw e;
 });
+// Ctrl-C or SIGTERM while the modules load: the command starts cancelled (exit 130, nothing written);
+// from then on main's own handlers take them (a second exits at once)
+const early = new AbortController();
+const cancel = () => early.abort();
+process.once('SIGINT', cancel);
+process.once('SIGTERM', cancel);
 const { main } = await import(entry.href);
-process.exitCode = await main(process.argv.slice(2));
+const { consoleIo } = await import(new URL('./dist/cli/io.js', import.meta.url).href);
+process.off('SIGINT', cancel);
+process.off('SIGTERM', cancel);
+const code = await main(process.argv.slice(2), { ...consoleIo, signal: early.signal });
+// the command is done, its files in place: a signal while the process exits changes nothing it did
+process.on('SIGINT', () => {});
+process.on('SIGTERM', () => {});
+process.exitCode = code;

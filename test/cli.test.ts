@@ -219,6 +219,18 @@ describe('bad input: one clear error, exit 2, nothing written', () => {
     expect(res.stdout).toBe('');
   });
 
+  it("a closed stdout (`| head`) leaves the exit code the command's", () => {
+    // bash's `scrub … --json | (exec 0<&-; …)`: the reader is gone before anything is printed
+    const closedReader = (args: string) =>
+      spawnSync('bash', ['-c', `${process.execPath} scrub.js ${args} | (exec 0<&-; sleep 1); echo \${PIPESTATUS[0]}`], {
+        encoding: 'utf8',
+      });
+    expect(closedReader(`grad ${join(dir, 'not.onnx')} --x ${X} --y ${Y} --out ${join(dir, 'o')} --json`).stdout).toBe(
+      '2\n',
+    );
+    expect(closedReader(`inspect ${MLP}`).stdout).toBe('0\n');
+  });
+
   it('unknown options and commands exit 2', async () => {
     expect((await run('grad', MLP, '--bogus')).code).toBe(2);
     expect((await run('frobnicate')).code).toBe(2);

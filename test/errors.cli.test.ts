@@ -4,7 +4,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync 
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { unlearn } from '../src/api/unlearn.js';
 import { CANCELLED_LINE, exitFor } from '../src/cli/exit.js';
@@ -328,6 +328,26 @@ describe.skipIf(noFashionMnist)('cancelled by SIGTERM', () => {
     expectExit({ code: (await closed) ?? -1, err: err.trim() }, 130, /^scrub: cancelled; nothing was written\.$/);
     expect(readdirSync(out)).toEqual([]);
   }, 120_000);
+
+  it('a second signal exits at once, removing the files being written (a staged model, a record)', () => {
+    const out = tmp();
+    // the built command line's pieces (dist/), in a process of their own: a model and its record staged,
+    // then two signals, the second 50 ms after the first
+    const script = `
+      import { cancellable } from './dist/cli/exit.js';
+      import { stageModel } from './dist/graph/write.js';
+      import { loadModel } from './dist/graph/load.js';
+      import { stageRecord } from './dist/record/record.js';
+      stageModel(loadModel('${MODEL}'), '${join(out, 'o.onnx')}', new Map());
+      stageRecord('${join(out, 'o.record.json')}', { schema: 'scrub.record/1' });
+      cancellable({ out: (l) => console.log(l), err: (l) => console.error(l) });
+      process.kill(process.pid, 'SIGTERM');
+      setTimeout(() => process.kill(process.pid, 'SIGTERM'), 50);
+      setTimeout(() => {}, 10_000);`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expectExit({ code: r.status ?? -1, err: r.stderr.trim() }, 130, /^scrub: interrupted; nothing was written\.$/);
+    expect(readdirSync(out)).toEqual([]);
+  });
 });
 
 describe('cancelled, in the library', () => {

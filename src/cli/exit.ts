@@ -2,6 +2,7 @@
 import { EXIT_CODES, isCancellation, ScrubError, type ErrorKind } from '../core/errors.js';
 import { REPORT_SCHEMA, type ErrorReport } from '../api/report.js';
 import type { Io } from './io.js';
+import { placedFiles } from '../core/atomic.js';
 
 export interface Exit {
   code: number;
@@ -50,10 +51,11 @@ function oneLine(message: string): string {
 /**
  * The command's Io with a signal that Ctrl-C (SIGINT), SIGTERM (`kill`, `timeout`, `docker stop`, a
  * Kubernetes pod's shutdown) and `io.signal` abort: the first cancels (the command stops at its next
- * check, removes what it staged and exits 130), a second exits at once. `dispose` removes the handlers
- * when the command is done.
+ * check, removes what it staged and exits 130), a second exits at once (130; files being written are
+ * removed, those already complete named), telling `onExit` first. `dispose` removes the handlers when
+ * the command is done.
  */
-export function cancellable(io: Io): { io: Io; dispose(): void } {
+export function cancellable(io: Io, onExit?: (exit: Exit) => void): { io: Io; dispose(): void } {
   const controller = new AbortController();
   const outer = io.signal;
   const forward = () => controller.abort();
@@ -61,7 +63,13 @@ export function cancellable(io: Io): { io: Io; dispose(): void } {
   else outer?.addEventListener('abort', forward, { once: true });
   const onSignal = () => {
     if (!controller.signal.aborted) return controller.abort();
-    io.err('scrub: interrupted.');
+    // files being written are removed on the way out (core/atomic.ts); those already in place stay, named
+    const placed = placedFiles();
+    const line = placed.length
+      ? `scrub: interrupted; already written (complete): ${placed.join(', ')}.`
+      : 'scrub: interrupted; nothing was written.';
+    io.err(line);
+    onExit?.({ code: EXIT_CODES.cancelled, line, kind: 'cancelled' });
     process.exit(EXIT_CODES.cancelled);
   };
   process.on('SIGINT', onSignal);

@@ -9,7 +9,7 @@ import { forgetCommand, FORGET_USAGE, methodsHelp } from './forget.js';
 import { inspectCommand } from './inspect.js';
 import { requestCommand, REQUEST_USAGE } from './request.js';
 import { reportCommand, REPORT_USAGE } from './report.js';
-import { cancellable, errorReport, exitFor } from './exit.js';
+import { cancellable, errorReport, exitFor, type Exit } from './exit.js';
 import { consoleIo, type Io } from './io.js';
 
 const HELP = `scrub: make a deployed ONNX model forget data
@@ -74,9 +74,13 @@ export async function main(argv: string[], io: Io = consoleIo): Promise<number> 
     io.out(HELP);
     return 0;
   }
-  const cancellation = cancellable(io);
   // whether the command printed its report before it failed (then stdout holds that JSON document alone)
   let printed = false;
+  // a pipeline that reads --json's stdout gets a failure there too, as its one JSON document
+  const json = (exit: Exit) => {
+    if (argv.includes('--json') && !printed) io.out(JSON.stringify(errorReport(exit)));
+  };
+  const cancellation = cancellable(io, json);
   const out = cancellation.io.out;
   io = { ...cancellation.io, out: (line) => ((printed = true), out(line)) };
   try {
@@ -113,8 +117,7 @@ export async function main(argv: string[], io: Io = consoleIo): Promise<number> 
   } catch (e) {
     const exit = exitFor(e);
     io.err(exit.line);
-    // a pipeline that reads --json's stdout gets the failure there too, as its one JSON document
-    if (argv.includes('--json') && !printed) io.out(JSON.stringify(errorReport(exit)));
+    json(exit);
     return exit.code;
   } finally {
     cancellation.dispose();

@@ -15,18 +15,57 @@ export function makeDirs(dir: string): void {
   mkdirSync(dir);
 }
 
+/** Temporary files and folders still in use (tracked), removed if the process exits with them there. */
+const inUse = new Set<string>();
+let onExit = false;
+
+/**
+ * Marks temporary `path` (a file or folder being written, a staged model) as in use until untracked:
+ * if the process exits first (a second Ctrl-C exits at once, an uncaught error) it is removed then.
+ */
+export function trackTemp(path: string): void {
+  inUse.add(path);
+  if (onExit) return;
+  onExit = true;
+  process.on('exit', () => {
+    for (const p of inUse) rmSync(p, { recursive: true, force: true });
+  });
+}
+
+/** `path` is no longer in use: renamed into place or removed (trackTemp). */
+export function untrackTemp(path: string): void {
+  inUse.delete(path);
+}
+
+/** Files this process has put in place (renamed from their temporary names), in order. */
+const placed: string[] = [];
+
+/** Notes that `path` is now in place, complete (a hard exit names what is already written). */
+export function markPlaced(path: string): void {
+  placed.push(path);
+}
+
+/** The files this process has put in place so far (markPlaced). */
+export function placedFiles(): readonly string[] {
+  return placed;
+}
+
 /**
  * Writes `data` to `path` through a temporary file beside it and a rename. On failure the temporary
  * file is removed and the error (Node's, with its code) is rethrown; `path` is untouched.
  */
 export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   const tmp = `${path}.tmp-${process.pid}`;
+  trackTemp(tmp);
   try {
     writeFileSync(tmp, data);
     renameSync(tmp, path);
+    markPlaced(path);
   } catch (e) {
     if (existsSync(tmp)) unlinkSync(tmp);
     throw e;
+  } finally {
+    untrackTemp(tmp);
   }
 }
 
@@ -38,6 +77,7 @@ export function writeFilesAtomic(dir: string, files: ReadonlyMap<string, Uint8Ar
   const target = resolve(dir);
   const tmp = join(dirname(target), `.${target.split('/').pop()}.tmp-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
+  trackTemp(tmp);
   mkdirSync(tmp, { recursive: true });
   try {
     for (const [name, data] of files) writeFileSync(join(tmp, name), data);
@@ -48,6 +88,7 @@ export function writeFilesAtomic(dir: string, files: ReadonlyMap<string, Uint8Ar
     for (const name of files.keys()) renameSync(join(tmp, name), join(target, name));
   } finally {
     rmSync(tmp, { recursive: true, force: true });
+    untrackTemp(tmp);
   }
 }
 

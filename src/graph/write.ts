@@ -4,6 +4,7 @@
 // the output and renamed into place, so a failure leaves nothing half-written.
 import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { markPlaced, trackTemp, untrackTemp } from '../core/atomic.js';
 import { BadInputError, UnsupportedModelError } from '../core/errors.js';
 import { DataType, numElements, type Model } from './ir.js';
 import { decodeStringEntry } from './decode.js';
@@ -54,6 +55,8 @@ export function stageModel(model: Model, out: string, replacements: ReadonlyMap<
   const { bytes, data } = patchedFiles(model, target, replacements);
   const stage = join(dirname(target), `.${basename(target)}.scrub-tmp-${process.pid}`);
   const names = [basename(target), ...data.keys()];
+  // removed at process exit while staged (a second Ctrl-C exits at once)
+  trackTemp(stage);
   try {
     rmSync(stage, { recursive: true, force: true });
     mkdirSync(stage);
@@ -61,6 +64,7 @@ export function stageModel(model: Model, out: string, replacements: ReadonlyMap<
     for (const [name, d] of data) writeFileSync(join(stage, name), d);
   } catch (e) {
     rmSync(stage, { recursive: true, force: true });
+    untrackTemp(stage);
     throw new BadInputError(`${out}: could not write the model: ${(e as Error).message}`);
   }
   const final = { model: target, dataFiles: names.slice(1).map((n) => join(dirname(target), n)) };
@@ -70,16 +74,21 @@ export function stageModel(model: Model, out: string, replacements: ReadonlyMap<
     commit() {
       try {
         // data first, so that the model never points at data that is not there yet
-        for (const name of [...names.slice(1), names[0]]) renameSync(join(stage, name), join(dirname(target), name));
+        for (const name of [...names.slice(1), names[0]]) {
+          renameSync(join(stage, name), join(dirname(target), name));
+          markPlaced(join(dirname(target), name));
+        }
       } catch (e) {
         throw new BadInputError(`${out}: could not move the model into place: ${(e as Error).message}`);
       } finally {
         rmSync(stage, { recursive: true, force: true });
+        untrackTemp(stage);
       }
       return final;
     },
     abort() {
       rmSync(stage, { recursive: true, force: true });
+      untrackTemp(stage);
     },
   };
 }

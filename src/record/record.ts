@@ -14,6 +14,7 @@ import { version } from '../core/version.js';
 import { ortVersion, type Device } from '../runtime/session.js';
 import { measurementOf, type Measurement, type ParallelChoice } from '../runtime/parallel.js';
 import { besideModel } from '../core/paths.js';
+import { markPlaced, trackTemp, untrackTemp } from '../core/atomic.js';
 
 export const RECORD_SCHEMA = 'scrub.record/1';
 
@@ -238,8 +239,10 @@ export function writeRecord(path: string, record: UnlearningRecord): void {
  */
 export function stageRecord(path: string, record: UnlearningRecord): { commit(): void; abort(): void } {
   const tmp = `${path}.tmp-${process.pid}`;
+  trackTemp(tmp);
   const fail = (e: unknown) => {
     rmSync(tmp, { force: true });
+    untrackTemp(tmp);
     return new BadInputError(`${path}: could not write the record: ${(e as Error).message}`);
   };
   try {
@@ -251,12 +254,15 @@ export function stageRecord(path: string, record: UnlearningRecord): { commit():
     commit() {
       try {
         renameSync(tmp, path);
+        untrackTemp(tmp);
+        markPlaced(path);
       } catch (e) {
         throw fail(e);
       }
     },
     abort() {
       rmSync(tmp, { force: true });
+      untrackTemp(tmp);
     },
   };
 }
