@@ -158,6 +158,23 @@ describe('each kind through the command line', () => {
     expect((await run(MODEL, join(dir, 'no-such-forget'), ...fisher, '-o', out, '--quiet')).out).toBe('');
   });
 
+  it('bad input (2): -o an existing folder, refused before any pass by eval, fisher and report', async () => {
+    const folder = tmp();
+    const record = join(tmp(), 'e.json');
+    expect((await run('eval', MODEL, '--forget', FORGET, '-o', record)).code).toBe(0);
+    for (const [args, what] of [
+      [['eval', MODEL, '--forget', FORGET], 'the record'],
+      [['fisher', MODEL, FORGET], 'the Fisher file'],
+      [['report', record], 'the report'],
+    ] as const)
+      expectExit(
+        await run(...args, '-o', folder),
+        2,
+        new RegExp(`: a folder is where ${what} goes; move it, or give -o another file path\\.`),
+      );
+    expect(readdirSync(folder)).toEqual([]);
+  });
+
   it('bad input (2): an option parseArgs does not know', async () => {
     expectExit(await run('eval', MODEL, '--bogus'), 2, /--bogus/);
   });

@@ -1,5 +1,5 @@
 import { dirname } from 'node:path';
-import { refuseInputAsOutput } from '../core/atomic.js';
+import { refuseFolderAsOutput, refuseInputAsOutput } from '../core/atomic.js';
 import { prepareOutputFolder } from '../context/run-context.js';
 import { evaluate as evaluateModel, type EvalOptions } from '../eval/run.js';
 import { checkRunGates, judge, parseGate } from '../record/gates.js';
@@ -43,6 +43,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateReport> {
     o.labels,
     o.tokenizer,
   ];
+  refuseFolderAsOutput(recordPath, 'the record');
   refuseInputAsOutput(recordPath, inputs, '-o');
   // before any pass: the record's folder is created (or refused) now; a failed run leaves no empty folder of ours
   const folder = prepareOutputFolder(dirname(recordPath), '-o');

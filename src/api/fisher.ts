@@ -1,4 +1,4 @@
-import { refuseInputAsOutput } from '../core/atomic.js';
+import { refuseFolderAsOutput, refuseInputAsOutput } from '../core/atomic.js';
 import { externalDataPathsOf } from '../graph/load.js';
 import { BadInputError } from '../core/errors.js';
 import type { CommonOptions } from '../context/index.js';
@@ -52,6 +52,7 @@ export async function fisher(o: FisherOptions): Promise<FisherReport> {
       `method ${o.method}: expected ssd (squared gradients of the cross-entropy) or ` +
         'lf-ssd (|gradients| of the logit norm, no labels needed).',
     );
+  refuseFolderAsOutput(o.out, 'the Fisher file');
   refuseInputAsOutput(o.out, [o.model, ...externalDataPathsOf(o.model), o.train, o.labels, o.tokenizer], '-o');
   // before the pass: -o's folder is created (or refused) now; a failed pass leaves no empty folder of ours
   const folder = prepareOutputFolder(dirname(o.out), '-o');
@@ -76,6 +77,7 @@ export async function fisher(o: FisherOptions): Promise<FisherReport> {
  * parts.
  */
 export async function mergeFisher(o: MergeFisherOptions): Promise<FisherReport> {
+  refuseFolderAsOutput(o.out, 'the Fisher file');
   refuseInputAsOutput(o.out, o.parts, '-o');
   const f = mergeFisherParts(o.parts);
   prepareOutputFolder(dirname(o.out), '-o');

@@ -2,8 +2,7 @@
 // while it is still staged, and commit it only when they pass. A rejected model is never written;
 // its record is, as OUT.rejected.record.json, for the audit trail. The method is a row of the method
 // table: open the run context, run the method, stage its weights, judge the gates, commit.
-import { existsSync, statSync } from 'node:fs';
-import { refuseInputAsOutput } from '../core/atomic.js';
+import { refuseFolderAsOutput, refuseInputAsOutput } from '../core/atomic.js';
 import { externalDataPaths, externalDataPathsOf } from '../graph/load.js';
 import { outputDataFiles } from '../graph/write.js';
 import { BadInputError } from '../core/errors.js';
@@ -118,8 +117,7 @@ export async function unlearn(o: UnlearnOptions): Promise<UnlearnReport> {
       [recordPathFor(ctx.out), 'its record'],
       [rejectedRecordPathFor(ctx.out), 'its record if a gate fails'],
     ] as const) {
-      if (existsSync(path) && statSync(path).isDirectory())
-        throw new BadInputError(`${path}: a folder is where ${what} goes; move it, or give -o another file path.`);
+      refuseFolderAsOutput(path, what);
       refuseInputAsOutput(path, [...read, o.tokenizer], '-o');
     }
     // what evaluation (and so the record and the gates) cannot take is refused before any pass

@@ -92,6 +92,12 @@ export function writeFilesAtomic(dir: string, files: ReadonlyMap<string, Uint8Ar
   }
 }
 
+/** Throws a BadInputError where output `out` is an existing folder: `what` (a record, …) goes there as a file. */
+export function refuseFolderAsOutput(out: string, what: string): void {
+  if (existsSync(out) && statSync(out).isDirectory())
+    throw new BadInputError(`${out}: a folder is where ${what} goes; move it, or give -o another file path.`);
+}
+
 /**
  * Throws a BadInputError where output `out` would be written over one of the command's own `inputs`
  * (the same file by real path, links followed: a model, a record, a Fisher file, a data file) or into

@@ -2,7 +2,7 @@
 // erasure: the verdict, the metrics, the distributions, the attacks, the change, the settings, the hashes.
 // The record is checked first (check.ts); a record that fails is refused and nothing is written.
 import { dirname, resolve } from 'node:path';
-import { refuseInputAsOutput, writeFileAtomic } from '../core/atomic.js';
+import { refuseFolderAsOutput, refuseInputAsOutput, writeFileAtomic } from '../core/atomic.js';
 import { BadInputError } from '../core/errors.js';
 import type { UnlearningRecord } from '../record/record.js';
 import { prepareOutputFolder } from '../context/run-context.js';
@@ -46,6 +46,7 @@ export async function writeReport(recordPath: string, out = reportPathFor(record
   const named = [record.input, record.output]
     .flatMap((side) => (side ? [side.model, ...side.dataFiles] : []))
     .flatMap((f) => [f.path, resolve(dirname(recordPath), f.path)]);
+  refuseFolderAsOutput(out, 'the report');
   refuseInputAsOutput(out, [recordPath, ...named], '-o');
   const html = await renderReport(record, recordPath);
   // -o's folder is created when missing, as every command's output folder is (and removed if left empty)
