@@ -8,6 +8,7 @@ import { encodeModel } from '../src/graph/encode.js';
 import { DataType } from '../src/graph/ir.js';
 import { FIXTURES, oracle, relL2 } from './support/fixtures.js';
 import { run } from './support/cli.js';
+import { validateReport } from '../src/index.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'scrub-cli-'));
 const X = `${FIXTURES}/batch/x.npy`;
@@ -49,6 +50,9 @@ describe('scrub grad', () => {
     expect(r.code, r.err).toBe(0);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(JSON.parse(r.out)).toEqual(summary);
+    // a report of the published schema, as every other command's --json
+    expect(summary).toMatchObject({ schema: 'scrub.report/1', kind: 'grad' });
+    expect(validateReport(summary)).toEqual([]);
     expect(summary.settings).toEqual({ batchSize: 256, device: 'cpu' });
     const want = oracle(`${FIXTURES}/oracle/grad/mlp`);
     expect(Math.abs(summary.loss - want.loss) / want.loss).toBeLessThan(1e-5);

@@ -16,12 +16,15 @@ import { deviceOption, intOption, requireOne, type Io } from './io.js';
 import { writeFilesAtomically } from './output.js';
 import { ranOn } from './options.js';
 import { measurementOf, type Measurement } from '../runtime/parallel.js';
+import { REPORT_SCHEMA } from '../api/report.js';
 
 const USAGE =
   'scrub grad MODEL --x X.npy --y Y.npy --out DIR [--params REGEX] [--output NAME] [--multi-label] ' +
   '[--batch-size N] [--threads N] [--workers N] [--device cpu|cuda|wasm] [--quiet] [--json]';
 
 export interface GradSummary {
+  schema: typeof REPORT_SCHEMA;
+  kind: 'grad';
   model: string;
   count: number;
   loss: number;
@@ -160,6 +163,8 @@ export async function gradCommand(argv: string[], io: Io): Promise<number> {
     if (measurement) Object.assign(ran, { threads: p.threads, workers: p.workers, parallel: measurement });
     const files = new Map<string, Uint8Array | string>();
     const summary: GradSummary = {
+      schema: REPORT_SCHEMA,
+      kind: 'grad',
       model: modelPath,
       count: result.count,
       loss: result.loss,
