@@ -211,6 +211,22 @@ describe('SSD bad input: a clear error, exit 2, no model written', () => {
     const html = await run('report', join(dir, 'skip.record.json'), '-o', join(dir, 'skip.report.html'));
     expect(html.code, html.err).toBe(0);
     expect(readFileSync(join(dir, 'skip.report.html'), 'utf8')).toMatch(/1 example of the set could not be read/);
+    // a method that reads the set again in passes of its own (finetune) tells the skip once
+    const again = await run(
+      MODEL,
+      join(dir, 'broken'),
+      '--method',
+      'finetune',
+      '--retain',
+      `${FORGET}@0:64`,
+      '-o',
+      join(dir, 'finetune.onnx'),
+      '--on-bad-input',
+      'skip',
+      '--quiet',
+    );
+    expect(again.code, again.err).toBe(0);
+    expect(again.err.match(/^skipped: .*bad\.png/gm)).toHaveLength(1);
   });
 
   it('refuses a Fisher file whose pass fed pixels normalised otherwise (and parts that differ so)', async () => {

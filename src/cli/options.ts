@@ -46,9 +46,18 @@ export function positiveNumber(value: string | undefined, name: string, orAuto =
   return n;
 }
 
-/** A data note on stderr: a skip's message as it comes ("skipped: …"), anything else as "note: …". */
+/**
+ * A data note on stderr: a skip's message as it comes ("skipped: …"), anything else as "note: …"; each
+ * line once per command (a set read again by a later pass, opened anew, tells its skips again).
+ */
 export function noteWriter(io: Io): (n: DataNote) => void {
-  return (n) => io.err(n.kind === 'skip' ? n.message : `note: ${n.message}`);
+  const told = new Set<string>();
+  return (n) => {
+    const line = n.kind === 'skip' ? n.message : `note: ${n.message}`;
+    if (told.has(line)) return;
+    told.add(line);
+    io.err(line);
+  };
 }
 
 export function commonOptions(v: DataValues, io: Io): CommonOptions {
