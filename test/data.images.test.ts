@@ -206,6 +206,7 @@ describe.skipIf(noFashionMnist)('conversion and resizing', () => {
       /does not have 3 channels/,
     );
     await rejects(openDataset(dir, opts({ std: [0] })), /--std 0: a standard deviation of 0/);
+    await rejects(openDataset(dir, opts({ std: [-1] })), /--std -1: a standard deviation is positive/);
   });
 
   it('a 32×32 image into a 28×28 model is resized (stretched, bilinear)', async () => {

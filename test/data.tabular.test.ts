@@ -103,7 +103,7 @@ describe('npy', () => {
     );
     expect(f.x).toEqual([0.1, 0.2, 0.3, 0.4].map(Math.fround));
     expect(notes.map((n) => n.message).join('\n')).toMatch(
-      /float64 values converted to float32[\s\S]*--mean\/--std apply to 8-bit pixel data only/,
+      /float64 values converted to float32[\s\S]*the normalisation \(.*\) applies to 8-bit pixel data only/,
     );
     await rejects(openDataset(join(tmp, 'f64_x.npy'), opts(seq)), /holds float64, the model's input takes int64/);
   });

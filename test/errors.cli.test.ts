@@ -179,6 +179,15 @@ describe('each kind through the command line', () => {
     expectExit(await run('eval', MODEL, '--bogus'), 2, /--bogus/);
   });
 
+  it('bad input (2): an option of one value given twice, which kept the last silently', async () => {
+    expectExit(
+      await run('eval', MODEL, '--forget', FORGET, '--forget', join(dir, 'other'), '-o', join(tmp(), 'e.json')),
+      2,
+      /^scrub: --forget is given more than once; it takes one value: give it once\.$/,
+    );
+    expectExit(await run(MODEL, FORGET, '-o', join(tmp(), 'a.onnx'), '-o', join(tmp(), 'b.onnx')), 2, /--out is given/);
+  });
+
   it('bad input (2): eval refuses the gradient passes’ options instead of ignoring them', async () => {
     for (const flag of ['--workers', '--params', '--batch-size'])
       expectExit(

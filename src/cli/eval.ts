@@ -1,9 +1,8 @@
-import { parseArgs } from 'node:util';
 import { evaluate } from '../api/evaluate.js';
 import { BadInputError } from '../core/errors.js';
 import type { EvalReport } from '../eval/run.js';
 import { gateFailure } from '../record/gates.js';
-import { seedOption, type Io } from './io.js';
+import { parseCommand, seedOption, type Io } from './io.js';
 import { reportBeside } from './report.js';
 import { commonOptions, DATA_OPTIONS, ranOn } from './options.js';
 
@@ -12,7 +11,7 @@ const USAGE =
   '[-o RECORD] [--report] [--json]';
 
 export async function evalCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommand({
     args: argv,
     options: {
       ...DATA_OPTIONS,

@@ -1,10 +1,9 @@
-import { parseArgs } from 'node:util';
 import { BadInputError } from '../core/errors.js';
 import { fisher, mergeFisher } from '../api/fisher.js';
 import type { FisherReport } from '../api/report.js';
 import { batchSpan, variantSpec } from '../methods/table.js';
 import { commonOptions, DATA_OPTIONS, ranOn } from './options.js';
-import type { Io } from './io.js';
+import { parseCommand, type Io } from './io.js';
 
 const USAGE =
   'scrub fisher MODEL TRAIN -o FILE [--shard K/N] [--method ssd|lf-ssd] [--batch-size N] [--params REGEX] ' +
@@ -13,7 +12,7 @@ const USAGE =
 
 export async function fisherCommand(argv: string[], io: Io): Promise<number> {
   if (argv[0] === 'merge') return mergeCommand(argv.slice(1), io);
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommand({
     args: argv,
     options: {
       ...DATA_OPTIONS,
@@ -57,7 +56,7 @@ export async function fisherCommand(argv: string[], io: Io): Promise<number> {
 }
 
 async function mergeCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommand({
     args: argv,
     options: { out: { type: 'string', short: 'o' }, json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' } },
     allowPositionals: true,

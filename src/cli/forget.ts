@@ -1,12 +1,11 @@
 // The main command, `scrub MODEL FORGET [--method NAME] ...`: its flags, usage and summary come from
 // the method table (src/methods/table.ts); the run itself is the library's unlearn().
-import { parseArgs } from 'node:util';
 import { unlearn } from '../api/unlearn.js';
 import { BadInputError } from '../core/errors.js';
 import { DEFAULT_METHOD, methodNamed, methodOptions, METHODS, type MethodOption } from '../methods/table.js';
 import { gateFailure } from '../record/gates.js';
 import { commonOptions, DATA_OPTIONS, positiveNumber, ranOn } from './options.js';
-import { seedOption, type Io } from './io.js';
+import { parseCommand, seedOption, type Io } from './io.js';
 import { reportBeside } from './report.js';
 import { evaluationTable } from './summary.js';
 
@@ -82,7 +81,7 @@ function methodValue(o: MethodOption, value: string | undefined): unknown {
 
 export async function forgetCommand(argv: string[], io: Io): Promise<number> {
   const methodFlags = Object.fromEntries(methodOptions().map((o) => [o.flag, { type: 'string' as const }]));
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommand({
     args: argv,
     options: { ...DATA_OPTIONS, ...UNLEARN_FLAGS, ...methodFlags },
     allowPositionals: true,

@@ -1,6 +1,5 @@
 import { embeddingRows } from '../graph/head.js';
 import { idOutOfRange } from '../data/convert.js';
-import { parseArgs } from 'node:util';
 import { loadLabelFeeds, loadNamedInputs } from '../data/arrays.js';
 import { checkHeadLabels } from '../context/index.js';
 import { encodeNpy } from '../data/npy.js';
@@ -12,7 +11,7 @@ import { externalDataPaths, loadModel } from '../graph/load.js';
 import { prepareOutputFolder } from '../context/run-context.js';
 import { trainingBatchNormNote, trainingBatchNorms } from '../autodiff/rules/batch-normalization.js';
 import { checkInput, GradientModel, meanGradient } from '../runtime/gradient.js';
-import { deviceOption, intOption, requireOne, type Io } from './io.js';
+import { deviceOption, intOption, parseCommand, requireOne, type Io } from './io.js';
 import { writeFilesAtomically } from './output.js';
 import { ranOn } from './options.js';
 import { measurementOf, type Measurement } from '../runtime/parallel.js';
@@ -54,7 +53,7 @@ export function safeFileName(name: string): string {
 }
 
 export async function gradCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommand({
     args: argv,
     options: {
       x: { type: 'string' },

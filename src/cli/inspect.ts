@@ -1,14 +1,13 @@
 import { methodsForHead } from '../methods/table.js';
-import { parseArgs } from 'node:util';
 import { inspect } from '../api/inspect.js';
 import type { InspectReport } from '../api/report.js';
 import { UnsupportedModelError } from '../core/errors.js';
 import type { Dim } from '../graph/ir.js';
 import { UPGRADED_OPSET } from '../graph/upgrade.js';
-import { requireOne, type Io } from './io.js';
+import { parseCommand, requireOne, type Io } from './io.js';
 
 export async function inspectCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommand({
     args: argv,
     options: {
       json: { type: 'boolean' },

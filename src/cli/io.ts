@@ -1,3 +1,4 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { BadInputError } from '../core/errors.js';
 
 export interface Io {
@@ -36,4 +37,23 @@ export function seedOption(value: string | undefined): number {
 export function deviceOption(value: string | undefined): 'cpu' | 'cuda' | 'wasm' {
   if (value === undefined || value === 'cpu' || value === 'cuda' || value === 'wasm') return value ?? 'cpu';
   throw new BadInputError(`--device ${value}: expected cpu, cuda or wasm.`);
+}
+
+/**
+ * node:util's parseArgs for a command, refusing an option that takes one value and is given twice
+ * (`--forget A --forget B` ran on B, silently). Throws BadInputError for it; parseArgs' own errors as they
+ * are (exit.ts words them).
+ */
+export function parseCommand<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  const parsed = parseArgs({ ...config, tokens: true });
+  const seen = new Set<string>();
+  for (const t of parsed.tokens ?? []) {
+    if (t.kind !== 'option') continue;
+    const spec = config.options?.[t.name];
+    if (!spec || spec.type !== 'string' || spec.multiple) continue;
+    if (seen.has(t.name))
+      throw new BadInputError(`--${t.name} is given more than once; it takes one value: give it once.`);
+    seen.add(t.name);
+  }
+  return parsed as ReturnType<typeof parseArgs<T>>;
 }

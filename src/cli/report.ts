@@ -1,13 +1,12 @@
 // scrub report RECORD.json [-o REPORT.html]: the record as one self-contained HTML page; and `--report`
 // on the commands that write a record (the main command, eval, request), which writes it beside.
-import { parseArgs } from 'node:util';
 import { writeReport } from '../report/index.js';
-import { requireOne, type Io } from './io.js';
+import { parseCommand, requireOne, type Io } from './io.js';
 
 export const REPORT_USAGE = 'scrub report RECORD.json [-o REPORT.html]';
 
 export async function reportCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommand({
     args: argv,
     options: { out: { type: 'string', short: 'o' } },
     allowPositionals: true,

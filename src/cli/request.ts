@@ -1,10 +1,9 @@
 // scrub request REQUEST.json: an erasure request, answered with the edited model, its record and
 // one verdict line. Exit codes as every command's (src/cli/exit.ts): 0 accepted, 1 a gate failed (no
 // model written; the verdict line, then one `scrub: gate failed …` line), 2 bad input (nothing written).
-import { parseArgs } from 'node:util';
 import { request } from '../api/request.js';
 import { gateFailure } from '../record/gates.js';
-import { requireOne, type Io } from './io.js';
+import { parseCommand, requireOne, type Io } from './io.js';
 import { reportBeside } from './report.js';
 import { progressReporter } from './progress.js';
 import { noteWriter } from './options.js';
@@ -12,7 +11,7 @@ import { noteWriter } from './options.js';
 export const REQUEST_USAGE = 'scrub request REQUEST.json [--report] [--json] [--quiet]';
 
 export async function requestCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommand({
     args: argv,
     options: { json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' }, report: { type: 'boolean' } },
     allowPositionals: true,

@@ -1,10 +1,9 @@
-import { parseArgs } from 'node:util';
 import { BadInputError } from '../core/errors.js';
 import { verify } from '../api/verify.js';
-import type { Io } from './io.js';
+import { parseCommand, type Io } from './io.js';
 
 export async function verifyCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommand({
     args: argv,
     options: { json: { type: 'boolean' } },
     allowPositionals: true,

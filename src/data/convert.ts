@@ -197,8 +197,12 @@ function pixelWriter(dtype: number, example: readonly number[], norm: Normalisat
     if (v.some((x) => !Number.isFinite(x)))
       throw new BadInputError(`${name} ${v.join(',')}: every value must be a finite number.`);
   }
-  if (std.some((s) => s === 0))
-    throw new BadInputError(`--std ${std.join(',')}: a standard deviation of 0 divides by zero.`);
+  if (std.some((s) => s <= 0)) {
+    const why = std.includes(0) ? 'a standard deviation of 0 divides by zero' : 'a standard deviation is positive';
+    throw new BadInputError(
+      `--std ${std.join(',')}: ${why}; give each channel's standard deviation (the model's transforms.Normalize std).`,
+    );
+  }
   if (channels > 1 && (!geo || geo.c !== channels))
     throw new BadInputError(
       `${where}: ${channels} --mean/--std values given, but the model's per-example input [${example}] ` +

@@ -163,7 +163,10 @@ export async function openDataset(spec: string, opts: DatasetOptions): Promise<D
   const exampleDims = fitExample(source.shape, opts.input, path);
   const pixels = source.encoding === 'pixel' && isFloatInput(dtype);
   if (!pixels && (opts.mean || opts.std))
-    note(`${path}: --mean/--std apply to 8-bit pixel data only; values are taken as stored`);
+    note(
+      `${path}: the normalisation (--mean/--std, else the model's scrub.mean/scrub.std) applies to 8-bit pixel ` +
+        'data only; these values are taken as stored',
+    );
   if (pixels && source.format === 'npy')
     note(`${path}: uint8 values are read as 8-bit pixels: scaled by 1/255, then normalised`);
   const write = makeWriter(dtype, exampleDims, source.encoding, { mean: opts.mean, std: opts.std }, path);

@@ -267,8 +267,9 @@ export function checkFisher(
   }
   if (f.header.model.sha256 !== modelSha)
     throw new BadInputError(
-      `${path}: this Fisher file belongs to another model ` +
-        `(${f.header.model.source}, sha256 ${f.header.model.sha256.slice(0, 12)}…). ` +
+      `${path}: this Fisher file belongs to another model: it was computed on ${f.header.model.source} ` +
+        `(SHA-256 of the model file and its external data ${f.header.model.sha256.slice(0, 12)}…, this model's ` +
+        `${modelSha.slice(0, 12)}…: another model, or this one since changed). ` +
         'Compute one for this model with `scrub fisher`.',
     );
   const want = params.map((p) => `${p.name}[${p.shape}]`).join(',');
