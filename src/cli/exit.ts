@@ -2,7 +2,7 @@
 import { EXIT_CODES, isCancellation, ScrubError, type ErrorKind } from '../core/errors.js';
 import { REPORT_SCHEMA, type ErrorReport } from '../api/report.js';
 import type { Io } from './io.js';
-import { placedFiles } from '../core/atomic.js';
+import { watchPlaced } from '../core/atomic.js';
 
 export interface Exit {
   code: number;
@@ -61,12 +61,12 @@ export function cancellable(io: Io, onExit?: (exit: Exit) => void): { io: Io; di
   const forward = () => controller.abort();
   if (outer?.aborted) forward();
   else outer?.addEventListener('abort', forward, { once: true });
+  const placed = watchPlaced();
   const onSignal = () => {
     if (!controller.signal.aborted) return controller.abort();
     // files being written are removed on the way out (core/atomic.ts); those already in place stay, named
-    const placed = placedFiles();
-    const line = placed.length
-      ? `scrub: interrupted; already written (complete): ${placed.join(', ')}.`
+    const line = placed.files.length
+      ? `scrub: interrupted; already written (complete): ${placed.files.join(', ')}.`
       : 'scrub: interrupted; nothing was written.';
     io.err(line);
     onExit?.({ code: EXIT_CODES.cancelled, line, kind: 'cancelled' });
@@ -79,6 +79,7 @@ export function cancellable(io: Io, onExit?: (exit: Exit) => void): { io: Io; di
     dispose() {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      placed.stop();
       outer?.removeEventListener('abort', forward);
     },
   };

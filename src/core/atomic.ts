@@ -37,17 +37,22 @@ export function untrackTemp(path: string): void {
   inUse.delete(path);
 }
 
-/** Files this process has put in place (renamed from their temporary names), in order. */
-const placed: string[] = [];
+/** The lists of files put in place that someone is watching (watchPlaced). */
+const watchers = new Set<string[]>();
 
-/** Notes that `path` is now in place, complete (a hard exit names what is already written). */
+/** Notes that `path` is now in place, complete (renamed from its temporary name), for the watchers. */
 export function markPlaced(path: string): void {
-  placed.push(path);
+  for (const files of watchers) files.push(path);
 }
 
-/** The files this process has put in place so far (markPlaced). */
-export function placedFiles(): readonly string[] {
-  return placed;
+/**
+ * The files put in place from now on (markPlaced), in order, until `stop()`: what a command has written
+ * so far, which its hard exit names.
+ */
+export function watchPlaced(): { readonly files: readonly string[]; stop(): void } {
+  const files: string[] = [];
+  watchers.add(files);
+  return { files, stop: () => void watchers.delete(files) };
 }
 
 /**
