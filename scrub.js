@@ -14,18 +14,15 @@ process.stdout.on('error', (e) => {
   if (e.code === 'EPIPE' || (closed && e.code === 'ERR_STREAM_DESTROYED')) return void (closed = true);
   throw e;
 });
-// Ctrl-C or SIGTERM while the modules load: the command starts cancelled (exit 130, nothing written);
-// from then on main's own handlers take them (a second exits at once)
+// Ctrl-C or SIGTERM for the whole process: while the modules load, the command starts cancelled (exit
+// 130, nothing written); while it runs, main's own handlers act (a second exits at once); once it is
+// done, a signal changes nothing it did (the exit code stays the command's)
 const early = new AbortController();
-const cancel = () => early.abort();
-process.once('SIGINT', cancel);
-process.once('SIGTERM', cancel);
+let started = false;
+const cancel = () => void (started || early.abort());
+process.on('SIGINT', cancel);
+process.on('SIGTERM', cancel);
 const { main } = await import(entry.href);
 const { consoleIo } = await import(new URL('./dist/cli/io.js', import.meta.url).href);
-process.off('SIGINT', cancel);
-process.off('SIGTERM', cancel);
-const code = await main(process.argv.slice(2), { ...consoleIo, signal: early.signal });
-// the command is done, its files in place: a signal while the process exits changes nothing it did
-process.on('SIGINT', () => {});
-process.on('SIGTERM', () => {});
-process.exitCode = code;
+started = true;
+process.exitCode = await main(process.argv.slice(2), { ...consoleIo, signal: early.signal });

@@ -173,6 +173,16 @@ describe('each kind through the command line', () => {
         new RegExp(`: a folder is where ${what} goes; move it, or give -o another file path\\.`),
       );
     expect(readdirSync(folder)).toEqual([]);
+    // --report's page where a folder is: refused before the run writes its model and record
+    const dir = tmp();
+    mkdirSync(join(dir, 'm.report.html'));
+    const fisher = ['--fisher', 'models/cnn.fisher'];
+    expectExit(
+      await run(MODEL, FORGET, ...fisher, '-o', join(dir, 'm.onnx'), '--report', '--quiet'),
+      2,
+      /m\.report\.html: a folder is where the report \(--report\) goes/,
+    );
+    expect(readdirSync(dir)).toEqual(['m.report.html']);
   });
 
   it('bad input (2): an option parseArgs does not know', async () => {
@@ -332,6 +342,31 @@ describe('each kind through the command line', () => {
     expectExit({ code, err: err.join('\n') }, 130, /^scrub: cancelled; nothing was written\.$/);
     expect(readdirSync(out)).toEqual([]);
   });
+
+  it('cancelled (130): report, verify and inspect too, writing nothing and printing no verdict', async () => {
+    const dir = tmp();
+    const model = join(dir, 'm.onnx');
+    expect((await run(MODEL, FORGET, '--fisher', 'models/cnn.fisher', '-o', model, '--quiet')).code).toBe(0);
+    const record = join(dir, 'm.record.json');
+    for (const args of [
+      ['report', record, '-o', join(dir, 'r.html')],
+      ['verify', model, record],
+      ['inspect', MODEL],
+    ]) {
+      const [out, err]: string[][] = [[], []];
+      const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l), signal: AbortSignal.abort() });
+      expectExit({ code, err: err.join('\n') }, 130, /^scrub: cancelled; nothing was written\.$/);
+      expect(out).toEqual([]);
+    }
+    expect(readdirSync(dir).sort()).toEqual(['m.onnx', 'm.record.json']);
+    // nor does an evaluation replace the run's record, its audit trail
+    expectExit(
+      await run('eval', model, '--forget', FORGET, '-o', record),
+      2,
+      /m\.record\.json: this is the record of an unlearning run .*refusing to replace it/,
+    );
+    expect((await run('verify', model, record)).code).toBe(0);
+  });
 });
 
 describe.skipIf(noFashionMnist)('cancelled by SIGTERM', () => {
@@ -360,13 +395,17 @@ describe.skipIf(noFashionMnist)('cancelled by SIGTERM', () => {
     const out = tmp();
     // the built command line's pieces (dist/), in a process of their own: a model and its record staged,
     // then two signals, the second 50 ms after the first
+    // the output's folder is new (two levels): removed too, as after a single signal
+    const into = join(out, 'new', 'deeper');
     const script = `
       import { cancellable } from './dist/cli/exit.js';
+      import { prepareOutputFolder } from './dist/context/run-context.js';
       import { stageModel } from './dist/graph/write.js';
       import { loadModel } from './dist/graph/load.js';
       import { stageRecord } from './dist/record/record.js';
-      stageModel(loadModel('${MODEL}'), '${join(out, 'o.onnx')}', new Map());
-      stageRecord('${join(out, 'o.record.json')}', { schema: 'scrub.record/1' });
+      prepareOutputFolder('${into}', '-o');
+      stageModel(loadModel('${MODEL}'), '${join(into, 'o.onnx')}', new Map());
+      stageRecord('${join(into, 'o.record.json')}', { schema: 'scrub.record/1' });
       cancellable({ out: (l) => console.log(l), err: (l) => console.error(l) });
       process.kill(process.pid, 'SIGTERM');
       setTimeout(() => process.kill(process.pid, 'SIGTERM'), 50);

@@ -1,4 +1,6 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { BadInputError } from '../core/errors.js';
 import { refuseFolderAsOutput, refuseInputAsOutput } from '../core/atomic.js';
 import { prepareOutputFolder } from '../context/run-context.js';
 import { evaluate as evaluateModel, type EvalOptions } from '../eval/run.js';
@@ -9,6 +11,7 @@ import {
   fileHash,
   GUARANTEE,
   peakRss,
+  RECORD_SCHEMA,
   recordHeader,
   runSettings,
   writeRecord,
@@ -44,6 +47,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateReport> {
     o.tokenizer,
   ];
   refuseFolderAsOutput(recordPath, 'the record');
+  refuseRunRecord(recordPath);
   refuseInputAsOutput(recordPath, inputs, '-o');
   // before any pass: the record's folder is created (or refused) now; a failed run leaves no empty folder of ours
   const folder = prepareOutputFolder(dirname(recordPath), '-o');
@@ -87,4 +91,24 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateReport> {
   } finally {
     folder.removeIfEmpty();
   }
+}
+
+/**
+ * Throws a BadInputError where `path` holds the record of an unlearning run (one with a method): the
+ * audit trail of an edited model, which an evaluation's record must not replace. An earlier evaluation's
+ * record, or a file that is no record, is replaced as before.
+ */
+function refuseRunRecord(path: string): void {
+  if (!existsSync(path) || statSync(path).isDirectory()) return;
+  let record: { schema?: unknown; method?: unknown } | undefined;
+  try {
+    record = JSON.parse(readFileSync(path, 'utf8')) as typeof record;
+  } catch {
+    return;
+  }
+  if (record?.schema === RECORD_SCHEMA && record.method)
+    throw new BadInputError(
+      `-o ${path}: this is the record of an unlearning run (the edited model's audit trail); refusing to ` +
+        'replace it with an evaluation. Choose another path.',
+    );
 }

@@ -115,7 +115,7 @@ export async function unlearn(o: UnlearnOptions): Promise<UnlearnReport> {
       [ctx.out, 'the edited model'],
       ...outputDataFiles(ctx.model, ctx.out).map((p) => [p, 'its external data'] as const),
       [recordPathFor(ctx.out), 'its record'],
-      [rejectedRecordPathFor(ctx.out), 'its record if a gate fails'],
+      [rejectedRecordPathFor(ctx.out), 'the record of a rejected run'],
     ] as const) {
       refuseFolderAsOutput(path, what);
       refuseInputAsOutput(path, [...read, o.tokenizer], '-o');

@@ -3,7 +3,8 @@ import { BadInputError } from '../core/errors.js';
 import type { EvalReport } from '../eval/run.js';
 import { gateFailure } from '../record/gates.js';
 import { parseCommand, seedOption, type Io } from './io.js';
-import { reportBeside } from './report.js';
+import { checkReportsBeside, reportBeside } from './report.js';
+import { besideModel } from '../core/paths.js';
 import { commonOptions, DATA_OPTIONS, ranOn } from './options.js';
 
 const USAGE =
@@ -35,6 +36,7 @@ export async function evalCommand(argv: string[], io: Io): Promise<number> {
         `--${flag} applies to gradient passes, and scrub eval makes forward passes only; drop it ` +
           '(--threads sets the threads of its passes).',
       );
+  if (values.report) checkReportsBeside([values.out ?? besideModel(positionals[0], '.eval.record.json')]);
   const report = await evaluate({
     ...commonOptions(values, io),
     model: positionals[0],

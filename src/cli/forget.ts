@@ -1,12 +1,14 @@
 // The main command, `scrub MODEL FORGET [--method NAME] ...`: its flags, usage and summary come from
 // the method table (src/methods/table.ts); the run itself is the library's unlearn().
-import { unlearn } from '../api/unlearn.js';
+import { rejectedRecordPathFor, unlearn } from '../api/unlearn.js';
+import { defaultOutputPath } from '../context/options.js';
+import { recordPathFor } from '../record/record.js';
 import { BadInputError } from '../core/errors.js';
 import { DEFAULT_METHOD, methodNamed, methodOptions, METHODS, type MethodOption } from '../methods/table.js';
 import { gateFailure } from '../record/gates.js';
 import { commonOptions, DATA_OPTIONS, positiveNumber, ranOn } from './options.js';
 import { parseCommand, seedOption, type Io } from './io.js';
-import { reportBeside } from './report.js';
+import { checkReportsBeside, reportBeside } from './report.js';
 import { evaluationTable } from './summary.js';
 
 const UNLEARN_FLAGS = {
@@ -90,6 +92,10 @@ export async function forgetCommand(argv: string[], io: Io): Promise<number> {
   const v = values as Record<string, string | undefined>;
   const method = methodNamed(values.method);
   const common = commonOptions(values, io);
+  if (values.report) {
+    const out = values.out ?? defaultOutputPath(positionals[0]);
+    checkReportsBeside([recordPathFor(out), rejectedRecordPathFor(out)]);
+  }
   const report = await unlearn({
     ...common,
     model: positionals[0],

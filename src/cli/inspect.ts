@@ -21,6 +21,8 @@ export async function inspectCommand(argv: string[], io: Io): Promise<number> {
   });
   const model = requireOne(positionals, 'MODEL', 'scrub inspect MODEL [--output NAME] [--multi-label] [--json]');
   const report = await inspect({ model, output: values.output, multiLabel: values['multi-label'] });
+  // Ctrl-C while it probed: cancelled (it writes nothing)
+  io.signal?.throwIfAborted();
   if (values.json) {
     io.out(JSON.stringify(report, null, 2));
     return ready(report);

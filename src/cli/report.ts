@@ -1,6 +1,7 @@
 // scrub report RECORD.json [-o REPORT.html]: the record as one self-contained HTML page; and `--report`
 // on the commands that write a record (the main command, eval, request), which writes it beside.
-import { writeReport } from '../report/index.js';
+import { refuseFolderAsOutput } from '../core/atomic.js';
+import { reportPathFor, writeReport } from '../report/index.js';
 import { parseCommand, requireOne, type Io } from './io.js';
 
 export const REPORT_USAGE = 'scrub report RECORD.json [-o REPORT.html]';
@@ -11,9 +12,17 @@ export async function reportCommand(argv: string[], io: Io): Promise<number> {
     options: { out: { type: 'string', short: 'o' } },
     allowPositionals: true,
   });
-  const r = await writeReport(requireOne(positionals, 'RECORD.json', REPORT_USAGE), values.out);
+  const r = await writeReport(requireOne(positionals, 'RECORD.json', REPORT_USAGE), values.out, io.signal);
   io.out(`report: ${r.path} (${r.seconds.toFixed(2)} s)`);
   return 0;
+}
+
+/**
+ * `--report`, before any pass: refuses a folder where the report of any of `recordPaths` would go (the
+ * record's path with .report.html), rather than failing once the run has written its model and record.
+ */
+export function checkReportsBeside(recordPaths: readonly string[]): void {
+  for (const p of recordPaths) refuseFolderAsOutput(reportPathFor(p), 'the report (--report)');
 }
 
 /**
@@ -27,7 +36,7 @@ export async function reportBeside(
   json: boolean | undefined,
   label: string,
 ): Promise<void> {
-  const r = await writeReport(recordPath);
+  const r = await writeReport(recordPath, undefined, io.signal);
   if (json) io.err(`report: ${r.path}`);
   else io.out(`${label}${r.path}`);
 }

@@ -11,6 +11,8 @@ export async function verifyCommand(argv: string[], io: Io): Promise<number> {
   if (positionals.length !== 2)
     throw new BadInputError('expected MODEL and RECORD; usage: scrub verify OUT.onnx OUT.record.json [--json]');
   const v = await verify({ model: positionals[0], record: positionals[1] });
+  // Ctrl-C while it hashed: cancelled (it writes nothing), not a verdict
+  io.signal?.throwIfAborted();
   if (values.json) io.out(JSON.stringify(v));
   else if (v.ok)
     io.out(

@@ -3,7 +3,8 @@
 // reports progress and notes, carries cancellation, and owns staging and commit of the edited
 // model: a method returns new weights; the context stages them beside the output, and only the
 // caller (after the gates) commits. Whatever is still staged when the context is released is removed.
-import { existsSync, mkdirSync, rmdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { removeEmptyFolders, trackFolder, untrackFolder } from '../core/atomic.js';
 import { dirname, resolve } from 'node:path';
 import type { LossDefinition } from '../autodiff/losses/index.js';
 import { trainingBatchNormNote, trainingBatchNorms } from '../autodiff/rules/batch-normalization.js';
@@ -59,19 +60,15 @@ export function prepareOutputFolder(dir: string, what: string): OutputFolder {
           : err.message;
     throw new BadInputError(`${what} ${dir}: cannot create the folder (${why}); choose another path.`);
   }
+  // a command that exits at once (a second Ctrl-C) leaves no folder of its own behind either
+  if (created) trackFolder(path, created);
   return {
     path,
     created,
     removeIfEmpty() {
       if (!created) return;
-      for (let d = path; ; d = dirname(d)) {
-        try {
-          rmdirSync(d); // only an empty folder
-        } catch {
-          return;
-        }
-        if (d === created) return;
-      }
+      untrackFolder(path);
+      removeEmptyFolders(path, created);
     },
   };
 }

@@ -1,6 +1,16 @@
 // Writing files so that a failure never leaves one half-written: a temporary name beside the
 // target, then a rename (atomic within one file system).
-import { existsSync, mkdirSync, realpathSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  realpathSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { BadInputError } from './errors.js';
 
@@ -17,7 +27,19 @@ export function makeDirs(dir: string): void {
 
 /** Temporary files and folders still in use (tracked), removed if the process exits with them there. */
 const inUse = new Set<string>();
+/** Output folders a command created (folder → the topmost one it created), removed at exit if left empty. */
+const createdFolders = new Map<string, string>();
 let onExit = false;
+
+/** At process exit: the temporary files and folders still in use, then the created folders left empty. */
+function cleanUpAtExit(): void {
+  if (onExit) return;
+  onExit = true;
+  process.on('exit', () => {
+    for (const p of inUse) rmSync(p, { recursive: true, force: true });
+    for (const [path, top] of createdFolders) removeEmptyFolders(path, top);
+  });
+}
 
 /**
  * Marks temporary `path` (a file or folder being written, a staged model) as in use until untracked:
@@ -25,11 +47,33 @@ let onExit = false;
  */
 export function trackTemp(path: string): void {
   inUse.add(path);
-  if (onExit) return;
-  onExit = true;
-  process.on('exit', () => {
-    for (const p of inUse) rmSync(p, { recursive: true, force: true });
-  });
+  cleanUpAtExit();
+}
+
+/**
+ * Folder `path`, made with its parents up to `top` for a command's output: removed (with those parents)
+ * at process exit if still empty, as after a second Ctrl-C; `untrackFolder` where the command took
+ * care of it itself.
+ */
+export function trackFolder(path: string, top: string): void {
+  createdFolders.set(path, top);
+  cleanUpAtExit();
+}
+
+export function untrackFolder(path: string): void {
+  createdFolders.delete(path);
+}
+
+/** Removes `path` and its parents up to `top` while they are empty (rmdir: an empty folder only). */
+export function removeEmptyFolders(path: string, top: string): void {
+  for (let d = path; ; d = dirname(d)) {
+    try {
+      rmdirSync(d);
+    } catch {
+      return;
+    }
+    if (d === top) return;
+  }
 }
 
 /** `path` is no longer in use: renamed into place or removed (trackTemp). */

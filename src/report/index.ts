@@ -37,9 +37,14 @@ export interface WrittenReport {
  * Reads and checks the record at `recordPath`, draws it and writes the page to `out` (default
  * reportPathFor(recordPath)) through a temporary file and a rename. Throws BadInputError (exit 2),
  * writing nothing, for a record that is missing, damaged, altered or does not validate, and for an
- * `out` that cannot be written.
+ * `out` that cannot be written; rejects with `signal`'s reason, writing nothing, where it is aborted
+ * before the write.
  */
-export async function writeReport(recordPath: string, out = reportPathFor(recordPath)): Promise<WrittenReport> {
+export async function writeReport(
+  recordPath: string,
+  out = reportPathFor(recordPath),
+  signal?: AbortSignal,
+): Promise<WrittenReport> {
   const t0 = performance.now();
   const record = readCheckedRecord(recordPath);
   // never over the record, nor over a file it names (the models, their data files)
@@ -49,6 +54,8 @@ export async function writeReport(recordPath: string, out = reportPathFor(record
   refuseFolderAsOutput(out, 'the report');
   refuseInputAsOutput(out, [recordPath, ...named], '-o');
   const html = await renderReport(record, recordPath);
+  // cancelled while it drew: nothing written
+  signal?.throwIfAborted();
   // -o's folder is created when missing, as every command's output folder is (and removed if left empty)
   const folder = prepareOutputFolder(dirname(resolve(out)), '-o');
   try {
