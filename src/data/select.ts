@@ -89,7 +89,6 @@ export class IndexSet {
     return new IndexSet(starts, ends);
   }
 
-  /** The members at ranks start ≤ r < end (0-based positions within the set, in ascending order). */
   /** The index of rank `k` (0-based, ascending); RangeError outside 0 … size − 1. */
   at(k: number): number {
     let rank = 0;
@@ -101,6 +100,7 @@ export class IndexSet {
     throw new RangeError(`rank ${k} outside a set of ${rank}`);
   }
 
+  /** The members at ranks start ≤ r < end (0-based positions within the set, in ascending order). */
   slice(start: number, end: number): IndexSet {
     const starts: number[] = [];
     const ends: number[] = [];

@@ -114,7 +114,6 @@ function checkReplacements(model: Model, replacements: ReadonlyMap<string, Float
   }
 }
 
-/** The model's bytes and its external data files (by their new names), with the replacements patched in. */
 /**
  * The external data files of an edited copy of `model` written to `out`: each input data file (its
  * location string) → the output's own file name (OUT.data, then OUT.1.data, …), in the model's order.
@@ -132,6 +131,7 @@ export function outputDataFiles(model: Pick<Model, 'graph'>, out: string): strin
   return [...dataFileNames(model, out).values()].map((name) => join(dirname(out), name));
 }
 
+/** The model's bytes and its external data files (by their new names), with the replacements patched in. */
 function patchedFiles(
   model: Model,
   target: string,
